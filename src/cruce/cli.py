@@ -1,1 +1,295 @@
-def main() -> None: ...
+"""The ``cruce`` command line: import, status, rejects, export and schema, in English or Spanish.
+
+The language is chosen before the commands are built (``--lang``, ``CRUCE_LANG`` or the locale),
+so that help texts, messages and errors are all in it.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from cruce import __version__
+from cruce.export import FORMATS, write_csv, write_jsonl, write_parquet
+from cruce.i18n import LANGUAGES, _, current_language, set_language
+from cruce.ingest.compile import reason_text
+from cruce.ingest.mapping import MappingError, builtin_mappings, load_mapping
+from cruce.ingest.pipeline import ImportResult, import_file
+from cruce.ingest.readers import ReadError
+from cruce.schema import describe
+from cruce.schema.loader import SchemaError, default_schema
+from cruce.store import Store, StoreError, database_url, open_store
+
+console = Console()
+errors = Console(stderr=True)
+USER_ERRORS = (ReadError, MappingError, StoreError, SchemaError)
+
+
+@contextmanager
+def _user_errors() -> object:
+    """Show a user error as one clear line in the user's language, and exit with status 2."""
+    try:
+        yield None
+    except USER_ERRORS as exc:
+        errors.print(f"[bold red]{_('Error')}:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _open(ctx: typer.Context) -> Store:
+    store = open_store(ctx.obj["db"])
+    before = getattr(store, "upgraded_from", None)
+    after = getattr(store, "version", None)
+    if before and after and before != after:
+        console.print(
+            _("Database upgraded from store version {old} to {new}.").format(old=before, new=after)
+        )
+    return store
+
+
+def _print_summary(result: ImportResult) -> None:
+    if result.already_imported is not None:
+        prev = result.already_imported
+        console.print(
+            _(
+                "{file} was already imported into dataset {dataset} with mapping {mapping} "
+                "(import {id}, {date}); nothing was added. Use --force to import it again."
+            ).format(
+                file=result.file, dataset=result.dataset, mapping=result.mapping, id=prev.id,
+                date=prev.started_at.strftime("%Y-%m-%d %H:%M"),
+            )
+        )
+        return
+    table = Table(title=_("Import {id}").format(id=result.import_id), show_header=False)
+    rows = [
+        (_("File"), result.file),
+        (_("Dataset"), result.dataset),
+        (_("Mapping"), result.mapping),
+        (_("Rows read"), f"{result.rows_read:,}"),
+        (_("Rows stored"), f"{result.rows_stored:,}"),
+        (_("Rows rejected"), f"{result.rows_rejected:,}"),
+        (_("New statements"), f"{result.statements_added:,}"),
+        (_("Seconds"), f"{result.seconds:.1f}"),
+    ]
+    for label, value in rows:
+        table.add_row(label, value)
+    console.print(table)
+    if result.rows_rejected:
+        console.print(_("See the rejected rows with: cruce rejects --dataset {dataset}").format(dataset=result.dataset))
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+    )
+
+
+def build_app() -> typer.Typer:  # noqa: C901 - one place that declares every command
+    app = typer.Typer(
+        help=_("cruce: an intelligence workbench for trafficking across the US–Mexico border."),
+        no_args_is_help=True,
+        add_completion=False,
+        rich_markup_mode=None,
+    )
+
+    def version_callback(value: bool) -> None:
+        if value:
+            console.print(f"cruce {__version__}")
+            raise typer.Exit()
+
+    @app.callback()
+    def main_options(
+        ctx: typer.Context,
+        db: Annotated[
+            str | None, typer.Option("--db", help=_("Database: a DuckDB file path or a postgresql:// URL."))
+        ] = None,
+        lang: Annotated[str | None, typer.Option("--lang", help=_("Language of messages: en or es."))] = None,
+        version: Annotated[
+            bool, typer.Option("--version", callback=version_callback, is_eager=True, help=_("Show the version."))
+        ] = False,
+    ) -> None:
+        ctx.obj = {"db": database_url(db)}
+
+    @app.command("import")
+    def import_command(
+        ctx: typer.Context,
+        file: Annotated[Path, typer.Argument(help=_("The file to import (CSV, TSV, XLSX, JSON, JSONL, Parquet)."))],
+        mapping: Annotated[str, typer.Option("--mapping", "-m", help=_("Built-in mapping name or mapping file."))],
+        dataset: Annotated[str | None, typer.Option("--dataset", "-d", help=_("Dataset to import into."))] = None,
+        encoding: Annotated[str | None, typer.Option(help=_("Text encoding (detected if not given)."))] = None,
+        delimiter: Annotated[str | None, typer.Option(help=_("Column delimiter (detected if not given)."))] = None,
+        sheet: Annotated[str | None, typer.Option(help=_("Worksheet of an XLSX file."))] = None,
+        force: Annotated[bool, typer.Option(help=_("Import again even if this file was imported."))] = False,
+    ) -> None:
+        """Import a file through a mapping; all or nothing, rejected rows kept with reasons."""
+        with _user_errors(), _open(ctx) as store, _progress() as progress:
+            task = progress.add_task(_("Importing {file}").format(file=file.name), total=None)
+
+            def on_progress(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            result = import_file(
+                store, file, mapping, dataset=dataset, encoding=encoding, delimiter=delimiter,
+                sheet=sheet, force=force, on_progress=on_progress,
+            )
+        _print_summary(result)
+
+    @app.command("status")
+    def status_command(ctx: typer.Context) -> None:
+        """Datasets, entities per type, rejected rows and the size of the database."""
+        with _user_errors(), _open(ctx) as store:
+            console.print(_("Database: {url} (store version {version})").format(
+                url=store.url, version=store.schema_version()))
+            size = store.size_bytes()
+            if size is not None:
+                console.print(_("Size: {mb:.1f} MB").format(mb=size / 1e6))
+            datasets = store.datasets()
+            if not datasets:
+                console.print(_("No data yet. Import a file with: cruce import FILE --mapping NAME"))
+                return
+            table = Table(title=_("Datasets"))
+            for col in (_("Dataset"), _("Imports"), _("Entities"), _("Statements"), _("Rejected rows"), _("Last import")):
+                table.add_column(col)
+            for d in datasets:
+                last = d.last_import.strftime("%Y-%m-%d %H:%M") if d.last_import else "-"
+                table.add_row(d.name, f"{d.imports:,}", f"{d.entities:,}", f"{d.statements:,}", f"{d.rejects:,}", last)
+            console.print(table)
+            schema = default_schema()
+            types = Table(title=_("Entities by type"))
+            types.add_column(_("Type"))
+            types.add_column(_("Entities"), justify="right")
+            for name, count in store.counts_by_schema().items():
+                label = schema.types[name].label.get(current_language()) if name in schema.types else name
+                types.add_row(f"{label} ({name})", f"{count:,}")
+            console.print(types)
+
+    @app.command("rejects")
+    def rejects_command(
+        ctx: typer.Context,
+        dataset: Annotated[str | None, typer.Option("--dataset", "-d", help=_("Only this dataset."))] = None,
+        import_id: Annotated[str | None, typer.Option("--import", help=_("Only this import."))] = None,
+        export: Annotated[Path | None, typer.Option("--export", help=_("Write them to this CSV file."))] = None,
+        limit: Annotated[int, typer.Option(help=_("Rows to show on screen."))] = 50,
+    ) -> None:
+        """Rows that could not be stored: file, row, field and reason."""
+        with _user_errors(), _open(ctx) as store:
+            rejects = store.rejects(dataset=dataset, import_id=import_id)
+            header = [_("File"), _("Row"), _("Field"), _("Reason"), _("Value"), _("Dataset"), _("Import")]
+            if export is not None:
+                with export.open("w", newline="", encoding="utf-8") as fh:
+                    writer = csv.writer(fh)
+                    writer.writerow(header)
+                    count = 0
+                    for r in rejects:
+                        writer.writerow([r.source_file, r.source_row, r.field, reason_text(r.reason), r.value,
+                                         r.dataset, r.import_id])
+                        count += 1
+                console.print(_("{count} rejected rows written to {file}").format(count=count, file=export))
+                return
+            table = Table(title=_("Rejected rows"))
+            for col in header[:5]:
+                table.add_column(col)
+            shown = 0
+            for r in rejects:
+                if shown >= limit:
+                    console.print(_("(only the first {limit} shown; use --export for all)").format(limit=limit))
+                    break
+                table.add_row(Path(r.source_file).name, str(r.source_row or ""), r.field or "",
+                              reason_text(r.reason), r.value or "")
+                shown += 1
+            console.print(table)
+
+    @app.command("export")
+    def export_command(
+        ctx: typer.Context,
+        type_: Annotated[str, typer.Option("--type", "-t", help=_("Entity type to export, e.g. Person."))],
+        format_: Annotated[str, typer.Option("--format", "-f", help=_("csv, parquet or jsonl."))] = "csv",
+        output: Annotated[Path | None, typer.Option("--output", "-o", help=_("Output file (default: standard output)."))] = None,
+        dataset: Annotated[str | None, typer.Option("--dataset", "-d", help=_("Only this dataset."))] = None,
+    ) -> None:
+        """Export the entities of one type, one row per entity."""
+        with _user_errors(), _open(ctx) as store:
+            if format_ not in FORMATS:
+                raise MappingError(_("Unknown format {format}; use one of: {formats}").format(
+                    format=format_, formats=", ".join(FORMATS)))
+            try:
+                stype = default_schema().get(type_)
+            except KeyError as exc:
+                raise SchemaError(str(exc.args[0])) from None
+            entities = store.iter_entities(schema=stype.name, dataset=dataset)
+            if format_ == "parquet":
+                if output is None:
+                    raise MappingError(_("Parquet needs an output file: --output FILE.parquet"))
+                count = write_parquet(entities, stype, output)
+            elif output is None:
+                count = write_csv(entities, stype, sys.stdout) if format_ == "csv" else write_jsonl(entities, sys.stdout)
+            else:
+                with output.open("w", newline="", encoding="utf-8") as fh:
+                    count = write_csv(entities, stype, fh) if format_ == "csv" else write_jsonl(entities, fh)
+            if output is not None:
+                console.print(_("{count} entities written to {file}").format(count=count, file=output))
+
+    @app.command("schema")
+    def schema_command(
+        type_name: Annotated[str | None, typer.Argument(help=_("A type to describe, e.g. TraffickingCase."))] = None,
+        as_json: Annotated[bool, typer.Option("--json", help=_("Print the schema as JSON."))] = False,
+    ) -> None:
+        """The data model: entity, event and relation types, their properties and codes."""
+        with _user_errors():
+            schema = default_schema()
+            lang = current_language()
+            if as_json:
+                import json
+
+                console.print_json(json.dumps(describe.schema_as_dict(schema), ensure_ascii=False))
+            elif type_name:
+                if type_name not in schema.types:
+                    raise SchemaError(_("Unknown type {name}. Run 'cruce schema' to list the types.").format(name=type_name))
+                console.print(describe.describe_type(schema, type_name, lang))
+            else:
+                console.print(describe.describe_types(schema, lang))
+
+    @app.command("mappings")
+    def mappings_command() -> None:
+        """The built-in mappings for public data formats."""
+        table = Table(title=_("Built-in mappings"))
+        table.add_column(_("Name"))
+        table.add_column(_("Description"))
+        for name in builtin_mappings():
+            with _user_errors():
+                table.add_row(name, load_mapping(name).description or "")
+        console.print(table)
+
+    return app
+
+
+def _language_from_argv(argv: list[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``cruce`` command."""
+    args = sys.argv[1:] if argv is None else argv
+    lang = _language_from_argv(args)
+    if lang is not None and lang not in LANGUAGES:
+        errors.print(f"--lang: {lang!r} ∉ {{en, es}}")
+        raise SystemExit(2)
+    set_language(lang)
+    build_app()(args, prog_name="cruce")

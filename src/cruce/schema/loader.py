@@ -53,11 +53,16 @@ def _collect(paths: list[Path]) -> tuple[dict[str, tuple[Path, dict[str, Any]]],
     enums: dict[str, EnumType] = {}
     for path in paths:
         data = _read_yaml(path)
+        for section in ("types", "enums"):
+            if not isinstance(data.get(section) or {}, dict):
+                raise SchemaError(f"{path.name}: '{section}:' must be a mapping of names to definitions")
         for name, body in (data.get("enums") or {}).items():
             if name in enums:
                 raise SchemaError(f"{path.name}: enum {name!r} is defined twice")
             if not _SNAKE.match(str(name)):
                 raise SchemaError(f"{path.name}: enum name {name!r} must be snake_case")
+            if not isinstance(body, dict):
+                raise SchemaError(f"{path.name}: enum {name} must be a mapping")
             try:
                 enums[name] = EnumType.model_validate({"name": name, **(body or {})})
             except ValidationError as exc:
@@ -77,9 +82,14 @@ def _collect(paths: list[Path]) -> tuple[dict[str, tuple[Path, dict[str, Any]]],
 
 def _own_properties(path: Path, tname: str, body: dict[str, Any]) -> dict[str, Property]:
     props: dict[str, Property] = {}
-    for pname, pbody in (body.get("properties") or {}).items():
+    raw_props = body.get("properties") or {}
+    if not isinstance(raw_props, dict):
+        raise SchemaError(f"{path.name}: {tname}: 'properties:' must be a mapping")
+    for pname, pbody in raw_props.items():
         if not _SNAKE.match(str(pname)):
             raise SchemaError(f"{path.name}: {tname}.{pname}: property names must be snake_case")
+        if not isinstance(pbody, dict):
+            raise SchemaError(f"{path.name}: {tname}.{pname}: a property must be a mapping (type:, label:…)")
         try:
             props[pname] = Property.model_validate({"name": pname, **(pbody or {})})
         except ValidationError as exc:
@@ -96,10 +106,12 @@ def _resolve(
     if name in done:
         return done[name]
     if name in stack:
-        raise SchemaError(f"type {name} extends itself: {' -> '.join((*stack, name))}")
+        raise SchemaError(f"{raw[name][0].name}: type {name} extends itself: {' -> '.join((*stack, name))}")
     path, body = raw[name]
     properties: dict[str, Property] = {}
-    parents = tuple(body.get("extends") or ())
+    extends = body.get("extends") or ()
+    parents = (extends,) if isinstance(extends, str) else tuple(extends)
+    body = {**body, "extends": parents}
     for parent in parents:
         if parent not in raw:
             raise SchemaError(f"{path.name}: {name} extends unknown type {parent!r}")
@@ -119,9 +131,9 @@ def _resolve(
 
 
 def _check_references(
-    stype: SchemaType, schema_types: dict[str, SchemaType], enums: dict[str, EnumType]
+    path: Path, stype: SchemaType, schema_types: dict[str, SchemaType], enums: dict[str, EnumType]
 ) -> None:
-    where = stype.name
+    where = f"{path.name}: {stype.name}"
     for prop in stype.properties.values():
         if prop.type is PropertyType.ENUM:
             if prop.enum not in enums:
@@ -158,7 +170,7 @@ def load_schema(directory: Path = TYPES_DIR) -> Schema:
     for name in raw:
         _resolve(name, raw, done)
     for stype in done.values():
-        _check_references(stype, done, enums)
+        _check_references(raw[stype.name][0], stype, done, enums)
     return Schema(version=SCHEMA_VERSION, types=done, enums=enums)
 
 

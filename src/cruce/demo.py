@@ -1,0 +1,105 @@
+"""Demo data: synthetic gun-shop sales written as a dealer's CSV extract, and the demo database.
+
+Every person here is made up from common Spanish and English names, with the noise real files
+have (accents dropped, upper case). ``python -m cruce.demo`` (run by ``make demo``) writes the
+file, imports it with the ``example-firearm-purchases`` mapping, and shows the status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+from datetime import date, timedelta
+from pathlib import Path
+
+FIRST = ("José", "María", "Juan", "Luis", "Ana", "Carlos", "Jorge", "Lucía", "Miguel", "Rosa", "Jesús",
+         "Guadalupe", "Francisco", "Alejandra", "James", "Robert", "Michael", "Linda", "David", "Sarah")
+LAST = ("Ramírez", "Hernández", "García", "López", "Martínez", "Pérez", "González", "Rodríguez", "Sánchez",
+        "Flores", "Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Treviño", "Muñoz")
+MODELS = (
+    ("Colt", "AR-15 Sporter", "5.56mm", "rifle"), ("Romarm/Cugir", "WASR-10", "7.62x39mm", "rifle"),
+    ("Barrett", "M82A1", ".50 BMG", "rifle"), ("FN Herstal", "FNX-45", ".45 ACP", "pistol"),
+    ("Glock", "19", "9mm", "pistol"), ("Smith & Wesson", "686", ".357 Magnum", "revolver"),
+    ("Ruger", "LCP", ".380 ACP", "pistol"), ("Mossberg", "500", "12 gauge", "shotgun"),
+)
+STATES = ("TX", "TX", "TX", "AZ", "AZ", "CA", "NM")
+COLUMNS = (
+    "purchase_id", "sale_date", "buyer_first", "buyer_last", "buyer_second_last", "buyer_dob", "buyer_sex",
+    "dealer_ffl", "dealer_name", "dealer_state", "serial", "manufacturer", "model", "caliber", "firearm_type",
+    "price", "multiple_sale",
+)
+
+
+def _strip_accents(text: str) -> str:
+    return text.translate(str.maketrans("áéíóúñÁÉÍÓÚÑ", "aeiounAEIOUN"))
+
+
+def purchase_rows(rows: int, seed: int = 7) -> list[list[str]]:
+    """``rows`` synthetic sales; people and dealers repeat, as they do in real sales records."""
+    rng = random.Random(seed)
+    people = [
+        (rng.choice(FIRST), rng.choice(LAST), rng.choice(LAST), date(1950, 1, 1) + timedelta(days=rng.randrange(19000)),
+         rng.choice("MF"))
+        for _ in range(max(10, rows // 4))
+    ]
+    dealers = [
+        (f"5-74-{rng.randrange(100, 999)}-01-{rng.randrange(1, 9)}K-{rng.randrange(10000, 99999)}",
+         f"{rng.choice(LAST)} Guns & Ammo", rng.choice(STATES))
+        for _ in range(max(5, rows // 500))
+    ]
+    out = []
+    start = date(2015, 1, 1)
+    for i in range(rows):
+        first, last, second, dob, sex = rng.choice(people)
+        if rng.random() < 0.2:
+            first, last, second = (_strip_accents(x).upper() for x in (first, last, second))
+        ffl, dealer, state = rng.choice(dealers)
+        maker, model, caliber, kind = rng.choice(MODELS)
+        out.append([
+            f"P{i:08d}", (start + timedelta(days=rng.randrange(3000))).strftime("%m/%d/%Y"), first, last, second,
+            dob.strftime("%m/%d/%Y"), sex, ffl, dealer, state, f"{rng.choice('ABCDKLMRTX')}{rng.randrange(10**7):07d}",
+            maker, model, caliber, kind, f"{rng.randrange(300, 9000)}.{rng.randrange(100):02d}",
+            rng.choice(("N", "N", "N", "Y")),
+        ])
+    return out
+
+
+def write_purchases_csv(path: Path, rows: int, seed: int = 7, chunk: int = 100_000) -> Path:
+    """Write ``rows`` synthetic sales to ``path`` in chunks (memory stays small for big files)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(COLUMNS)
+        done = 0
+        while done < rows:
+            n = min(chunk, rows - done)
+            for row in purchase_rows(n, seed + done):
+                row[0] = f"P{done + int(row[0][1:]):08d}"
+                writer.writerow(row)
+            done += n
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Build cruce's demo database.")
+    parser.add_argument("--db", default="var/demo.duckdb")
+    parser.add_argument("--rows", type=int, default=20_000)
+    args = parser.parse_args()
+    from cruce.cli import main as cli
+
+    csv_path = write_purchases_csv(Path(args.db).parent / "demo-purchases.csv", args.rows)
+    try:
+        cli(["--db", args.db, "import", str(csv_path), "--mapping", "example-firearm-purchases"])
+    except SystemExit as exc:
+        if exc.code:
+            raise
+    try:
+        cli(["--db", args.db, "status"])
+    except SystemExit as exc:
+        if exc.code:
+            raise
+
+
+if __name__ == "__main__":
+    main()

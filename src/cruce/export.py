@@ -1,0 +1,80 @@
+"""Entities out to the open formats people already use: CSV, Parquet and JSON Lines.
+
+One row per entity, one column per property of its type; multi-valued properties are lists in
+Parquet and JSON Lines and are joined with "; " in CSV. Entities are streamed from the store, so
+memory stays bounded whatever the number of entities.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import TextIO
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cruce.schema.model import SchemaType
+from cruce.store.base import Entity
+
+FORMATS = ("csv", "parquet", "jsonl")
+_BATCH = 10_000
+
+
+def _chunks(entities: Iterable[Entity], size: int) -> Iterator[list[Entity]]:
+    iterator = iter(entities)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _columns(stype: SchemaType) -> list[str]:
+    return list(stype.properties)
+
+
+def write_csv(entities: Iterable[Entity], stype: SchemaType, out: TextIO) -> int:
+    props = _columns(stype)
+    writer = csv.writer(out)
+    writer.writerow(["id", "schema", "datasets", *props])
+    count = 0
+    for entity in entities:
+        values = ["; ".join(entity.properties.get(p, [])) for p in props]
+        writer.writerow([entity.id, entity.schema, "; ".join(entity.datasets), *values])
+        count += 1
+    return count
+
+
+def write_jsonl(entities: Iterable[Entity], out: TextIO) -> int:
+    count = 0
+    for entity in entities:
+        record = {
+            "id": entity.id,
+            "schema": entity.schema,
+            "datasets": entity.datasets,
+            "properties": entity.properties,
+        }
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def write_parquet(entities: Iterable[Entity], stype: SchemaType, path: Path) -> int:
+    props = _columns(stype)
+    fields = [pa.field("id", pa.string()), pa.field("schema", pa.string()), pa.field("datasets", pa.list_(pa.string()))]
+    fields += [pa.field(p, pa.list_(pa.string())) for p in props]
+    arrow_schema = pa.schema(fields)
+    count = 0
+    with pq.ParquetWriter(path, arrow_schema) as writer:
+        for chunk in _chunks(entities, _BATCH):
+            columns: dict[str, list[object]] = {
+                "id": [e.id for e in chunk],
+                "schema": [e.schema for e in chunk],
+                "datasets": [e.datasets for e in chunk],
+            }
+            for p in props:
+                columns[p] = [e.properties.get(p, []) for e in chunk]
+            writer.write_table(pa.table(columns, schema=arrow_schema))
+            count += len(chunk)
+    return count

@@ -1,0 +1,339 @@
+"""Turn a mapping into the SQL that normalises one batch of rows into statements and rejects.
+
+The batch (all columns text, plus ``__row``) is first cleaned (trim, null tokens), then each
+mapped entity gets its stable id, then every mapped property becomes a *cell* (row, entity,
+property, raw text). One ``CASE`` normalises every cell by its property's type, one join
+resolves countries, states, enum labels and units. A cell whose raw text does not normalise is
+an error; a row with any error is rejected whole, so no half-record is ever stored.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cruce.i18n import _
+from cruce.ingest.mapping import EntitySpec, Mapping, MappingError, PropertySpec
+from cruce.ingest.sqlfuncs import UNITS, key_sql, spanish_months_sql
+from cruce.schema import places
+from cruce.schema.model import Property, PropertyType, Schema
+
+NORM_TABLE = "cruce_norm"
+_LOOKUP_TYPES = {PropertyType.COUNTRY, PropertyType.STATE, PropertyType.ENUM}
+DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m", "%Y")
+DEFAULT_DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
+
+# Why a cell was rejected: code -> message, translated when shown.
+REASONS = {
+    "required_missing": "a required value is missing",
+    "invalid_name": "not a usable name",
+    "invalid_identifier": "not a usable identifier",
+    "invalid_date": "not a date in the expected format, or outside 1800–2100",
+    "invalid_datetime": "not a date and time in the expected format",
+    "invalid_number": "not a number",
+    "invalid_money": "not an amount with a three-letter currency code",
+    "invalid_quantity": "not a quantity with a known unit",
+    "invalid_country": "not a country name or code cruce knows",
+    "invalid_state": "not a state name or code cruce knows",
+    "invalid_enum": "not one of the allowed values",
+    "invalid_phone": "not a valid phone number",
+    "invalid_email": "not a valid e-mail address",
+    "invalid_geopoint": "not a valid latitude and longitude",
+    "invalid_entity": "refers to an entity that could not be made",
+    "invalid_text": "not usable text",
+    "bad_row": "the row could not be read",
+}
+
+
+def reason_text(code: str) -> str:
+    """The reject reason in the user's language."""
+    return _(REASONS[code]) if code in REASONS else code
+
+
+def sql_literal(text: str | None) -> str:
+    if text is None:
+        return "NULL"
+    return "'" + text.replace("'", "''") + "'"
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One mapped property of one entity: where the compiled SQL finds and checks it."""
+
+    index: int
+    entity: str
+    schema: str
+    prop: Property
+    spec: PropertySpec
+
+
+@dataclass(frozen=True)
+class CompiledMapping:
+    """The SQL for one mapping against one source's columns."""
+
+    norm_sql: str
+    statements_sql: str
+    rejects_sql: str
+    bad_rows_sql: str
+    cells: tuple[Cell, ...]
+
+
+def _entity_id_sql(dataset: str, name: str, entity: EntitySpec, keys: tuple[str, ...], src: dict[str, str]) -> str:
+    prefix = entity.key_prefix or name
+    parts = ", ".join(f"coalesce({src[k]}, '')" for k in keys)
+    empty = " AND ".join(f"{src[k]} IS NULL" for k in keys)
+    digest = f"md5(concat_ws(chr(31), {sql_literal(dataset)}, {sql_literal(prefix)}, {parts}))"
+    return f"CASE WHEN {empty} THEN NULL ELSE CAST({digest} AS UUID) END"
+
+
+def _default_keys(name: str, mapping: Mapping, seen: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """An entity without ``key:`` is keyed by every column it reads (and its references' keys)."""
+    entity = mapping.entities[name]
+    if entity.key:
+        return entity.key
+    cols: set[str] = set()
+    for spec in entity.properties.values():
+        cols.update(spec.source_columns())
+        if spec.entity and spec.entity not in seen:
+            cols.update(_default_keys(spec.entity, mapping, (*seen, name)))
+    return tuple(sorted(cols))
+
+
+def _raw_sql(spec: PropertySpec, src: dict[str, str], ids: dict[str, str]) -> str:
+    """The cell's raw text (after value maps are applied in ``_mapped``)."""
+    if spec.value is not None:
+        return sql_literal(spec.value)
+    if spec.entity is not None:
+        return f"CAST({ids[spec.entity]} AS VARCHAR)"
+    if spec.lat is not None and spec.lon is not None:
+        return f"CASE WHEN {src[spec.lat]} IS NOT NULL AND {src[spec.lon]} IS NOT NULL THEN {src[spec.lat]} || ',' || {src[spec.lon]} END"
+    if spec.columns:
+        parts = ", ".join(src[c] for c in spec.columns)
+        return f"nullif(concat_ws({sql_literal(spec.join)}, {parts}), '')"
+    assert spec.column is not None
+    return src[spec.column]
+
+
+def _mapped(raw: str, spec: PropertySpec) -> str:
+    if not spec.map:
+        return raw
+    whens = " ".join(
+        f"WHEN {sql_literal(places.normalize_key(k))} THEN {sql_literal(v)}" for k, v in spec.map.items()
+    )
+    return f"CASE {key_sql(raw)} {whens} ELSE {raw} END"
+
+
+def _date_sql(formats: tuple[str, ...], with_time: bool) -> str:
+    parts = []
+    for fmt in formats:
+        text = spanish_months_sql("c.raw") if ("%b" in fmt or "%B" in fmt) else "c.raw"
+        if with_time:
+            out = "%Y-%m-%dT%H:%M:%S"
+        elif "%d" in fmt or "%j" in fmt:
+            out = "%Y-%m-%d"
+        elif any(d in fmt for d in ("%m", "%b", "%B")):
+            out = "%Y-%m"
+        else:
+            out = "%Y"
+        parsed = f"try_strptime({text}, {sql_literal(fmt)})"
+        parts.append(f"CASE WHEN cruce_year_ok({parsed}) THEN strftime({parsed}, {sql_literal(out)}) END")
+    return "coalesce(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0]
+
+
+def _unit_sql(expr: str) -> str:
+    whens = " ".join(
+        f"WHEN {sql_literal(places.normalize_key(s))} THEN {sql_literal(unit)}"
+        for unit, spellings in UNITS.items()
+        for s in spellings
+    )
+    return f"CASE {key_sql(expr)} {whens} END"
+
+
+def _value_sql(cell: Cell) -> str:
+    """Normalised value of a cell (``c.raw``, ``c.aux``, lookup ``l.code``); NULL when invalid."""
+    spec, ptype = cell.spec, cell.prop.type
+    number = f"cruce_fmt_number(cruce_number(c.raw, {sql_literal(spec.decimal)}))"
+    match ptype:
+        case PropertyType.NAME | PropertyType.IDENTIFIER:
+            return "cruce_name(c.raw)"
+        case PropertyType.TEXT | PropertyType.ENTITY:
+            return "c.raw"
+        case PropertyType.NUMBER:
+            return number
+        case PropertyType.DATE:
+            return _date_sql(spec.format or DEFAULT_DATE_FORMATS, with_time=False)
+        case PropertyType.DATETIME:
+            return _date_sql(spec.format or DEFAULT_DATETIME_FORMATS, with_time=True)
+        case PropertyType.COUNTRY | PropertyType.STATE | PropertyType.ENUM:
+            return "l.code"
+        case PropertyType.PHONE:
+            return f"cruce_phone(c.raw, {sql_literal(spec.region)})"
+        case PropertyType.EMAIL:
+            return "cruce_email(c.raw)"
+        case PropertyType.GEOPOINT:
+            return "cruce_geo(c.raw)"
+        case PropertyType.MONEY:
+            currency = "upper(c.aux)"
+            return f"CASE WHEN regexp_full_match({currency}, '[A-Z]{{3}}') THEN {number} || ' ' || {currency} END"
+        case PropertyType.QUANTITY:
+            return f"{number} || ' ' || {_unit_sql('c.aux')}"
+    raise MappingError(f"no normaliser for property type {ptype}")
+
+
+def _lookup_kind(cell: Cell) -> str | None:
+    match cell.prop.type:
+        case PropertyType.COUNTRY:
+            return "country"
+        case PropertyType.STATE:
+            return f"state:{(cell.spec.country or '').upper()}"
+        case PropertyType.ENUM:
+            return f"enum:{cell.prop.enum}"
+    return None
+
+
+def _aux_sql(cell: Cell, src: dict[str, str]) -> str:
+    spec = cell.spec
+    if cell.prop.type is PropertyType.MONEY:
+        if spec.currency_column:
+            return src[spec.currency_column]
+        return sql_literal(spec.currency)
+    if cell.prop.type is PropertyType.QUANTITY:
+        if spec.unit_column:
+            return src[spec.unit_column]
+        return sql_literal(spec.unit or cell.prop.unit)
+    return "NULL"
+
+
+def _check_entity(name: str, entity: EntitySpec, mapping: Mapping, schema: Schema) -> list[Cell]:
+    try:
+        stype = schema.get(entity.schema_)
+    except KeyError as exc:
+        raise MappingError(f"{mapping.name}: entity {name}: {exc.args[0]}") from None
+    if stype.abstract:
+        raise MappingError(f"{mapping.name}: entity {name}: {stype.name} is abstract; use a concrete type")
+    cells = []
+    for pname, spec in entity.properties.items():
+        prop = stype.properties.get(pname)
+        where = f"{mapping.name}: {name}.{pname}"
+        if prop is None:
+            known = ", ".join(sorted(stype.properties))
+            raise MappingError(f"{where}: {stype.name} has no property {pname!r}; it has: {known}")
+        if spec.entity is not None:
+            if prop.type is not PropertyType.ENTITY:
+                raise MappingError(f"{where}: only entity properties can take 'entity:'")
+            if spec.entity not in mapping.entities:
+                raise MappingError(f"{where}: no entity named {spec.entity!r} in this mapping")
+            target = schema.get(mapping.entities[spec.entity].schema_)
+            if prop.range and not _is_a(schema, target.name, prop.range):
+                raise MappingError(f"{where}: expects a {prop.range}, but {spec.entity} is a {target.name}")
+        elif prop.type is PropertyType.ENTITY:
+            raise MappingError(f"{where}: an entity property takes 'entity: NAME' of another mapped entity")
+        if prop.type is PropertyType.MONEY and not (spec.currency or spec.currency_column):
+            raise MappingError(f"{where}: a money property needs 'currency' or 'currency_column'")
+        if prop.type is PropertyType.QUANTITY and not (spec.unit or spec.unit_column or prop.unit):
+            raise MappingError(f"{where}: a quantity property needs 'unit' or 'unit_column'")
+        if spec.split and not prop.multiple:
+            raise MappingError(f"{where}: 'split' needs a multi-valued property")
+        if spec.country and spec.country.upper() not in {"MX", "US"}:
+            raise MappingError(f"{where}: 'country' for states must be MX or US")
+        for fmt in spec.format:
+            if not re.search(r"%[YyGbBmdjHMS]", fmt):
+                raise MappingError(f"{where}: {fmt!r} is not a strptime date format")
+        cells.append(Cell(0, name, stype.name, prop, spec))
+    missing = [p for p in stype.required if p not in entity.properties]
+    if missing:
+        raise MappingError(f"{mapping.name}: {name}: {stype.name} requires {', '.join(missing)}")
+    return cells
+
+
+def _is_a(schema: Schema, name: str, ancestor: str) -> bool:
+    if name == ancestor:
+        return True
+    return any(_is_a(schema, parent, ancestor) for parent in schema.get(name).extends)
+
+
+def check_columns(mapping: Mapping, columns: list[str], file: str) -> None:
+    """Fail before reading any row if the source lacks a column the mapping needs."""
+    missing = sorted(mapping.columns() - set(columns))
+    if missing:
+        raise MappingError(
+            _("{file} lacks the column(s) {missing} that mapping {mapping} reads; it has: {has}").format(
+                file=file, missing=", ".join(missing), mapping=mapping.name, has=", ".join(columns)
+            )
+        )
+
+
+def compile_mapping(mapping: Mapping, schema: Schema, dataset: str, columns: list[str]) -> CompiledMapping:
+    """Check ``mapping`` against the schema and the source columns, and build its SQL."""
+    cells: list[Cell] = []
+    for name, entity in mapping.entities.items():
+        cells += _check_entity(name, entity, mapping, schema)
+    cells = [Cell(i, c.entity, c.schema, c.prop, c.spec) for i, c in enumerate(cells)]
+    src = {col: f"c{i}" for i, col in enumerate(columns)}
+    nulls = ", ".join(sql_literal(n) for n in mapping.nulls)
+    cleaned = ", ".join(
+        f"CASE WHEN trim({quote_ident(col)}) IN ({nulls}) THEN NULL ELSE trim({quote_ident(col)}) END AS {alias}"
+        for col, alias in src.items()
+        if col in mapping.columns()
+    )
+    ids = {name: f"e_{i}" for i, name in enumerate(mapping.entities)}
+    id_cols = []
+    for name, entity in mapping.entities.items():
+        keys = _default_keys(name, mapping)
+        if not keys:
+            raise MappingError(f"{mapping.name}: entity {name} needs a 'key:' (the columns that identify it)")
+        id_cols.append(f"{_entity_id_sql(dataset, name, entity, keys, src)} AS {ids[name]}")
+
+    selects = []
+    for cell in cells:
+        raw = _mapped(_raw_sql(cell.spec, src, ids), cell.spec)
+        if cell.spec.split:
+            raw = f"trim(unnest(string_split({raw}, {sql_literal(cell.spec.split)})))"
+        required = cell.spec.required or cell.prop.required
+        where = f"{ids[cell.entity]} IS NOT NULL"
+        lookup = _lookup_kind(cell)
+        select = (
+            f"SELECT __row, {ids[cell.entity]} AS entity_id, {cell.index} AS k, nullif({raw}, '') AS raw, "
+            f"{_aux_sql(cell, src)} AS aux, {sql_literal(lookup)} AS lk FROM ids WHERE {where}"
+        )
+        if not required:
+            select = f"SELECT * FROM ({select}) WHERE raw IS NOT NULL"
+        selects.append(select)
+    cases = " ".join(f"WHEN {c.index} THEN {_value_sql(c)}" for c in cells)
+    norm_sql = f"""
+        WITH src AS (SELECT __row{', ' if cleaned else ''}{cleaned} FROM batch),
+        ids AS (SELECT *, {', '.join(id_cols)} FROM src),
+        cells AS ({' UNION ALL '.join(selects)})
+        SELECT c.__row, c.entity_id, c.k, c.raw,
+               CASE WHEN c.raw IS NULL THEN NULL ELSE CASE c.k {cases} END END AS value
+        FROM cells c LEFT JOIN cruce_lookup l
+          ON l.kind = c.lk AND l.key = CASE WHEN c.lk IS NOT NULL THEN {key_sql('c.raw')} END
+    """
+    props = " UNION ALL ".join(
+        f"SELECT {c.index} AS k, {sql_literal(c.schema)} AS schema, {sql_literal(c.prop.name)} AS prop, "
+        f"{sql_literal(c.spec.label() + ' → ' + c.entity + '.' + c.prop.name)} AS field, "
+        f"{sql_literal(_reason_code(c))} AS why"
+        for c in cells
+    )
+    statements_sql = f"""
+        SELECT CAST(md5(concat_ws(chr(31), {sql_literal(dataset)}, CAST(n.entity_id AS VARCHAR), p.prop, n.value))
+                    AS UUID) AS id,
+               n.entity_id, p.schema, p.prop, n.value, nullif(n.raw, n.value) AS original, n.__row AS source_row
+        FROM {NORM_TABLE} n JOIN ({props}) p ON p.k = n.k
+        WHERE n.value IS NOT NULL AND n.__row NOT IN (SELECT __row FROM {NORM_TABLE} WHERE value IS NULL)
+    """
+    rejects_sql = f"""
+        SELECT n.__row AS source_row, p.field,
+               CASE WHEN n.raw IS NULL THEN 'required_missing' ELSE p.why END AS reason, n.raw AS value
+        FROM {NORM_TABLE} n JOIN ({props}) p ON p.k = n.k WHERE n.value IS NULL
+    """
+    bad_rows_sql = f"SELECT count(DISTINCT __row) FROM {NORM_TABLE} WHERE value IS NULL"
+    return CompiledMapping(norm_sql, statements_sql, rejects_sql, bad_rows_sql, tuple(cells))
+
+
+def _reason_code(cell: Cell) -> str:
+    return f"invalid_{cell.prop.type.value}"

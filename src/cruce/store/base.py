@@ -1,0 +1,170 @@
+"""The storage contract: what every backend (DuckDB, PostgreSQL) offers the rest of cruce.
+
+Everything stored is a statement — one value of one property of one entity, with where it came
+from. Entities are read back as aggregates of their statements. Imports write through an
+``ImportWriter``: one transaction per import, so an import either lands whole or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+import duckdb
+
+# Column order of a staged statement batch, as produced by the mapping engine's SQL.
+STATEMENT_COLUMNS = ("id", "entity_id", "schema", "prop", "value", "original", "source_row")
+REJECT_COLUMNS = ("source_row", "field", "reason", "value")
+
+
+class StoreError(RuntimeError):
+    """The database cannot be opened or used; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One value of one property of one entity, with its provenance."""
+
+    id: str
+    entity_id: str
+    schema: str
+    prop: str
+    value: str
+    original: str | None
+    dataset: str
+    import_id: str
+    source_file: str
+    source_row: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+@dataclass
+class Entity:
+    """An entity as the aggregate of its statements."""
+
+    id: str
+    schema: str
+    properties: dict[str, list[str]] = field(default_factory=dict)
+    statements: list[Statement] = field(default_factory=list)
+
+    @property
+    def datasets(self) -> list[str]:
+        return sorted({s.dataset for s in self.statements})
+
+    def first(self, prop: str) -> str | None:
+        values = self.properties.get(prop)
+        return values[0] if values else None
+
+    def add(self, statement: Statement) -> None:
+        self.statements.append(statement)
+        values = self.properties.setdefault(statement.prop, [])
+        if statement.value not in values:
+            values.append(statement.value)
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    """One completed import of one file through one mapping into one dataset."""
+
+    id: str
+    dataset: str
+    source_file: str
+    file_sha256: str
+    file_size: int
+    mapping: str
+    mapping_sha256: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    rows_read: int = 0
+    rows_stored: int = 0
+    rows_rejected: int = 0
+    statements_added: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A row the import could not store, with the field and the reason, for the user to fix."""
+
+    import_id: str
+    dataset: str
+    source_file: str
+    source_row: int | None
+    field: str | None
+    reason: str
+    value: str | None
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    name: str
+    imports: int
+    entities: int
+    statements: int
+    rejects: int
+    last_import: datetime | None
+
+
+class ImportWriter(Protocol):
+    """One import's transaction: stage batches, then commit them all or roll everything back."""
+
+    def stage_statements(self, compute: duckdb.DuckDBPyConnection, select_sql: str) -> int:
+        """Stage the rows of ``select_sql`` (columns ``STATEMENT_COLUMNS``), run on ``compute``."""
+        ...
+
+    def stage_rejects(self, compute: duckdb.DuckDBPyConnection, select_sql: str) -> int:
+        """Stage rejected fields (columns ``REJECT_COLUMNS``) produced by ``select_sql``."""
+        ...
+
+    def commit(self, record: ImportRecord) -> int:
+        """Merge staged statements into the store, record the import; return statements added."""
+        ...
+
+    def rollback(self) -> None: ...
+
+
+class Store(Protocol):
+    """A statement store; ``cruce.store.open_store`` picks the implementation from the URL."""
+
+    url: str
+    backend: str
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def schema_version(self) -> int: ...
+
+    def compute(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection in which import batches are transformed into statements."""
+        ...
+
+    def begin_import(self, import_id: str, dataset: str) -> ImportWriter: ...
+
+    def find_import(self, dataset: str, file_sha256: str, mapping_sha256: str) -> ImportRecord | None: ...
+
+    def imports(self, dataset: str | None = None) -> list[ImportRecord]: ...
+
+    def datasets(self) -> list[DatasetSummary]: ...
+
+    def counts_by_schema(self, dataset: str | None = None) -> dict[str, int]: ...
+
+    def statement_count(self) -> int: ...
+
+    def statements(self, entity_id: str) -> list[Statement]: ...
+
+    def entity(self, entity_id: str) -> Entity | None: ...
+
+    def iter_entities(self, schema: str | None = None, dataset: str | None = None) -> Iterator[Entity]: ...
+
+    def rejects(self, dataset: str | None = None, import_id: str | None = None) -> Iterator[Reject]: ...
+
+    def size_bytes(self) -> int | None: ...

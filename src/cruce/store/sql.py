@@ -1,0 +1,260 @@
+"""What the DuckDB and PostgreSQL stores share: migrations and the read queries.
+
+Both backends speak the same SQL for reading; each subclass supplies only how to run a query
+(``_fetch``) and a script (``_run_script``), and how it writes imports. Queries here use ``?``
+placeholders; the PostgreSQL store translates them to its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from cruce.i18n import _
+from cruce.store.base import DatasetSummary, Entity, ImportRecord, Reject, Statement, StoreError
+
+log = logging.getLogger(__name__)
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_MIGRATION_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+_IMPORT_COLUMNS = (
+    "id, dataset, source_file, file_sha256, file_size, mapping, mapping_sha256, started_at, finished_at, "
+    "rows_read, rows_stored, rows_rejected, statements_added, seconds"
+)
+_STATEMENT_SELECT = (
+    "SELECT CAST(s.id AS VARCHAR), CAST(s.entity_id AS VARCHAR), s.schema, s.prop, s.value, s.original, "
+    "s.dataset, s.import_id, COALESCE(i.source_file, ''), s.source_row, s.first_seen, s.last_seen "
+    "FROM statement s LEFT JOIN import_run i ON i.id = s.import_id "
+)
+
+
+def migration_files(backend: str, directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
+    """The numbered migration scripts of a backend, in order."""
+    found = []
+    for path in sorted((directory / backend).glob("*.sql")):
+        match = _MIGRATION_FILE.match(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return found
+
+
+class SqlStore(ABC):
+    """Shared behaviour of the SQL stores; subclasses implement the four primitives."""
+
+    url: str
+    backend: str
+    migrations_dir: Path = MIGRATIONS_DIR
+
+    # -- primitives ------------------------------------------------------------------------
+    @abstractmethod
+    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Backend primitive."""
+
+    @abstractmethod
+    def _run_script(self, sql: str) -> None:
+        """Backend primitive."""
+
+    @abstractmethod
+    def _has_table(self, name: str) -> bool:
+        """Backend primitive."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Backend primitive."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- migrations ------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        if not self._has_table("cruce_meta"):
+            return 0
+        rows = self._fetch("SELECT value FROM cruce_meta WHERE key = 'schema_version'")
+        return int(rows[0][0]) if rows else 0
+
+    def _migrate(self) -> tuple[int, int]:
+        """Bring the database to the newest version this cruce knows; return (before, after)."""
+        files = migration_files(self.backend, self.migrations_dir)
+        latest = files[-1][0] if files else 0
+        current = self.schema_version()
+        if current > latest:
+            raise StoreError(
+                _(
+                    "The database {url} was made by a newer cruce (store version {found}); this cruce "
+                    "knows versions up to {known}. Upgrade cruce to open it."
+                ).format(url=self.url, found=current, known=latest)
+            )
+        for number, path in files:
+            if number <= current:
+                continue
+            script = path.read_text(encoding="utf-8")
+            if number == 1:
+                script = (
+                    "CREATE TABLE cruce_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);\n" + script
+                )
+            self._run_script(
+                "BEGIN;\n"
+                + script
+                + f"\nDELETE FROM cruce_meta WHERE key = 'schema_version';"
+                + f"\nINSERT INTO cruce_meta VALUES ('schema_version', '{number}');\nCOMMIT;"
+            )
+            log.info("store %s upgraded to version %d (%s)", self.url, number, path.name)
+        return current, latest
+
+    # -- reads -----------------------------------------------------------------------------
+    def _import_record(self, row: tuple[Any, ...]) -> ImportRecord:
+        return ImportRecord(*row)
+
+    def find_import(self, dataset: str, file_sha256: str, mapping_sha256: str) -> ImportRecord | None:
+        rows = self._fetch(
+            f"SELECT {_IMPORT_COLUMNS} FROM import_run "
+            "WHERE dataset = ? AND file_sha256 = ? AND mapping_sha256 = ? ORDER BY started_at LIMIT 1",
+            (dataset, file_sha256, mapping_sha256),
+        )
+        return self._import_record(rows[0]) if rows else None
+
+    def imports(self, dataset: str | None = None) -> list[ImportRecord]:
+        where, params = ("WHERE dataset = ?", (dataset,)) if dataset else ("", ())
+        rows = self._fetch(f"SELECT {_IMPORT_COLUMNS} FROM import_run {where} ORDER BY started_at", params)
+        return [self._import_record(r) for r in rows]
+
+    def datasets(self) -> list[DatasetSummary]:
+        rows = self._fetch(
+            """
+            WITH i AS (SELECT dataset, count(*) AS n, max(finished_at) AS last FROM import_run GROUP BY dataset),
+                 s AS (SELECT dataset, count(DISTINCT entity_id) AS e, count(*) AS n FROM statement
+                       GROUP BY dataset),
+                 r AS (SELECT dataset, count(*) AS n FROM reject GROUP BY dataset)
+            SELECT i.dataset, i.n, COALESCE(s.e, 0), COALESCE(s.n, 0), COALESCE(r.n, 0), i.last
+            FROM i LEFT JOIN s ON s.dataset = i.dataset LEFT JOIN r ON r.dataset = i.dataset
+            ORDER BY i.dataset
+            """
+        )
+        return [DatasetSummary(r[0], int(r[1]), int(r[2]), int(r[3]), int(r[4]), r[5]) for r in rows]
+
+    def counts_by_schema(self, dataset: str | None = None) -> dict[str, int]:
+        where, params = ("WHERE dataset = ?", (dataset,)) if dataset else ("", ())
+        rows = self._fetch(
+            f"SELECT schema, count(DISTINCT entity_id) FROM statement {where} GROUP BY schema ORDER BY schema",
+            params,
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def statement_count(self) -> int:
+        return int(self._fetch("SELECT count(*) FROM statement")[0][0])
+
+    def statements(self, entity_id: str) -> list[Statement]:
+        rows = self._fetch(
+            _STATEMENT_SELECT + "WHERE s.entity_id = CAST(? AS UUID) ORDER BY s.prop, s.first_seen, s.value",
+            (entity_id,),
+        )
+        return [Statement(*r) for r in rows]
+
+    def entity(self, entity_id: str) -> Entity | None:
+        try:
+            statements = self.statements(entity_id)
+        except Exception as exc:  # a malformed id is a user error, not a crash
+            if "uuid" in str(exc).lower():
+                return None
+            raise
+        if not statements:
+            return None
+        entity = Entity(id=entity_id, schema=statements[0].schema)
+        for statement in statements:
+            entity.add(statement)
+        return entity
+
+    def iter_entities(self, schema: str | None = None, dataset: str | None = None) -> Iterator[Entity]:
+        """All entities (of a type, of a dataset), streamed in id order a page at a time."""
+        conditions, params = [], []
+        if schema:
+            conditions.append("s.schema = ?")
+            params.append(schema)
+        if dataset:
+            conditions.append("s.dataset = ?")
+            params.append(dataset)
+        where = ("WHERE " + " AND ".join(conditions) + " ") if conditions else ""
+        after = "00000000-0000-0000-0000-000000000000"
+        first_page = True
+        while True:
+            keyset = "s.entity_id > CAST(? AS UUID)" if not first_page else "TRUE"
+            page_where = (where + "AND " + keyset) if where else ("WHERE " + keyset)
+            ids = self._fetch(
+                f"SELECT DISTINCT s.entity_id FROM statement s {page_where} ORDER BY s.entity_id LIMIT 2000",
+                (*params, after) if not first_page else tuple(params),
+            )
+            if not ids:
+                return
+            first_page = False
+            low, high = str(ids[0][0]), str(ids[-1][0])
+            rows = self._fetch(
+                _STATEMENT_SELECT
+                + f"{where}{'AND' if where else 'WHERE'} s.entity_id BETWEEN CAST(? AS UUID) AND CAST(? AS UUID) "
+                "ORDER BY s.entity_id, s.prop, s.first_seen, s.value",
+                (*params, low, high),
+            )
+            yield from _group_entities(Statement(*r) for r in rows)
+            after = high
+
+    def rejects(self, dataset: str | None = None, import_id: str | None = None) -> Iterator[Reject]:
+        conditions, params = [], []
+        if dataset:
+            conditions.append("r.dataset = ?")
+            params.append(dataset)
+        if import_id:
+            conditions.append("r.import_id = ?")
+            params.append(import_id)
+        where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
+        rows = self._fetch(
+            "SELECT r.import_id, r.dataset, COALESCE(i.source_file, ''), r.source_row, r.field, r.reason, r.value "
+            f"FROM reject r LEFT JOIN import_run i ON i.id = r.import_id {where} "
+            "ORDER BY i.started_at, r.source_row, r.field",
+            params,
+        )
+        for row in rows:
+            yield Reject(*row)
+
+    def _record_import(self, record: ImportRecord, finished_at: datetime, added: int) -> tuple[str, tuple[Any, ...]]:
+        """The INSERT of a finished import's row, with its parameters."""
+        return (
+            f"INSERT INTO import_run ({_IMPORT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.id,
+                record.dataset,
+                record.source_file,
+                record.file_sha256,
+                record.file_size,
+                record.mapping,
+                record.mapping_sha256,
+                record.started_at,
+                finished_at,
+                record.rows_read,
+                record.rows_stored,
+                record.rows_rejected,
+                added,
+                record.seconds,
+            ),
+        )
+
+
+def _group_entities(statements: Iterator[Statement]) -> Iterator[Entity]:
+    current: Entity | None = None
+    for statement in statements:
+        if current is None or current.id != statement.entity_id:
+            if current is not None:
+                yield current
+            current = Entity(id=statement.entity_id, schema=statement.schema)
+        current.add(statement)
+    if current is not None:
+        yield current

@@ -1,0 +1,74 @@
+"""Shared fixtures: a store per backend, the shared public datasets, and small file makers."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cruce.store import Store, open_store
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+PG_URL = os.environ.get("CRUCE_TEST_PG_URL", "")
+
+
+def shared_data(*parts: str) -> Path:
+    """A file of ../shared/data, or skip the test with the reason when it is not there."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared dataset {path} is not present (it lives beside the repository in ../shared/data)")
+    return path
+
+
+def _postgres_available() -> str | None:
+    """None when PostgreSQL answers at CRUCE_TEST_PG_URL, else the reason it cannot be used."""
+    if not PG_URL:
+        return "CRUCE_TEST_PG_URL is not set (no PostgreSQL server for the store suite)"
+    import psycopg
+
+    try:
+        with psycopg.connect(PG_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return f"no PostgreSQL server answers at {PG_URL}: {exc}".strip()
+
+
+def pg_url_or_skip() -> str:
+    """A fresh, isolated PostgreSQL schema URL, or skip (fail in CI, where CRUCE_REQUIRE_PG=1)."""
+    reason = _postgres_available()
+    if reason:
+        if os.environ.get("CRUCE_REQUIRE_PG") == "1":
+            pytest.fail(f"CRUCE_REQUIRE_PG=1 but {reason}")
+        pytest.skip(reason)
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}schema=cruce_test_{uuid.uuid4().hex[:10]}"
+
+
+def drop_pg_schema(url: str) -> None:
+    import psycopg
+
+    from cruce.store.postgres_store import split_schema
+
+    conninfo, schema = split_schema(url)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty store of each backend."""
+    if request.param == "duckdb":
+        yield str(tmp_path / "store.duckdb")
+        return
+    url = pg_url_or_skip()
+    yield url
+    drop_pg_schema(url)
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    with open_store(store_url) as opened:
+        yield opened

@@ -1,0 +1,234 @@
+"""The store contract, run against every backend (DuckDB always; PostgreSQL where one answers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cruce.ingest.mapping import load_mapping
+from cruce.ingest.pipeline import import_file
+from cruce.store import Store, StoreError, open_store
+
+MAPPING = """
+name: people-test
+dataset: agency-a
+entities:
+  person:
+    schema: Person
+    key: [id]
+    properties:
+      name: {columns: [nombre, apellido]}
+      birth_date: {column: nacimiento, format: ["%d/%m/%Y", "%d de %B de %Y"]}
+      gender: {column: sexo, map: {"1": male, "2": female}}
+      nationality: pais
+      phone: {column: tel, region: MX}
+      alias: {column: alias, split: ";"}
+      employer: {entity: org}
+  org:
+    schema: Organization
+    key: [empresa]
+    properties:
+      name: empresa
+      org_type: {value: company}
+"""
+
+HEADER = "id,nombre,apellido,nacimiento,sexo,pais,tel,alias,empresa\n"
+ROWS = [
+    "1,José Luis,Ramírez Hernández,03/02/1980,Masculino,México,(656) 123 4567,El Güero;Pepe,Transportes del Norte",
+    "2,María,López,5 de enero de 1975,2,Estados Unidos,,,Transportes del Norte",
+    "3,Ana,Pérez,31/02/1990,F,MX,,,",  # impossible date: rejected
+    "4,Juan,García,01/01/1985,Quizás,MX,,,",  # unknown gender: rejected
+]
+
+
+def write(path: Path, rows: list[str], encoding: str = "utf-8") -> Path:
+    path.write_text(HEADER + "\n".join(rows) + "\n", encoding=encoding)
+    return path
+
+
+@pytest.fixture
+def mapping_file(tmp_path: Path) -> Path:
+    path = tmp_path / "people.yaml"
+    path.write_text(MAPPING, encoding="utf-8")
+    return path
+
+
+def test_a_new_store_is_empty_and_current(store: Store) -> None:
+    assert store.schema_version() == 1
+    assert store.datasets() == []
+    assert store.statement_count() == 0
+    assert list(store.rejects()) == []
+
+
+def test_import_stores_statements_with_provenance(store: Store, tmp_path: Path, mapping_file: Path) -> None:
+    source = write(tmp_path / "people.csv", ROWS)
+    result = import_file(store, source, mapping_file)
+    assert (result.rows_read, result.rows_stored, result.rows_rejected) == (4, 2, 2)
+    assert store.counts_by_schema() == {"Organization": 1, "Person": 2}
+
+    people = list(store.iter_entities(schema="Person"))
+    jose = next(p for p in people if "José Luis Ramírez Hernández" in p.properties["name"])
+    assert jose.properties["birth_date"] == ["1980-02-03"]
+    assert jose.properties["gender"] == ["male"]
+    assert jose.properties["nationality"] == ["MX"]
+    assert jose.properties["phone"] == ["+526561234567"]
+    assert sorted(jose.properties["alias"]) == ["El Güero", "Pepe"]
+    org_id = jose.properties["employer"][0]
+    assert store.entity(org_id) is not None
+    assert store.entity(org_id).properties["org_type"] == ["company"]  # type: ignore[union-attr]
+
+    gender = next(s for s in jose.statements if s.prop == "gender")
+    assert gender.original == "Masculino"
+    assert (gender.dataset, gender.source_file, gender.source_row) == ("agency-a", str(source), 2)
+    assert gender.import_id == result.import_id
+    assert gender.first_seen == gender.last_seen
+
+    maria = next(p for p in people if p is not jose)
+    assert maria.properties["birth_date"] == ["1975-01-05"]  # Spanish month name
+    assert maria.properties["gender"] == ["female"]  # value map "2" -> female
+    assert maria.properties["nationality"] == ["US"]
+
+
+def test_rejects_name_file_row_field_and_reason(store: Store, tmp_path: Path, mapping_file: Path) -> None:
+    source = write(tmp_path / "people.csv", ROWS)
+    result = import_file(store, source, mapping_file)
+    rejects = sorted(store.rejects(dataset="agency-a"), key=lambda r: r.source_row or 0)
+    assert [(r.source_row, r.reason, r.value) for r in rejects] == [
+        (4, "invalid_date", "31/02/1990"),
+        (5, "invalid_enum", "Quizás"),
+    ]
+    assert all(r.source_file == str(source) and r.import_id == result.import_id for r in rejects)
+    assert rejects[0].field == "nacimiento → person.birth_date"
+    # a rejected row stores nothing at all, not even its valid fields
+    names = {n for p in store.iter_entities(schema="Person") for n in p.properties["name"]}
+    assert names == {"José Luis Ramírez Hernández", "María López"}
+
+
+def test_ids_are_stable_across_stores_and_reimports(tmp_path: Path, mapping_file: Path, store_url: str) -> None:
+    source = write(tmp_path / "people.csv", ROWS[:2])
+    with open_store(store_url) as first:
+        import_file(first, source, mapping_file)
+        ids_first = sorted(e.id for e in first.iter_entities())
+    with open_store(tmp_path / "other.duckdb") as second:
+        import_file(second, source, mapping_file)
+        ids_second = sorted(e.id for e in second.iter_entities())
+    assert ids_first == ids_second
+    assert len(ids_first) == 3
+
+
+def test_same_file_twice_adds_nothing_and_says_so(store: Store, tmp_path: Path, mapping_file: Path) -> None:
+    source = write(tmp_path / "people.csv", ROWS)
+    first = import_file(store, source, mapping_file)
+    count = store.statement_count()
+    second = import_file(store, source, mapping_file)
+    assert second.already_imported is not None
+    assert second.already_imported.id == first.import_id
+    assert store.statement_count() == count
+    assert len(store.imports()) == 1
+    assert len(list(store.rejects())) == 2
+
+    forced = import_file(store, source, mapping_file, force=True)
+    assert forced.statements_added == 0
+    assert store.statement_count() == count
+    assert len(store.imports()) == 2
+
+
+def test_overlapping_file_adds_only_new_statements(store: Store, tmp_path: Path, mapping_file: Path) -> None:
+    import_file(store, write(tmp_path / "a.csv", ROWS[:1]), mapping_file)
+    before = store.statement_count()
+    extra = "5,Rosa,Treviño,02/03/1970,F,MX,,,Transportes del Norte"
+    result = import_file(store, write(tmp_path / "b.csv", [ROWS[0], extra]), mapping_file)
+    person_statements = 5  # name, birth_date, gender, nationality, employer
+    assert result.statements_added == person_statements
+    assert store.statement_count() == before + person_statements
+    jose = next(e for e in store.iter_entities(schema="Person") if "José Luis Ramírez Hernández" in e.properties["name"])
+    name = next(s for s in jose.statements if s.prop == "name")
+    assert name.source_file.endswith("a.csv")  # provenance of the first sighting is kept
+    assert name.last_seen >= name.first_seen
+
+
+def test_failed_import_leaves_the_store_as_it_was(store: Store, tmp_path: Path, mapping_file: Path) -> None:
+    import_file(store, write(tmp_path / "a.csv", ROWS[:1]), mapping_file)
+    before = (store.statement_count(), len(store.imports()), len(list(store.rejects())))
+    many = [f"{i},Nombre{i},Apellido,01/01/1980,M,MX,,,Empresa {i % 7}" for i in range(100, 5000)]
+    many.insert(10, "x,Bad,Row,99/99/9999,M,MX,,,")
+
+    def interrupt(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_file(store, write(tmp_path / "b.csv", many), mapping_file, on_progress=interrupt)
+    assert (store.statement_count(), len(store.imports()), len(list(store.rejects()))) == before
+    result = import_file(store, tmp_path / "b.csv", mapping_file)
+    assert result.rows_stored == len(many) - 1
+    assert result.rows_rejected == 1
+
+
+def test_iter_entities_filters_by_type_and_dataset(store: Store, tmp_path: Path, mapping_file: Path) -> None:
+    source = write(tmp_path / "people.csv", ROWS)
+    import_file(store, source, mapping_file)
+    import_file(store, source, mapping_file, dataset="agency-b")
+    assert {e.schema for e in store.iter_entities(schema="Organization")} == {"Organization"}
+    assert len(list(store.iter_entities(dataset="agency-b"))) == 3
+    assert len(list(store.iter_entities())) == 6
+    ids = [e.id for e in store.iter_entities()]
+    assert ids == sorted(ids)
+    summary = {d.name: (d.imports, d.entities, d.rejects) for d in store.datasets()}
+    assert summary == {"agency-a": (1, 3, 2), "agency-b": (1, 3, 2)}
+
+
+def test_entity_lookup_of_unknown_or_malformed_id(store: Store) -> None:
+    assert store.entity("00000000-0000-0000-0000-000000000000") is None
+    assert store.entity("not-an-id") is None
+
+
+def test_many_batches_and_shared_entities(store: Store, tmp_path: Path) -> None:
+    """Entities repeated across batches are stored once, with the row of their first sighting."""
+    mapping = load_mapping("example-firearm-purchases")
+    from cruce.demo import write_purchases_csv
+
+    source = write_purchases_csv(tmp_path / "sales.csv", 3000)
+    result = import_file(store, source, mapping, batch_rows=700)
+    assert result.rows_read == 3000
+    assert result.rows_rejected == 0
+    counts = store.counts_by_schema()
+    assert counts["FirearmPurchase"] == 3000
+    dealers = list(store.iter_entities(schema="Organization"))
+    assert len(dealers) == counts["Organization"] <= 10
+    for dealer in dealers:
+        names = [s for s in dealer.statements if s.prop == "name"]
+        assert len(names) == 1
+    again = import_file(store, source, mapping, batch_rows=1000, force=True)
+    assert again.statements_added == 0
+
+
+def test_store_refuses_a_database_from_a_newer_cruce(tmp_path: Path) -> None:
+    path = tmp_path / "future.duckdb"
+    with open_store(path) as store:
+        store._run_script("UPDATE cruce_meta SET value = '99' WHERE key = 'schema_version'")  # type: ignore[attr-defined]
+    with pytest.raises(StoreError, match="newer cruce"):
+        open_store(path)
+
+
+def test_older_database_is_upgraded_with_its_data(
+    store_url: str, tmp_path: Path, mapping_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cruce.store import sql
+
+    with open_store(store_url) as old:
+        import_file(old, write(tmp_path / "people.csv", ROWS), mapping_file)
+        count = old.statement_count()
+    newer = tmp_path / "migrations"
+    for backend in ("duckdb", "postgresql"):
+        (newer / backend).mkdir(parents=True)
+        (newer / backend / "0001_initial.sql").write_text(
+            (sql.MIGRATIONS_DIR / backend / "0001_initial.sql").read_text()
+        )
+        (newer / backend / "0002_note.sql").write_text("ALTER TABLE import_run ADD COLUMN note VARCHAR;")
+    monkeypatch.setattr(sql.SqlStore, "migrations_dir", newer)
+    with open_store(store_url) as upgraded:
+        assert (upgraded.upgraded_from, upgraded.version) == (1, 2)  # type: ignore[attr-defined]
+        assert upgraded.schema_version() == 2
+        assert upgraded.statement_count() == count
+        assert upgraded._fetch("SELECT note FROM import_run") == [(None,)]  # type: ignore[attr-defined]
