@@ -73,13 +73,21 @@ class Cell:
 
 @dataclass(frozen=True)
 class CompiledMapping:
-    """The SQL for one mapping against one source's columns."""
+    """The SQL for one mapping against one source's columns, run once per batch in order.
 
-    norm_sql: str
-    statements_sql: str
+    ``steps`` build temporary tables from the registered ``batch``: cleaned columns with entity
+    ids, then cells, then the normalised value of each *distinct* cell (dates, names and codes
+    repeat a lot, so each is parsed once per batch), then every cell with its value.
+    ``statements_table`` holds the batch's statements, each once, at its first row.
+    """
+
+    steps: tuple[str, ...]
     rejects_sql: str
     bad_rows_sql: str
     cells: tuple[Cell, ...]
+
+
+BATCH_STATEMENTS = "cruce_batch_statements"
 
 
 def _entity_id_sql(dataset: str, name: str, entity: EntitySpec, keys: tuple[str, ...], src: dict[str, str]) -> str:
@@ -298,41 +306,47 @@ def compile_mapping(mapping: Mapping, schema: Schema, dataset: str, columns: lis
         lookup = _lookup_kind(cell)
         select = (
             f"SELECT __row, {ids[cell.entity]} AS entity_id, {cell.index} AS k, nullif({raw}, '') AS raw, "
-            f"{_aux_sql(cell, src)} AS aux, {sql_literal(lookup)} AS lk FROM ids WHERE {where}"
+            f"{_aux_sql(cell, src)} AS aux, {sql_literal(lookup)} AS lk FROM cruce_ids WHERE {where}"
         )
         if not required:
             select = f"SELECT * FROM ({select}) WHERE raw IS NOT NULL"
         selects.append(select)
     cases = " ".join(f"WHEN {c.index} THEN {_value_sql(c)}" for c in cells)
-    norm_sql = f"""
-        WITH src AS (SELECT __row{', ' if cleaned else ''}{cleaned} FROM batch),
-        ids AS (SELECT *, {', '.join(id_cols)} FROM src),
-        cells AS ({' UNION ALL '.join(selects)})
-        SELECT c.__row, c.entity_id, c.k, c.raw,
-               CASE WHEN c.raw IS NULL THEN NULL ELSE CASE c.k {cases} END END AS value
-        FROM cells c LEFT JOIN cruce_lookup l
-          ON l.kind = c.lk AND l.key = CASE WHEN c.lk IS NOT NULL THEN {key_sql('c.raw')} END
-    """
     props = " UNION ALL ".join(
         f"SELECT {c.index} AS k, {sql_literal(c.schema)} AS schema, {sql_literal(c.prop.name)} AS prop, "
         f"{sql_literal(c.spec.label() + ' → ' + c.entity + '.' + c.prop.name)} AS field, "
         f"{sql_literal(_reason_code(c))} AS why"
         for c in cells
     )
-    statements_sql = f"""
-        SELECT CAST(md5(concat_ws(chr(31), {sql_literal(dataset)}, CAST(n.entity_id AS VARCHAR), p.prop, n.value))
-                    AS UUID) AS id,
-               n.entity_id, p.schema, p.prop, n.value, nullif(n.raw, n.value) AS original, n.__row AS source_row
-        FROM {NORM_TABLE} n JOIN ({props}) p ON p.k = n.k
-        WHERE n.value IS NOT NULL AND n.__row NOT IN (SELECT __row FROM {NORM_TABLE} WHERE value IS NULL)
-    """
+    steps = (
+        f"CREATE OR REPLACE TEMP TABLE cruce_ids AS SELECT *, {', '.join(id_cols)} FROM "
+        f"(SELECT __row{', ' if cleaned else ''}{cleaned} FROM batch)",
+        f"CREATE OR REPLACE TEMP TABLE cruce_cells AS "
+        f"{' UNION ALL '.join(selects)}",
+        f"""CREATE OR REPLACE TEMP TABLE cruce_vals AS
+        SELECT c.k, c.raw, c.aux, CASE c.k {cases} END AS value
+        FROM (SELECT DISTINCT k, raw, aux, lk FROM cruce_cells WHERE raw IS NOT NULL) c
+        LEFT JOIN cruce_lookup l
+          ON l.kind = c.lk AND l.key = CASE WHEN c.lk IS NOT NULL THEN {key_sql('c.raw')} END""",
+        f"""CREATE OR REPLACE TEMP TABLE {NORM_TABLE} AS
+        SELECT c.__row, c.entity_id, c.k, c.raw, v.value
+        FROM cruce_cells c LEFT JOIN cruce_vals v
+          ON v.k = c.k AND v.raw = c.raw AND v.aux IS NOT DISTINCT FROM c.aux""",
+        f"""CREATE OR REPLACE TEMP TABLE {BATCH_STATEMENTS} AS
+        SELECT n.entity_id, p.schema, p.prop, n.value, nullif(n.raw, n.value) AS original, n.__row AS source_row
+        FROM (SELECT entity_id, k, value, min(__row) AS __row, arg_min(raw, __row) AS raw
+              FROM {NORM_TABLE}
+              WHERE value IS NOT NULL AND __row NOT IN (SELECT __row FROM {NORM_TABLE} WHERE value IS NULL)
+              GROUP BY entity_id, k, value) n
+        JOIN ({props}) p ON p.k = n.k""",
+    )
     rejects_sql = f"""
         SELECT n.__row AS source_row, p.field,
                CASE WHEN n.raw IS NULL THEN 'required_missing' ELSE p.why END AS reason, n.raw AS value
         FROM {NORM_TABLE} n JOIN ({props}) p ON p.k = n.k WHERE n.value IS NULL
     """
     bad_rows_sql = f"SELECT count(DISTINCT __row) FROM {NORM_TABLE} WHERE value IS NULL"
-    return CompiledMapping(norm_sql, statements_sql, rejects_sql, bad_rows_sql, tuple(cells))
+    return CompiledMapping(steps, rejects_sql, bad_rows_sql, tuple(cells))
 
 
 def _reason_code(cell: Cell) -> str:

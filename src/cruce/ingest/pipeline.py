@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from cruce.ingest.compile import NORM_TABLE, check_columns, compile_mapping
+from cruce.ingest.compile import BATCH_STATEMENTS, NORM_TABLE, CompiledMapping, check_columns, compile_mapping
 from cruce.ingest.mapping import Mapping, load_mapping
 from cruce.ingest.readers import Source, open_source
 from cruce.ingest.sqlfuncs import install
@@ -81,37 +81,42 @@ def _stage_bad_rows(source: Source, writer: ImportWriter, store: Store) -> int:
     compute = store.compute()
     compute.register("cruce_bad_rows", table)
     try:
-        writer.stage_rejects(compute, "SELECT source_row, field, reason, value FROM cruce_bad_rows")
+        writer.add_rejects(compute, "SELECT source_row, field, reason, value FROM cruce_bad_rows")
     finally:
         compute.unregister("cruce_bad_rows")
     return len(source.bad_rows)
+
+
+_TEMP_TABLES = ("cruce_ids", "cruce_cells", "cruce_vals", NORM_TABLE, BATCH_STATEMENTS)
 
 
 def _import_batches(
     source: Source,
     writer: ImportWriter,
     store: Store,
-    norm_sql: tuple[str, str, str, str],
+    compiled: CompiledMapping,
     on_progress: ProgressCallback | None,
 ) -> tuple[int, int]:
-    """Stage every batch; return (rows read, rows rejected)."""
-    create_norm, statements_sql, rejects_sql, bad_rows_sql = norm_sql
+    """Normalise and add every batch; return (rows read, rows rejected)."""
     compute = store.compute()
     rows_read = rows_rejected = 0
     for batch in source.batches():
         compute.register("batch", batch)
         try:
-            compute.execute(create_norm)
-            writer.stage_rejects(compute, rejects_sql)
-            writer.stage_statements(compute, statements_sql)
-            bad = compute.execute(bad_rows_sql).fetchone()
+            for step in compiled.steps:
+                compute.execute(step)
+            bad = compute.execute(compiled.bad_rows_sql).fetchone()
+            if bad and bad[0]:
+                writer.add_rejects(compute, compiled.rejects_sql)
+            writer.add_statements(compute, BATCH_STATEMENTS)
         finally:
             compute.unregister("batch")
         rows_read += batch.num_rows
         rows_rejected += int(bad[0]) if bad else 0
         if on_progress:
             on_progress(source.bytes_read(), source.info.size_bytes)
-    compute.execute(f"DROP TABLE IF EXISTS {NORM_TABLE}")
+    for table in _TEMP_TABLES:
+        compute.execute(f"DROP TABLE IF EXISTS {table}")
     return rows_read, rows_rejected
 
 
@@ -159,14 +164,7 @@ def import_file(
         import_id = new_import_id(now)
         writer = store.begin_import(import_id, ds)
         try:
-            create_norm = f"CREATE OR REPLACE TEMP TABLE {NORM_TABLE} AS {compiled.norm_sql}"
-            rows_read, rows_rejected = _import_batches(
-                source,
-                writer,
-                store,
-                (create_norm, compiled.statements_sql, compiled.rejects_sql, compiled.bad_rows_sql),
-                on_progress,
-            )
+            rows_read, rows_rejected = _import_batches(source, writer, store, compiled, on_progress)
             bad_rows = _stage_bad_rows(source, writer, store)
             seconds = time.perf_counter() - started
             record = ImportRecord(

@@ -7,6 +7,8 @@ from. Entities are read back as aggregates of their statements. Imports write th
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,9 +17,23 @@ from typing import Protocol, Self
 
 import duckdb
 
-# Column order of a staged statement batch, as produced by the mapping engine's SQL.
-STATEMENT_COLUMNS = ("id", "entity_id", "schema", "prop", "value", "original", "source_row")
+# Columns of the table of one batch's statements that the import pipeline hands a writer.
+BATCH_COLUMNS = ("entity_id", "schema", "prop", "value", "original", "source_row")
 REJECT_COLUMNS = ("source_row", "field", "reason", "value")
+STATEMENT_KEY_SEPARATOR = "\x1f"
+
+
+def statement_id(dataset: str, entity_id: str, prop: str, value: str) -> str:
+    """The stable id of a statement: the same value of the same property from the same dataset."""
+    digest = hashlib.md5(  # noqa: S324 - an identifier, not a security measure
+        STATEMENT_KEY_SEPARATOR.join((dataset, entity_id, prop, value)).encode("utf-8")
+    ).hexdigest()
+    return str(uuid.UUID(digest))
+
+
+def statement_id_sql(dataset: str, entity_id: str, prop: str, value: str) -> str:
+    """The same id computed in SQL (DuckDB and PostgreSQL both have ``md5``)."""
+    return f"CAST(md5(concat_ws(chr(31), {dataset}, CAST({entity_id} AS VARCHAR), {prop}, {value})) AS UUID)"
 
 
 class StoreError(RuntimeError):
@@ -112,12 +128,12 @@ class DatasetSummary:
 class ImportWriter(Protocol):
     """One import's transaction: stage batches, then commit them all or roll everything back."""
 
-    def stage_statements(self, compute: duckdb.DuckDBPyConnection, select_sql: str) -> int:
-        """Stage the rows of ``select_sql`` (columns ``STATEMENT_COLUMNS``), run on ``compute``."""
+    def add_statements(self, compute: duckdb.DuckDBPyConnection, table: str) -> int:
+        """Add one batch's statements (``table`` in ``compute``, columns ``BATCH_COLUMNS``)."""
         ...
 
-    def stage_rejects(self, compute: duckdb.DuckDBPyConnection, select_sql: str) -> int:
-        """Stage rejected fields (columns ``REJECT_COLUMNS``) produced by ``select_sql``."""
+    def add_rejects(self, compute: duckdb.DuckDBPyConnection, select_sql: str) -> int:
+        """Add rejected fields (columns ``REJECT_COLUMNS``) produced by ``select_sql``."""
         ...
 
     def commit(self, record: ImportRecord) -> int:

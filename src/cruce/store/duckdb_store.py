@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from cruce.i18n import _
-from cruce.store.base import REJECT_COLUMNS, STATEMENT_COLUMNS, ImportRecord, StoreError
+from cruce.store.base import ImportRecord, StoreError, statement_id_sql
 from cruce.store.sql import SqlStore
 
 DEFAULT_MEMORY_LIMIT = "1GB"
@@ -43,6 +43,7 @@ class DuckDBStore(SqlStore):
     """Statements in a single DuckDB file (or in memory for ``:memory:``)."""
 
     backend = "duckdb"
+    statement_id_expr = statement_id_sql("s.dataset", "s.entity_id", "s.prop", "s.value")
 
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
@@ -79,68 +80,77 @@ class DuckDBStore(SqlStore):
 
 
 class DuckDBImportWriter:
-    """One import's transaction on the DuckDB file."""
+    """One import's transaction on the DuckDB file.
+
+    Each batch's statements go straight into ``statement``, minus those already there: those of
+    this import (an entity seen in an earlier batch), and — only when the dataset already had
+    data — those of earlier imports, whose ``last_seen`` is then moved forward at commit.
+    """
 
     def __init__(self, store: DuckDBStore, import_id: str, dataset: str) -> None:
         self.store = store
         self.con = store.con
         self.import_id = import_id
         self.dataset = dataset
-        self._stage = "stage_" + import_id.replace("-", "_")
-        self._rejects = "rejects_" + import_id.replace("-", "_")
+        self.now = datetime.now()
         self.con.execute("BEGIN TRANSACTION")
-        self.con.execute(
-            f"CREATE TABLE {self._stage} (id UUID, entity_id UUID, schema VARCHAR, prop VARCHAR, "
-            "value VARCHAR, original VARCHAR, source_row BIGINT)"
+        self.dataset_had_data = bool(
+            self.con.execute("SELECT 1 FROM statement WHERE dataset = ? LIMIT 1", [dataset]).fetchall()
         )
-        self.con.execute(
-            f"CREATE TABLE {self._rejects} (source_row BIGINT, field VARCHAR, reason VARCHAR, value VARCHAR)"
-        )
-
-    def stage_statements(self, compute: duckdb.DuckDBPyConnection, select_sql: str) -> int:
-        assert compute is self.con, "the DuckDB store computes in its own connection"
-        cols = ", ".join(STATEMENT_COLUMNS)
-        row = self.con.execute(f"INSERT INTO {self._stage} ({cols}) {select_sql}").fetchone()
-        return int(row[0]) if row else 0
-
-    def stage_rejects(self, compute: duckdb.DuckDBPyConnection, select_sql: str) -> int:
-        assert compute is self.con, "the DuckDB store computes in its own connection"
-        cols = ", ".join(REJECT_COLUMNS)
-        row = self.con.execute(f"INSERT INTO {self._rejects} ({cols}) {select_sql}").fetchone()
-        return int(row[0]) if row else 0
-
-    def commit(self, record: ImportRecord) -> int:
-        now = record.started_at
-        if self.store.statement_count():
+        if self.dataset_had_data:
             self.con.execute(
-                f"UPDATE statement SET last_seen = ? FROM (SELECT DISTINCT id FROM {self._stage}) AS staged "
-                "WHERE statement.id = staged.id",
-                [now],
+                "CREATE OR REPLACE TEMP TABLE cruce_seen (entity_id UUID, prop VARCHAR, value VARCHAR)"
             )
+
+    def add_statements(self, compute: duckdb.DuckDBPyConnection, table: str) -> int:
+        assert compute is self.con, "the DuckDB store computes in its own connection"
+        same = "s.entity_id = b.entity_id AND s.prop = b.prop AND s.value = b.value"
+        if self.dataset_had_data:
+            self.con.execute(
+                f"INSERT INTO cruce_seen SELECT b.entity_id, b.prop, b.value FROM {table} b "
+                f"SEMI JOIN (SELECT entity_id, prop, value FROM statement WHERE dataset = ? AND import_id <> ?) s "
+                f"ON {same}",
+                [self.dataset, self.import_id],
+            )
+            existing = "dataset = ?"
+            params: list[object] = [self.dataset]
+        else:
+            existing = "import_id = ?"
+            params = [self.import_id]
         row = self.con.execute(
             f"""
             INSERT INTO statement
-            SELECT id, entity_id, schema, prop, value, original, ?, ?, source_row, ?, ?
-            FROM {self._stage}
-            WHERE rowid IN (SELECT arg_min(rowid, source_row) FROM {self._stage} GROUP BY id)
-              AND id NOT IN (SELECT id FROM statement)
+            SELECT b.entity_id, b.schema, b.prop, b.value, b.original, ?, ?, b.source_row, ?, ?
+            FROM {table} b
+            ANTI JOIN (SELECT entity_id, prop, value FROM statement WHERE {existing}) s ON {same}
             """,
-            [self.dataset, self.import_id, now, now],
+            [self.dataset, self.import_id, self.now, self.now, *params],
         ).fetchone()
-        added = int(row[0]) if row else 0
-        self.con.execute(
-            f"INSERT INTO reject SELECT ?, ?, source_row, field, reason, value FROM {self._rejects}",
+        return int(row[0]) if row else 0
+
+    def add_rejects(self, compute: duckdb.DuckDBPyConnection, select_sql: str) -> int:
+        assert compute is self.con, "the DuckDB store computes in its own connection"
+        row = self.con.execute(
+            f"INSERT INTO reject SELECT ?, ?, r.source_row, r.field, r.reason, r.value FROM ({select_sql}) r",
             [self.import_id, self.dataset],
-        )
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def commit(self, record: ImportRecord) -> int:
+        if self.dataset_had_data:
+            self.con.execute(
+                "UPDATE statement SET last_seen = ? FROM (SELECT DISTINCT * FROM cruce_seen) AS seen "
+                "WHERE statement.dataset = ? AND statement.entity_id = seen.entity_id "
+                "AND statement.prop = seen.prop AND statement.value = seen.value",
+                [self.now, self.dataset],
+            )
+            self.con.execute("DROP TABLE cruce_seen")
+        row = self.con.execute("SELECT count(*) FROM statement WHERE import_id = ?", [self.import_id]).fetchone()
+        added = int(row[0]) if row else 0
         sql, params = self.store._record_import(record, datetime.now(), added)
         self.con.execute(sql, list(params))
-        self._drop_stage()
         self.con.execute("COMMIT")
         return added
-
-    def _drop_stage(self) -> None:
-        self.con.execute(f"DROP TABLE IF EXISTS {self._stage}")
-        self.con.execute(f"DROP TABLE IF EXISTS {self._rejects}")
 
     def rollback(self) -> None:
         try:

@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 from psycopg import sql as pgsql
 
 from cruce.i18n import _
-from cruce.store.base import REJECT_COLUMNS, STATEMENT_COLUMNS, ImportRecord, StoreError
+from cruce.store.base import BATCH_COLUMNS, REJECT_COLUMNS, ImportRecord, StoreError, statement_id_sql
 from cruce.store.sql import SqlStore
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -130,10 +130,15 @@ class PostgresImportWriter:
                 total += batch.num_rows
         return total
 
-    def stage_statements(self, compute: duckdb.DuckDBPyConnection, select_sql: str) -> int:
-        return self._copy(compute, select_sql, "cruce_stage", STATEMENT_COLUMNS)
+    def add_statements(self, compute: duckdb.DuckDBPyConnection, table: str) -> int:
+        ident = statement_id_sql("ds", "b.entity_id", "b.prop", "b.value")
+        select = f"SELECT {ident} AS id, {', '.join('b.' + c for c in BATCH_COLUMNS)} FROM {table} b, " + (
+            "(SELECT ? AS ds)"
+        )
+        select = select.replace("?", "'" + self.dataset.replace("'", "''") + "'")
+        return self._copy(compute, select, "cruce_stage", ("id", *BATCH_COLUMNS))
 
-    def stage_rejects(self, compute: duckdb.DuckDBPyConnection, select_sql: str) -> int:
+    def add_rejects(self, compute: duckdb.DuckDBPyConnection, select_sql: str) -> int:
         return self._copy(compute, select_sql, "cruce_reject_stage", REJECT_COLUMNS)
 
     def commit(self, record: ImportRecord) -> int:

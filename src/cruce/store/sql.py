@@ -28,7 +28,7 @@ _IMPORT_COLUMNS = (
     "rows_read, rows_stored, rows_rejected, statements_added, seconds"
 )
 _STATEMENT_SELECT = (
-    "SELECT CAST(s.id AS VARCHAR), CAST(s.entity_id AS VARCHAR), s.schema, s.prop, s.value, s.original, "
+    "SELECT CAST({id} AS VARCHAR), CAST(s.entity_id AS VARCHAR), s.schema, s.prop, s.value, s.original, "
     "s.dataset, s.import_id, COALESCE(i.source_file, ''), s.source_row, s.first_seen, s.last_seen "
     "FROM statement s LEFT JOIN import_run i ON i.id = s.import_id "
 )
@@ -50,6 +50,11 @@ class SqlStore(ABC):
     url: str
     backend: str
     migrations_dir: Path = MIGRATIONS_DIR
+    statement_id_expr = "s.id"
+
+    @property
+    def _statement_select(self) -> str:
+        return _STATEMENT_SELECT.format(id=self.statement_id_expr)
 
     # -- primitives ------------------------------------------------------------------------
     @abstractmethod
@@ -156,7 +161,7 @@ class SqlStore(ABC):
 
     def statements(self, entity_id: str) -> list[Statement]:
         rows = self._fetch(
-            _STATEMENT_SELECT + "WHERE s.entity_id = CAST(? AS UUID) ORDER BY s.prop, s.first_seen, s.value",
+            self._statement_select + "WHERE s.entity_id = CAST(? AS UUID) ORDER BY s.prop, s.first_seen, s.value",
             (entity_id,),
         )
         return [Statement(*r) for r in rows]
@@ -199,7 +204,7 @@ class SqlStore(ABC):
             first_page = False
             low, high = str(ids[0][0]), str(ids[-1][0])
             rows = self._fetch(
-                _STATEMENT_SELECT
+                self._statement_select
                 + f"{where}{'AND' if where else 'WHERE'} s.entity_id BETWEEN CAST(? AS UUID) AND CAST(? AS UUID) "
                 "ORDER BY s.entity_id, s.prop, s.first_seen, s.value",
                 (*params, low, high),

@@ -65,7 +65,7 @@ def clean_name(name: object) -> str:
     return str(name).replace("\ufeff", "").strip()
 
 
-def check_columns(names: Sequence[str], display: str) -> tuple[str, ...]:
+def check_columns(names: Sequence[str], display: str, row: int | None = 1) -> tuple[str, ...]:
     """The cleaned column names, or a ReadError naming the blank, duplicate or reserved ones."""
     cleaned = [clean_name(n) for n in names]
     blank = [str(i) for i, n in enumerate(cleaned, 1) if not n]
@@ -75,7 +75,7 @@ def check_columns(names: Sequence[str], display: str) -> tuple[str, ...]:
                 file=display, positions=", ".join(blank)
             ),
             file=display,
-            row=1,
+            row=row,
         )
     seen: set[str] = set()
     dupes: list[str] = []
@@ -89,7 +89,7 @@ def check_columns(names: Sequence[str], display: str) -> tuple[str, ...]:
                 file=display, names=", ".join(repr(d) for d in dupes)
             ),
             file=display,
-            row=1,
+            row=row,
         )
     if ROW_COLUMN in seen:
         raise ReadError(
@@ -97,7 +97,7 @@ def check_columns(names: Sequence[str], display: str) -> tuple[str, ...]:
                 file=display, name=ROW_COLUMN
             ),
             file=display,
-            row=1,
+            row=row,
         )
     return tuple(cleaned)
 

@@ -1,12 +1,14 @@
 """CSV, TSV and other delimited text, streamed through ``pyarrow.csv.open_csv``.
 
 * Parsing is Arrow's (single-threaded, so that the invalid-row handler knows row numbers), in
-  blocks of ``BLOCK_SIZE`` bytes, every column typed as text; only the sample used for detection
-  is looked at by Python.
-* Row numbers count *records*: the header is row 1, the first data record row 2, and a quoted
-  value spanning several lines still makes one row. For files without such values (nearly all)
-  this is the line number a spreadsheet or text editor shows. Blank lines count as rows too (they
-  are skipped, as are rows whose fields are all empty).
+  blocks of ``BLOCK_SIZE`` bytes, every column typed as text; Python only looks at the sample
+  used for detection. Arrow's read-ahead is held to ``READ_AHEAD_BLOCKS`` blocks (see
+  ``Throttle``), so memory stays bounded whatever the size of the file.
+* Row numbers count *records*, as a spreadsheet does: the header is row 1 (row N + 1 when N
+  blank lines come first), the first data record row 2, and a quoted value spanning several
+  lines is still one row. For files without such values (nearly all) this is also the line
+  number a text editor shows. Blank lines count as rows; they are skipped, as are rows whose
+  fields are all empty.
 * An unquoted empty field is null; a quoted empty field (``""``) is the empty string.
 * A row with the wrong number of fields is skipped and recorded in ``Source.bad_rows``.
 * Bytes invalid for the encoding stop the read with a ``ReadError`` whose row is the *line*
@@ -27,9 +29,11 @@ import pyarrow.csv as pacsv
 
 from cruce.i18n import _
 from cruce.ingest.readers._common import ReadError, RowNumbers, Source, SourceInfo, check_columns
-from cruce.ingest.readers._text import TextPlan, TextStream
+from cruce.ingest.readers._text import TextPlan, TextStream, Throttle
 
-BLOCK_SIZE = 16 << 20
+BLOCK_SIZE = 8 << 20
+# Blocks Arrow may read ahead of the batches handed out (it would read dozens).
+READ_AHEAD_BLOCKS = 4
 DELIMITERS = (",", ";", "\t", "|")
 SNIFF_ROWS = 50
 
@@ -70,11 +74,24 @@ def header_names(text: str, delimiter: str) -> list[str]:
     return rows[0] if rows else []
 
 
+def _blank_lines(text: str) -> int:
+    """How many blank lines come before the header (they are skipped, and counted as rows)."""
+    count = 0
+    lines = text.split("\n")
+    for line in lines[:-1]:
+        if line.strip():
+            break
+        count += 1
+    return count
+
+
 class CsvSource(Source):
     def __init__(self, plan: TextPlan, delimiter: str | None, size: int, batch_rows: int) -> None:
         display = plan.display
+        self._skip = _blank_lines(plan.sample)
+        text = plan.sample.split("\n", self._skip)[-1] if self._skip else plan.sample
         if delimiter is None:
-            delimiter = sniff_delimiter(plan.sample, plan.complete)
+            delimiter = sniff_delimiter(text, plan.complete)
         elif len(delimiter) != 1:
             raise ReadError(
                 _("{file}: the delimiter must be one character, not {delimiter!r}").format(
@@ -82,19 +99,19 @@ class CsvSource(Source):
                 ),
                 file=display,
             )
-        raw = header_names(plan.sample, delimiter)
-        columns = check_columns(raw, display)
+        raw = header_names(text, delimiter)
+        columns = check_columns(raw, display, row=self._skip + 1)
         info = SourceInfo(plan.path, "csv", plan.encoding, delimiter, plan.compression, size, columns)
         super().__init__(info, batch_rows)
         self._plan = plan
-        self._numbers = RowNumbers(first=2)
+        self._numbers = RowNumbers(first=self._skip + 2)
         self._stream: TextStream | None = None
         self._reader = self._open(raw)
         names = list(self._reader.schema.names)
         if names != raw:
             # Python's csv module and Arrow disagree about an odd header: Arrow's reading wins.
             self._reset()
-            self.describe(replace(self.info, columns=check_columns(names, display)))
+            self.describe(replace(self.info, columns=check_columns(names, display, row=self._skip + 1)))
             self._reader = self._open(names)
 
     def _on_switch(self, encoding: str) -> None:
@@ -102,7 +119,8 @@ class CsvSource(Source):
 
     def _open(self, names: list[str]) -> pacsv.CSVStreamingReader:
         self._stream = self._plan.stream(self._on_switch)
-        read = pacsv.ReadOptions(use_threads=False, block_size=BLOCK_SIZE)
+        self._throttle = self._stream.throttle = Throttle(READ_AHEAD_BLOCKS * BLOCK_SIZE)
+        read = pacsv.ReadOptions(use_threads=False, block_size=BLOCK_SIZE, skip_rows=self._skip)
         parse = pacsv.ParseOptions(
             delimiter=self.info.delimiter,
             quote_char='"',
@@ -120,7 +138,10 @@ class CsvSource(Source):
             quoted_strings_can_be_null=False,
         )
         try:
-            return pacsv.open_csv(self._stream, read_options=read, parse_options=parse, convert_options=convert)
+            with self._throttle.consumer_waiting():
+                return pacsv.open_csv(
+                    self._stream, read_options=read, parse_options=parse, convert_options=convert
+                )
         except ReadError:
             self._reset()
             raise
@@ -132,7 +153,7 @@ class CsvSource(Source):
         if self._stream is not None:
             self._stream.close()
             self._stream = None
-        self._numbers = RowNumbers(first=2)
+        self._numbers = RowNumbers(first=self._skip + 2)
         self.bad_rows.clear()
         self.bad_row_count = 0
 
@@ -170,7 +191,9 @@ class CsvSource(Source):
         try:
             while True:
                 try:
-                    batch = self._reader.read_next_batch()
+                    with self._throttle.consumer_waiting():
+                        batch = self._reader.read_next_batch()
+                    self._throttle.took(BLOCK_SIZE)
                 except StopIteration:
                     break
                 except ReadError:

@@ -102,9 +102,7 @@ class XlsxSource(Source):
         for number, row in self._next_rows(display):
             if any(not _is_empty(v) for v in row):
                 return number, row
-        raise ReadError(
-            _("{file}: sheet {sheet!r} is empty").format(file=display, sheet=title), file=display
-        )
+        raise ReadError(_("{file}: sheet {sheet!r} is empty").format(file=display, sheet=title), file=display)
 
     def _next_rows(self, display: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
         while True:

@@ -39,16 +39,15 @@ _SCALAR_EVENTS = frozenset({"null", "boolean", "integer", "double", "number", "s
 
 
 def _json_error(display: str, record: int, exc: Exception) -> ReadError:
+    """``record``: the number of the record in which (or before which) the document breaks."""
     reason = exc.args[0] if exc.args else exc
     if isinstance(reason, bytes):
         reason = reason.decode("utf-8", "replace")
     first_line = str(reason).strip().splitlines()[0] if str(reason).strip() else str(exc)
     return ReadError(
-        _("{file}: invalid JSON after record {record}: {reason}").format(
-            file=display, record=record, reason=first_line
-        ),
+        _("{file}: record {row}: invalid JSON: {reason}").format(file=display, row=record, reason=first_line),
         file=display,
-        row=record + 1,
+        row=record,
     )
 
 
@@ -63,9 +62,9 @@ class _Keys:
         if key not in self.keys:
             if len(self.keys) >= MAX_COLUMNS:
                 raise ReadError(
-                    _("{file}: the records have more than {limit} different keys; this is not a table").format(
-                        file=self.display, limit=MAX_COLUMNS
-                    ),
+                    _(
+                        "{file}: the records have more than {limit} different keys; this is not a table"
+                    ).format(file=self.display, limit=MAX_COLUMNS),
                     file=self.display,
                 )
             self.keys[key] = None
@@ -125,11 +124,10 @@ def _scan_document(stream: TextStream, display: str) -> tuple[str, list[str]]:
                         current = members[member]
                         record_prefix_len = len(prefix) + 1
                         lists_inside = 0
-                elif current is not None and depth > record_depth:
-                    if kind == "array":
-                        if lists_inside == 0:
-                            current.add(prefix[record_prefix_len:])
-                        lists_inside += 1
+                elif current is not None and depth > record_depth and kind == "array":
+                    if lists_inside == 0:
+                        current.add(prefix[record_prefix_len:])
+                    lists_inside += 1
                 stack.append(kind)
             elif event in ("end_map", "end_array"):
                 stack.pop()
@@ -146,7 +144,8 @@ def _scan_document(stream: TextStream, display: str) -> tuple[str, list[str]]:
                 elif current is not None and depth > record_depth and lists_inside == 0:
                     current.add(prefix[record_prefix_len:])
     except ijson.JSONError as exc:
-        raise _json_error(display, records, exc) from exc
+        inside = len(stack) > record_depth
+        raise _json_error(display, records if inside else records + 1, exc) from exc
     if top is None:
         raise ReadError(
             _("{file}: the JSON document is not an array of records or an object holding one").format(
@@ -185,9 +184,17 @@ def _lines(stream: TextStream) -> Iterator[tuple[int, bytes]]:
 
 
 class JsonSource(Source):
-    def __init__(self, plan: TextPlan, columns: list[str], record_prefix: str, size: int, batch_rows: int) -> None:
+    def __init__(
+        self, plan: TextPlan, columns: list[str], record_prefix: str, size: int, batch_rows: int
+    ) -> None:
         info = SourceInfo(
-            plan.path, "json", plan.encoding, None, plan.compression, size, check_columns(columns, plan.display)
+            plan.path,
+            "json",
+            plan.encoding,
+            None,
+            plan.compression,
+            size,
+            check_columns(columns, plan.display),
         )
         super().__init__(info, batch_rows)
         self._plan = plan
@@ -216,7 +223,7 @@ class JsonSource(Source):
                 yield batch
             self.done = True
         except ijson.JSONError as exc:
-            raise _json_error(self.display, number, exc) from exc
+            raise _json_error(self.display, number + 1, exc) from exc
         finally:
             self.close()
 
@@ -230,7 +237,13 @@ class JsonSource(Source):
 class JsonLinesSource(Source):
     def __init__(self, plan: TextPlan, columns: list[str], size: int, batch_rows: int) -> None:
         info = SourceInfo(
-            plan.path, "jsonl", plan.encoding, None, plan.compression, size, check_columns(columns, plan.display)
+            plan.path,
+            "jsonl",
+            plan.encoding,
+            None,
+            plan.compression,
+            size,
+            check_columns(columns, plan.display),
         )
         super().__init__(info, batch_rows)
         self._keys = columns

@@ -80,7 +80,11 @@ def to_text(array: pa.Array) -> list[pa.Array]:
         return [pa.nulls(len(array), pa.string())]
     if pa.types.is_floating(type_):
         if pa.types.is_float16(type_):
-            return [pa.array([None if v is None else float_text(float(v)) for v in array.to_pylist()], pa.string())]
+            return [
+                pa.array(
+                    [None if v is None else float_text(float(v)) for v in array.to_pylist()], pa.string()
+                )
+            ]
         return [_float_text(array)]
     if pa.types.is_timestamp(type_) or pa.types.is_time(type_):
         return [_time_text(array)]
@@ -106,14 +110,16 @@ class ParquetSource(Source):
         if head != b"PAR1":
             kind = binary_kind(head) or _("a text file")
             raise ReadError(
-                _("{file}: not a Parquet file (it looks like {kind})").format(file=display, kind=kind), file=display
+                _("{file}: not a Parquet file (it looks like {kind})").format(file=display, kind=kind),
+                file=display,
             )
         try:
             self._file = pq.ParquetFile(path)
             schema = self._file.schema_arrow
         except (pa.ArrowException, OSError) as exc:
             raise ReadError(
-                _("{file}: not a valid Parquet file ({reason})").format(file=display, reason=exc), file=display
+                _("{file}: not a valid Parquet file ({reason})").format(file=display, reason=exc),
+                file=display,
             ) from exc
         names: list[str] = []
         for field in schema:
@@ -124,7 +130,7 @@ class ParquetSource(Source):
             self._file.close()
             raise
         super().__init__(SourceInfo(path, "parquet", None, None, None, size, columns), batch_rows)
-        self._total = max(self._file.metadata.num_rows, 1)
+        self._total: int = max(int(self._file.metadata.num_rows), 1)
         self._rows_read = 0
 
     def _generate(self) -> Iterator[pa.RecordBatch]:

@@ -19,12 +19,15 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import threading
+import time
 import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import pyarrow as pa
 
@@ -88,7 +91,7 @@ def _read_sample(path: Path, display: str) -> tuple[bytes, str | None, bool]:
     with path.open("rb") as raw:
         compression = "gzip" if raw.read(2) == GZIP_MAGIC else None
         raw.seek(0)
-        source: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if compression else raw
+        source: io.BufferedIOBase = gzip.GzipFile(fileobj=raw, mode="rb") if compression else raw
         try:
             sample = source.read(SAMPLE_BYTES)
             complete = len(sample) < SAMPLE_BYTES or not source.read(1)
@@ -184,6 +187,65 @@ def _looks_like_utf8(data: bytes) -> bool:
     return good > bad
 
 
+class Throttle:
+    """Keeps a background reader (Arrow's read-ahead) at most about ``ahead`` bytes ahead of the consumer.
+
+    Arrow's streaming CSV reader reads dozens of blocks ahead on its I/O thread, which for a large
+    file means most of the file in memory. The stream's ``read`` waits here while it is too far
+    ahead. Should the consumer be kept waiting for Arrow for ``STALL`` seconds (Arrow needing more
+    input than expected for its next batch), the reader goes on, so the two never wait for each
+    other; nor does the reader wait longer than ``MAX_WAIT`` seconds for a slow consumer.
+    """
+
+    STALL = 0.5
+    MAX_WAIT = 30.0
+
+    def __init__(self, ahead: int) -> None:
+        self._cond = threading.Condition()
+        self._ahead = ahead
+        self._handed = 0  # bytes handed to the reader
+        self._taken = 0  # bytes the consumer has taken (its estimate)
+        self._waiting_since: float | None = None  # when the consumer began waiting for Arrow
+        self._closed = False
+
+    def _stalled(self, now: float) -> bool:
+        return self._waiting_since is not None and now - self._waiting_since >= self.STALL
+
+    def before_read(self) -> None:
+        start = time.monotonic()
+        with self._cond:
+            while self._handed - self._taken > self._ahead and not self._closed:
+                now = time.monotonic()
+                if self._stalled(now) or now - start >= self.MAX_WAIT:
+                    break
+                self._cond.wait(0.05)
+
+    def handed(self, size: int) -> None:
+        with self._cond:
+            self._handed += size
+
+    def took(self, size: int) -> None:
+        with self._cond:
+            self._taken += size
+            self._cond.notify_all()
+
+    @contextmanager
+    def consumer_waiting(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting_since = time.monotonic()
+            self._cond.notify_all()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._waiting_since = None
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
 def _char_boundary(data: bytes) -> int:
     """The length of ``data`` without a multi-byte UTF-8 sequence cut off at its end."""
     end = len(data)
@@ -229,7 +291,9 @@ class TextStream(io.RawIOBase):
         self._display = display
         self._raw = path.open("rb")
         self._compression = compression
-        self._src: BinaryIO = gzip.GzipFile(fileobj=self._raw, mode="rb") if compression else self._raw
+        self._src: io.BufferedIOBase = (
+            gzip.GzipFile(fileobj=self._raw, mode="rb") if compression else self._raw
+        )
         self.encoding = encoding
         self._set_codec(encoding)
         self._may_switch = may_switch
@@ -243,6 +307,7 @@ class TextStream(io.RawIOBase):
         self._chunks: deque[bytes] = deque()
         self._have = 0
         self.consumed = 0
+        self.throttle: Throttle | None = None
 
     def _set_codec(self, codec: str) -> None:
         self._passthrough = codec in ("utf-8", "utf-8-sig")
@@ -263,6 +328,8 @@ class TextStream(io.RawIOBase):
             size = self._have
         if size == 0:
             return b""
+        if self.throttle is not None:
+            self.throttle.before_read()
         while self._have < size and not self._eof:
             self._pull(size - self._have)
         if not self._chunks:
@@ -271,6 +338,8 @@ class TextStream(io.RawIOBase):
         if len(first) == size or (len(first) < size and len(self._chunks) == 1):
             self._chunks.popleft()
             self._have -= len(first)
+            if self.throttle is not None:
+                self.throttle.handed(len(first))
             return first
         out = bytearray()
         while self._chunks and len(out) < size:
@@ -281,6 +350,8 @@ class TextStream(io.RawIOBase):
                 chunk = chunk[:need]
             out += chunk
         self._have -= len(out)
+        if self.throttle is not None:
+            self.throttle.handed(len(out))
         return bytes(out)
 
     def _emit(self, data: bytes) -> None:
@@ -342,21 +413,20 @@ class TextStream(io.RawIOBase):
         self._emit(data)  # pragma: no cover
 
     def _utf8_failure(self, check: bytes, start: int, exc: UnicodeDecodeError, data: bytes) -> None:
-        if self._may_switch and self._all_ascii and check is data and data[: exc.start].isascii():
-            if not _looks_like_utf8(data[exc.start :]):
-                try:
-                    data.decode("cp1252")
-                    codec = "cp1252"
-                except UnicodeDecodeError:
-                    codec = "latin-1"
-                self.encoding = codec
-                self._set_codec(codec)
-                self._may_switch = False
-                if self._on_switch is not None:
-                    self._on_switch(codec)
-                self._transcode(data, start, final=False)
-                return
-        raise self._error(exc, start)
+        switch = self._may_switch and self._all_ascii and check is data and data[: exc.start].isascii()
+        if not switch or _looks_like_utf8(data[exc.start :]):
+            raise self._error(exc, start)
+        try:
+            data.decode("cp1252")
+            codec = "cp1252"
+        except UnicodeDecodeError:
+            codec = "latin-1"
+        self.encoding = codec
+        self._set_codec(codec)
+        self._may_switch = False
+        if self._on_switch is not None:
+            self._on_switch(codec)
+        self._transcode(data, start, final=False)
 
     def _transcode(self, data: bytes, start: int, *, final: bool) -> None:
         pending = self._decoder.getstate()[0]
@@ -382,7 +452,7 @@ class TextStream(io.RawIOBase):
             newline = b"\n"
         lines = 0
         with self._path.open("rb") as raw:
-            src: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if self._compression else raw
+            src: io.BufferedIOBase = gzip.GzipFile(fileobj=raw, mode="rb") if self._compression else raw
             while position > 0:
                 block = src.read(min(position, 1 << 24))
                 if not block:
@@ -392,6 +462,8 @@ class TextStream(io.RawIOBase):
         return lines + 1
 
     def close(self) -> None:
+        if self.throttle is not None:
+            self.throttle.close()
         if not self.closed:
             try:
                 if self._src is not self._raw:

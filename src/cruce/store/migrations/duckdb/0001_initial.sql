@@ -16,8 +16,8 @@ CREATE TABLE import_run (
     seconds DOUBLE NOT NULL DEFAULT 0
 );
 
+-- A statement's id is not stored here: it is md5(dataset, entity_id, prop, value), computed on read.
 CREATE TABLE statement (
-    id UUID NOT NULL,
     entity_id UUID NOT NULL,
     schema VARCHAR NOT NULL,
     prop VARCHAR NOT NULL,

@@ -1,0 +1,101 @@
+"""Ingest: a generated 1,000,000-row CSV through a mapping into each backend, beside DuckDB's own
+``read_csv`` of the same file into a plain table (the raw baseline), in one run.
+
+Target (issue #2): the embedded backend within 4x the raw load's time, peak RSS under 1 GiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import WORK, run_measured, write_result
+from cruce.demo import write_purchases_csv
+
+TARGET_RATIO = 4.0
+TARGET_RSS_MB = 1024.0
+
+
+def _fresh(path: Path) -> Path:
+    for p in (path, Path(str(path) + ".wal")):
+        p.unlink(missing_ok=True)
+    return path
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("CRUCE_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
+    try:
+        import psycopg
+
+        with psycopg.connect(url, connect_timeout=3):
+            pass
+    except Exception:
+        return None
+    return url
+
+
+def run(rows: int) -> dict[str, Any]:
+    WORK.mkdir(parents=True, exist_ok=True)
+    csv_path = WORK / f"purchases-{rows}.csv"
+    if not csv_path.exists():
+        write_purchases_csv(csv_path, rows)
+    raw = run_measured("benchmarks.ingest_step", "raw", str(csv_path), str(_fresh(WORK / "raw.duckdb")))
+    ours = run_measured("benchmarks.ingest_step", "cruce", str(csv_path), str(_fresh(WORK / "cruce.duckdb")))
+    figures: dict[str, Any] = {
+        "rows": rows,
+        "file_mb": round(csv_path.stat().st_size / 1e6, 1),
+        "mapping": "example-firearm-purchases (4 entities, 22 properties per row)",
+        "seconds": round(ours["seconds"], 2),
+        "rows_per_s": round(rows / ours["seconds"]),
+        "statements": int(ours["statements"]),
+        "statements_per_s": round(ours["statements"] / ours["seconds"]),
+        "peak_rss_mb": ours["peak_rss_mb"],
+        "ratio": round(ours["seconds"] / raw["seconds"], 2),
+        "target_ratio": TARGET_RATIO,
+        "target_peak_rss_mb": TARGET_RSS_MB,
+        "meets_target": ours["seconds"] / raw["seconds"] <= TARGET_RATIO and ours["peak_rss_mb"] < TARGET_RSS_MB,
+        "baseline": {
+            "name": "DuckDB read_csv into a plain table (same file, same machine, same run)",
+            "seconds": round(raw["seconds"], 2),
+            "rows_per_s": round(rows / raw["seconds"]),
+            "peak_rss_mb": raw["peak_rss_mb"],
+        },
+    }
+    pg = _postgres_url()
+    if pg:
+        url = f"{pg}{'&' if '?' in pg else '?'}schema=cruce_bench_{uuid.uuid4().hex[:8]}"
+        try:
+            pg_run = run_measured("benchmarks.ingest_step", "cruce", str(csv_path), url)
+        finally:
+            import psycopg
+
+            from cruce.store.postgres_store import split_schema
+
+            conninfo, schema = split_schema(url)
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        figures |= {
+            "postgresql_seconds": round(pg_run["seconds"], 2),
+            "postgresql_rows_per_s": round(rows / pg_run["seconds"]),
+            "postgresql_peak_rss_mb": pg_run["peak_rss_mb"],
+            "postgresql_ratio": round(pg_run["seconds"] / raw["seconds"], 2),
+        }
+    else:
+        figures["postgresql_skipped"] = "no PostgreSQL server answered at CRUCE_TEST_PG_URL"
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    figures = run(args.rows)
+    path = write_result("ingest", figures)
+    print(path.read_text())
+
+
+if __name__ == "__main__":
+    main()
