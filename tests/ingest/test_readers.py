@@ -8,6 +8,8 @@ import decimal
 import gzip
 import io
 import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -725,3 +727,35 @@ def test_blank_lines_before_the_header(tmp_path: Path) -> None:
     assert source.info.columns == ("a", "b")
     assert rownums(rows) == [4, 6]
     assert [b.row for b in source.bad_rows] == [5]
+
+
+@pytest.mark.parametrize("how", ["unread", "one batch", "closed after one batch"])
+def test_interpreter_exits_cleanly_with_a_source_left_open(tmp_path: Path, how: str) -> None:
+    # Arrow's read-ahead thread calling into a Python stream while Python shuts down aborts
+    # the interpreter; sources left open must be wound down before that.
+    path = write(tmp_path / "big.csv", "a,b\n" + "".join(f"{i},valor {i}\n" for i in range(300_000)))
+    script = f"""
+from cruce.ingest.readers import _delimited, open_source
+_delimited.BLOCK_SIZE = 1 << 16
+source = open_source({str(path)!r})
+if {how!r} != "unread":
+    batches = source.batches()
+    next(batches)
+if {how!r} == "closed after one batch":
+    source.close()
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+def test_bytes_undefined_in_cp1252_later_in_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_text, "SAMPLE_BYTES", 1024)
+    monkeypatch.setattr(_delimited, "BLOCK_SIZE", 4096)
+    head = "nombre;estado\nMuñoz;Nuevo León\n" + "".join(f"{i};Sonora\n" for i in range(3, 1500))
+    path = write(tmp_path / "w.csv.gz", gzip.compress(head.encode("cp1252") + b"x\x81;y\n"))
+    with pytest.raises(ReadError, match="--encoding") as info:
+        drain(path)
+    assert info.value.row == 1500
+    assert "w.csv.gz: row 1500: bytes 81 are not valid cp1252" in str(info.value)

@@ -12,8 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from cruce.i18n import _
 from cruce.ingest.mapping import EntitySpec, Mapping, MappingError, PropertySpec
+from cruce.ingest.readers import ROW_COLUMN
 from cruce.ingest.sqlfuncs import UNITS, key_sql, spanish_months_sql
 from cruce.schema import places
 from cruce.schema.model import Property, PropertyType, Schema
@@ -75,12 +79,15 @@ class Cell:
 class CompiledMapping:
     """The SQL for one mapping against one source's columns, run once per batch in order.
 
-    ``steps`` build temporary tables from the registered ``batch``: cleaned columns with entity
-    ids, then cells, then the normalised value of each *distinct* cell (dates, names and codes
+    ``clean_batch`` first trims the ``columns`` the mapping reads, turns null tokens into nulls
+    and renames them to short aliases (in Arrow, much faster than in SQL). ``steps`` then build
+    temporary tables from the registered ``batch``: the columns with entity ids, then cells, then the normalised value of each *distinct* cell (dates, names and codes
     repeat a lot, so each is parsed once per batch), then every cell with its value.
     ``statements_table`` holds the batch's statements, each once, at its first row.
     """
 
+    columns: tuple[tuple[str, str], ...]
+    nulls: tuple[str, ...]
     steps: tuple[str, ...]
     rejects_sql: str
     bad_rows_sql: str
@@ -88,6 +95,19 @@ class CompiledMapping:
 
 
 BATCH_STATEMENTS = "cruce_batch_statements"
+
+
+def clean_batch(batch: pa.RecordBatch, compiled: CompiledMapping) -> pa.Table:
+    """The columns the mapping reads, trimmed, with null tokens as nulls, under their aliases."""
+    nulls = pa.array(list(compiled.nulls), pa.string())
+    arrays, names = [], []
+    for column, alias in compiled.columns:
+        values = pc.utf8_trim_whitespace(batch.column(column))
+        arrays.append(pc.if_else(pc.is_in(values, value_set=nulls), pa.scalar(None, pa.string()), values))
+        names.append(alias)
+    arrays.append(batch.column(ROW_COLUMN))
+    names.append("__row")
+    return pa.Table.from_arrays(arrays, names=names)
 
 
 def _entity_id_sql(dataset: str, name: str, entity: EntitySpec, keys: tuple[str, ...], src: dict[str, str]) -> str:
@@ -281,13 +301,8 @@ def compile_mapping(mapping: Mapping, schema: Schema, dataset: str, columns: lis
     for name, entity in mapping.entities.items():
         cells += _check_entity(name, entity, mapping, schema)
     cells = [Cell(i, c.entity, c.schema, c.prop, c.spec) for i, c in enumerate(cells)]
-    src = {col: f"c{i}" for i, col in enumerate(columns)}
-    nulls = ", ".join(sql_literal(n) for n in mapping.nulls)
-    cleaned = ", ".join(
-        f"CASE WHEN trim({quote_ident(col)}) IN ({nulls}) THEN NULL ELSE trim({quote_ident(col)}) END AS {alias}"
-        for col, alias in src.items()
-        if col in mapping.columns()
-    )
+    used = mapping.columns()
+    src = {col: f"c{i}" for i, col in enumerate(columns) if col in used}
     ids = {name: f"e_{i}" for i, name in enumerate(mapping.entities)}
     id_cols = []
     for name, entity in mapping.entities.items():
@@ -319,8 +334,7 @@ def compile_mapping(mapping: Mapping, schema: Schema, dataset: str, columns: lis
         for c in cells
     )
     steps = (
-        f"CREATE OR REPLACE TEMP TABLE cruce_ids AS SELECT *, {', '.join(id_cols)} FROM "
-        f"(SELECT __row{', ' if cleaned else ''}{cleaned} FROM batch)",
+        f"CREATE OR REPLACE TEMP TABLE cruce_ids AS SELECT *, {', '.join(id_cols)} FROM batch",
         f"CREATE OR REPLACE TEMP TABLE cruce_cells AS "
         f"{' UNION ALL '.join(selects)}",
         f"""CREATE OR REPLACE TEMP TABLE cruce_vals AS
@@ -346,7 +360,7 @@ def compile_mapping(mapping: Mapping, schema: Schema, dataset: str, columns: lis
         FROM {NORM_TABLE} n JOIN ({props}) p ON p.k = n.k WHERE n.value IS NULL
     """
     bad_rows_sql = f"SELECT count(DISTINCT __row) FROM {NORM_TABLE} WHERE value IS NULL"
-    return CompiledMapping(steps, rejects_sql, bad_rows_sql, tuple(cells))
+    return CompiledMapping(tuple(src.items()), mapping.nulls, steps, rejects_sql, bad_rows_sql, tuple(cells))
 
 
 def _reason_code(cell: Cell) -> str:

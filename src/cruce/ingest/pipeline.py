@@ -18,7 +18,14 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from cruce.ingest.compile import BATCH_STATEMENTS, NORM_TABLE, CompiledMapping, check_columns, compile_mapping
+from cruce.ingest.compile import (
+    BATCH_STATEMENTS,
+    NORM_TABLE,
+    CompiledMapping,
+    check_columns,
+    clean_batch,
+    compile_mapping,
+)
 from cruce.ingest.mapping import Mapping, load_mapping
 from cruce.ingest.readers import Source, open_source
 from cruce.ingest.sqlfuncs import install
@@ -68,6 +75,7 @@ def dataset_name(path: Path, mapping: Mapping, dataset: str | None) -> str:
 
 
 def _stage_bad_rows(source: Source, writer: ImportWriter, store: Store) -> int:
+    """Add the rows the reader could not read as rejects, and forget them (memory stays small)."""
     if not source.bad_rows:
         return 0
     table = pa.table(
@@ -84,7 +92,9 @@ def _stage_bad_rows(source: Source, writer: ImportWriter, store: Store) -> int:
         writer.add_rejects(compute, "SELECT source_row, field, reason, value FROM cruce_bad_rows")
     finally:
         compute.unregister("cruce_bad_rows")
-    return len(source.bad_rows)
+    count = len(source.bad_rows)
+    source.bad_rows.clear()
+    return count
 
 
 _TEMP_TABLES = ("cruce_ids", "cruce_cells", "cruce_vals", NORM_TABLE, BATCH_STATEMENTS)
@@ -101,7 +111,7 @@ def _import_batches(
     compute = store.compute()
     rows_read = rows_rejected = 0
     for batch in source.batches():
-        compute.register("batch", batch)
+        compute.register("batch", clean_batch(batch, compiled))
         try:
             for step in compiled.steps:
                 compute.execute(step)
@@ -111,8 +121,9 @@ def _import_batches(
             writer.add_statements(compute, BATCH_STATEMENTS)
         finally:
             compute.unregister("batch")
-        rows_read += batch.num_rows
-        rows_rejected += int(bad[0]) if bad else 0
+        unreadable = _stage_bad_rows(source, writer, store)
+        rows_read += batch.num_rows + unreadable
+        rows_rejected += (int(bad[0]) if bad else 0) + unreadable
         if on_progress:
             on_progress(source.bytes_read(), source.info.size_bytes)
     for table in _TEMP_TABLES:
@@ -165,7 +176,9 @@ def import_file(
         writer = store.begin_import(import_id, ds)
         try:
             rows_read, rows_rejected = _import_batches(source, writer, store, compiled, on_progress)
-            bad_rows = _stage_bad_rows(source, writer, store)
+            unreadable = _stage_bad_rows(source, writer, store)
+            rows_read += unreadable
+            rows_rejected += unreadable
             seconds = time.perf_counter() - started
             record = ImportRecord(
                 id=import_id,
@@ -176,9 +189,9 @@ def import_file(
                 mapping=mapping.name,
                 mapping_sha256=mapping.sha256,
                 started_at=now,
-                rows_read=rows_read + bad_rows,
+                rows_read=rows_read,
                 rows_stored=rows_read - rows_rejected,
-                rows_rejected=rows_rejected + bad_rows,
+                rows_rejected=rows_rejected,
                 seconds=seconds,
             )
             added = writer.commit(record)

@@ -104,29 +104,53 @@ class DuckDBImportWriter:
 
     def add_statements(self, compute: duckdb.DuckDBPyConnection, table: str) -> int:
         assert compute is self.con, "the DuckDB store computes in its own connection"
-        same = "s.entity_id = b.entity_id AND s.prop = b.prop AND s.value = b.value"
         if self.dataset_had_data:
-            self.con.execute(
-                f"INSERT INTO cruce_seen SELECT b.entity_id, b.prop, b.value FROM {table} b "
-                f"SEMI JOIN (SELECT entity_id, prop, value FROM statement WHERE dataset = ? AND import_id <> ?) s "
-                f"ON {same}",
-                [self.dataset, self.import_id],
-            )
-            existing = "dataset = ?"
-            params: list[object] = [self.dataset]
-        else:
-            existing = "import_id = ?"
-            params = [self.import_id]
+            return self._add_to_existing_dataset(table)
+        return self._add_to_new_dataset(table)
+
+    def _insert(self, select: str, params: list[object]) -> int:
         row = self.con.execute(
-            f"""
-            INSERT INTO statement
-            SELECT b.entity_id, b.schema, b.prop, b.value, b.original, ?, ?, b.source_row, ?, ?
-            FROM {table} b
-            ANTI JOIN (SELECT entity_id, prop, value FROM statement WHERE {existing}) s ON {same}
-            """,
+            "INSERT INTO statement SELECT b.entity_id, b.schema, b.prop, b.value, b.original, ?, ?, "
+            f"b.source_row, ?, ? FROM {select}",
             [self.dataset, self.import_id, self.now, self.now, *params],
         ).fetchone()
         return int(row[0]) if row else 0
+
+    def _add_to_new_dataset(self, table: str) -> int:
+        """Only entities already met in an earlier batch of this import can repeat a statement."""
+        con = self.con
+        con.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS cruce_import_entities (entity_id UUID);"
+            "CREATE OR REPLACE TEMP TABLE cruce_repeat AS "
+            f"SELECT DISTINCT entity_id FROM {table} SEMI JOIN cruce_import_entities USING (entity_id)"
+        )
+        added = self._insert(f"{table} b ANTI JOIN cruce_repeat r USING (entity_id)", [])
+        added += self._insert(
+            f"{table} b SEMI JOIN cruce_repeat r USING (entity_id) ANTI JOIN "
+            "(SELECT entity_id, prop, value FROM statement WHERE import_id = ? "
+            " AND entity_id IN (SELECT entity_id FROM cruce_repeat)) s "
+            "ON s.entity_id = b.entity_id AND s.prop = b.prop AND s.value = b.value",
+            [self.import_id],
+        )
+        con.execute(
+            "INSERT INTO cruce_import_entities "
+            f"SELECT DISTINCT entity_id FROM {table} ANTI JOIN cruce_repeat USING (entity_id)"
+        )
+        return added
+
+    def _add_to_existing_dataset(self, table: str) -> int:
+        """Statements the dataset already has only get a later ``last_seen`` (at commit)."""
+        same = "s.entity_id = b.entity_id AND s.prop = b.prop AND s.value = b.value"
+        self.con.execute(
+            f"INSERT INTO cruce_seen SELECT b.entity_id, b.prop, b.value FROM {table} b "
+            f"SEMI JOIN (SELECT entity_id, prop, value FROM statement WHERE dataset = ? AND import_id <> ?) s "
+            f"ON {same}",
+            [self.dataset, self.import_id],
+        )
+        return self._insert(
+            f"{table} b ANTI JOIN (SELECT entity_id, prop, value FROM statement WHERE dataset = ?) s ON {same}",
+            [self.dataset],
+        )
 
     def add_rejects(self, compute: duckdb.DuckDBPyConnection, select_sql: str) -> int:
         assert compute is self.con, "the DuckDB store computes in its own connection"
@@ -149,6 +173,7 @@ class DuckDBImportWriter:
         added = int(row[0]) if row else 0
         sql, params = self.store._record_import(record, datetime.now(), added)
         self.con.execute(sql, list(params))
+        self.con.execute("DROP TABLE IF EXISTS cruce_import_entities; DROP TABLE IF EXISTS cruce_repeat")
         self.con.execute("COMMIT")
         return added
 

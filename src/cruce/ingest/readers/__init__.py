@@ -13,7 +13,10 @@ followed by ``__row`` (int64), the row number a user would look for:
 Memory stays bounded whatever the size of the file: CSV is parsed by Arrow block by block, XLSX
 by openpyxl in read-only mode, JSON by ijson, Parquet batch by batch. Rows that cannot be read
 (a wrong number of fields, a JSONL line that is not an object...) are skipped and recorded in
-``Source.bad_rows``; a file that cannot be read at all raises ``ReadError``.
+``Source.bad_rows`` (at most ``MAX_BAD_ROWS`` kept at a time; ``Source.bad_row_count`` counts
+them all); a file that cannot be read at all raises ``ReadError``, whose message names the file
+and, when known, the row. JSON and JSONL are read twice: a first pass collects the union of the
+record keys, so that ``SourceInfo.columns`` is complete before the first batch.
 
 Values are text as the user would read it: empty CSV fields and empty cells are null; numbers
 are written without a trailing ``.0`` when integral; dates and times in ISO 8601 (a spreadsheet

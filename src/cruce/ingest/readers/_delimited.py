@@ -17,9 +17,11 @@
 
 from __future__ import annotations
 
+import atexit
 import csv
 import io
 import itertools
+import weakref
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -106,6 +108,7 @@ class CsvSource(Source):
         self._plan = plan
         self._numbers = RowNumbers(first=self._skip + 2)
         self._stream: TextStream | None = None
+        _OPEN.add(self)
         self._reader = self._open(raw)
         names = list(self._reader.schema.names)
         if names != raw:
@@ -223,5 +226,20 @@ class CsvSource(Source):
         return self._stream.consumed if self._stream is not None else 0
 
     def _close(self) -> None:
+        _OPEN.discard(self)
+        if self._stream is not None:
+            self._stream.stop()
+        # Dropping Arrow's reader ends its read-ahead thread now, not while Python shuts down
+        # (which aborts the interpreter when that thread still calls into the stream).
+        self._reader = None
         if self._stream is not None:
             self._stream.close()
+
+
+_OPEN: weakref.WeakSet[CsvSource] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_sources() -> None:
+    for source in list(_OPEN):
+        source.close()

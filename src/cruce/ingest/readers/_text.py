@@ -308,6 +308,8 @@ class TextStream(io.RawIOBase):
         self._have = 0
         self.consumed = 0
         self.throttle: Throttle | None = None
+        self._stopped = False
+        self._lock = threading.Lock()  # a close waits for a read under way on another thread
 
     def _set_codec(self, codec: str) -> None:
         self._passthrough = codec in ("utf-8", "utf-8-sig")
@@ -322,14 +324,22 @@ class TextStream(io.RawIOBase):
         return len(data)
 
     def read(self, size: int | None = -1) -> bytes:
+        if self._stopped:
+            return b""
+        if self.throttle is not None and size:
+            self.throttle.before_read()
+        with self._lock:
+            if self._stopped:
+                return b""
+            return self._read(size)
+
+    def _read(self, size: int | None) -> bytes:
         if size is None or size < 0:
             while not self._eof:
                 self._pull(SAMPLE_BYTES * 16)
             size = self._have
         if size == 0:
             return b""
-        if self.throttle is not None:
-            self.throttle.before_read()
         while self._have < size and not self._eof:
             self._pull(size - self._have)
         if not self._chunks:
@@ -461,13 +471,20 @@ class TextStream(io.RawIOBase):
                 position -= len(block)
         return lines + 1
 
-    def close(self) -> None:
+    def stop(self) -> None:
+        """From now on, reads see the end of the file (so that a background reader finishes)."""
+        self._stopped = True
         if self.throttle is not None:
             self.throttle.close()
-        if not self.closed:
+
+    def close(self) -> None:
+        self.stop()
+        with self._lock:
+            if self.closed:
+                return
             try:
                 if self._src is not self._raw:
                     self._src.close()
             finally:
                 self._raw.close()
-        super().close()
+                super().close()
