@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from cruce.i18n import _
 from cruce.store.base import ImportRecord, StoreError, statement_id_sql
 from cruce.store.sql import SqlStore
 
-DEFAULT_MEMORY_LIMIT = "1GB"
+DEFAULT_MEMORY_LIMIT = "512MB"
+COMPUTE_MEMORY_LIMIT = "384MB"
 
 
 def _connect(path: str) -> duckdb.DuckDBPyConnection:
@@ -51,6 +53,7 @@ class DuckDBStore(SqlStore):
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.con = _connect(self.path)
+        self._compute: duckdb.DuckDBPyConnection | None = None
         self.upgraded_from, self.version = self._migrate()
 
     def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -65,9 +68,16 @@ class DuckDBStore(SqlStore):
 
     def close(self) -> None:
         self.con.close()
+        if self._compute is not None:
+            self._compute.close()
 
     def compute(self) -> duckdb.DuckDBPyConnection:
-        return self.con
+        """A private in-memory connection: batch work stays out of the import's transaction."""
+        if self._compute is None:
+            self._compute = duckdb.connect(
+                ":memory:", config={"memory_limit": COMPUTE_MEMORY_LIMIT, "arrow_lossless_conversion": True}
+            )
+        return self._compute
 
     def begin_import(self, import_id: str, dataset: str) -> DuckDBImportWriter:
         return DuckDBImportWriter(self, import_id, dataset)
@@ -101,64 +111,78 @@ class DuckDBImportWriter:
             self.con.execute(
                 "CREATE OR REPLACE TEMP TABLE cruce_seen (entity_id UUID, prop VARCHAR, value VARCHAR)"
             )
+        self._entities = "cruce_import_entities"
+        store.compute().execute(f"CREATE OR REPLACE TABLE {self._entities} (entity_id UUID)")
 
     def add_statements(self, compute: duckdb.DuckDBPyConnection, table: str) -> int:
-        assert compute is self.con, "the DuckDB store computes in its own connection"
         if self.dataset_had_data:
-            return self._add_to_existing_dataset(table)
-        return self._add_to_new_dataset(table)
+            self._receive(compute.table(table).to_arrow_table())
+            return self._add_to_existing_dataset()
+        return self._add_to_new_dataset(compute, table)
+
+    def _receive(self, batch: pa.Table) -> None:
+        self.con.register("cruce_incoming", batch)
 
     def _insert(self, select: str, params: list[object]) -> int:
-        row = self.con.execute(
-            "INSERT INTO statement SELECT b.entity_id, b.schema, b.prop, b.value, b.original, ?, ?, "
-            f"b.source_row, ?, ? FROM {select}",
-            [self.dataset, self.import_id, self.now, self.now, *params],
-        ).fetchone()
+        try:
+            row = self.con.execute(
+                "INSERT INTO statement SELECT b.entity_id, b.schema, b.prop, b.value, b.original, ?, ?, "
+                f"b.source_row, ?, ? FROM {select}",
+                [self.dataset, self.import_id, self.now, self.now, *params],
+            ).fetchone()
+        finally:
+            self.con.unregister("cruce_incoming")
         return int(row[0]) if row else 0
 
-    def _add_to_new_dataset(self, table: str) -> int:
-        """Only entities already met in an earlier batch of this import can repeat a statement."""
-        con = self.con
-        con.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS cruce_import_entities (entity_id UUID);"
-            "CREATE OR REPLACE TEMP TABLE cruce_repeat AS "
-            f"SELECT DISTINCT entity_id FROM {table} SEMI JOIN cruce_import_entities USING (entity_id)"
-        )
-        added = self._insert(f"{table} b ANTI JOIN cruce_repeat r USING (entity_id)", [])
-        added += self._insert(
-            f"{table} b SEMI JOIN cruce_repeat r USING (entity_id) ANTI JOIN "
-            "(SELECT entity_id, prop, value FROM statement WHERE import_id = ? "
-            " AND entity_id IN (SELECT entity_id FROM cruce_repeat)) s "
-            "ON s.entity_id = b.entity_id AND s.prop = b.prop AND s.value = b.value",
-            [self.import_id],
-        )
-        con.execute(
-            "INSERT INTO cruce_import_entities "
-            f"SELECT DISTINCT entity_id FROM {table} ANTI JOIN cruce_repeat USING (entity_id)"
-        )
-        return added
+    def _add_to_new_dataset(self, compute: duckdb.DuckDBPyConnection, table: str) -> int:
+        """Only entities already met in an earlier batch of this import can repeat a statement.
 
-    def _add_to_existing_dataset(self, table: str) -> int:
+        The set of this import's entities is kept in the compute connection, outside the
+        transaction, so that it costs no undo space.
+        """
+        compute.execute(
+            f"SELECT b.*, b.entity_id IN (SELECT entity_id FROM {self._entities}) AS repeated FROM {table} b"
+        )
+        self._receive(compute.to_arrow_table())
+        compute.execute(
+            f"INSERT INTO {self._entities} SELECT DISTINCT entity_id FROM {table} "
+            f"EXCEPT SELECT entity_id FROM {self._entities}"
+        )
+        same = "s.entity_id = b.entity_id AND s.prop = b.prop AND s.value = b.value"
+        return self._insert(
+            "cruce_incoming b WHERE NOT b.repeated UNION ALL SELECT b.entity_id, b.schema, b.prop, b.value, "
+            "b.original, ?, ?, b.source_row, ?, ? FROM cruce_incoming b "
+            "ANTI JOIN (SELECT entity_id, prop, value FROM statement WHERE import_id = ? AND entity_id IN "
+            "(SELECT entity_id FROM cruce_incoming WHERE repeated)) s ON " + same + " WHERE b.repeated",
+            [self.dataset, self.import_id, self.now, self.now, self.import_id],
+        )
+
+    def _add_to_existing_dataset(self) -> int:
         """Statements the dataset already has only get a later ``last_seen`` (at commit)."""
         same = "s.entity_id = b.entity_id AND s.prop = b.prop AND s.value = b.value"
         self.con.execute(
-            f"INSERT INTO cruce_seen SELECT b.entity_id, b.prop, b.value FROM {table} b "
+            "INSERT INTO cruce_seen SELECT b.entity_id, b.prop, b.value FROM cruce_incoming b "
             f"SEMI JOIN (SELECT entity_id, prop, value FROM statement WHERE dataset = ? AND import_id <> ?) s "
             f"ON {same}",
             [self.dataset, self.import_id],
         )
         return self._insert(
-            f"{table} b ANTI JOIN (SELECT entity_id, prop, value FROM statement WHERE dataset = ?) s ON {same}",
+            f"cruce_incoming b ANTI JOIN (SELECT entity_id, prop, value FROM statement WHERE dataset = ?) s ON {same}",
             [self.dataset],
         )
 
     def add_rejects(self, compute: duckdb.DuckDBPyConnection, select_sql: str) -> int:
-        assert compute is self.con, "the DuckDB store computes in its own connection"
-        row = self.con.execute(
-            f"INSERT INTO reject SELECT ?, ?, r.source_row, r.field, r.reason, r.value FROM ({select_sql}) r",
-            [self.import_id, self.dataset],
-        ).fetchone()
-        return int(row[0]) if row else 0
+        rejects = compute.execute(select_sql).to_arrow_table()
+        self.con.register("cruce_incoming_rejects", rejects)
+        try:
+            self.con.execute(
+                "INSERT INTO reject SELECT ?, ?, r.source_row, r.field, r.reason, r.value "
+                "FROM cruce_incoming_rejects r",
+                [self.import_id, self.dataset],
+            )
+        finally:
+            self.con.unregister("cruce_incoming_rejects")
+        return rejects.num_rows
 
     def commit(self, record: ImportRecord) -> int:
         if self.dataset_had_data:
@@ -173,8 +197,8 @@ class DuckDBImportWriter:
         added = int(row[0]) if row else 0
         sql, params = self.store._record_import(record, datetime.now(), added)
         self.con.execute(sql, list(params))
-        self.con.execute("DROP TABLE IF EXISTS cruce_import_entities; DROP TABLE IF EXISTS cruce_repeat")
         self.con.execute("COMMIT")
+        self.store.compute().execute(f"DROP TABLE IF EXISTS {self._entities}")
         return added
 
     def rollback(self) -> None:
@@ -182,3 +206,5 @@ class DuckDBImportWriter:
             self.con.execute("ROLLBACK")
         except duckdb.Error:
             return
+        finally:
+            self.store.compute().execute(f"DROP TABLE IF EXISTS {self._entities}")
