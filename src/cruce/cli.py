@@ -4,10 +4,10 @@ The language is chosen before the commands are built (``--lang``, ``CRUCE_LANG``
 so that help texts, messages and errors are all in it.
 """
 
-from __future__ import annotations
 
 import csv
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -34,7 +34,7 @@ USER_ERRORS = (ReadError, MappingError, StoreError, SchemaError)
 
 
 @contextmanager
-def _user_errors() -> object:
+def _user_errors() -> Iterator[None]:
     """Show a user error as one clear line in the user's language, and exit with status 2."""
     try:
         yield None

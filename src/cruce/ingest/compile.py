@@ -320,8 +320,9 @@ def compile_mapping(mapping: Mapping, schema: Schema, dataset: str, columns: lis
         where = f"{ids[cell.entity]} IS NOT NULL"
         lookup = _lookup_kind(cell)
         select = (
-            f"SELECT __row, {ids[cell.entity]} AS entity_id, {cell.index} AS k, nullif({raw}, '') AS raw, "
-            f"{_aux_sql(cell, src)} AS aux, {sql_literal(lookup)} AS lk FROM cruce_ids WHERE {where}"
+            f"SELECT __row, {ids[cell.entity]} AS entity_id, {cell.index} AS k, CAST(nullif({raw}, '') AS VARCHAR) AS raw, "
+            f"CAST({_aux_sql(cell, src)} AS VARCHAR) AS aux, CAST({sql_literal(lookup)} AS VARCHAR) AS lk "
+            f"FROM cruce_ids WHERE {where}"
         )
         if not required:
             select = f"SELECT * FROM ({select}) WHERE raw IS NOT NULL"
