@@ -45,6 +45,12 @@ PO_FILES = {"es": LOCALE_DIR / "es" / "LC_MESSAGES" / "cruce.po"}
 KEYWORDS: dict[str, None] = {"_": None, "gettext": None}
 COMPILE_PY = "src/cruce/ingest/compile.py"
 WIDTH = 100
+LANGUAGE_NAMES = {"es": "Spanish"}
+_HEADER = """\
+# {language} translations for PROJECT.
+# Copyright (C) YEAR ORGANIZATION
+# This file is distributed under the same license as the PROJECT project.
+#"""
 
 
 def _new_catalog(locale: str | None = None) -> Catalog:
@@ -59,6 +65,7 @@ def _new_catalog(locale: str | None = None) -> Catalog:
         last_translator="cruce contributors",
         language_team="Spanish" if locale == "es" else "LANGUAGE <LL@li.org>",
         fuzzy=False,
+        **({"header_comment": _HEADER.format(language=LANGUAGE_NAMES[locale])} if locale else {}),
     )
 
 
