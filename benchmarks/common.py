@@ -30,9 +30,7 @@ def run_measured(module: str, *args: str) -> dict[str, Any]:
 
     A separate process per step makes each step's peak RSS its own, not the maximum of all.
     """
-    out = subprocess.run(
-        [sys.executable, "-m", module, *args], check=True, capture_output=True, text=True
-    ).stdout
+    out = subprocess.run([sys.executable, "-m", module, *args], check=True, capture_output=True, text=True).stdout
     return dict(json.loads(out.strip().splitlines()[-1]))
 
 
@@ -45,7 +43,11 @@ def peak_rss_mb() -> float:
 def write_result(topic: str, figures: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{topic}.json"
-    record = {"topic": topic, **figures, "date": datetime.now(UTC).isoformat(timespec="seconds"),
-              "machine": machine()}
+    record = {
+        "topic": topic,
+        **figures,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+    }
     path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import io
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -103,7 +104,7 @@ def _fstring_messages(path: Path) -> Iterable[tuple[int, str]]:
 def extract_template() -> Catalog:
     """Every message of the source, as a template catalog (no translations)."""
     with BABEL_CFG.open(encoding="utf-8") as fh:
-        method_map, options_map = parse_mapping_cfg(fh, str(BABEL_CFG))
+        method_map, options_map = parse_mapping_cfg(fh, str(BABEL_CFG))  # type: ignore[no-untyped-call]
     python_files: list[str] = []
 
     def seen(filename: str, method: str, options: object) -> None:
@@ -112,8 +113,13 @@ def extract_template() -> Catalog:
 
     found: list[tuple[str, int, str, list[str], str | None]] = []
     for filename, lineno, message, comments, context in extract_from_dir(
-        ROOT, method_map, options_map, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",),
-        strip_comment_tags=True, callback=seen,
+        ROOT,
+        method_map,
+        options_map,
+        keywords=KEYWORDS,
+        comment_tags=("TRANSLATORS:",),
+        strip_comment_tags=True,
+        callback=seen,
     ):
         if not isinstance(message, str):  # plural forms are not used (yet)
             raise SystemExit(f"{filename}:{lineno}: only single messages are supported, not {message!r}")
@@ -130,8 +136,12 @@ def extract_template() -> Catalog:
     for filename, lineno, message, comments, context in found:
         template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     for text, lineno in _reason_messages():
-        template.add(text, None, [(COMPILE_PY, lineno)],
-                     auto_comments=["A reason why a row was rejected (REASONS in cruce.ingest.compile)."])
+        template.add(
+            text,
+            None,
+            [(COMPILE_PY, lineno)],
+            auto_comments=["A reason why a row was rejected (REASONS in cruce.ingest.compile)."],
+        )
     return template
 
 
@@ -147,8 +157,6 @@ def _read(path: Path) -> Catalog | None:
 
 
 def _render(catalog: Catalog) -> bytes:
-    import io
-
     buf = io.BytesIO()
     write_po(buf, catalog, width=WIDTH, include_previous=True)
     return buf.getvalue()

@@ -4,7 +4,6 @@ The language is chosen before the commands are built (``--lang``, ``CRUCE_LANG``
 so that help texts, messages and errors are all in it.
 """
 
-
 import csv
 import sys
 from collections.abc import Iterator
@@ -48,9 +47,7 @@ def _open(ctx: typer.Context) -> Store:
     before = getattr(store, "upgraded_from", None)
     after = getattr(store, "version", None)
     if before and after and before != after:
-        console.print(
-            _("Database upgraded from store version {old} to {new}.").format(old=before, new=after)
-        )
+        console.print(_("Database upgraded from store version {old} to {new}.").format(old=before, new=after))
     return store
 
 
@@ -62,7 +59,10 @@ def _print_summary(result: ImportResult) -> None:
                 "{file} was already imported into dataset {dataset} with mapping {mapping} "
                 "(import {id}, {date}); nothing was added. Use --force to import it again."
             ).format(
-                file=result.file, dataset=result.dataset, mapping=result.mapping, id=prev.id,
+                file=result.file,
+                dataset=result.dataset,
+                mapping=result.mapping,
+                id=prev.id,
                 date=prev.started_at.strftime("%Y-%m-%d %H:%M"),
             )
         )
@@ -96,7 +96,7 @@ def _progress() -> Progress:
     )
 
 
-def build_app() -> typer.Typer:  # noqa: C901 - one place that declares every command
+def build_app() -> typer.Typer:
     app = typer.Typer(
         help=_("cruce: an intelligence workbench for trafficking across the US–Mexico border."),
         no_args_is_help=True,
@@ -117,7 +117,8 @@ def build_app() -> typer.Typer:  # noqa: C901 - one place that declares every co
         ] = None,
         lang: Annotated[str | None, typer.Option("--lang", help=_("Language of messages: en or es."))] = None,
         version: Annotated[
-            bool, typer.Option("--version", callback=version_callback, is_eager=True, help=_("Show the version."))
+            bool,
+            typer.Option("--version", callback=version_callback, is_eager=True, help=_("Show the version.")),
         ] = False,
     ) -> None:
         ctx.obj = {"db": database_url(db)}
@@ -141,8 +142,15 @@ def build_app() -> typer.Typer:  # noqa: C901 - one place that declares every co
                 progress.update(task, completed=done, total=total)
 
             result = import_file(
-                store, file, mapping, dataset=dataset, encoding=encoding, delimiter=delimiter,
-                sheet=sheet, force=force, on_progress=on_progress,
+                store,
+                file,
+                mapping,
+                dataset=dataset,
+                encoding=encoding,
+                delimiter=delimiter,
+                sheet=sheet,
+                force=force,
+                on_progress=on_progress,
             )
         _print_summary(result)
 
@@ -150,8 +158,9 @@ def build_app() -> typer.Typer:  # noqa: C901 - one place that declares every co
     def status_command(ctx: typer.Context) -> None:
         """Datasets, entities per type, rejected rows and the size of the database."""
         with _user_errors(), _open(ctx) as store:
-            console.print(_("Database: {url} (store version {version})").format(
-                url=store.url, version=store.schema_version()))
+            console.print(
+                _("Database: {url} (store version {version})").format(url=store.url, version=store.schema_version())
+            )
             size = store.size_bytes()
             if size is not None:
                 console.print(_("Size: {mb:.1f} MB").format(mb=size / 1e6))
@@ -160,7 +169,14 @@ def build_app() -> typer.Typer:  # noqa: C901 - one place that declares every co
                 console.print(_("No data yet. Import a file with: cruce import FILE --mapping NAME"))
                 return
             table = Table(title=_("Datasets"))
-            for col in (_("Dataset"), _("Imports"), _("Entities"), _("Statements"), _("Rejected rows"), _("Last import")):
+            for col in (
+                _("Dataset"),
+                _("Imports"),
+                _("Entities"),
+                _("Statements"),
+                _("Rejected rows"),
+                _("Last import"),
+            ):
                 table.add_column(col)
             for d in datasets:
                 last = d.last_import.strftime("%Y-%m-%d %H:%M") if d.last_import else "-"
@@ -193,22 +209,34 @@ def build_app() -> typer.Typer:  # noqa: C901 - one place that declares every co
                     writer.writerow(header)
                     count = 0
                     for r in rejects:
-                        writer.writerow([r.source_file, r.source_row, r.field, reason_text(r.reason), r.value,
-                                         r.dataset, r.import_id])
+                        writer.writerow(
+                            [
+                                r.source_file,
+                                r.source_row,
+                                r.field,
+                                reason_text(r.reason),
+                                r.value,
+                                r.dataset,
+                                r.import_id,
+                            ]
+                        )
                         count += 1
                 console.print(_("{count} rejected rows written to {file}").format(count=count, file=export))
                 return
             table = Table(title=_("Rejected rows"))
             for col in header[:5]:
                 table.add_column(col)
-            shown = 0
-            for r in rejects:
+            for shown, r in enumerate(rejects):
                 if shown >= limit:
                     console.print(_("(only the first {limit} shown; use --export for all)").format(limit=limit))
                     break
-                table.add_row(Path(r.source_file).name, str(r.source_row or ""), r.field or "",
-                              reason_text(r.reason), r.value or "")
-                shown += 1
+                table.add_row(
+                    Path(r.source_file).name,
+                    str(r.source_row or ""),
+                    r.field or "",
+                    reason_text(r.reason),
+                    r.value or "",
+                )
             console.print(table)
 
     @app.command("export")
@@ -216,14 +244,19 @@ def build_app() -> typer.Typer:  # noqa: C901 - one place that declares every co
         ctx: typer.Context,
         type_: Annotated[str, typer.Option("--type", "-t", help=_("Entity type to export, e.g. Person."))],
         format_: Annotated[str, typer.Option("--format", "-f", help=_("csv, parquet or jsonl."))] = "csv",
-        output: Annotated[Path | None, typer.Option("--output", "-o", help=_("Output file (default: standard output)."))] = None,
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help=_("Output file (default: standard output)."))
+        ] = None,
         dataset: Annotated[str | None, typer.Option("--dataset", "-d", help=_("Only this dataset."))] = None,
     ) -> None:
         """Export the entities of one type, one row per entity."""
         with _user_errors(), _open(ctx) as store:
             if format_ not in FORMATS:
-                raise MappingError(_("Unknown format {format}; use one of: {formats}").format(
-                    format=format_, formats=", ".join(FORMATS)))
+                raise MappingError(
+                    _("Unknown format {format}; use one of: {formats}").format(
+                        format=format_, formats=", ".join(FORMATS)
+                    )
+                )
             try:
                 stype = default_schema().get(type_)
             except KeyError as exc:
@@ -234,7 +267,9 @@ def build_app() -> typer.Typer:  # noqa: C901 - one place that declares every co
                     raise MappingError(_("Parquet needs an output file: --output FILE.parquet"))
                 count = write_parquet(entities, stype, output)
             elif output is None:
-                count = write_csv(entities, stype, sys.stdout) if format_ == "csv" else write_jsonl(entities, sys.stdout)
+                count = (
+                    write_csv(entities, stype, sys.stdout) if format_ == "csv" else write_jsonl(entities, sys.stdout)
+                )
             else:
                 with output.open("w", newline="", encoding="utf-8") as fh:
                     count = write_csv(entities, stype, fh) if format_ == "csv" else write_jsonl(entities, fh)
@@ -256,7 +291,9 @@ def build_app() -> typer.Typer:  # noqa: C901 - one place that declares every co
                 console.print_json(json.dumps(describe.schema_as_dict(schema), ensure_ascii=False))
             elif type_name:
                 if type_name not in schema.types:
-                    raise SchemaError(_("Unknown type {name}. Run 'cruce schema' to list the types.").format(name=type_name))
+                    raise SchemaError(
+                        _("Unknown type {name}. Run 'cruce schema' to list the types.").format(name=type_name)
+                    )
                 console.print(describe.describe_type(schema, type_name, lang))
             else:
                 console.print(describe.describe_types(schema, lang))

@@ -13,21 +13,78 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
-FIRST = ("José", "María", "Juan", "Luis", "Ana", "Carlos", "Jorge", "Lucía", "Miguel", "Rosa", "Jesús",
-         "Guadalupe", "Francisco", "Alejandra", "James", "Robert", "Michael", "Linda", "David", "Sarah")
-LAST = ("Ramírez", "Hernández", "García", "López", "Martínez", "Pérez", "González", "Rodríguez", "Sánchez",
-        "Flores", "Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Treviño", "Muñoz")
+FIRST = (
+    "José",
+    "María",
+    "Juan",
+    "Luis",
+    "Ana",
+    "Carlos",
+    "Jorge",
+    "Lucía",
+    "Miguel",
+    "Rosa",
+    "Jesús",
+    "Guadalupe",
+    "Francisco",
+    "Alejandra",
+    "James",
+    "Robert",
+    "Michael",
+    "Linda",
+    "David",
+    "Sarah",
+)
+LAST = (
+    "Ramírez",
+    "Hernández",
+    "García",
+    "López",
+    "Martínez",
+    "Pérez",
+    "González",
+    "Rodríguez",
+    "Sánchez",
+    "Flores",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Miller",
+    "Davis",
+    "Treviño",
+    "Muñoz",
+)
 MODELS = (
-    ("Colt", "AR-15 Sporter", "5.56mm", "rifle"), ("Romarm/Cugir", "WASR-10", "7.62x39mm", "rifle"),
-    ("Barrett", "M82A1", ".50 BMG", "rifle"), ("FN Herstal", "FNX-45", ".45 ACP", "pistol"),
-    ("Glock", "19", "9mm", "pistol"), ("Smith & Wesson", "686", ".357 Magnum", "revolver"),
-    ("Ruger", "LCP", ".380 ACP", "pistol"), ("Mossberg", "500", "12 gauge", "shotgun"),
+    ("Colt", "AR-15 Sporter", "5.56mm", "rifle"),
+    ("Romarm/Cugir", "WASR-10", "7.62x39mm", "rifle"),
+    ("Barrett", "M82A1", ".50 BMG", "rifle"),
+    ("FN Herstal", "FNX-45", ".45 ACP", "pistol"),
+    ("Glock", "19", "9mm", "pistol"),
+    ("Smith & Wesson", "686", ".357 Magnum", "revolver"),
+    ("Ruger", "LCP", ".380 ACP", "pistol"),
+    ("Mossberg", "500", "12 gauge", "shotgun"),
 )
 STATES = ("TX", "TX", "TX", "AZ", "AZ", "CA", "NM")
 COLUMNS = (
-    "purchase_id", "sale_date", "buyer_first", "buyer_last", "buyer_second_last", "buyer_dob", "buyer_sex",
-    "dealer_ffl", "dealer_name", "dealer_state", "serial", "manufacturer", "model", "caliber", "firearm_type",
-    "price", "multiple_sale",
+    "purchase_id",
+    "sale_date",
+    "buyer_first",
+    "buyer_last",
+    "buyer_second_last",
+    "buyer_dob",
+    "buyer_sex",
+    "dealer_ffl",
+    "dealer_name",
+    "dealer_state",
+    "serial",
+    "manufacturer",
+    "model",
+    "caliber",
+    "firearm_type",
+    "price",
+    "multiple_sale",
 )
 
 
@@ -37,15 +94,23 @@ def _strip_accents(text: str) -> str:
 
 def purchase_rows(rows: int, seed: int = 7) -> list[list[str]]:
     """``rows`` synthetic sales; people and dealers repeat, as they do in real sales records."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
     people = [
-        (rng.choice(FIRST), rng.choice(LAST), rng.choice(LAST), date(1950, 1, 1) + timedelta(days=rng.randrange(19000)),
-         rng.choice("MF"))
+        (
+            rng.choice(FIRST),
+            rng.choice(LAST),
+            rng.choice(LAST),
+            date(1950, 1, 1) + timedelta(days=rng.randrange(19000)),
+            rng.choice("MF"),
+        )
         for _ in range(max(10, rows // 4))
     ]
     dealers = [
-        (f"5-74-{rng.randrange(100, 999)}-01-{rng.randrange(1, 9)}K-{rng.randrange(10000, 99999)}",
-         f"{rng.choice(LAST)} Guns & Ammo", rng.choice(STATES))
+        (
+            f"5-74-{rng.randrange(100, 999)}-01-{rng.randrange(1, 9)}K-{rng.randrange(10000, 99999)}",
+            f"{rng.choice(LAST)} Guns & Ammo",
+            rng.choice(STATES),
+        )
         for _ in range(max(5, rows // 500))
     ]
     out = []
@@ -56,12 +121,27 @@ def purchase_rows(rows: int, seed: int = 7) -> list[list[str]]:
             first, last, second = (_strip_accents(x).upper() for x in (first, last, second))
         ffl, dealer, state = rng.choice(dealers)
         maker, model, caliber, kind = rng.choice(MODELS)
-        out.append([
-            f"P{i:08d}", (start + timedelta(days=rng.randrange(3000))).strftime("%m/%d/%Y"), first, last, second,
-            dob.strftime("%m/%d/%Y"), sex, ffl, dealer, state, f"{rng.choice('ABCDKLMRTX')}{rng.randrange(10**7):07d}",
-            maker, model, caliber, kind, f"{rng.randrange(300, 9000)}.{rng.randrange(100):02d}",
-            rng.choice(("N", "N", "N", "Y")),
-        ])
+        out.append(
+            [
+                f"P{i:08d}",
+                (start + timedelta(days=rng.randrange(3000))).strftime("%m/%d/%Y"),
+                first,
+                last,
+                second,
+                dob.strftime("%m/%d/%Y"),
+                sex,
+                ffl,
+                dealer,
+                state,
+                f"{rng.choice('ABCDKLMRTX')}{rng.randrange(10**7):07d}",
+                maker,
+                model,
+                caliber,
+                kind,
+                f"{rng.randrange(300, 9000)}.{rng.randrange(100):02d}",
+                rng.choice(("N", "N", "N", "Y")),
+            ]
+        )
     return out
 
 

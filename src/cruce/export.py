@@ -62,7 +62,11 @@ def write_jsonl(entities: Iterable[Entity], out: TextIO) -> int:
 
 def write_parquet(entities: Iterable[Entity], stype: SchemaType, path: Path) -> int:
     props = _columns(stype)
-    fields = [pa.field("id", pa.string()), pa.field("schema", pa.string()), pa.field("datasets", pa.list_(pa.string()))]
+    fields = [
+        pa.field("id", pa.string()),
+        pa.field("schema", pa.string()),
+        pa.field("datasets", pa.list_(pa.string())),
+    ]
     fields += [pa.field(p, pa.list_(pa.string())) for p in props]
     arrow_schema = pa.schema(fields)
     count = 0

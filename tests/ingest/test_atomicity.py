@@ -44,8 +44,7 @@ def _writing_started(store_url: str, db_file: Path, size_before: int, pid: int) 
         conninfo, _ = split_schema(store_url)
         with psycopg.connect(conninfo, autocommit=True) as conn:
             row = conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE query ILIKE 'COPY cruce_stage%%' "
-                "AND state = 'active'"
+                "SELECT count(*) FROM pg_stat_activity WHERE query ILIKE 'COPY cruce_stage%%' AND state = 'active'"
             ).fetchone()
         return bool(row and row[0])
     wal = Path(str(db_file) + ".wal")

@@ -38,9 +38,7 @@ SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 def shared(*parts: str) -> Path:
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(
-            f"shared dataset {path} is not present (it lives beside the repository in ../shared/data)"
-        )
+        pytest.skip(f"shared dataset {path} is not present (it lives beside the repository in ../shared/data)")
     return path
 
 
@@ -594,9 +592,7 @@ def test_parquet_columns_become_text(tmp_path: Path) -> None:
             "f": [3.0, 2.5, None],
             "f32": pa.array([1.5, 2.0, 1e20], pa.float32()),
             "d": [dt.date(2021, 3, 4), None, None],
-            "ts": pa.array(
-                [dt.datetime(2021, 3, 4, 10, 20), dt.datetime(2021, 3, 4), None], pa.timestamp("us")
-            ),
+            "ts": pa.array([dt.datetime(2021, 3, 4, 10, 20), dt.datetime(2021, 3, 4), None], pa.timestamp("us")),
             "tz": pa.array([dt.datetime(2021, 3, 4, 10, 20), None, None], pa.timestamp("s", tz="UTC")),
             "b": [True, False, None],
             "s": ["Muñoz", None, ""],

@@ -167,9 +167,7 @@ def test_duplicate_type_across_files(tmp_path: Path) -> None:
 
 
 def test_duplicate_enum_across_files(tmp_path: Path) -> None:
-    enum = (
-        "enums:\n  colour:\n    label: {en: Colour, es: Color}\n    values:\n      red: {en: Red, es: Rojo}\n"
-    )
+    enum = "enums:\n  colour:\n    label: {en: Colour, es: Color}\n    values:\n      red: {en: Red, es: Rojo}\n"
     message = _error(_write(tmp_path, one=enum, two=enum))
     _names(message, "two.yaml", "'colour'")
 
@@ -212,9 +210,7 @@ def test_enum_without_values(tmp_path: Path) -> None:
 
 def test_unquoted_yes_no_codes_are_rejected(tmp_path: Path) -> None:
     # YAML 1.1 reads a bare yes/no as a boolean: the code is then not a string.
-    enum = (
-        "enums:\n  answer:\n    label: {en: Answer, es: Respuesta}\n    values:\n      yes: {en: Y, es: S}\n"
-    )
+    enum = "enums:\n  answer:\n    label: {en: Answer, es: Respuesta}\n    values:\n      yes: {en: Y, es: S}\n"
     message = _error(_write(tmp_path, enums=enum))
     _names(message, "enums.yaml", "answer")
 
@@ -238,10 +234,7 @@ def test_property_name_not_snake_case(tmp_path: Path) -> None:
 
 
 def test_type_name_not_camel_case(tmp_path: Path) -> None:
-    text = (
-        "types:\n  motor_car:\n    kind: entity\n"
-        "    label: {en: Car, es: Auto}\n    plural: {en: Cars, es: Autos}\n"
-    )
+    text = "types:\n  motor_car:\n    kind: entity\n    label: {en: Car, es: Auto}\n    plural: {en: Cars, es: Autos}\n"
     message = _error(_write(tmp_path, cars=text))
     _names(message, "cars.yaml", "'motor_car'", "CamelCase")
 

@@ -375,9 +375,7 @@ def test_sql_join_agrees_with_python(db: duckdb.DuckDBPyConnection) -> None:
     key = normalize_sql("i.text")
     db.execute("create or replace temp table inputs as select unnest(?) as text", [texts])
     countries = dict(
-        db.execute(
-            f"select i.text, c.code from inputs i left join country_keys c on c.key = {key}"
-        ).fetchall()
+        db.execute(f"select i.text, c.code from inputs i left join country_keys c on c.key = {key}").fetchall()
     )
     assert countries == {t: lookup_country(t) for t in texts}
     for country in (None, "MX", "US"):

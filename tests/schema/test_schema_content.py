@@ -306,9 +306,7 @@ def test_every_tipster_field_is_protected(schema: Schema) -> None:
         ("Tip.received_at", PropertyType.DATETIME, None),
     ],
 )
-def test_key_properties_have_their_types(
-    schema: Schema, where: str, ptype: PropertyType, target: str | None
-) -> None:
+def test_key_properties_have_their_types(schema: Schema, where: str, ptype: PropertyType, target: str | None) -> None:
     tname, pname = where.split(".")
     prop = schema.get(tname).properties[pname]
     assert prop.type is ptype
@@ -407,9 +405,7 @@ def test_crossing_measures_are_the_bts_measures(schema: Schema) -> None:
         "Rail Containers Loaded",
         "Rail Containers Empty",
     }
-    assert {_resolve(schema, "crossing_measure", m) for m in measures} == set(
-        schema.enums["crossing_measure"].values
-    )
+    assert {_resolve(schema, "crossing_measure", m) for m in measures} == set(schema.enums["crossing_measure"].values)
 
 
 def test_firearm_types_follow_atf(schema: Schema) -> None:
@@ -480,9 +476,7 @@ def test_standard_enums_name_their_source(schema: Schema, enum_name: str) -> Non
 def _shared(*parts: str) -> Path:
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(
-            f"shared dataset {path} is not present (it belongs beside the repository, in ../shared/data)"
-        )
+        pytest.skip(f"shared dataset {path} is not present (it belongs beside the repository, in ../shared/data)")
     return path
 
 

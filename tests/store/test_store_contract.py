@@ -142,7 +142,9 @@ def test_overlapping_file_adds_only_new_statements(store: Store, tmp_path: Path,
     person_statements = 5  # name, birth_date, gender, nationality, employer
     assert result.statements_added == person_statements
     assert store.statement_count() == before + person_statements
-    jose = next(e for e in store.iter_entities(schema="Person") if "José Luis Ramírez Hernández" in e.properties["name"])
+    jose = next(
+        e for e in store.iter_entities(schema="Person") if "José Luis Ramírez Hernández" in e.properties["name"]
+    )
     name = next(s for s in jose.statements if s.prop == "name")
     assert name.source_file.endswith("a.csv")  # provenance of the first sighting is kept
     assert name.last_seen >= name.first_seen

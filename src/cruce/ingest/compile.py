@@ -81,9 +81,10 @@ class CompiledMapping:
 
     ``clean_batch`` first trims the ``columns`` the mapping reads, turns null tokens into nulls
     and renames them to short aliases (in Arrow, much faster than in SQL). ``steps`` then build
-    temporary tables from the registered ``batch``: the columns with entity ids, then cells, then the normalised value of each *distinct* cell (dates, names and codes
-    repeat a lot, so each is parsed once per batch), then every cell with its value.
-    ``statements_table`` holds the batch's statements, each once, at its first row.
+    temporary tables from the registered ``batch``: the columns with entity ids, then cells,
+    then the normalised value of each *distinct* cell (dates, names and codes repeat a lot, so
+    each is parsed once per batch), then every cell with its value, and last the batch's
+    statements (``BATCH_STATEMENTS``), each once, at its first row.
     """
 
     columns: tuple[tuple[str, str], ...]
@@ -138,7 +139,8 @@ def _raw_sql(spec: PropertySpec, src: dict[str, str], ids: dict[str, str]) -> st
     if spec.entity is not None:
         return f"CAST({ids[spec.entity]} AS VARCHAR)"
     if spec.lat is not None and spec.lon is not None:
-        return f"CASE WHEN {src[spec.lat]} IS NOT NULL AND {src[spec.lon]} IS NOT NULL THEN {src[spec.lat]} || ',' || {src[spec.lon]} END"
+        lat, lon = src[spec.lat], src[spec.lon]
+        return f"CASE WHEN {lat} IS NOT NULL AND {lon} IS NOT NULL THEN {lat} || ',' || {lon} END"
     if spec.columns:
         parts = ", ".join(src[c] for c in spec.columns)
         return f"nullif(concat_ws({sql_literal(spec.join)}, {parts}), '')"
@@ -149,9 +151,7 @@ def _raw_sql(spec: PropertySpec, src: dict[str, str], ids: dict[str, str]) -> st
 def _mapped(raw: str, spec: PropertySpec) -> str:
     if not spec.map:
         return raw
-    whens = " ".join(
-        f"WHEN {sql_literal(places.normalize_key(k))} THEN {sql_literal(v)}" for k, v in spec.map.items()
-    )
+    whens = " ".join(f"WHEN {sql_literal(places.normalize_key(k))} THEN {sql_literal(v)}" for k, v in spec.map.items())
     return f"CASE {key_sql(raw)} {whens} ELSE {raw} END"
 
 
@@ -320,7 +320,8 @@ def compile_mapping(mapping: Mapping, schema: Schema, dataset: str, columns: lis
         where = f"{ids[cell.entity]} IS NOT NULL"
         lookup = _lookup_kind(cell)
         select = (
-            f"SELECT __row, {ids[cell.entity]} AS entity_id, {cell.index} AS k, CAST(nullif({raw}, '') AS VARCHAR) AS raw, "
+            f"SELECT __row, {ids[cell.entity]} AS entity_id, {cell.index} AS k, "
+            f"CAST(nullif({raw}, '') AS VARCHAR) AS raw, "
             f"CAST({_aux_sql(cell, src)} AS VARCHAR) AS aux, CAST({sql_literal(lookup)} AS VARCHAR) AS lk "
             f"FROM cruce_ids WHERE {where}"
         )
@@ -336,13 +337,12 @@ def compile_mapping(mapping: Mapping, schema: Schema, dataset: str, columns: lis
     )
     steps = (
         f"CREATE OR REPLACE TEMP TABLE cruce_ids AS SELECT *, {', '.join(id_cols)} FROM batch",
-        f"CREATE OR REPLACE TEMP TABLE cruce_cells AS "
-        f"{' UNION ALL '.join(selects)}",
+        f"CREATE OR REPLACE TEMP TABLE cruce_cells AS {' UNION ALL '.join(selects)}",
         f"""CREATE OR REPLACE TEMP TABLE cruce_vals AS
         SELECT c.k, c.raw, c.aux, CASE c.k {cases} END AS value
         FROM (SELECT DISTINCT k, raw, aux, lk FROM cruce_cells WHERE raw IS NOT NULL) c
         LEFT JOIN cruce_lookup l
-          ON l.kind = c.lk AND l.key = CASE WHEN c.lk IS NOT NULL THEN {key_sql('c.raw')} END""",
+          ON l.kind = c.lk AND l.key = CASE WHEN c.lk IS NOT NULL THEN {key_sql("c.raw")} END""",
         f"""CREATE OR REPLACE TEMP TABLE {NORM_TABLE} AS
         SELECT c.__row, c.entity_id, c.k, c.raw, v.value
         FROM cruce_cells c LEFT JOIN cruce_vals v

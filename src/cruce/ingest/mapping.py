@@ -60,7 +60,12 @@ class PropertySpec(BaseModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
-        sources = [self.column is not None, bool(self.columns), self.value is not None, self.entity is not None]
+        sources = [
+            self.column is not None,
+            bool(self.columns),
+            self.value is not None,
+            self.entity is not None,
+        ]
         geo = self.lat is not None or self.lon is not None
         if geo and (self.lat is None or self.lon is None):
             raise ValueError("a geo point needs both 'lat' and 'lon'")
@@ -139,9 +144,7 @@ def _parse(text: str, origin: str) -> Mapping:
     try:
         return Mapping.model_validate({**data, "sha256": digest})
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise MappingError(_("{file}: {problems}").format(file=origin, problems=problems)) from exc
 
 

@@ -164,7 +164,6 @@ def import_file(
         sheet=sheet or mapping.sheet,
         batch_rows=batch_rows,
     ) as source:
-
         check_columns(mapping, list(source.info.columns), str(path))
         digest = file_sha256(path)
         previous = store.find_import(ds, digest, mapping.sha256)

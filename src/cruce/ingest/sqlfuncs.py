@@ -8,6 +8,7 @@ for phone numbers, so that a whole batch is normalised in one SQL statement.
 from __future__ import annotations
 
 import duckdb
+import duckdb.func as duckdb_func
 import phonenumbers
 import pyarrow as pa
 
@@ -23,7 +24,19 @@ UNITS = {
     "oz": ("oz", "ounce", "ounces", "onza", "onzas"),
     "l": ("l", "lt", "liter", "liters", "litre", "litres", "litro", "litros"),
     "ml": ("ml", "milliliter", "milliliters", "mililitro", "mililitros"),
-    "count": ("count", "unit", "units", "unidad", "unidades", "pieza", "piezas", "pcs", "dosis", "doses", "pills"),
+    "count": (
+        "count",
+        "unit",
+        "units",
+        "unidad",
+        "unidades",
+        "pieza",
+        "piezas",
+        "pcs",
+        "dosis",
+        "doses",
+        "pills",
+    ),
 }
 
 SPANISH_MONTHS = (
@@ -113,7 +126,7 @@ def lookup_rows(schema: Schema) -> list[tuple[str, str, str]]:
     rows += [("state:", key, code) for key, code in unqualified]
     for ctx in ("MX", "US"):
         qualified = {key: code for country, key, code in places.state_keys() if country == ctx}
-        merged = {key: code for key, code in unqualified}
+        merged = dict(unqualified)
         merged.update(qualified)
         rows += [(f"state:{ctx}", key, code) for key, code in merged.items()]
     for enum in schema.enums.values():
@@ -146,8 +159,11 @@ def install(con: duckdb.DuckDBPyConnection, schema: Schema) -> None:
     con.unregister("cruce_lookup_rows")
     try:
         con.create_function(
-            "cruce_phone", _phone, [duckdb.sqltype("VARCHAR"), duckdb.sqltype("VARCHAR")],
-            duckdb.sqltype("VARCHAR"), type="arrow",
+            "cruce_phone",
+            _phone,
+            [duckdb.sqltype("VARCHAR"), duckdb.sqltype("VARCHAR")],
+            duckdb.sqltype("VARCHAR"),
+            type=duckdb_func.ARROW,
         )
     except duckdb.CatalogException:
         return  # already registered on this connection

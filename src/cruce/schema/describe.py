@@ -89,9 +89,7 @@ def describe_types(schema: Schema, lang: str = "en") -> Table:
     table.add_column(_word("label", lang))
     table.add_column(_word("property_count", lang), justify="right")
     for stype in sorted(schema.concrete(), key=lambda t: (_KIND_ORDER[t.kind], t.name)):
-        table.add_row(
-            stype.name, _kind(stype.kind, lang), stype.label.get(_lang(lang)), str(len(stype.properties))
-        )
+        table.add_row(stype.name, _kind(stype.kind, lang), stype.label.get(_lang(lang)), str(len(stype.properties)))
     return table
 
 
@@ -117,9 +115,7 @@ def _header(stype: SchemaType, lang: str) -> Text:
         edge = stype.edge
         how = _word("directed" if edge.directed else "undirected", lang)
         arrow = "→" if edge.directed else "—"
-        text.append(
-            f"\n{_word('edge', lang)}: {edge.source} {arrow} {edge.target} ({edge.label.get(code)}, {how})"
-        )
+        text.append(f"\n{_word('edge', lang)}: {edge.source} {arrow} {edge.target} ({edge.label.get(code)}, {how})")
     if stype.description and code == "en":  # descriptions are written in English only
         text.append(f"\n{stype.description}", style="italic")
     return text

@@ -263,9 +263,7 @@ def _state_index() -> tuple[dict[tuple[str | None, str], str], frozenset[tuple[s
     dropped: set[tuple[str | None, str]] = set()
     for country in STATE_COUNTRIES:
         found, lost = _unique(
-            (normalize_key(text), s.iso, 0)
-            for s in states(country)
-            for text in _state_texts(s) + _state_codes(s)
+            (normalize_key(text), s.iso, 0) for s in states(country) for text in _state_texts(s) + _state_codes(s)
         )
         table.update(((country, key), code) for key, code in found.items())
         dropped.update((country, key) for key in lost)

@@ -26,15 +26,15 @@ COMPUTE_MEMORY_LIMIT = "384MB"
 
 
 def _connect(path: str) -> duckdb.DuckDBPyConnection:
-    config = {"memory_limit": os.environ.get("CRUCE_DUCKDB_MEMORY", DEFAULT_MEMORY_LIMIT)}
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": os.environ.get("CRUCE_DUCKDB_MEMORY", DEFAULT_MEMORY_LIMIT)
+    }
     try:
         return duckdb.connect(path, config=config)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise StoreError(
-                _("The database {path} is in use by another cruce process; wait for it to finish.").format(
-                    path=path
-                )
+                _("The database {path} is in use by another cruce process; wait for it to finish.").format(path=path)
             ) from exc
         raise StoreError(_("Cannot open the database {path}: {reason}").format(path=path, reason=exc)) from exc
     except duckdb.Error as exc:
@@ -108,9 +108,7 @@ class DuckDBImportWriter:
             self.con.execute("SELECT 1 FROM statement WHERE dataset = ? LIMIT 1", [dataset]).fetchall()
         )
         if self.dataset_had_data:
-            self.con.execute(
-                "CREATE OR REPLACE TEMP TABLE cruce_seen (entity_id UUID, prop VARCHAR, value VARCHAR)"
-            )
+            self.con.execute("CREATE OR REPLACE TEMP TABLE cruce_seen (entity_id UUID, prop VARCHAR, value VARCHAR)")
         self._entities = "cruce_import_entities"
         store.compute().execute(f"CREATE OR REPLACE TABLE {self._entities} (entity_id UUID)")
 
@@ -182,7 +180,7 @@ class DuckDBImportWriter:
             )
         finally:
             self.con.unregister("cruce_incoming_rejects")
-        return rejects.num_rows
+        return int(rejects.num_rows)
 
     def commit(self, record: ImportRecord) -> int:
         if self.dataset_had_data:

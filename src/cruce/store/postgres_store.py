@@ -65,7 +65,7 @@ class PostgresStore(SqlStore):
 
     def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.conn.cursor() as cur:
-            cur.execute(_to_pg(sql), list(params))  # type: ignore[arg-type]  # built from constants
+            cur.execute(_to_pg(sql), list(params))
             return cur.fetchall() if cur.description else []
 
     def _run_script(self, sql: str) -> None:
@@ -162,7 +162,7 @@ class PostgresImportWriter:
             [self.import_id, self.dataset],
         )
         sql, params = self.store._record_import(record, datetime.now(), added)
-        self.cur.execute(_to_pg(sql), list(params))  # type: ignore[arg-type]
+        self.cur.execute(_to_pg(sql), list(params))
         self.cur.execute("COMMIT")
         self.cur.close()
         return added

@@ -105,13 +105,11 @@ class SqlStore(ABC):
                 continue
             script = path.read_text(encoding="utf-8")
             if number == 1:
-                script = (
-                    "CREATE TABLE cruce_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);\n" + script
-                )
+                script = "CREATE TABLE cruce_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);\n" + script
             self._run_script(
                 "BEGIN;\n"
                 + script
-                + f"\nDELETE FROM cruce_meta WHERE key = 'schema_version';"
+                + "\nDELETE FROM cruce_meta WHERE key = 'schema_version';"
                 + f"\nINSERT INTO cruce_meta VALUES ('schema_version', '{number}');\nCOMMIT;"
             )
             log.info("store %s upgraded to version %d (%s)", self.url, number, path.name)

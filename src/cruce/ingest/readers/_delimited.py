@@ -142,9 +142,7 @@ class CsvSource(Source):
         )
         try:
             with self._throttle.consumer_waiting():
-                return pacsv.open_csv(
-                    self._stream, read_options=read, parse_options=parse, convert_options=convert
-                )
+                return pacsv.open_csv(self._stream, read_options=read, parse_options=parse, convert_options=convert)
         except ReadError:
             self._reset()
             raise

@@ -62,9 +62,9 @@ class _Keys:
         if key not in self.keys:
             if len(self.keys) >= MAX_COLUMNS:
                 raise ReadError(
-                    _(
-                        "{file}: the records have more than {limit} different keys; this is not a table"
-                    ).format(file=self.display, limit=MAX_COLUMNS),
+                    _("{file}: the records have more than {limit} different keys; this is not a table").format(
+                        file=self.display, limit=MAX_COLUMNS
+                    ),
                     file=self.display,
                 )
             self.keys[key] = None
@@ -148,9 +148,7 @@ def _scan_document(stream: TextStream, display: str) -> tuple[str, list[str]]:
         raise _json_error(display, records if inside else records + 1, exc) from exc
     if top is None:
         raise ReadError(
-            _("{file}: the JSON document is not an array of records or an object holding one").format(
-                file=display
-            ),
+            _("{file}: the JSON document is not an array of records or an object holding one").format(file=display),
             file=display,
         )
     if top == "array":
@@ -184,9 +182,7 @@ def _lines(stream: TextStream) -> Iterator[tuple[int, bytes]]:
 
 
 class JsonSource(Source):
-    def __init__(
-        self, plan: TextPlan, columns: list[str], record_prefix: str, size: int, batch_rows: int
-    ) -> None:
+    def __init__(self, plan: TextPlan, columns: list[str], record_prefix: str, size: int, batch_rows: int) -> None:
         info = SourceInfo(
             plan.path,
             "json",

@@ -80,11 +80,7 @@ def to_text(array: pa.Array) -> list[pa.Array]:
         return [pa.nulls(len(array), pa.string())]
     if pa.types.is_floating(type_):
         if pa.types.is_float16(type_):
-            return [
-                pa.array(
-                    [None if v is None else float_text(float(v)) for v in array.to_pylist()], pa.string()
-                )
-            ]
+            return [pa.array([None if v is None else float_text(float(v)) for v in array.to_pylist()], pa.string())]
         return [_float_text(array)]
     if pa.types.is_timestamp(type_) or pa.types.is_time(type_):
         return [_time_text(array)]

@@ -291,9 +291,7 @@ class TextStream(io.RawIOBase):
         self._display = display
         self._raw = path.open("rb")
         self._compression = compression
-        self._src: io.BufferedIOBase = (
-            gzip.GzipFile(fileobj=self._raw, mode="rb") if compression else self._raw
-        )
+        self._src: io.BufferedIOBase = gzip.GzipFile(fileobj=self._raw, mode="rb") if compression else self._raw
         self.encoding = encoding
         self._set_codec(encoding)
         self._may_switch = may_switch
