@@ -94,6 +94,9 @@ class CompiledMapping:
     bad_rows_sql: str
     cells: tuple[Cell, ...]
 
+    def property_pairs(self) -> list[tuple[str, str]]:
+        return sorted({(c.schema, c.prop.name) for c in self.cells})
+
 
 BATCH_STATEMENTS = "cruce_batch_statements"
 
@@ -295,8 +298,18 @@ def check_columns(mapping: Mapping, columns: list[str], file: str) -> None:
         )
 
 
-def compile_mapping(mapping: Mapping, schema: Schema, dataset: str, columns: list[str]) -> CompiledMapping:
-    """Check ``mapping`` against the schema and the source columns, and build its SQL."""
+def compile_mapping(
+    mapping: Mapping,
+    schema: Schema,
+    dataset: str,
+    columns: list[str],
+    prop_ids: dict[tuple[str, str], int] | None = None,
+) -> CompiledMapping:
+    """Check ``mapping`` against the schema and the source columns, and build its SQL.
+
+    ``prop_ids`` are the store's numbers for (schema, property) pairs (see ``Store.property_ids``).
+    """
+    prop_ids = prop_ids or {}
     cells: list[Cell] = []
     for name, entity in mapping.entities.items():
         cells += _check_entity(name, entity, mapping, schema)
@@ -330,7 +343,8 @@ def compile_mapping(mapping: Mapping, schema: Schema, dataset: str, columns: lis
         selects.append(select)
     cases = " ".join(f"WHEN {c.index} THEN {_value_sql(c)}" for c in cells)
     props = " UNION ALL ".join(
-        f"SELECT {c.index} AS k, {sql_literal(c.schema)} AS schema, {sql_literal(c.prop.name)} AS prop, "
+        f"SELECT {c.index} AS k, {prop_ids.get((c.schema, c.prop.name), -1)} AS prop_id, "
+        f"{sql_literal(c.prop.name)} AS prop, "
         f"{sql_literal(c.spec.label() + ' → ' + c.entity + '.' + c.prop.name)} AS field, "
         f"{sql_literal(_reason_code(c))} AS why"
         for c in cells
@@ -348,7 +362,7 @@ def compile_mapping(mapping: Mapping, schema: Schema, dataset: str, columns: lis
         FROM cruce_cells c LEFT JOIN cruce_vals v
           ON v.k = c.k AND v.raw = c.raw AND v.aux IS NOT DISTINCT FROM c.aux""",
         f"""CREATE OR REPLACE TEMP TABLE {BATCH_STATEMENTS} AS
-        SELECT n.entity_id, p.schema, p.prop, n.value, nullif(n.raw, n.value) AS original, n.__row AS source_row
+        SELECT n.entity_id, p.prop_id, p.prop, n.value, nullif(n.raw, n.value) AS original, n.__row AS source_row
         FROM (SELECT entity_id, k, value, min(__row) AS __row, arg_min(raw, __row) AS raw
               FROM {NORM_TABLE}
               WHERE value IS NOT NULL AND __row NOT IN (SELECT __row FROM {NORM_TABLE} WHERE value IS NULL)

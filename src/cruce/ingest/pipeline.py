@@ -169,7 +169,10 @@ def import_file(
         previous = store.find_import(ds, digest, mapping.sha256)
         if previous is not None and not force:
             return ImportResult(previous.id, ds, str(path), mapping.name, 0, 0, 0, 0, 0.0, previous)
-        compiled = compile_mapping(mapping, schema, ds, list(source.info.columns))
+        columns = list(source.info.columns)
+        checked = compile_mapping(mapping, schema, ds, columns)
+        prop_ids = store.property_ids(checked.property_pairs())
+        compiled = compile_mapping(mapping, schema, ds, columns, prop_ids)
         install(store.compute(), schema)
         import_id = new_import_id(now)
         writer = store.begin_import(import_id, ds)

@@ -18,7 +18,7 @@ from typing import Protocol, Self
 import duckdb
 
 # Columns of the table of one batch's statements that the import pipeline hands a writer.
-BATCH_COLUMNS = ("entity_id", "schema", "prop", "value", "original", "source_row")
+BATCH_COLUMNS = ("entity_id", "prop_id", "prop", "value", "original", "source_row")
 REJECT_COLUMNS = ("source_row", "field", "reason", "value")
 STATEMENT_KEY_SEPARATOR = "\x1f"
 
@@ -164,6 +164,8 @@ class Store(Protocol):
         ...
 
     def begin_import(self, import_id: str, dataset: str) -> ImportWriter: ...
+
+    def property_ids(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], int]: ...
 
     def find_import(self, dataset: str, file_sha256: str, mapping_sha256: str) -> ImportRecord | None: ...
 

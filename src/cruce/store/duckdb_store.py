@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from cruce.i18n import _
-from cruce.store.base import ImportRecord, StoreError, statement_id_sql
+from cruce.store.base import ImportRecord, StoreError
 from cruce.store.sql import SqlStore
 
 DEFAULT_MEMORY_LIMIT = "512MB"
@@ -45,7 +45,6 @@ class DuckDBStore(SqlStore):
     """Statements in a single DuckDB file (or in memory for ``:memory:``)."""
 
     backend = "duckdb"
-    statement_id_expr = statement_id_sql("s.dataset", "s.entity_id", "s.prop", "s.value")
 
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
@@ -94,26 +93,30 @@ class DuckDBImportWriter:
 
     Each batch's statements go straight into ``statement``, minus those already there: those of
     this import (an entity seen in an earlier batch), and — only when the dataset already had
-    data — those of earlier imports, whose ``last_seen`` is then moved forward at commit.
+    data — those of earlier imports, whose ``last_import_no`` is then moved forward at commit.
     """
+
+    _entities = "cruce_import_entities"
+    _same = "s.entity_id = b.entity_id AND s.prop_id = b.prop_id AND s.value = b.value"
 
     def __init__(self, store: DuckDBStore, import_id: str, dataset: str) -> None:
         self.store = store
         self.con = store.con
         self.import_id = import_id
         self.dataset = dataset
-        self.now = datetime.now()
+        self.number = store.next_number("import_no_seq")
         self.con.execute("BEGIN TRANSACTION")
-        self.dataset_had_data = bool(
-            self.con.execute("SELECT 1 FROM statement WHERE dataset = ? LIMIT 1", [dataset]).fetchall()
-        )
-        if self.dataset_had_data:
-            self.con.execute("CREATE OR REPLACE TEMP TABLE cruce_seen (entity_id UUID, prop VARCHAR, value VARCHAR)")
-        self._entities = "cruce_import_entities"
+        earlier = self.con.execute("SELECT no FROM import_run WHERE dataset = ?", [dataset]).fetchall()
+        self.earlier_imports = [int(r[0]) for r in earlier]
+        if self.earlier_imports:
+            self.con.execute("CREATE OR REPLACE TEMP TABLE cruce_seen (entity_id UUID, prop_id INTEGER, value VARCHAR)")
         store.compute().execute(f"CREATE OR REPLACE TABLE {self._entities} (entity_id UUID)")
 
+    def _in_dataset(self) -> str:
+        return "import_no IN (" + ", ".join(str(n) for n in self.earlier_imports) + ")"
+
     def add_statements(self, compute: duckdb.DuckDBPyConnection, table: str) -> int:
-        if self.dataset_had_data:
+        if self.earlier_imports:
             self._receive(compute.table(table).to_arrow_table())
             return self._add_to_existing_dataset()
         return self._add_to_new_dataset(compute, table)
@@ -121,12 +124,11 @@ class DuckDBImportWriter:
     def _receive(self, batch: pa.Table) -> None:
         self.con.register("cruce_incoming", batch)
 
-    def _insert(self, select: str, params: list[object]) -> int:
+    def _insert(self, select: str) -> int:
         try:
             row = self.con.execute(
-                "INSERT INTO statement SELECT b.entity_id, b.schema, b.prop, b.value, b.original, ?, ?, "
-                f"b.source_row, ?, ? FROM {select}",
-                [self.dataset, self.import_id, self.now, self.now, *params],
+                f"INSERT INTO statement SELECT b.entity_id, b.prop_id, b.value, b.original, b.source_row, "
+                f"{self.number}, {self.number} FROM {select}"
             ).fetchone()
         finally:
             self.con.unregister("cruce_incoming")
@@ -146,27 +148,24 @@ class DuckDBImportWriter:
             f"INSERT INTO {self._entities} SELECT DISTINCT entity_id FROM {table} "
             f"EXCEPT SELECT entity_id FROM {self._entities}"
         )
-        same = "s.entity_id = b.entity_id AND s.prop = b.prop AND s.value = b.value"
         return self._insert(
-            "cruce_incoming b WHERE NOT b.repeated UNION ALL SELECT b.entity_id, b.schema, b.prop, b.value, "
-            "b.original, ?, ?, b.source_row, ?, ? FROM cruce_incoming b "
-            "ANTI JOIN (SELECT entity_id, prop, value FROM statement WHERE import_id = ? AND entity_id IN "
-            "(SELECT entity_id FROM cruce_incoming WHERE repeated)) s ON " + same + " WHERE b.repeated",
-            [self.dataset, self.import_id, self.now, self.now, self.import_id],
+            "cruce_incoming b WHERE NOT b.repeated UNION ALL SELECT b.entity_id, b.prop_id, b.value, "
+            f"b.original, b.source_row, {self.number}, {self.number} FROM cruce_incoming b "
+            f"ANTI JOIN (SELECT entity_id, prop_id, value FROM statement WHERE import_no = {self.number} "
+            "AND entity_id IN (SELECT entity_id FROM cruce_incoming WHERE repeated)) s "
+            f"ON {self._same} WHERE b.repeated"
         )
 
     def _add_to_existing_dataset(self) -> int:
-        """Statements the dataset already has only get a later ``last_seen`` (at commit)."""
-        same = "s.entity_id = b.entity_id AND s.prop = b.prop AND s.value = b.value"
+        """Statements the dataset already has are not added again; they are marked seen (at commit)."""
         self.con.execute(
-            "INSERT INTO cruce_seen SELECT b.entity_id, b.prop, b.value FROM cruce_incoming b "
-            f"SEMI JOIN (SELECT entity_id, prop, value FROM statement WHERE dataset = ? AND import_id <> ?) s "
-            f"ON {same}",
-            [self.dataset, self.import_id],
+            "INSERT INTO cruce_seen SELECT b.entity_id, b.prop_id, b.value FROM cruce_incoming b "
+            f"SEMI JOIN (SELECT entity_id, prop_id, value FROM statement WHERE {self._in_dataset()}) s "
+            f"ON {self._same}"
         )
         return self._insert(
-            f"cruce_incoming b ANTI JOIN (SELECT entity_id, prop, value FROM statement WHERE dataset = ?) s ON {same}",
-            [self.dataset],
+            "cruce_incoming b ANTI JOIN (SELECT entity_id, prop_id, value FROM statement "
+            f"WHERE {self._in_dataset()} OR import_no = {self.number}) s ON {self._same}"
         )
 
     def add_rejects(self, compute: duckdb.DuckDBPyConnection, select_sql: str) -> int:
@@ -174,26 +173,25 @@ class DuckDBImportWriter:
         self.con.register("cruce_incoming_rejects", rejects)
         try:
             self.con.execute(
-                "INSERT INTO reject SELECT ?, ?, r.source_row, r.field, r.reason, r.value "
-                "FROM cruce_incoming_rejects r",
-                [self.import_id, self.dataset],
+                f"INSERT INTO reject SELECT {self.number}, r.source_row, r.field, r.reason, r.value "
+                "FROM cruce_incoming_rejects r"
             )
         finally:
             self.con.unregister("cruce_incoming_rejects")
         return int(rejects.num_rows)
 
     def commit(self, record: ImportRecord) -> int:
-        if self.dataset_had_data:
+        if self.earlier_imports:
             self.con.execute(
-                "UPDATE statement SET last_seen = ? FROM (SELECT DISTINCT * FROM cruce_seen) AS seen "
-                "WHERE statement.dataset = ? AND statement.entity_id = seen.entity_id "
-                "AND statement.prop = seen.prop AND statement.value = seen.value",
-                [self.now, self.dataset],
+                f"UPDATE statement SET last_import_no = {self.number} "
+                "FROM (SELECT DISTINCT * FROM cruce_seen) AS seen "
+                f"WHERE statement.{self._in_dataset()} AND statement.entity_id = seen.entity_id "
+                "AND statement.prop_id = seen.prop_id AND statement.value = seen.value"
             )
             self.con.execute("DROP TABLE cruce_seen")
-        row = self.con.execute("SELECT count(*) FROM statement WHERE import_id = ?", [self.import_id]).fetchone()
+        row = self.con.execute(f"SELECT count(*) FROM statement WHERE import_no = {self.number}").fetchone()
         added = int(row[0]) if row else 0
-        sql, params = self.store._record_import(record, datetime.now(), added)
+        sql, params = self.store._record_import(record, self.number, datetime.now(), added)
         self.con.execute(sql, list(params))
         self.con.execute("COMMIT")
         self.store.compute().execute(f"DROP TABLE IF EXISTS {self._entities}")

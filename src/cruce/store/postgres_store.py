@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 from psycopg import sql as pgsql
 
 from cruce.i18n import _
-from cruce.store.base import BATCH_COLUMNS, REJECT_COLUMNS, ImportRecord, StoreError, statement_id_sql
+from cruce.store.base import REJECT_COLUMNS, ImportRecord, StoreError, statement_id_sql
 from cruce.store.sql import SqlStore
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -107,10 +107,11 @@ class PostgresImportWriter:
         self.store = store
         self.import_id = import_id
         self.dataset = dataset
+        self.number = store.next_number("import_no_seq")
         self.cur = store.conn.cursor()
         self.cur.execute("BEGIN")
         self.cur.execute(
-            "CREATE TEMP TABLE cruce_stage (id UUID, entity_id UUID, schema TEXT, prop TEXT, value TEXT, "
+            "CREATE TEMP TABLE cruce_stage (id UUID, entity_id UUID, prop_id INTEGER, value TEXT, "
             "original TEXT, source_row BIGINT) ON COMMIT DROP"
         )
         self.cur.execute(
@@ -131,37 +132,36 @@ class PostgresImportWriter:
         return total
 
     def add_statements(self, compute: duckdb.DuckDBPyConnection, table: str) -> int:
-        ident = statement_id_sql("ds", "b.entity_id", "b.prop", "b.value")
-        select = f"SELECT {ident} AS id, {', '.join('b.' + c for c in BATCH_COLUMNS)} FROM {table} b, " + (
-            "(SELECT ? AS ds)"
-        )
-        select = select.replace("?", "'" + self.dataset.replace("'", "''") + "'")
-        return self._copy(compute, select, "cruce_stage", ("id", *BATCH_COLUMNS))
+        dataset = "'" + self.dataset.replace("'", "''") + "'"
+        ident = statement_id_sql(dataset, "b.entity_id", "b.prop", "b.value")
+        columns = ("entity_id", "prop_id", "value", "original", "source_row")
+        select = f"SELECT {ident} AS id, {', '.join('b.' + c for c in columns)} FROM {table} b"
+        return self._copy(compute, select, "cruce_stage", ("id", *columns))
 
     def add_rejects(self, compute: duckdb.DuckDBPyConnection, select_sql: str) -> int:
         return self._copy(compute, select_sql, "cruce_reject_stage", REJECT_COLUMNS)
 
     def commit(self, record: ImportRecord) -> int:
-        now = record.started_at
         self.cur.execute(
-            "UPDATE statement s SET last_seen = %s FROM (SELECT DISTINCT id FROM cruce_stage) d WHERE s.id = d.id",
-            [now],
+            "UPDATE statement s SET last_import_no = %s FROM (SELECT DISTINCT id FROM cruce_stage) d "
+            "WHERE s.id = d.id",
+            [self.number],
         )
         self.cur.execute(
             """
             INSERT INTO statement
-            SELECT DISTINCT ON (id) id, entity_id, schema, prop, value, original, %s, %s, source_row, %s, %s
+            SELECT DISTINCT ON (id) id, entity_id, prop_id, value, original, source_row, %s, %s
             FROM cruce_stage ORDER BY id, source_row
             ON CONFLICT (id) DO NOTHING
             """,
-            [self.dataset, self.import_id, now, now],
+            [self.number, self.number],
         )
         added = max(self.cur.rowcount, 0)
         self.cur.execute(
-            "INSERT INTO reject SELECT %s, %s, source_row, field, reason, value FROM cruce_reject_stage",
-            [self.import_id, self.dataset],
+            "INSERT INTO reject SELECT %s, source_row, field, reason, value FROM cruce_reject_stage",
+            [self.number],
         )
-        sql, params = self.store._record_import(record, datetime.now(), added)
+        sql, params = self.store._record_import(record, self.number, datetime.now(), added)
         self.cur.execute(_to_pg(sql), list(params))
         self.cur.execute("COMMIT")
         self.cur.close()

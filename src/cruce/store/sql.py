@@ -28,9 +28,8 @@ _IMPORT_COLUMNS = (
     "rows_read, rows_stored, rows_rejected, statements_added, seconds"
 )
 _STATEMENT_SELECT = (
-    "SELECT CAST({id} AS VARCHAR), CAST(s.entity_id AS VARCHAR), s.schema, s.prop, s.value, s.original, "
-    "s.dataset, s.import_id, COALESCE(i.source_file, ''), s.source_row, s.first_seen, s.last_seen "
-    "FROM statement s LEFT JOIN import_run i ON i.id = s.import_id "
+    "SELECT CAST(s.id AS VARCHAR), CAST(s.entity_id AS VARCHAR), s.schema, s.prop, s.value, s.original, "
+    "s.dataset, s.import_id, s.source_file, s.source_row, s.first_seen, s.last_seen FROM statements s "
 )
 
 
@@ -50,11 +49,6 @@ class SqlStore(ABC):
     url: str
     backend: str
     migrations_dir: Path = MIGRATIONS_DIR
-    statement_id_expr = "s.id"
-
-    @property
-    def _statement_select(self) -> str:
-        return _STATEMENT_SELECT.format(id=self.statement_id_expr)
 
     # -- primitives ------------------------------------------------------------------------
     @abstractmethod
@@ -136,9 +130,10 @@ class SqlStore(ABC):
         rows = self._fetch(
             """
             WITH i AS (SELECT dataset, count(*) AS n, max(finished_at) AS last FROM import_run GROUP BY dataset),
-                 s AS (SELECT dataset, count(DISTINCT entity_id) AS e, count(*) AS n FROM statement
-                       GROUP BY dataset),
-                 r AS (SELECT dataset, count(*) AS n FROM reject GROUP BY dataset)
+                 s AS (SELECT i.dataset, count(DISTINCT s.entity_id) AS e, count(*) AS n
+                       FROM statement s JOIN import_run i ON i.no = s.import_no GROUP BY i.dataset),
+                 r AS (SELECT i.dataset, count(*) AS n FROM reject r JOIN import_run i ON i.no = r.import_no
+                       GROUP BY i.dataset)
             SELECT i.dataset, i.n, COALESCE(s.e, 0), COALESCE(s.n, 0), COALESCE(r.n, 0), i.last
             FROM i LEFT JOIN s ON s.dataset = i.dataset LEFT JOIN r ON r.dataset = i.dataset
             ORDER BY i.dataset
@@ -149,7 +144,7 @@ class SqlStore(ABC):
     def counts_by_schema(self, dataset: str | None = None) -> dict[str, int]:
         where, params = ("WHERE dataset = ?", (dataset,)) if dataset else ("", ())
         rows = self._fetch(
-            f"SELECT schema, count(DISTINCT entity_id) FROM statement {where} GROUP BY schema ORDER BY schema",
+            f"SELECT schema, count(DISTINCT entity_id) FROM statements {where} GROUP BY schema ORDER BY schema",
             params,
         )
         return {str(r[0]): int(r[1]) for r in rows}
@@ -159,7 +154,7 @@ class SqlStore(ABC):
 
     def statements(self, entity_id: str) -> list[Statement]:
         rows = self._fetch(
-            self._statement_select + "WHERE s.entity_id = CAST(? AS UUID) ORDER BY s.prop, s.first_seen, s.value",
+            _STATEMENT_SELECT + "WHERE s.entity_id = CAST(? AS UUID) ORDER BY s.prop, s.first_seen, s.value",
             (entity_id,),
         )
         return [Statement(*r) for r in rows]
@@ -194,7 +189,7 @@ class SqlStore(ABC):
             keyset = "s.entity_id > CAST(? AS UUID)" if not first_page else "TRUE"
             page_where = (where + "AND " + keyset) if where else ("WHERE " + keyset)
             ids = self._fetch(
-                f"SELECT DISTINCT s.entity_id FROM statement s {page_where} ORDER BY s.entity_id LIMIT 2000",
+                f"SELECT DISTINCT s.entity_id FROM statements s {page_where} ORDER BY s.entity_id LIMIT 2000",
                 (*params, after) if not first_page else tuple(params),
             )
             if not ids:
@@ -202,7 +197,7 @@ class SqlStore(ABC):
             first_page = False
             low, high = str(ids[0][0]), str(ids[-1][0])
             rows = self._fetch(
-                self._statement_select
+                _STATEMENT_SELECT
                 + f"{where}{'AND' if where else 'WHERE'} s.entity_id BETWEEN CAST(? AS UUID) AND CAST(? AS UUID) "
                 "ORDER BY s.entity_id, s.prop, s.first_seen, s.value",
                 (*params, low, high),
@@ -213,26 +208,44 @@ class SqlStore(ABC):
     def rejects(self, dataset: str | None = None, import_id: str | None = None) -> Iterator[Reject]:
         conditions, params = [], []
         if dataset:
-            conditions.append("r.dataset = ?")
+            conditions.append("i.dataset = ?")
             params.append(dataset)
         if import_id:
-            conditions.append("r.import_id = ?")
+            conditions.append("i.id = ?")
             params.append(import_id)
         where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
         rows = self._fetch(
-            "SELECT r.import_id, r.dataset, COALESCE(i.source_file, ''), r.source_row, r.field, r.reason, r.value "
-            f"FROM reject r LEFT JOIN import_run i ON i.id = r.import_id {where} "
+            "SELECT i.id, i.dataset, i.source_file, r.source_row, r.field, r.reason, r.value "
+            f"FROM reject r JOIN import_run i ON i.no = r.import_no {where} "
             "ORDER BY i.started_at, r.source_row, r.field",
             params,
         )
         for row in rows:
             yield Reject(*row)
 
-    def _record_import(self, record: ImportRecord, finished_at: datetime, added: int) -> tuple[str, tuple[Any, ...]]:
+    def next_number(self, sequence: str) -> int:
+        return int(self._fetch(f"SELECT nextval('{sequence}')")[0][0])
+
+    def property_ids(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """The number of each (schema, property) pair, numbering the new ones."""
+        known = {(str(r[0]), str(r[1])): int(r[2]) for r in self._fetch("SELECT schema, prop, prop_id FROM property")}
+        for pair in pairs:
+            if pair not in known:
+                self._fetch(
+                    "INSERT INTO property VALUES (nextval('property_id_seq'), ?, ?) ON CONFLICT DO NOTHING", pair
+                )
+        if all(pair in known for pair in pairs):
+            return known
+        return {(str(r[0]), str(r[1])): int(r[2]) for r in self._fetch("SELECT schema, prop, prop_id FROM property")}
+
+    def _record_import(
+        self, record: ImportRecord, number: int, finished_at: datetime, added: int
+    ) -> tuple[str, tuple[Any, ...]]:
         """The INSERT of a finished import's row, with its parameters."""
         return (
-            f"INSERT INTO import_run ({_IMPORT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO import_run (no, {_IMPORT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
+                number,
                 record.id,
                 record.dataset,
                 record.source_file,

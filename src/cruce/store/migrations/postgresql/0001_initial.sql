@@ -1,6 +1,13 @@
 -- cruce store, version 1: statements with provenance, imports and rejects.
+--
+-- A statement row is kept narrow (integers for its property and its imports) because an import
+-- writes many of them; the view `statements` gives every statement with its full provenance.
+CREATE SEQUENCE import_no_seq START 1;
+CREATE SEQUENCE property_id_seq START 1;
+
 CREATE TABLE import_run (
-    id TEXT PRIMARY KEY,
+    no INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
     dataset TEXT NOT NULL,
     source_file TEXT NOT NULL,
     file_sha256 TEXT NOT NULL,
@@ -16,23 +23,28 @@ CREATE TABLE import_run (
     seconds DOUBLE PRECISION NOT NULL DEFAULT 0
 );
 
+CREATE TABLE property (
+    prop_id INTEGER PRIMARY KEY,
+    schema TEXT NOT NULL,
+    prop TEXT NOT NULL,
+    UNIQUE (schema, prop)
+);
+
+-- The statement id, md5(dataset, entity_id, prop, value), is the primary key here, so that
+-- ON CONFLICT merges an import into what is already stored.
 CREATE TABLE statement (
     id UUID PRIMARY KEY,
     entity_id UUID NOT NULL,
-    schema TEXT NOT NULL,
-    prop TEXT NOT NULL,
+    prop_id INTEGER NOT NULL,
     value TEXT NOT NULL,
     original TEXT,
-    dataset TEXT NOT NULL,
-    import_id TEXT NOT NULL,
     source_row BIGINT,
-    first_seen TIMESTAMP NOT NULL,
-    last_seen TIMESTAMP NOT NULL
+    import_no INTEGER NOT NULL,
+    last_import_no INTEGER NOT NULL
 );
 
 CREATE TABLE reject (
-    import_id TEXT NOT NULL,
-    dataset TEXT NOT NULL,
+    import_no INTEGER NOT NULL,
     source_row BIGINT,
     field TEXT,
     reason TEXT NOT NULL,
@@ -40,6 +52,15 @@ CREATE TABLE reject (
 );
 
 CREATE INDEX statement_entity_idx ON statement (entity_id);
-CREATE INDEX statement_dataset_schema_idx ON statement (dataset, schema);
-CREATE INDEX reject_import_idx ON reject (import_id);
+CREATE INDEX statement_import_idx ON statement (import_no);
+CREATE INDEX reject_import_idx ON reject (import_no);
 CREATE INDEX import_run_file_idx ON import_run (dataset, file_sha256, mapping_sha256);
+
+CREATE VIEW statements AS
+SELECT
+    s.id, s.entity_id, p.schema, p.prop, s.value, s.original, i.dataset, i.id AS import_id, i.source_file,
+    s.source_row, i.started_at AS first_seen, l.started_at AS last_seen
+FROM statement s
+JOIN property p ON p.prop_id = s.prop_id
+JOIN import_run i ON i.no = s.import_no
+JOIN import_run l ON l.no = s.last_import_no;
