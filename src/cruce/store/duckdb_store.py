@@ -9,6 +9,7 @@ transaction behind, and DuckDB discards it when the file is next opened.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from cruce.store.base import ImportRecord, StoreError
 from cruce.store.sql import SqlStore
 
 DEFAULT_MEMORY_LIMIT = "512MB"
-COMPUTE_MEMORY_LIMIT = "384MB"
+COMPUTE_MEMORY_LIMIT = "128MB"
 
 
 def _connect(path: str) -> duckdb.DuckDBPyConnection:
@@ -54,6 +55,26 @@ class DuckDBStore(SqlStore):
         self.con = _connect(self.path)
         self._compute: duckdb.DuckDBPyConnection | None = None
         self.upgraded_from, self.version = self._migrate()
+        self.interrupted_imports = self._remove_interrupted_imports()
+
+    def _remove_interrupted_imports(self) -> list[str]:
+        """Delete what imports that never finished (crash, kill -9) left behind; return their ids."""
+        pending = self.con.execute("SELECT no, id FROM import_pending").fetchall()
+        if not pending:
+            return []
+        numbers = ", ".join(str(int(r[0])) for r in pending)
+        self.con.execute("BEGIN TRANSACTION")
+        self.con.execute(f"DELETE FROM statement WHERE import_no IN ({numbers})")
+        self.con.execute(f"DELETE FROM reject WHERE import_no IN ({numbers})")
+        self.con.execute(f"DELETE FROM import_pending WHERE no IN ({numbers})")
+        self.con.execute("COMMIT")
+        return [str(r[1]) for r in pending]
+
+    def statement_count(self) -> int:
+        row = self.con.execute(
+            "SELECT count(*) FROM statement WHERE import_no NOT IN (SELECT no FROM import_pending)"
+        ).fetchone()
+        return int(row[0]) if row else 0
 
     def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, list(params)).fetchall()
@@ -69,12 +90,19 @@ class DuckDBStore(SqlStore):
         self.con.close()
         if self._compute is not None:
             self._compute.close()
+            self._spill.cleanup()
 
     def compute(self) -> duckdb.DuckDBPyConnection:
         """A private in-memory connection: batch work stays out of the import's transaction."""
         if self._compute is None:
+            self._spill = tempfile.TemporaryDirectory(prefix="cruce-")
             self._compute = duckdb.connect(
-                ":memory:", config={"memory_limit": COMPUTE_MEMORY_LIMIT, "arrow_lossless_conversion": True}
+                ":memory:",
+                config={
+                    "memory_limit": COMPUTE_MEMORY_LIMIT,
+                    "temp_directory": self._spill.name,
+                    "arrow_lossless_conversion": True,
+                },
             )
         return self._compute
 
@@ -89,7 +117,13 @@ class DuckDBStore(SqlStore):
 
 
 class DuckDBImportWriter:
-    """One import's transaction on the DuckDB file.
+    """One import into the DuckDB file, invisible until it is complete.
+
+    The import is first registered as pending; each batch is then committed on its own (so
+    memory stays bounded whatever the file size), and the import's row in ``import_run`` —
+    which makes its statements visible — is written last, in one transaction with everything
+    else the import changes. If the process dies before that, the next open removes the
+    pending import's rows.
 
     Each batch's statements go straight into ``statement``, minus those already there: those of
     this import (an entity seen in an earlier batch), and — only when the dataset already had
@@ -105,7 +139,7 @@ class DuckDBImportWriter:
         self.import_id = import_id
         self.dataset = dataset
         self.number = store.next_number("import_no_seq")
-        self.con.execute("BEGIN TRANSACTION")
+        self.con.execute("INSERT INTO import_pending VALUES (?, ?, ?, now())", [self.number, import_id, dataset])
         earlier = self.con.execute("SELECT no FROM import_run WHERE dataset = ?", [dataset]).fetchall()
         self.earlier_imports = [int(r[0]) for r in earlier]
         if self.earlier_imports:
@@ -126,10 +160,12 @@ class DuckDBImportWriter:
 
     def _insert(self, select: str) -> int:
         try:
+            self.con.execute("BEGIN TRANSACTION")
             row = self.con.execute(
                 f"INSERT INTO statement SELECT b.entity_id, b.prop_id, b.value, b.original, b.source_row, "
                 f"{self.number}, {self.number} FROM {select}"
             ).fetchone()
+            self.con.execute("COMMIT")
         finally:
             self.con.unregister("cruce_incoming")
         return int(row[0]) if row else 0
@@ -181,6 +217,7 @@ class DuckDBImportWriter:
         return int(rejects.num_rows)
 
     def commit(self, record: ImportRecord) -> int:
+        self.con.execute("BEGIN TRANSACTION")
         if self.earlier_imports:
             self.con.execute(
                 f"UPDATE statement SET last_import_no = {self.number} "
@@ -193,14 +230,21 @@ class DuckDBImportWriter:
         added = int(row[0]) if row else 0
         sql, params = self.store._record_import(record, self.number, datetime.now(), added)
         self.con.execute(sql, list(params))
+        self.con.execute(f"DELETE FROM import_pending WHERE no = {self.number}")
         self.con.execute("COMMIT")
         self.store.compute().execute(f"DROP TABLE IF EXISTS {self._entities}")
         return added
 
     def rollback(self) -> None:
+        """Undo everything this import wrote (what a crash would leave is removed at next open)."""
         try:
             self.con.execute("ROLLBACK")
         except duckdb.Error:
-            return
-        finally:
-            self.store.compute().execute(f"DROP TABLE IF EXISTS {self._entities}")
+            pass  # no transaction was open
+        self.con.execute("BEGIN TRANSACTION")
+        self.con.execute(f"DELETE FROM statement WHERE import_no = {self.number}")
+        self.con.execute(f"DELETE FROM reject WHERE import_no = {self.number}")
+        self.con.execute(f"DELETE FROM import_pending WHERE no = {self.number}")
+        self.con.execute("COMMIT")
+        self.con.execute("DROP TABLE IF EXISTS cruce_seen")
+        self.store.compute().execute(f"DROP TABLE IF EXISTS {self._entities}")

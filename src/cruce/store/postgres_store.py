@@ -143,8 +143,7 @@ class PostgresImportWriter:
 
     def commit(self, record: ImportRecord) -> int:
         self.cur.execute(
-            "UPDATE statement s SET last_import_no = %s FROM (SELECT DISTINCT id FROM cruce_stage) d "
-            "WHERE s.id = d.id",
+            "UPDATE statement s SET last_import_no = %s FROM (SELECT DISTINCT id FROM cruce_stage) d WHERE s.id = d.id",
             [self.number],
         )
         self.cur.execute(

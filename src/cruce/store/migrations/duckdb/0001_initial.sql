@@ -23,6 +23,16 @@ CREATE TABLE import_run (
     seconds DOUBLE NOT NULL DEFAULT 0
 );
 
+-- An import under way: its statements are committed batch by batch but stay invisible (the
+-- view joins import_run) until the import's own row is written; an interrupted import's
+-- statements are removed the next time the store is opened.
+CREATE TABLE import_pending (
+    no INTEGER PRIMARY KEY,
+    id VARCHAR NOT NULL,
+    dataset VARCHAR NOT NULL,
+    started_at TIMESTAMP NOT NULL
+);
+
 CREATE TABLE property (
     prop_id INTEGER PRIMARY KEY,
     schema VARCHAR NOT NULL,
