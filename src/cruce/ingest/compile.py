@@ -22,7 +22,7 @@ from cruce.ingest.sqlfuncs import UNITS, key_sql, spanish_months_sql
 from cruce.schema import places
 from cruce.schema.model import Property, PropertyType, Schema
 
-NORM_TABLE = "cruce_norm"
+BAD_ROWS = "cruce_rejected_rows"
 _LOOKUP_TYPES = {PropertyType.COUNTRY, PropertyType.STATE, PropertyType.ENUM}
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m", "%Y")
 DEFAULT_DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d")
@@ -331,11 +331,10 @@ def compile_mapping(
             raw = f"trim(unnest(string_split({raw}, {sql_literal(cell.spec.split)})))"
         required = cell.spec.required or cell.prop.required
         where = f"{ids[cell.entity]} IS NOT NULL"
-        lookup = _lookup_kind(cell)
         select = (
             f"SELECT __row, {ids[cell.entity]} AS entity_id, {cell.index} AS k, "
             f"CAST(nullif({raw}, '') AS VARCHAR) AS raw, "
-            f"CAST({_aux_sql(cell, src)} AS VARCHAR) AS aux, CAST({sql_literal(lookup)} AS VARCHAR) AS lk "
+            f"CAST({_aux_sql(cell, src)} AS VARCHAR) AS aux "
             f"FROM cruce_ids WHERE {where}"
         )
         if not required:
@@ -349,32 +348,39 @@ def compile_mapping(
         f"{sql_literal(_reason_code(c))} AS why"
         for c in cells
     )
+    kinds = " UNION ALL ".join(
+        f"SELECT {c.index} AS k, CAST({sql_literal(_lookup_kind(c))} AS VARCHAR) AS lk" for c in cells
+    )
+    same_cell = "v.k = c.k AND v.raw = c.raw AND v.aux IS NOT DISTINCT FROM c.aux"
     steps = (
         f"CREATE OR REPLACE TEMP TABLE cruce_ids AS SELECT *, {', '.join(id_cols)} FROM batch",
         f"CREATE OR REPLACE TEMP TABLE cruce_cells AS {' UNION ALL '.join(selects)}",
         f"""CREATE OR REPLACE TEMP TABLE cruce_vals AS
         SELECT c.k, c.raw, c.aux, CASE c.k {cases} END AS value
-        FROM (SELECT DISTINCT k, raw, aux, lk FROM cruce_cells WHERE raw IS NOT NULL) c
+        FROM (SELECT DISTINCT k, raw, aux FROM cruce_cells WHERE raw IS NOT NULL) c
+        JOIN ({kinds}) kk ON kk.k = c.k
         LEFT JOIN cruce_lookup l
-          ON l.kind = c.lk AND l.key = CASE WHEN c.lk IS NOT NULL THEN {key_sql("c.raw")} END""",
-        f"""CREATE OR REPLACE TEMP TABLE {NORM_TABLE} AS
-        SELECT c.__row, c.entity_id, c.k, c.raw, v.value
-        FROM cruce_cells c LEFT JOIN cruce_vals v
-          ON v.k = c.k AND v.raw = c.raw AND v.aux IS NOT DISTINCT FROM c.aux""",
+          ON l.kind = kk.lk AND l.key = CASE WHEN kk.lk IS NOT NULL THEN {key_sql("c.raw")} END""",
+        f"""CREATE OR REPLACE TEMP TABLE {BAD_ROWS} AS
+        SELECT __row FROM cruce_cells WHERE raw IS NULL
+        UNION
+        SELECT c.__row FROM cruce_cells c
+        SEMI JOIN (SELECT k, raw, aux FROM cruce_vals WHERE value IS NULL) v ON {same_cell}""",
         f"""CREATE OR REPLACE TEMP TABLE {BATCH_STATEMENTS} AS
         SELECT n.entity_id, p.prop_id, p.prop, n.value, nullif(n.raw, n.value) AS original, n.__row AS source_row
-        FROM (SELECT entity_id, k, value, min(__row) AS __row, arg_min(raw, __row) AS raw
-              FROM {NORM_TABLE}
-              WHERE value IS NOT NULL AND __row NOT IN (SELECT __row FROM {NORM_TABLE} WHERE value IS NULL)
-              GROUP BY entity_id, k, value) n
+        FROM (SELECT c.entity_id, c.k, v.value, min(c.__row) AS __row, arg_min(c.raw, c.__row) AS raw
+              FROM cruce_cells c JOIN cruce_vals v ON {same_cell}
+              WHERE v.value IS NOT NULL AND c.__row NOT IN (SELECT __row FROM {BAD_ROWS})
+              GROUP BY c.entity_id, c.k, v.value) n
         JOIN ({props}) p ON p.k = n.k""",
     )
     rejects_sql = f"""
-        SELECT n.__row AS source_row, p.field,
-               CASE WHEN n.raw IS NULL THEN 'required_missing' ELSE p.why END AS reason, n.raw AS value
-        FROM {NORM_TABLE} n JOIN ({props}) p ON p.k = n.k WHERE n.value IS NULL
+        SELECT c.__row AS source_row, p.field,
+               CASE WHEN c.raw IS NULL THEN 'required_missing' ELSE p.why END AS reason, c.raw AS value
+        FROM cruce_cells c LEFT JOIN cruce_vals v ON {same_cell} JOIN ({props}) p ON p.k = c.k
+        WHERE v.value IS NULL
     """
-    bad_rows_sql = f"SELECT count(DISTINCT __row) FROM {NORM_TABLE} WHERE value IS NULL"
+    bad_rows_sql = f"SELECT count(*) FROM {BAD_ROWS}"
     return CompiledMapping(tuple(src.items()), mapping.nulls, steps, rejects_sql, bad_rows_sql, tuple(cells))
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from cruce.ingest.compile import (
+    BAD_ROWS,
     BATCH_STATEMENTS,
-    NORM_TABLE,
     CompiledMapping,
     check_columns,
     clean_batch,
@@ -97,7 +97,7 @@ def _stage_bad_rows(source: Source, writer: ImportWriter, store: Store) -> int:
     return count
 
 
-_TEMP_TABLES = ("cruce_ids", "cruce_cells", "cruce_vals", NORM_TABLE, BATCH_STATEMENTS)
+_TEMP_TABLES = ("cruce_ids", "cruce_cells", "cruce_vals", BAD_ROWS, BATCH_STATEMENTS)
 
 
 def _import_batches(

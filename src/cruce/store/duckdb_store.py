@@ -8,6 +8,7 @@ transaction behind, and DuckDB discards it when the file is next opened.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from cruce.store.base import ImportRecord, StoreError
 from cruce.store.sql import SqlStore
 
 DEFAULT_MEMORY_LIMIT = "512MB"
-COMPUTE_MEMORY_LIMIT = "128MB"
+COMPUTE_MEMORY_LIMIT = "256MB"
 
 
 def _connect(path: str) -> duckdb.DuckDBPyConnection:
@@ -237,10 +238,8 @@ class DuckDBImportWriter:
 
     def rollback(self) -> None:
         """Undo everything this import wrote (what a crash would leave is removed at next open)."""
-        try:
+        with contextlib.suppress(duckdb.Error):  # no transaction may be open
             self.con.execute("ROLLBACK")
-        except duckdb.Error:
-            pass  # no transaction was open
         self.con.execute("BEGIN TRANSACTION")
         self.con.execute(f"DELETE FROM statement WHERE import_no = {self.number}")
         self.con.execute(f"DELETE FROM reject WHERE import_no = {self.number}")
