@@ -234,3 +234,21 @@ def test_older_database_is_upgraded_with_its_data(
         assert upgraded.schema_version() == 2
         assert upgraded.statement_count() == count
         assert upgraded._fetch("SELECT note FROM import_run") == [(None,)]  # type: ignore[attr-defined]
+
+
+def test_statement_ids_match_the_python_formula(store: Store, tmp_path: Path, mapping_file: Path) -> None:
+    """Other code (forms, resolution) can name a statement without asking the store."""
+    from cruce.store.base import statement_id
+
+    import_file(store, write(tmp_path / "people.csv", ROWS[:2]), mapping_file)
+    for entity in store.iter_entities():
+        for s in entity.statements:
+            assert s.id == statement_id(s.dataset, s.entity_id, s.prop, s.value)
+
+
+def test_entity_ids_match_the_python_formula(store: Store, tmp_path: Path, mapping_file: Path) -> None:
+    from cruce.ingest.compile import entity_id
+
+    import_file(store, write(tmp_path / "people.csv", ROWS[:1]), mapping_file)
+    assert store.entity(entity_id("agency-a", "person", "1")) is not None
+    assert store.entity(entity_id("agency-a", "org", "Transportes del Norte")) is not None

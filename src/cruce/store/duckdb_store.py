@@ -132,6 +132,7 @@ class DuckDBImportWriter:
     """
 
     _entities = "cruce_import_entities"
+    _repeated = "cruce_repeated_entities"
     _same = "s.entity_id = b.entity_id AND s.prop_id = b.prop_id AND s.value = b.value"
 
     def __init__(self, store: DuckDBStore, import_id: str, dataset: str) -> None:
@@ -145,7 +146,10 @@ class DuckDBImportWriter:
         self.earlier_imports = [int(r[0]) for r in earlier]
         if self.earlier_imports:
             self.con.execute("CREATE OR REPLACE TEMP TABLE cruce_seen (entity_id UUID, prop_id INTEGER, value VARCHAR)")
-        store.compute().execute(f"CREATE OR REPLACE TABLE {self._entities} (entity_id UUID)")
+        store.compute().execute(
+            f"CREATE OR REPLACE TABLE {self._entities} (entity_id UUID);"
+            f"CREATE OR REPLACE TABLE {self._repeated} (entity_id UUID)"
+        )
 
     def _in_dataset(self) -> str:
         return "import_no IN (" + ", ".join(str(n) for n in self.earlier_imports) + ")"
@@ -172,26 +176,35 @@ class DuckDBImportWriter:
         return int(row[0]) if row else 0
 
     def _add_to_new_dataset(self, compute: duckdb.DuckDBPyConnection, table: str) -> int:
-        """Only entities already met in an earlier batch of this import can repeat a statement.
+        """Add the batch as it is; only entities met in an earlier batch can repeat a statement.
 
-        The set of this import's entities is kept in the compute connection, outside the
-        transaction, so that it costs no undo space.
+        Those entities are noted (in the compute connection, outside any transaction) and their
+        repeated statements removed once, at commit: one pass, not one per batch.
         """
         compute.execute(
-            f"SELECT b.*, b.entity_id IN (SELECT entity_id FROM {self._entities}) AS repeated FROM {table} b"
+            f"INSERT INTO {self._repeated} SELECT DISTINCT entity_id FROM {table} "
+            f"SEMI JOIN {self._entities} USING (entity_id)"
         )
-        self._receive(compute.to_arrow_table())
         compute.execute(
             f"INSERT INTO {self._entities} SELECT DISTINCT entity_id FROM {table} "
             f"EXCEPT SELECT entity_id FROM {self._entities}"
         )
-        return self._insert(
-            "cruce_incoming b WHERE NOT b.repeated UNION ALL SELECT b.entity_id, b.prop_id, b.value, "
-            f"b.original, b.source_row, {self.number}, {self.number} FROM cruce_incoming b "
-            f"ANTI JOIN (SELECT entity_id, prop_id, value FROM statement WHERE import_no = {self.number} "
-            "AND entity_id IN (SELECT entity_id FROM cruce_incoming WHERE repeated)) s "
-            f"ON {self._same} WHERE b.repeated"
-        )
+        self._receive(compute.table(table).to_arrow_table())
+        return self._insert("cruce_incoming b")
+
+    def _remove_repeats(self) -> None:
+        repeated = self.store.compute().execute(f"SELECT DISTINCT entity_id FROM {self._repeated}").to_arrow_table()
+        if not repeated.num_rows:
+            return
+        self.con.register("cruce_repeated", repeated)
+        try:
+            mine = f"import_no = {self.number} AND entity_id IN (SELECT entity_id FROM cruce_repeated)"
+            self.con.execute(
+                f"DELETE FROM statement WHERE {mine} AND rowid NOT IN "
+                f"(SELECT min(rowid) FROM statement WHERE {mine} GROUP BY entity_id, prop_id, value)"
+            )
+        finally:
+            self.con.unregister("cruce_repeated")
 
     def _add_to_existing_dataset(self) -> int:
         """Statements the dataset already has are not added again; they are marked seen (at commit)."""
@@ -219,6 +232,7 @@ class DuckDBImportWriter:
 
     def commit(self, record: ImportRecord) -> int:
         self.con.execute("BEGIN TRANSACTION")
+        self._remove_repeats()
         if self.earlier_imports:
             self.con.execute(
                 f"UPDATE statement SET last_import_no = {self.number} "
@@ -233,8 +247,11 @@ class DuckDBImportWriter:
         self.con.execute(sql, list(params))
         self.con.execute(f"DELETE FROM import_pending WHERE no = {self.number}")
         self.con.execute("COMMIT")
-        self.store.compute().execute(f"DROP TABLE IF EXISTS {self._entities}")
+        self._drop_tracking()
         return added
+
+    def _drop_tracking(self) -> None:
+        self.store.compute().execute(f"DROP TABLE IF EXISTS {self._entities}; DROP TABLE IF EXISTS {self._repeated}")
 
     def rollback(self) -> None:
         """Undo everything this import wrote (what a crash would leave is removed at next open)."""
@@ -246,4 +263,4 @@ class DuckDBImportWriter:
         self.con.execute(f"DELETE FROM import_pending WHERE no = {self.number}")
         self.con.execute("COMMIT")
         self.con.execute("DROP TABLE IF EXISTS cruce_seen")
-        self.store.compute().execute(f"DROP TABLE IF EXISTS {self._entities}")
+        self._drop_tracking()
