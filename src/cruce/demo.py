@@ -165,8 +165,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Build cruce's demo database.")
     parser.add_argument("--db", default="var/demo.duckdb")
     parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--screenshot", type=Path, help="also save the status screen as an SVG file")
     args = parser.parse_args()
+    from rich.console import Console
+
+    from cruce import cli as cli_module
     from cruce.cli import main as cli
+
+    if args.screenshot:
+        cli_module.console = Console(record=True, width=110)
 
     csv_path = write_purchases_csv(Path(args.db).parent / "demo-purchases.csv", args.rows)
     try:
@@ -179,6 +186,9 @@ def main() -> None:
     except SystemExit as exc:
         if exc.code:
             raise
+    if args.screenshot:
+        args.screenshot.parent.mkdir(parents=True, exist_ok=True)
+        cli_module.console.save_svg(str(args.screenshot), title="cruce status")
 
 
 if __name__ == "__main__":
