@@ -123,7 +123,7 @@ def build_app() -> typer.Typer:
     ) -> None:
         ctx.obj = {"db": database_url(db)}
 
-    @app.command("import")
+    @app.command("import", help=_("Import a file through a mapping; all or nothing, rejected rows kept with reasons."))
     def import_command(
         ctx: typer.Context,
         file: Annotated[Path, typer.Argument(help=_("The file to import (CSV, TSV, XLSX, JSON, JSONL, Parquet)."))],
@@ -134,7 +134,6 @@ def build_app() -> typer.Typer:
         sheet: Annotated[str | None, typer.Option(help=_("Worksheet of an XLSX file."))] = None,
         force: Annotated[bool, typer.Option(help=_("Import again even if this file was imported."))] = False,
     ) -> None:
-        """Import a file through a mapping; all or nothing, rejected rows kept with reasons."""
         with _user_errors(), _open(ctx) as store, _progress() as progress:
             task = progress.add_task(_("Importing {file}").format(file=file.name), total=None)
 
@@ -154,9 +153,8 @@ def build_app() -> typer.Typer:
             )
         _print_summary(result)
 
-    @app.command("status")
+    @app.command("status", help=_("Datasets, entities per type, rejected rows and the size of the database."))
     def status_command(ctx: typer.Context) -> None:
-        """Datasets, entities per type, rejected rows and the size of the database."""
         with _user_errors(), _open(ctx) as store:
             console.print(
                 _("Database: {url} (store version {version})").format(url=store.url, version=store.schema_version())
@@ -191,7 +189,7 @@ def build_app() -> typer.Typer:
                 types.add_row(f"{label} ({name})", f"{count:,}")
             console.print(types)
 
-    @app.command("rejects")
+    @app.command("rejects", help=_("Rows that could not be stored: file, row, field and reason."))
     def rejects_command(
         ctx: typer.Context,
         dataset: Annotated[str | None, typer.Option("--dataset", "-d", help=_("Only this dataset."))] = None,
@@ -199,7 +197,6 @@ def build_app() -> typer.Typer:
         export: Annotated[Path | None, typer.Option("--export", help=_("Write them to this CSV file."))] = None,
         limit: Annotated[int, typer.Option(help=_("Rows to show on screen."))] = 50,
     ) -> None:
-        """Rows that could not be stored: file, row, field and reason."""
         with _user_errors(), _open(ctx) as store:
             rejects = store.rejects(dataset=dataset, import_id=import_id)
             header = [_("File"), _("Row"), _("Field"), _("Reason"), _("Value"), _("Dataset"), _("Import")]
@@ -239,7 +236,7 @@ def build_app() -> typer.Typer:
                 )
             console.print(table)
 
-    @app.command("export")
+    @app.command("export", help=_("Export the entities of one type, one row per entity."))
     def export_command(
         ctx: typer.Context,
         type_: Annotated[str, typer.Option("--type", "-t", help=_("Entity type to export, e.g. Person."))],
@@ -249,7 +246,6 @@ def build_app() -> typer.Typer:
         ] = None,
         dataset: Annotated[str | None, typer.Option("--dataset", "-d", help=_("Only this dataset."))] = None,
     ) -> None:
-        """Export the entities of one type, one row per entity."""
         with _user_errors(), _open(ctx) as store:
             if format_ not in FORMATS:
                 raise MappingError(
@@ -276,12 +272,11 @@ def build_app() -> typer.Typer:
             if output is not None:
                 console.print(_("{count} entities written to {file}").format(count=count, file=output))
 
-    @app.command("schema")
+    @app.command("schema", help=_("The data model: entity, event and relation types, their properties and codes."))
     def schema_command(
         type_name: Annotated[str | None, typer.Argument(help=_("A type to describe, e.g. TraffickingCase."))] = None,
         as_json: Annotated[bool, typer.Option("--json", help=_("Print the schema as JSON."))] = False,
     ) -> None:
-        """The data model: entity, event and relation types, their properties and codes."""
         with _user_errors():
             schema = default_schema()
             lang = current_language()
@@ -298,9 +293,8 @@ def build_app() -> typer.Typer:
             else:
                 console.print(describe.describe_types(schema, lang))
 
-    @app.command("mappings")
+    @app.command("mappings", help=_("The built-in mappings for public data formats."))
     def mappings_command() -> None:
-        """The built-in mappings for public data formats."""
         table = Table(title=_("Built-in mappings"))
         table.add_column(_("Name"))
         table.add_column(_("Description"))
@@ -326,7 +320,7 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     lang = _language_from_argv(args)
     if lang is not None and lang not in LANGUAGES:
-        errors.print(f"--lang: {lang!r} ∉ {{en, es}}")
+        errors.print(f"--lang: {lang!r}: en | es")
         raise SystemExit(2)
     set_language(lang)
     build_app()(args, prog_name="cruce")

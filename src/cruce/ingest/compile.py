@@ -220,7 +220,7 @@ def _value_sql(cell: Cell) -> str:
             return f"CASE WHEN regexp_full_match({currency}, '[A-Z]{{3}}') THEN {number} || ' ' || {currency} END"
         case PropertyType.QUANTITY:
             return f"{number} || ' ' || {_unit_sql('c.aux')}"
-    raise MappingError(f"no normaliser for property type {ptype}")
+    raise AssertionError(f"no normaliser for property type {ptype}")  # every PropertyType is handled above
 
 
 def _lookup_kind(cell: Cell) -> str | None:
@@ -250,42 +250,68 @@ def _aux_sql(cell: Cell, src: dict[str, str]) -> str:
 def _check_entity(name: str, entity: EntitySpec, mapping: Mapping, schema: Schema) -> list[Cell]:
     try:
         stype = schema.get(entity.schema_)
-    except KeyError as exc:
-        raise MappingError(f"{mapping.name}: entity {name}: {exc.args[0]}") from None
+    except KeyError:
+        raise MappingError(
+            _("{mapping}: entity {name}: unknown type {type}").format(
+                mapping=mapping.name, name=name, type=entity.schema_
+            )
+        ) from None
     if stype.abstract:
-        raise MappingError(f"{mapping.name}: entity {name}: {stype.name} is abstract; use a concrete type")
+        raise MappingError(
+            _("{mapping}: entity {name}: {type} is abstract; use a concrete type").format(
+                mapping=mapping.name, name=name, type=stype.name
+            )
+        )
     cells = []
     for pname, spec in entity.properties.items():
         prop = stype.properties.get(pname)
         where = f"{mapping.name}: {name}.{pname}"
         if prop is None:
             known = ", ".join(sorted(stype.properties))
-            raise MappingError(f"{where}: {stype.name} has no property {pname!r}; it has: {known}")
+            raise MappingError(
+                _("{where}: {type} has no property {prop}; it has: {known}").format(
+                    where=where, type=stype.name, prop=pname, known=known
+                )
+            )
         if spec.entity is not None:
             if prop.type is not PropertyType.ENTITY:
-                raise MappingError(f"{where}: only entity properties can take 'entity:'")
+                raise MappingError(_("{where}: only entity properties can take 'entity:'").format(where=where))
             if spec.entity not in mapping.entities:
-                raise MappingError(f"{where}: no entity named {spec.entity!r} in this mapping")
+                raise MappingError(
+                    _("{where}: no entity named {name} in this mapping").format(where=where, name=spec.entity)
+                )
             target = schema.get(mapping.entities[spec.entity].schema_)
             if prop.range and not _is_a(schema, target.name, prop.range):
-                raise MappingError(f"{where}: expects a {prop.range}, but {spec.entity} is a {target.name}")
+                raise MappingError(
+                    _("{where}: expects a {range}, but {name} is a {type}").format(
+                        where=where, range=prop.range, name=spec.entity, type=target.name
+                    )
+                )
         elif prop.type is PropertyType.ENTITY:
-            raise MappingError(f"{where}: an entity property takes 'entity: NAME' of another mapped entity")
+            raise MappingError(
+                _("{where}: an entity property takes 'entity: NAME' of another mapped entity").format(where=where)
+            )
         if prop.type is PropertyType.MONEY and not (spec.currency or spec.currency_column):
-            raise MappingError(f"{where}: a money property needs 'currency' or 'currency_column'")
+            raise MappingError(_("{where}: a money property needs 'currency' or 'currency_column'").format(where=where))
         if prop.type is PropertyType.QUANTITY and not (spec.unit or spec.unit_column or prop.unit):
-            raise MappingError(f"{where}: a quantity property needs 'unit' or 'unit_column'")
+            raise MappingError(_("{where}: a quantity property needs 'unit' or 'unit_column'").format(where=where))
         if spec.split and not prop.multiple:
-            raise MappingError(f"{where}: 'split' needs a multi-valued property")
+            raise MappingError(_("{where}: 'split' needs a multi-valued property").format(where=where))
         if spec.country and spec.country.upper() not in {"MX", "US"}:
-            raise MappingError(f"{where}: 'country' for states must be MX or US")
+            raise MappingError(_("{where}: 'country' for states must be MX or US").format(where=where))
         for fmt in spec.format:
             if not re.search(r"%[YyGbBmdjHMS]", fmt):
-                raise MappingError(f"{where}: {fmt!r} is not a strptime date format")
+                raise MappingError(
+                    _("{where}: {format} is not a date format such as %d/%m/%Y").format(where=where, format=fmt)
+                )
         cells.append(Cell(0, name, stype.name, prop, spec))
     missing = [p for p in stype.required if p not in entity.properties]
     if missing:
-        raise MappingError(f"{mapping.name}: {name}: {stype.name} requires {', '.join(missing)}")
+        raise MappingError(
+            _("{mapping}: {name}: {type} requires {props}").format(
+                mapping=mapping.name, name=name, type=stype.name, props=", ".join(missing)
+            )
+        )
     return cells
 
 
@@ -329,7 +355,11 @@ def compile_mapping(
     for name, entity in mapping.entities.items():
         keys = _default_keys(name, mapping)
         if not keys:
-            raise MappingError(f"{mapping.name}: entity {name} needs a 'key:' (the columns that identify it)")
+            raise MappingError(
+                _("{mapping}: entity {name} needs a 'key:' (the columns that identify it)").format(
+                    mapping=mapping.name, name=name
+                )
+            )
         id_cols.append(f"{_entity_id_sql(dataset, name, entity, keys, src)} AS {ids[name]}")
 
     selects = []
