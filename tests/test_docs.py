@@ -37,4 +37,5 @@ def test_every_option_is_mentioned_in_its_section() -> None:
 def test_readme_opens_with_the_two_commands() -> None:
     readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
     head = readme[:2500]
-    assert "make demo" in head and "make test" in head
+    assert "make demo" in head
+    assert "make test" in head
