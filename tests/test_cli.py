@@ -199,3 +199,32 @@ def test_unknown_mapping_lists_the_builtin_ones(capsys: pytest.CaptureFixture[st
     code, _, err = run(capsys, "--db", db, "import", str(source), "--mapping", "no-such-mapping")
     assert code == 2
     assert "example-firearm-purchases" in err
+
+
+def test_export_leaves_out_protected_properties_unless_asked(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, db: str
+) -> None:
+    mapping = tmp_path / "tips.yaml"
+    mapping.write_text(
+        "name: tips\ndataset: tips\nentities:\n  tip:\n    schema: Tip\n    key: [id]\n    properties:\n"
+        "      text: texto\n      tipster_name: nombre\n",
+        encoding="utf-8",
+    )
+    source = tmp_path / "tips.csv"
+    source.write_text("id,texto,nombre\n1,Camioneta blanca en la garita,Persona Sintética\n", encoding="utf-8")
+    assert run(capsys, "--db", db, "import", str(source), "--mapping", str(mapping))[0] == 0
+    out_file = tmp_path / "tips.jsonl"
+    run(capsys, "--db", db, "export", "--type", "Tip", "--format", "jsonl", "-o", str(out_file))
+    record = json.loads(out_file.read_text(encoding="utf-8"))
+    assert "tipster_name" not in record["properties"]
+    assert record["properties"]["text"] == ["Camioneta blanca en la garita"]
+    run(capsys, "--db", db, "export", "--type", "Tip", "--format", "jsonl", "-o", str(out_file), "--include-protected")
+    record = json.loads(out_file.read_text(encoding="utf-8"))
+    assert record["properties"]["tipster_name"] == ["Persona Sintética"]
+
+
+def test_postgres_password_is_never_shown(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--db", "postgresql://cruce:s3cr3t-pass@127.0.0.1:1/nothing", "status")
+    assert code == 2
+    assert "s3cr3t-pass" not in out + err
+    assert "***" in err

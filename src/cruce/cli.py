@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -48,6 +48,12 @@ def _open(ctx: typer.Context) -> Store:
     after = getattr(store, "version", None)
     if before and after and before != after:
         console.print(_("Database upgraded from store version {old} to {new}.").format(old=before, new=after))
+    for import_id in getattr(store, "interrupted_imports", []):
+        console.print(
+            _("Import {id} had been interrupted; what it had written was removed. Run it again to complete it.").format(
+                id=import_id
+            )
+        )
     return store
 
 
@@ -82,7 +88,18 @@ def _print_summary(result: ImportResult) -> None:
         table.add_row(label, value)
     console.print(table)
     if result.rows_rejected:
-        console.print(_("See the rejected rows with: cruce rejects --dataset {dataset}").format(dataset=result.dataset))
+        console.print(_("See the rejected rows with: cruce rejects --import {id}").format(id=result.import_id))
+
+
+def _interruptible_import(*args: Any, **kwargs: Any) -> ImportResult:
+    """Run an import; on Ctrl-C say plainly that nothing was stored, without a traceback."""
+    if kwargs.get("delimiter"):
+        kwargs["delimiter"] = kwargs["delimiter"].encode("utf-8").decode("unicode_escape")  # "\t" -> tab
+    try:
+        return import_file(*args, **kwargs)
+    except KeyboardInterrupt:
+        errors.print(_("Import interrupted: nothing from it was stored."))
+        raise typer.Exit(130) from None
 
 
 def _progress() -> Progress:
@@ -140,7 +157,7 @@ def build_app() -> typer.Typer:
             def on_progress(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            result = import_file(
+            result = _interruptible_import(
                 store,
                 file,
                 mapping,
@@ -221,11 +238,12 @@ def build_app() -> typer.Typer:
                 console.print(_("{count} rejected rows written to {file}").format(count=count, file=export))
                 return
             table = Table(title=_("Rejected rows"))
-            for col in header[:5]:
+            for col in (*header[:5], header[6]):
                 table.add_column(col)
+            more = False
             for shown, r in enumerate(rejects):
                 if shown >= limit:
-                    console.print(_("(only the first {limit} shown; use --export for all)").format(limit=limit))
+                    more = True
                     break
                 table.add_row(
                     Path(r.source_file).name,
@@ -233,8 +251,11 @@ def build_app() -> typer.Typer:
                     r.field or "",
                     reason_text(r.reason),
                     r.value or "",
+                    r.import_id,
                 )
             console.print(table)
+            if more:
+                console.print(_("(only the first {limit} shown; use --export for all)").format(limit=limit))
 
     @app.command("export", help=_("Export the entities of one type, one row per entity."))
     def export_command(
@@ -245,6 +266,10 @@ def build_app() -> typer.Typer:
             Path | None, typer.Option("--output", "-o", help=_("Output file (default: standard output)."))
         ] = None,
         dataset: Annotated[str | None, typer.Option("--dataset", "-d", help=_("Only this dataset."))] = None,
+        include_protected: Annotated[
+            bool,
+            typer.Option(help=_("Also write protected properties (identities of victims and tipsters).")),
+        ] = False,
     ) -> None:
         with _user_errors(), _open(ctx) as store:
             if format_ not in FORMATS:
@@ -255,20 +280,21 @@ def build_app() -> typer.Typer:
                 )
             try:
                 stype = default_schema().get(type_)
-            except KeyError as exc:
-                raise SchemaError(str(exc.args[0])) from None
+            except KeyError:
+                raise SchemaError(
+                    _("Unknown type {name}. Run 'cruce schema' to list the types.").format(name=type_)
+                ) from None
             entities = store.iter_entities(schema=stype.name, dataset=dataset)
+            writer = write_csv if format_ == "csv" else write_jsonl
             if format_ == "parquet":
                 if output is None:
                     raise MappingError(_("Parquet needs an output file: --output FILE.parquet"))
-                count = write_parquet(entities, stype, output)
+                count = write_parquet(entities, stype, output, include_protected)
             elif output is None:
-                count = (
-                    write_csv(entities, stype, sys.stdout) if format_ == "csv" else write_jsonl(entities, sys.stdout)
-                )
+                count = writer(entities, stype, sys.stdout, include_protected)
             else:
                 with output.open("w", newline="", encoding="utf-8") as fh:
-                    count = write_csv(entities, stype, fh) if format_ == "csv" else write_jsonl(entities, fh)
+                    count = writer(entities, stype, fh, include_protected)
             if output is not None:
                 console.print(_("{count} entities written to {file}").format(count=count, file=output))
 
@@ -320,7 +346,7 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     lang = _language_from_argv(args)
     if lang is not None and lang not in LANGUAGES:
-        errors.print(f"--lang: {lang!r}: en | es")
+        errors.print(f"--lang {lang}: en | es")
         raise SystemExit(2)
     set_language(lang)
     build_app()(args, prog_name="cruce")

@@ -1,8 +1,9 @@
 """Entities out to the open formats people already use: CSV, Parquet and JSON Lines.
 
-One row per entity, one column per property of its type; multi-valued properties are lists in
-Parquet and JSON Lines and are joined with "; " in CSV. Entities are streamed from the store, so
-memory stays bounded whatever the number of entities.
+One row per entity, one column per property of its type — except protected properties (the
+identities of victims and tipsters), left out unless explicitly asked for. Multi-valued properties
+are lists in Parquet and JSON Lines and are joined with "; " in CSV. Entities are streamed from
+the store, so memory stays bounded whatever the number of entities.
 """
 
 from __future__ import annotations
@@ -30,12 +31,17 @@ def _chunks(entities: Iterable[Entity], size: int) -> Iterator[list[Entity]]:
         yield chunk
 
 
-def _columns(stype: SchemaType) -> list[str]:
-    return list(stype.properties)
+def _columns(stype: SchemaType, include_protected: bool) -> list[str]:
+    """The properties to write; protected ones (victims', tipsters' identities) only when asked."""
+    return [name for name, prop in stype.properties.items() if include_protected or not prop.protected]
 
 
-def write_csv(entities: Iterable[Entity], stype: SchemaType, out: TextIO) -> int:
-    props = _columns(stype)
+def _visible(entity: Entity, props: list[str]) -> dict[str, list[str]]:
+    return {p: v for p, v in entity.properties.items() if p in props}
+
+
+def write_csv(entities: Iterable[Entity], stype: SchemaType, out: TextIO, include_protected: bool = False) -> int:
+    props = _columns(stype, include_protected)
     writer = csv.writer(out)
     writer.writerow(["id", "schema", "datasets", *props])
     count = 0
@@ -46,22 +52,23 @@ def write_csv(entities: Iterable[Entity], stype: SchemaType, out: TextIO) -> int
     return count
 
 
-def write_jsonl(entities: Iterable[Entity], out: TextIO) -> int:
+def write_jsonl(entities: Iterable[Entity], stype: SchemaType, out: TextIO, include_protected: bool = False) -> int:
+    props = _columns(stype, include_protected)
     count = 0
     for entity in entities:
         record = {
             "id": entity.id,
             "schema": entity.schema,
             "datasets": entity.datasets,
-            "properties": entity.properties,
+            "properties": _visible(entity, props),
         }
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
         count += 1
     return count
 
 
-def write_parquet(entities: Iterable[Entity], stype: SchemaType, path: Path) -> int:
-    props = _columns(stype)
+def write_parquet(entities: Iterable[Entity], stype: SchemaType, path: Path, include_protected: bool = False) -> int:
+    props = _columns(stype, include_protected)
     fields = [
         pa.field("id", pa.string()),
         pa.field("schema", pa.string()),

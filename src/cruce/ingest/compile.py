@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from cruce.i18n import _
 from cruce.ingest.mapping import EntitySpec, Mapping, MappingError, PropertySpec
 from cruce.ingest.readers import ROW_COLUMN
-from cruce.ingest.sqlfuncs import UNITS, key_sql, spanish_months_sql
+from cruce.ingest.sqlfuncs import key_sql, spanish_months_sql
 from cruce.schema import places
 from cruce.schema.model import Property, PropertyType, Schema
 
@@ -183,17 +183,9 @@ def _date_sql(formats: tuple[str, ...], with_time: bool) -> str:
     return "coalesce(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0]
 
 
-def _unit_sql(expr: str) -> str:
-    whens = " ".join(
-        f"WHEN {sql_literal(places.normalize_key(s))} THEN {sql_literal(unit)}"
-        for unit, spellings in UNITS.items()
-        for s in spellings
-    )
-    return f"CASE {key_sql(expr)} {whens} END"
-
-
 def _value_sql(cell: Cell) -> str:
-    """Normalised value of a cell (``c.raw``, ``c.aux``, lookup ``l.code``); NULL when invalid."""
+    """Normalised value of a cell (``c.raw``, ``c.aux``; looked-up codes ``l.code`` for the value and
+    ``a.code`` for a money's currency or a quantity's unit); NULL when invalid."""
     spec, ptype = cell.spec, cell.prop.type
     number = f"cruce_fmt_number(cruce_number(c.raw, {sql_literal(spec.decimal)}))"
     match ptype:
@@ -216,10 +208,9 @@ def _value_sql(cell: Cell) -> str:
         case PropertyType.GEOPOINT:
             return "cruce_geo(c.raw)"
         case PropertyType.MONEY:
-            currency = "upper(c.aux)"
-            return f"CASE WHEN regexp_full_match({currency}, '[A-Z]{{3}}') THEN {number} || ' ' || {currency} END"
+            return f"{number} || ' ' || a.code"
         case PropertyType.QUANTITY:
-            return f"{number} || ' ' || {_unit_sql('c.aux')}"
+            return f"{number} || ' ' || a.code"
     raise AssertionError(f"no normaliser for property type {ptype}")  # every PropertyType is handled above
 
 
@@ -232,6 +223,10 @@ def _lookup_kind(cell: Cell) -> str | None:
         case PropertyType.ENUM:
             return f"enum:{cell.prop.enum}"
     return None
+
+
+def _aux_kind(cell: Cell) -> str | None:
+    return {PropertyType.MONEY: "currency", PropertyType.QUANTITY: "unit"}.get(cell.prop.type)
 
 
 def _aux_sql(cell: Cell, src: dict[str, str]) -> str:
@@ -364,15 +359,18 @@ def compile_mapping(
 
     selects = []
     for cell in cells:
-        raw = _mapped(_raw_sql(cell.spec, src, ids), cell.spec)
+        source = _raw_sql(cell.spec, src, ids)
+        raw = _mapped(source, cell.spec)
         if cell.spec.split:
             raw = f"trim(unnest(string_split({raw}, {sql_literal(cell.spec.split)})))"
+            source = "NULL"  # a split value's own text is the raw text
+        original = source if cell.spec.map else "NULL"
         required = cell.spec.required or cell.prop.required
         where = f"{ids[cell.entity]} IS NOT NULL"
         select = (
             f"SELECT __row, {ids[cell.entity]} AS entity_id, {cell.index} AS k, "
             f"CAST(nullif({raw}, '') AS VARCHAR) AS raw, "
-            f"CAST({_aux_sql(cell, src)} AS VARCHAR) AS aux "
+            f"CAST({_aux_sql(cell, src)} AS VARCHAR) AS aux, CAST({original} AS VARCHAR) AS orig "
             f"FROM cruce_ids WHERE {where}"
         )
         if not required:
@@ -387,7 +385,9 @@ def compile_mapping(
         for c in cells
     )
     kinds = " UNION ALL ".join(
-        f"SELECT {c.index} AS k, CAST({sql_literal(_lookup_kind(c))} AS VARCHAR) AS lk" for c in cells
+        f"SELECT {c.index} AS k, CAST({sql_literal(_lookup_kind(c))} AS VARCHAR) AS lk, "
+        f"CAST({sql_literal(_aux_kind(c))} AS VARCHAR) AS ak"
+        for c in cells
     )
     same_cell = "v.k = c.k AND v.raw = c.raw AND v.aux IS NOT DISTINCT FROM c.aux"
     steps = (
@@ -398,7 +398,9 @@ def compile_mapping(
         FROM (SELECT DISTINCT k, raw, aux FROM cruce_cells WHERE raw IS NOT NULL) c
         JOIN ({kinds}) kk ON kk.k = c.k
         LEFT JOIN cruce_lookup l
-          ON l.kind = kk.lk AND l.key = CASE WHEN kk.lk IS NOT NULL THEN {key_sql("c.raw")} END""",
+          ON l.kind = kk.lk AND l.key = CASE WHEN kk.lk IS NOT NULL THEN {key_sql("c.raw")} END
+        LEFT JOIN cruce_lookup a
+          ON a.kind = kk.ak AND a.key = CASE WHEN kk.ak IS NOT NULL THEN {key_sql("c.aux")} END""",
         f"""CREATE OR REPLACE TEMP TABLE {BAD_ROWS} AS
         SELECT __row FROM cruce_cells WHERE raw IS NULL
         UNION
@@ -406,7 +408,8 @@ def compile_mapping(
         SEMI JOIN (SELECT k, raw, aux FROM cruce_vals WHERE value IS NULL) v ON {same_cell}""",
         f"""CREATE OR REPLACE TEMP TABLE {BATCH_STATEMENTS} AS
         SELECT n.entity_id, p.prop_id, p.prop, n.value, nullif(n.raw, n.value) AS original, n.__row AS source_row
-        FROM (SELECT c.entity_id, c.k, v.value, min(c.__row) AS __row, arg_min(c.raw, c.__row) AS raw
+        FROM (SELECT c.entity_id, c.k, v.value, min(c.__row) AS __row,
+                     arg_min(coalesce(c.orig, c.raw), c.__row) AS raw
               FROM cruce_cells c JOIN cruce_vals v ON {same_cell}
               WHERE v.value IS NOT NULL AND c.__row NOT IN (SELECT __row FROM {BAD_ROWS})
               GROUP BY c.entity_id, c.k, v.value) n
@@ -414,7 +417,8 @@ def compile_mapping(
     )
     rejects_sql = f"""
         SELECT c.__row AS source_row, p.field,
-               CASE WHEN c.raw IS NULL THEN 'required_missing' ELSE p.why END AS reason, c.raw AS value
+               CASE WHEN c.raw IS NULL THEN 'required_missing' ELSE p.why END AS reason,
+               concat_ws(' ', coalesce(c.orig, c.raw), c.aux) AS value
         FROM cruce_cells c LEFT JOIN cruce_vals v ON {same_cell} JOIN ({props}) p ON p.k = c.k
         WHERE v.value IS NULL
     """

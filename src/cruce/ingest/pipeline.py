@@ -151,7 +151,7 @@ def import_file(
     or ``StoreError`` before anything is written; rows that fail their mapping are rejected and
     kept with their reasons.
     """
-    path = Path(path)
+    path = Path(path).absolute()
     started = time.perf_counter()
     now = datetime.now()
     mapping = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)

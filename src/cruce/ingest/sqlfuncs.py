@@ -79,8 +79,9 @@ _MACROS = [
     f"CREATE OR REPLACE TEMP MACRO cruce_key(x) AS {KEY_SQL.format(x='x')}",
     # A number written with '.' decimals (thousands ',' or spaces dropped) or with ',' decimals.
     "CREATE OR REPLACE TEMP MACRO cruce_number(x, decimal_mark) AS "
-    "TRY_CAST(CASE WHEN decimal_mark = ',' THEN replace(replace(replace(x, ' ', ''), '.', ''), ',', '.') "
-    "ELSE replace(replace(x, ' ', ''), ',', '') END AS DOUBLE)",
+    "TRY_CAST(CASE WHEN decimal_mark = ',' "
+    "THEN replace(replace(regexp_replace(x, '[\\s$€£]', '', 'g'), '.', ''), ',', '.') "
+    "ELSE replace(regexp_replace(x, '[\\s$€£]', '', 'g'), ',', '') END AS DOUBLE)",
     "CREATE OR REPLACE TEMP MACRO cruce_fmt_number(d) AS "
     "CASE WHEN d IS NULL OR isnan(d) OR isinf(d) THEN NULL "
     "WHEN d = trunc(d) AND abs(d) < 1e15 THEN CAST(CAST(d AS BIGINT) AS VARCHAR) ELSE CAST(d AS VARCHAR) END",
@@ -141,6 +142,11 @@ def lookup_rows(schema: Schema) -> list[tuple[str, str, str]]:
         rows += [(f"enum:{enum.name}", key, code) for key, code in keys.items() if code is not None]
     for unit, spellings in UNITS.items():
         rows += [("unit", places.normalize_key(s), unit) for s in spellings]
+    currency = schema.enums.get("currency")
+    if currency is not None:
+        for code, value in currency.values.items():
+            for spelling in (code, value.en, value.es, *value.aliases):
+                rows.append(("currency", places.normalize_key(spelling), code.upper()))
     return rows
 
 
@@ -164,6 +170,7 @@ def install(con: duckdb.DuckDBPyConnection, schema: Schema) -> None:
             [duckdb.sqltype("VARCHAR"), duckdb.sqltype("VARCHAR")],
             duckdb.sqltype("VARCHAR"),
             type=duckdb_func.ARROW,
+            null_handling=duckdb_func.SPECIAL,  # an invalid number gives NULL (a reject), not an error
         )
     except duckdb.CatalogException:
         return  # already registered on this connection

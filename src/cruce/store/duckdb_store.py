@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from datetime import datetime
@@ -58,6 +59,15 @@ class DuckDBStore(SqlStore):
         self.upgraded_from, self.version = self._migrate()
         self.interrupted_imports = self._remove_interrupted_imports()
 
+    def _spill_directory(self) -> Path:
+        """Where import batches may spill: beside the database (so a killed import's leftovers are
+        found and removed at the next open), or a fresh temporary folder for ``:memory:``."""
+        if self.path == ":memory:":
+            return Path(tempfile.mkdtemp(prefix="cruce-"))
+        spill = Path(self.path + ".tmp")
+        shutil.rmtree(spill, ignore_errors=True)  # we hold the database lock: nobody else uses it
+        return spill
+
     def _remove_interrupted_imports(self) -> list[str]:
         """Delete what imports that never finished (crash, kill -9) left behind; return their ids."""
         pending = self.con.execute("SELECT no, id FROM import_pending").fetchall()
@@ -91,17 +101,17 @@ class DuckDBStore(SqlStore):
         self.con.close()
         if self._compute is not None:
             self._compute.close()
-            self._spill.cleanup()
+            shutil.rmtree(self._spill, ignore_errors=True)
 
     def compute(self) -> duckdb.DuckDBPyConnection:
         """A private in-memory connection: batch work stays out of the import's transaction."""
         if self._compute is None:
-            self._spill = tempfile.TemporaryDirectory(prefix="cruce-")
+            self._spill = self._spill_directory()
             self._compute = duckdb.connect(
                 ":memory:",
                 config={
                     "memory_limit": COMPUTE_MEMORY_LIMIT,
-                    "temp_directory": self._spill.name,
+                    "temp_directory": str(self._spill),
                     "arrow_lossless_conversion": True,
                 },
             )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -39,6 +41,15 @@ def split_schema(url: str) -> tuple[str, str | None]:
     return urlunsplit(parts._replace(query=rest)), schema
 
 
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ***, for messages and screens."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def _to_pg(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
@@ -49,13 +60,14 @@ class PostgresStore(SqlStore):
     backend = "postgresql"
 
     def __init__(self, url: str) -> None:
-        self.url = url
+        self.url = redact_url(url)
         conninfo, self.pg_schema = split_schema(url)
         try:
             self.conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
+            reason = str(exc).replace(urlsplit(url).password or "\0", "***")
             raise StoreError(
-                _("Cannot connect to PostgreSQL at {url}: {reason}").format(url=conninfo, reason=exc)
+                _("Cannot connect to PostgreSQL at {url}: {reason}").format(url=redact_url(conninfo), reason=reason)
             ) from exc
         if self.pg_schema:
             self.conn.execute(pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(pgsql.Identifier(self.pg_schema)))
@@ -83,10 +95,12 @@ class PostgresStore(SqlStore):
         self.conn.close()
         if self._compute is not None:
             self._compute.close()
+            shutil.rmtree(self._spill, ignore_errors=True)
 
     def compute(self) -> duckdb.DuckDBPyConnection:
         if self._compute is None:
-            self._compute = duckdb.connect(":memory:", config={"memory_limit": "512MB"})
+            self._spill = tempfile.mkdtemp(prefix="cruce-")
+            self._compute = duckdb.connect(":memory:", config={"memory_limit": "256MB", "temp_directory": self._spill})
         return self._compute
 
     def begin_import(self, import_id: str, dataset: str) -> PostgresImportWriter:

@@ -132,7 +132,10 @@ class SqlStore(ABC):
             WITH i AS (SELECT dataset, count(*) AS n, max(finished_at) AS last FROM import_run GROUP BY dataset),
                  s AS (SELECT i.dataset, count(DISTINCT s.entity_id) AS e, count(*) AS n
                        FROM statement s JOIN import_run i ON i.no = s.import_no GROUP BY i.dataset),
-                 r AS (SELECT i.dataset, count(*) AS n FROM reject r JOIN import_run i ON i.no = r.import_no
+                 r AS (SELECT i.dataset,
+                              count(DISTINCT i.source_file || ':' || COALESCE(CAST(r.source_row AS VARCHAR), ''))
+                              AS n
+                       FROM reject r JOIN import_run i ON i.no = r.import_no
                        GROUP BY i.dataset)
             SELECT i.dataset, i.n, COALESCE(s.e, 0), COALESCE(s.n, 0), COALESCE(r.n, 0), i.last
             FROM i LEFT JOIN s ON s.dataset = i.dataset LEFT JOIN r ON r.dataset = i.dataset
