@@ -24,7 +24,7 @@ from cruce.i18n import _
 from cruce.store.base import ImportRecord, StoreError
 from cruce.store.sql import SqlStore
 
-DEFAULT_MEMORY_LIMIT = "512MB"
+DEFAULT_MEMORY_LIMIT = "256MB"
 COMPUTE_MEMORY_LIMIT = "256MB"
 
 
