@@ -9,13 +9,16 @@ with the same mapping into the same dataset is recognised by its checksum and no
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from cruce.ingest.compile import (
@@ -74,10 +77,10 @@ def dataset_name(path: Path, mapping: Mapping, dataset: str | None) -> str:
     return path.name.split(".")[0]
 
 
-def _stage_bad_rows(source: Source, writer: ImportWriter, store: Store) -> int:
-    """Add the rows the reader could not read as rejects, and forget them (memory stays small)."""
+def _unreadable_rows(source: Source) -> pa.Table | None:
+    """The rows the reader could not read, as rejects; forgotten at once (memory stays small)."""
     if not source.bad_rows:
-        return 0
+        return None
     table = pa.table(
         {
             "source_row": pa.array([b.row for b in source.bad_rows], pa.int64()),
@@ -86,18 +89,46 @@ def _stage_bad_rows(source: Source, writer: ImportWriter, store: Store) -> int:
             "value": pa.array([b.text for b in source.bad_rows], pa.string()),
         }
     )
-    compute = store.compute()
-    compute.register("cruce_bad_rows", table)
-    try:
-        writer.add_rejects(compute, "SELECT source_row, field, reason, value FROM cruce_bad_rows")
-    finally:
-        compute.unregister("cruce_bad_rows")
-    count = len(source.bad_rows)
     source.bad_rows.clear()
-    return count
+    return table
 
 
 _TEMP_TABLES = ("cruce_ids", "cruce_cells", "cruce_vals", BAD_ROWS, BATCH_STATEMENTS)
+_DONE = object()
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """One batch, normalised and ready to be added to the store."""
+
+    statements: pa.Table
+    rejects: list[pa.Table]
+    rows: int
+    rejected: int
+
+
+def _prepare_batches(
+    source: Source, writer: ImportWriter, compute: duckdb.DuckDBPyConnection, compiled: CompiledMapping
+) -> Iterator[_Prepared]:
+    """Read and normalise batch after batch on the compute connection."""
+    for batch in source.batches():
+        compute.register("batch", clean_batch(batch, compiled))
+        try:
+            for step in compiled.steps:
+                compute.execute(step)
+            row = compute.execute(compiled.bad_rows_sql).fetchone()
+            bad = int(row[0]) if row else 0
+            rejects = [compute.execute(compiled.rejects_sql).to_arrow_table()] if bad else []
+            statements = writer.prepare_statements(compute, BATCH_STATEMENTS)
+        finally:
+            compute.unregister("batch")
+        unreadable = _unreadable_rows(source)
+        if unreadable is not None:
+            rejects.append(unreadable)
+        extra = unreadable.num_rows if unreadable is not None else 0
+        yield _Prepared(statements, rejects, batch.num_rows + extra, bad + extra)
+    for table in _TEMP_TABLES:
+        compute.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _import_batches(
@@ -107,27 +138,52 @@ def _import_batches(
     compiled: CompiledMapping,
     on_progress: ProgressCallback | None,
 ) -> tuple[int, int]:
-    """Normalise and add every batch; return (rows read, rows rejected)."""
+    """Add every batch; return (rows read, rows rejected).
+
+    A worker thread reads and normalises the next batches (DuckDB releases the GIL) while this
+    thread writes the current one to the store, so both cores stay busy.
+    """
     compute = store.compute()
-    rows_read = rows_rejected = 0
-    for batch in source.batches():
-        compute.register("batch", clean_batch(batch, compiled))
+    handoff: queue.Queue[object] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def work() -> None:
         try:
-            for step in compiled.steps:
-                compute.execute(step)
-            bad = compute.execute(compiled.bad_rows_sql).fetchone()
-            if bad and bad[0]:
-                writer.add_rejects(compute, compiled.rejects_sql)
-            writer.add_statements(compute, BATCH_STATEMENTS)
-        finally:
-            compute.unregister("batch")
-        unreadable = _stage_bad_rows(source, writer, store)
-        rows_read += batch.num_rows + unreadable
-        rows_rejected += (int(bad[0]) if bad else 0) + unreadable
-        if on_progress:
-            on_progress(source.bytes_read(), source.info.size_bytes)
-    for table in _TEMP_TABLES:
-        compute.execute(f"DROP TABLE IF EXISTS {table}")
+            for prepared in _prepare_batches(source, writer, compute, compiled):
+                while not stop.is_set():
+                    try:
+                        handoff.put(prepared, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            handoff.put(_DONE)
+        except BaseException as exc:  # handed to the writing thread, which raises it
+            handoff.put(exc)
+
+    worker = threading.Thread(target=work, name="cruce-import", daemon=True)
+    worker.start()
+    rows_read = rows_rejected = 0
+    try:
+        while (item := handoff.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, _Prepared)
+            for rejects in item.rejects:
+                writer.add_rejects(rejects)
+            writer.add_statements(item.statements)
+            rows_read += item.rows
+            rows_rejected += item.rejected
+            if on_progress:
+                on_progress(source.bytes_read(), source.info.size_bytes)
+    except BaseException:
+        stop.set()
+        if worker.is_alive():
+            compute.interrupt()
+        worker.join(timeout=30)
+        raise
+    worker.join()
     return rows_read, rows_rejected
 
 
@@ -178,9 +234,6 @@ def import_file(
         writer = store.begin_import(import_id, ds)
         try:
             rows_read, rows_rejected = _import_batches(source, writer, store, compiled, on_progress)
-            unreadable = _stage_bad_rows(source, writer, store)
-            rows_read += unreadable
-            rows_rejected += unreadable
             seconds = time.perf_counter() - started
             record = ImportRecord(
                 id=import_id,

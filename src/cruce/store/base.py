@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 import duckdb
+import pyarrow as pa
 
 # Columns of the table of one batch's statements that the import pipeline hands a writer.
 BATCH_COLUMNS = ("entity_id", "prop_id", "prop", "value", "original", "source_row")
@@ -126,18 +127,25 @@ class DatasetSummary:
 
 
 class ImportWriter(Protocol):
-    """One import's transaction: stage batches, then commit them all or roll everything back."""
+    """One import: batches are prepared on the compute connection (in the pipeline's worker
+    thread) and added to the store (in the calling thread), so that the next batch is computed
+    while this one is written; then everything is committed at once, or nothing."""
 
-    def add_statements(self, compute: duckdb.DuckDBPyConnection, table: str) -> int:
-        """Add one batch's statements (``table`` in ``compute``, columns ``BATCH_COLUMNS``)."""
+    def prepare_statements(self, compute: duckdb.DuckDBPyConnection, table: str) -> pa.Table:
+        """Turn one batch's statements (``table`` in ``compute``, ``BATCH_COLUMNS``) into what
+        ``add_statements`` takes. Runs on the compute connection only."""
         ...
 
-    def add_rejects(self, compute: duckdb.DuckDBPyConnection, select_sql: str) -> int:
-        """Add rejected fields (columns ``REJECT_COLUMNS``) produced by ``select_sql``."""
+    def add_statements(self, prepared: pa.Table) -> int:
+        """Add one prepared batch to the store; return how many rows it wrote."""
+        ...
+
+    def add_rejects(self, rejects: pa.Table) -> int:
+        """Add rejected fields (columns ``REJECT_COLUMNS``)."""
         ...
 
     def commit(self, record: ImportRecord) -> int:
-        """Merge staged statements into the store, record the import; return statements added."""
+        """Merge what was added into the store, record the import; return statements added."""
         ...
 
     def rollback(self) -> None: ...

@@ -164,43 +164,41 @@ class DuckDBImportWriter:
     def _in_dataset(self) -> str:
         return "import_no IN (" + ", ".join(str(n) for n in self.earlier_imports) + ")"
 
-    def add_statements(self, compute: duckdb.DuckDBPyConnection, table: str) -> int:
-        if self.earlier_imports:
-            self._receive(compute.table(table).to_arrow_table())
-            return self._add_to_existing_dataset()
-        return self._add_to_new_dataset(compute, table)
+    def prepare_statements(self, compute: duckdb.DuckDBPyConnection, table: str) -> pa.Table:
+        """The batch as Arrow; for a new dataset, also note which entities repeat an earlier batch.
 
-    def _receive(self, batch: pa.Table) -> None:
-        self.con.register("cruce_incoming", batch)
+        Only entities met in an earlier batch can repeat a statement. They are noted (in the
+        compute connection, outside any transaction) and their repeated statements removed
+        once, at commit: one pass, not one per batch.
+        """
+        if not self.earlier_imports:
+            compute.execute(
+                f"INSERT INTO {self._repeated} SELECT DISTINCT entity_id FROM {table} "
+                f"SEMI JOIN {self._entities} USING (entity_id)"
+            )
+            compute.execute(
+                f"INSERT INTO {self._entities} SELECT DISTINCT entity_id FROM {table} "
+                f"EXCEPT SELECT entity_id FROM {self._entities}"
+            )
+        return compute.table(table).to_arrow_table()
+
+    def add_statements(self, prepared: pa.Table) -> int:
+        self.con.register("cruce_incoming", prepared)
+        if self.earlier_imports:
+            return self._add_to_existing_dataset()
+        return self._insert("cruce_incoming b")
 
     def _insert(self, select: str) -> int:
         try:
             self.con.execute("BEGIN TRANSACTION")
             row = self.con.execute(
-                f"INSERT INTO statement SELECT b.entity_id, b.prop_id, b.value, b.original, b.source_row, "
+                "INSERT INTO statement SELECT b.entity_id, b.prop_id, b.value, b.original, b.source_row, "
                 f"{self.number}, {self.number} FROM {select}"
             ).fetchone()
             self.con.execute("COMMIT")
         finally:
             self.con.unregister("cruce_incoming")
         return int(row[0]) if row else 0
-
-    def _add_to_new_dataset(self, compute: duckdb.DuckDBPyConnection, table: str) -> int:
-        """Add the batch as it is; only entities met in an earlier batch can repeat a statement.
-
-        Those entities are noted (in the compute connection, outside any transaction) and their
-        repeated statements removed once, at commit: one pass, not one per batch.
-        """
-        compute.execute(
-            f"INSERT INTO {self._repeated} SELECT DISTINCT entity_id FROM {table} "
-            f"SEMI JOIN {self._entities} USING (entity_id)"
-        )
-        compute.execute(
-            f"INSERT INTO {self._entities} SELECT DISTINCT entity_id FROM {table} "
-            f"EXCEPT SELECT entity_id FROM {self._entities}"
-        )
-        self._receive(compute.table(table).to_arrow_table())
-        return self._insert("cruce_incoming b")
 
     def _remove_repeats(self) -> None:
         repeated = self.store.compute().execute(f"SELECT DISTINCT entity_id FROM {self._repeated}").to_arrow_table()
@@ -228,8 +226,7 @@ class DuckDBImportWriter:
             f"WHERE {self._in_dataset()} OR import_no = {self.number}) s ON {self._same}"
         )
 
-    def add_rejects(self, compute: duckdb.DuckDBPyConnection, select_sql: str) -> int:
-        rejects = compute.execute(select_sql).to_arrow_table()
+    def add_rejects(self, rejects: pa.Table) -> int:
         self.con.register("cruce_incoming_rejects", rejects)
         try:
             self.con.execute(

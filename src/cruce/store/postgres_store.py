@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import duckdb
 import psycopg
+import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg import sql as pgsql
 
@@ -133,27 +134,27 @@ class PostgresImportWriter:
             "ON COMMIT DROP"
         )
 
-    def _copy(self, compute: duckdb.DuckDBPyConnection, select_sql: str, table: str, columns: tuple[str, ...]) -> int:
-        reader = compute.execute(select_sql).to_arrow_reader(COPY_BATCH_ROWS)
-        copy_sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
-        total = 0
+    def _copy(self, table: pa.Table, target: str) -> int:
+        copy_sql = f"COPY {target} ({', '.join(table.column_names)}) FROM STDIN (FORMAT csv)"
         with self.cur.copy(copy_sql.encode()) as copy:
-            for batch in reader:
+            for batch in table.to_batches(COPY_BATCH_ROWS):
                 buffer = io.BytesIO()
                 pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=False))
                 copy.write(buffer.getvalue())
-                total += batch.num_rows
-        return total
+        return int(table.num_rows)
 
-    def add_statements(self, compute: duckdb.DuckDBPyConnection, table: str) -> int:
+    def prepare_statements(self, compute: duckdb.DuckDBPyConnection, table: str) -> pa.Table:
         dataset = "'" + self.dataset.replace("'", "''") + "'"
         ident = statement_id_sql(dataset, "b.entity_id", "b.prop", "b.value")
         columns = ("entity_id", "prop_id", "value", "original", "source_row")
         select = f"SELECT {ident} AS id, {', '.join('b.' + c for c in columns)} FROM {table} b"
-        return self._copy(compute, select, "cruce_stage", ("id", *columns))
+        return compute.execute(select).to_arrow_table()
 
-    def add_rejects(self, compute: duckdb.DuckDBPyConnection, select_sql: str) -> int:
-        return self._copy(compute, select_sql, "cruce_reject_stage", REJECT_COLUMNS)
+    def add_statements(self, prepared: pa.Table) -> int:
+        return self._copy(prepared, "cruce_stage")
+
+    def add_rejects(self, rejects: pa.Table) -> int:
+        return self._copy(rejects.select(list(REJECT_COLUMNS)), "cruce_reject_stage")
 
     def commit(self, record: ImportRecord) -> int:
         self.cur.execute(
