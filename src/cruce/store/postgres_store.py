@@ -125,6 +125,9 @@ class PostgresImportWriter:
         self.number = store.next_number("import_no_seq")
         self.cur = store.conn.cursor()
         self.cur.execute("BEGIN")
+        self.cur.execute("SET LOCAL work_mem = '256MB'")
+        self.cur.execute("SELECT 1 FROM import_run WHERE dataset = %s LIMIT 1", [dataset])
+        self.dataset_had_data = self.cur.fetchone() is not None
         self.cur.execute(
             "CREATE TEMP TABLE cruce_stage (id UUID, entity_id UUID, prop_id INTEGER, value TEXT, "
             "original TEXT, source_row BIGINT) ON COMMIT DROP"
