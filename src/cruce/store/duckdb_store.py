@@ -25,7 +25,8 @@ from cruce.store.base import ImportRecord, StoreError
 from cruce.store.sql import SqlStore
 
 DEFAULT_MEMORY_LIMIT = "256MB"
-COMPUTE_MEMORY_LIMIT = "256MB"
+COMPUTE_MEMORY_LIMIT = "192MB"
+REPEATS_PER_SLICE = 4_000_000
 
 
 def _connect(path: str) -> duckdb.DuckDBPyConnection:
@@ -201,16 +202,33 @@ class DuckDBImportWriter:
         return int(row[0]) if row else 0
 
     def _remove_repeats(self) -> None:
+        """Delete the later copies of statements that entities met in several batches repeated.
+
+        Done in up to 16 slices of the entity id space (about ``REPEATS_PER_SLICE`` statements
+        each), so that memory stays bounded however big the import; hash(value) keeps each group
+        small (two values of one property of one entity would have to collide in 64 bits).
+        """
         repeated = self.store.compute().execute(f"SELECT DISTINCT entity_id FROM {self._repeated}").to_arrow_table()
         if not repeated.num_rows:
             return
         self.con.register("cruce_repeated", repeated)
         try:
-            mine = f"import_no = {self.number} AND entity_id IN (SELECT entity_id FROM cruce_repeated)"
-            self.con.execute(
-                f"DELETE FROM statement WHERE {mine} AND rowid NOT IN "
-                f"(SELECT min(rowid) FROM statement WHERE {mine} GROUP BY entity_id, prop_id, value)"
-            )
+            yours = f"import_no = {self.number} AND entity_id IN (SELECT entity_id FROM cruce_repeated)"
+            row = self.con.execute(f"SELECT count(*) FROM statement WHERE {yours}").fetchone()
+            slices = 1
+            while slices < 16 and (int(row[0]) if row else 0) > slices * REPEATS_PER_SLICE:
+                slices *= 2
+            hexdigits = "0123456789abcdef"
+            for i in range(slices):
+                first, last = hexdigits[i * 16 // slices], hexdigits[(i + 1) * 16 // slices - 1]
+                mine = (
+                    f"{yours} AND entity_id >= CAST('{first}0000000-0000-0000-0000-000000000000' AS UUID) "
+                    f"AND entity_id <= CAST('{last}fffffff-ffff-ffff-ffff-ffffffffffff' AS UUID)"
+                )
+                self.con.execute(
+                    f"DELETE FROM statement WHERE {mine} AND rowid NOT IN "
+                    f"(SELECT min(rowid) FROM statement WHERE {mine} GROUP BY entity_id, prop_id, hash(value))"
+                )
         finally:
             self.con.unregister("cruce_repeated")
 
@@ -261,13 +279,18 @@ class DuckDBImportWriter:
         self.store.compute().execute(f"DROP TABLE IF EXISTS {self._entities}; DROP TABLE IF EXISTS {self._repeated}")
 
     def rollback(self) -> None:
-        """Undo everything this import wrote (what a crash would leave is removed at next open)."""
+        """Undo everything this import wrote. If that fails too, the import stays pending and the
+        next open removes it, so the error the user sees is the one that stopped the import."""
         with contextlib.suppress(duckdb.Error):  # no transaction may be open
             self.con.execute("ROLLBACK")
-        self.con.execute("BEGIN TRANSACTION")
-        self.con.execute(f"DELETE FROM statement WHERE import_no = {self.number}")
-        self.con.execute(f"DELETE FROM reject WHERE import_no = {self.number}")
-        self.con.execute(f"DELETE FROM import_pending WHERE no = {self.number}")
-        self.con.execute("COMMIT")
-        self.con.execute("DROP TABLE IF EXISTS cruce_seen")
-        self._drop_tracking()
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+            self.con.execute(f"DELETE FROM statement WHERE import_no = {self.number}")
+            self.con.execute(f"DELETE FROM reject WHERE import_no = {self.number}")
+            self.con.execute(f"DELETE FROM import_pending WHERE no = {self.number}")
+            self.con.execute("COMMIT")
+            self.con.execute("DROP TABLE IF EXISTS cruce_seen")
+            self._drop_tracking()
+        except duckdb.Error:
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute("ROLLBACK")
