@@ -97,6 +97,12 @@ def test_kill_9_mid_import_changes_nothing_and_rerun_completes(store_url: str, t
 
     if store_url.startswith("postgresql"):
         time.sleep(0.5)  # let the server notice the dropped connection and roll back
+    else:  # the next command to open the file removes the leftovers and says so
+        status = subprocess.run(
+            [sys.executable, "-m", "cruce", "--db", store_url, "status"], capture_output=True, text=True, env=env
+        )
+        assert "had been interrupted" in status.stdout
+        assert not Path(store_url + ".tmp").exists() or not any(Path(store_url + ".tmp").iterdir())
     assert _counts(store_url) == before
 
     rerun = subprocess.run(
