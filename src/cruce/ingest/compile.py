@@ -45,6 +45,7 @@ REASONS = {
     "invalid_phone": "not a valid phone number",
     "invalid_email": "not a valid e-mail address",
     "invalid_geopoint": "not a valid latitude and longitude",
+    "invalid_geometry": "not a GeoJSON geometry",
     "invalid_entity": "refers to an entity that could not be made",
     "invalid_text": "not usable text",
     "bad_row": "the row could not be read",
@@ -103,7 +104,7 @@ class CompiledMapping:
 BATCH_STATEMENTS = "cruce_batch_statements"
 
 
-def clean_batch(batch: pa.RecordBatch, compiled: CompiledMapping) -> pa.Table:
+def clean_batch(batch: pa.RecordBatch | pa.Table, compiled: CompiledMapping) -> pa.Table:
     """The columns the mapping reads, trimmed, with null tokens as nulls, under their aliases."""
     nulls = pa.array(list(compiled.nulls), pa.string())
     arrays, names = [], []
@@ -207,6 +208,8 @@ def _value_sql(cell: Cell) -> str:
             return "cruce_email(c.raw)"
         case PropertyType.GEOPOINT:
             return "cruce_geo(c.raw)"
+        case PropertyType.GEOMETRY:
+            return "cruce_geometry(c.raw)"
         case PropertyType.MONEY:
             return f"{number} || ' ' || a.code"
         case PropertyType.QUANTITY:
@@ -318,7 +321,7 @@ def _is_a(schema: Schema, name: str, ancestor: str) -> bool:
 
 def check_columns(mapping: Mapping, columns: list[str], file: str) -> None:
     """Fail before reading any row if the source lacks a column the mapping needs."""
-    missing = sorted(mapping.columns() - set(columns))
+    missing = sorted(mapping.columns() - set(columns) - {ROW_COLUMN})
     if missing:
         raise MappingError(
             _("{file} lacks the column(s) {missing} that mapping {mapping} reads; it has: {has}").format(
@@ -345,6 +348,7 @@ def compile_mapping(
     cells = [Cell(i, c.entity, c.schema, c.prop, c.spec) for i, c in enumerate(cells)]
     used = mapping.columns()
     src = {col: f"c{i}" for i, col in enumerate(columns) if col in used}
+    src[ROW_COLUMN] = f"CAST({ROW_COLUMN} AS VARCHAR)"  # the source row, usable in keys
     ids = {name: f"e_{i}" for i, name in enumerate(mapping.entities)}
     id_cols = []
     for name, entity in mapping.entities.items():
@@ -423,7 +427,8 @@ def compile_mapping(
         WHERE v.value IS NULL
     """
     bad_rows_sql = f"SELECT count(*) FROM {BAD_ROWS}"
-    return CompiledMapping(tuple(src.items()), mapping.nulls, steps, rejects_sql, bad_rows_sql, tuple(cells))
+    columns_read = tuple((col, alias) for col, alias in src.items() if col != ROW_COLUMN)
+    return CompiledMapping(columns_read, mapping.nulls, steps, rejects_sql, bad_rows_sql, tuple(cells))
 
 
 def _reason_code(cell: Cell) -> str:

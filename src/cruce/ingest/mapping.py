@@ -9,6 +9,7 @@ another entity of the same row — and how to read it (value maps, date formats,
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any, Self
 
@@ -107,6 +108,35 @@ class EntitySpec(BaseModel):
         return data
 
 
+class UnpivotSpec(BaseModel):
+    """Turn a wide file (one column per year or month) into one row per column before mapping.
+
+    ``columns`` lists the wide columns, or ``pattern`` (a regular expression) matches their
+    names; each becomes a row holding the other columns, the wide column's name in ``name`` and
+    its cell in ``value``. Rows keep the number of the source row they came from.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    columns: tuple[str, ...] = ()
+    pattern: str | None = None
+    name: str
+    value: str
+
+    @model_validator(mode="after")
+    def _columns_or_pattern(self) -> Self:
+        if bool(self.columns) == (self.pattern is not None):
+            raise ValueError("unpivot needs either 'columns' or 'pattern'")
+        if self.pattern is not None:
+            re.compile(self.pattern)
+        return self
+
+    def wide_columns(self, columns: list[str]) -> list[str]:
+        if self.columns:
+            return [c for c in self.columns if c in columns]
+        assert self.pattern is not None
+        return [c for c in columns if re.fullmatch(self.pattern, c)]
+
+
 class Mapping(BaseModel):
     """A whole mapping file."""
 
@@ -119,6 +149,7 @@ class Mapping(BaseModel):
     delimiter: str | None = None
     sheet: str | None = None
     nulls: tuple[str, ...] = DEFAULT_NULLS
+    unpivot: UnpivotSpec | None = None
     entities: dict[str, EntitySpec]
     sha256: str = ""
 

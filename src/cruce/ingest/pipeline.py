@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from cruce.i18n import _
 from cruce.ingest.compile import (
     BAD_ROWS,
     BATCH_STATEMENTS,
@@ -29,8 +30,8 @@ from cruce.ingest.compile import (
     clean_batch,
     compile_mapping,
 )
-from cruce.ingest.mapping import Mapping, load_mapping
-from cruce.ingest.readers import Source, open_source
+from cruce.ingest.mapping import Mapping, MappingError, load_mapping
+from cruce.ingest.readers import ROW_COLUMN, Source, open_source
 from cruce.ingest.sqlfuncs import install
 from cruce.schema.loader import default_schema
 from cruce.schema.model import Schema
@@ -107,12 +108,39 @@ class _Prepared:
     rejected: int
 
 
+def source_columns(mapping: Mapping, columns: list[str], file: str) -> tuple[list[str], list[str]]:
+    """The columns the mapping sees (after any unpivot), and the wide columns unpivoted."""
+    if mapping.unpivot is None:
+        return columns, []
+    wide = mapping.unpivot.wide_columns(columns)
+    if not wide:
+        raise MappingError(_("{file}: no column matches the mapping's unpivot columns or pattern").format(file=file))
+    kept = [c for c in columns if c not in wide]
+    return [*kept, mapping.unpivot.name, mapping.unpivot.value], wide
+
+
+def unpivot_batch(batch: pa.RecordBatch, wide: list[str], name: str, value: str) -> pa.Table:
+    """One row per (source row, wide column): the other columns, the column's name, its cell."""
+    kept = [c for c in batch.schema.names if c not in wide and c != ROW_COLUMN]
+    parts = []
+    for column in wide:
+        arrays = [batch.column(c) for c in kept]
+        arrays += [pa.array([column] * batch.num_rows, pa.string()), batch.column(column), batch.column(ROW_COLUMN)]
+        parts.append(pa.Table.from_arrays(arrays, names=[*kept, name, value, ROW_COLUMN]))
+    return pa.concat_tables(parts)
+
+
 def _prepare_batches(
-    source: Source, writer: ImportWriter, compute: duckdb.DuckDBPyConnection, compiled: CompiledMapping
+    source: Source,
+    writer: ImportWriter,
+    compute: duckdb.DuckDBPyConnection,
+    compiled: CompiledMapping,
+    unpivot: tuple[list[str], str, str] | None,
 ) -> Iterator[_Prepared]:
     """Read and normalise batch after batch on the compute connection."""
     for batch in source.batches():
-        compute.register("batch", clean_batch(batch, compiled))
+        rows: pa.RecordBatch | pa.Table = unpivot_batch(batch, *unpivot) if unpivot else batch
+        compute.register("batch", clean_batch(rows, compiled))
         try:
             for step in compiled.steps:
                 compute.execute(step)
@@ -137,6 +165,7 @@ def _import_batches(
     store: Store,
     compiled: CompiledMapping,
     on_progress: ProgressCallback | None,
+    unpivot: tuple[list[str], str, str] | None = None,
 ) -> tuple[int, int]:
     """Add every batch; return (rows read, rows rejected).
 
@@ -149,7 +178,7 @@ def _import_batches(
 
     def work() -> None:
         try:
-            for prepared in _prepare_batches(source, writer, compute, compiled):
+            for prepared in _prepare_batches(source, writer, compute, compiled, unpivot):
                 while not stop.is_set():
                     try:
                         handoff.put(prepared, timeout=0.1)
@@ -220,12 +249,12 @@ def import_file(
         sheet=sheet or mapping.sheet,
         batch_rows=batch_rows,
     ) as source:
-        check_columns(mapping, list(source.info.columns), str(path))
+        columns, wide = source_columns(mapping, list(source.info.columns), str(path))
+        check_columns(mapping, columns, str(path))
         digest = file_sha256(path)
         previous = store.find_import(ds, digest, mapping.sha256)
         if previous is not None and not force:
             return ImportResult(previous.id, ds, str(path), mapping.name, 0, 0, 0, 0, 0.0, previous)
-        columns = list(source.info.columns)
         checked = compile_mapping(mapping, schema, ds, columns)
         prop_ids = store.property_ids(checked.property_pairs())
         compiled = compile_mapping(mapping, schema, ds, columns, prop_ids)
@@ -233,7 +262,8 @@ def import_file(
         import_id = new_import_id(now)
         writer = store.begin_import(import_id, ds)
         try:
-            rows_read, rows_rejected = _import_batches(source, writer, store, compiled, on_progress)
+            unpivot = (wide, mapping.unpivot.name, mapping.unpivot.value) if mapping.unpivot else None
+            rows_read, rows_rejected = _import_batches(source, writer, store, compiled, on_progress, unpivot)
             seconds = time.perf_counter() - started
             record = ImportRecord(
                 id=import_id,

@@ -96,6 +96,10 @@ _MACROS = [
     "ELSE cruce_point("
     "TRY_CAST(regexp_extract(x, '^\\s*(-?[0-9.]+)\\s*[, ;]\\s*(-?[0-9.]+)\\s*$', 1) AS DOUBLE), "
     "TRY_CAST(regexp_extract(x, '^\\s*(-?[0-9.]+)\\s*[, ;]\\s*(-?[0-9.]+)\\s*$', 2) AS DOUBLE)) END",
+    # A GeoJSON geometry (as in a boundary file), stored as compact JSON text.
+    "CREATE OR REPLACE TEMP MACRO cruce_geometry(x) AS "
+    "CASE WHEN try(json_extract_string(x, '$.type')) IN ('Point', 'MultiPoint', 'LineString', "
+    "'MultiLineString', 'Polygon', 'MultiPolygon', 'GeometryCollection') THEN try(CAST(json(x) AS VARCHAR)) END",
     "CREATE OR REPLACE TEMP MACRO cruce_email(x) AS "
     "CASE WHEN regexp_full_match(lower(x), '[^@\\s]+@[^@\\s]+\\.[a-z]{2,}') THEN lower(x) END",
     "CREATE OR REPLACE TEMP MACRO cruce_name(x) AS nullif(trim(regexp_replace(x, '\\s+', ' ', 'g')), '')",

@@ -61,6 +61,7 @@ _VALUE_TYPES: dict[PropertyType, dict[str, str]] = {
     PropertyType.MONEY: {"en": "money", "es": "dinero"},
     PropertyType.QUANTITY: {"en": "quantity", "es": "cantidad"},
     PropertyType.GEOPOINT: {"en": "geo point", "es": "punto geográfico"},
+    PropertyType.GEOMETRY: {"en": "geometry (GeoJSON)", "es": "geometría (GeoJSON)"},
     PropertyType.ENUM: {"en": "enum", "es": "enumeración"},
     PropertyType.ENTITY: {"en": "entity", "es": "entidad"},
 }

@@ -29,6 +29,7 @@ class PropertyType(StrEnum):
     MONEY = "money"
     QUANTITY = "quantity"
     GEOPOINT = "geopoint"
+    GEOMETRY = "geometry"
     ENUM = "enum"
     ENTITY = "entity"
 

@@ -91,6 +91,21 @@ def flatten(obj: dict[str, Any], out: dict[str, str | None], prefix: str = "") -
     return out
 
 
+def geojson_columns(keys: list[str]) -> list[str]:
+    """A GeoJSON Feature's ``geometry`` stays one column (its JSON text), not flattened parts."""
+    if not any(k.startswith("geometry.") for k in keys):
+        return keys
+    return [k for k in keys if not k.startswith("geometry.")] + ["geometry"]
+
+
+def flatten_record(record: dict[str, Any]) -> dict[str, str | None]:
+    """``flatten``, keeping a GeoJSON Feature's geometry whole."""
+    if record.get("type") == "Feature" and isinstance(record.get("geometry"), dict):
+        rest = {k: v for k, v in record.items() if k != "geometry"}
+        return {**flatten(rest, {}), "geometry": json_text(record["geometry"])}
+    return flatten(record, {})
+
+
 def _scan_document(stream: TextStream, display: str) -> tuple[str, list[str]]:
     """One pass over a JSON document: the ijson prefix of its records and their flattened keys."""
     stack: list[str] = []  # "map" / "array" for each open container
@@ -210,7 +225,7 @@ class JsonSource(Source):
                 if not isinstance(record, dict):
                     self.add_bad_row(number, _("the record is not a JSON object"), json_text(record))
                     continue
-                flat = flatten(record, {})
+                flat = flatten_record(record)
                 batch = batcher.add(number, [flat.get(k) for k in self._keys])
                 if batch is not None:
                     yield batch
@@ -270,7 +285,7 @@ class JsonLinesSource(Source):
                         line.decode("utf-8", "replace").rstrip("\r\n"),
                     )
                     continue
-                flat = flatten(record, {})
+                flat = flatten_record(record)
                 batch = batcher.add(number, [flat.get(k) for k in self._keys])
                 if batch is not None:
                     yield batch
@@ -317,4 +332,4 @@ def open_json(plan: TextPlan, kind: str, size: int, batch_rows: int) -> Source:
                     keys.add_object(record)
             return JsonLinesSource(plan, list(keys.keys), size, batch_rows)
         prefix, columns = _scan_document(stream, plan.display)
-    return JsonSource(plan, columns, prefix, size, batch_rows)
+    return JsonSource(plan, geojson_columns(columns), prefix, size, batch_rows)
