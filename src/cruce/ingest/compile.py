@@ -126,7 +126,9 @@ def entity_id(dataset: str, key_prefix: str, *keys: str | None) -> str:
 def _entity_id_sql(dataset: str, name: str, entity: EntitySpec, keys: tuple[str, ...], src: dict[str, str]) -> str:
     prefix = entity.key_prefix or name
     parts = ", ".join(f"coalesce({src[k]}, '')" for k in keys)
-    empty = " AND ".join(f"{src[k]} IS NULL" for k in keys)
+    empty = "(" + " AND ".join(f"{src[k]} IS NULL" for k in keys) + ")"
+    for column in entity.only_if:  # the entity exists only in rows where these are filled
+        empty += f" OR {src[column]} IS NULL"
     digest = f"md5(concat_ws(chr(31), {sql_literal(dataset)}, {sql_literal(prefix)}, {parts}))"
     return f"CASE WHEN {empty} THEN NULL ELSE CAST({digest} AS UUID) END"
 
@@ -150,6 +152,14 @@ def _raw_sql(spec: PropertySpec, src: dict[str, str], ids: dict[str, str]) -> st
         return sql_literal(spec.value)
     if spec.entity is not None:
         return f"CAST({ids[spec.entity]} AS VARCHAR)"
+    if spec.days_between is not None:
+        span = spec.days_between
+
+        def as_date(col: str) -> str:
+            parsed = ", ".join(f"try_strptime({src[col]}, {sql_literal(f)})" for f in span.format)
+            return f"coalesce({parsed})" if len(span.format) > 1 else parsed
+
+        return f"CAST(date_diff('day', {as_date(span.start)}, {as_date(span.end)}) AS VARCHAR)"
     if spec.lat is not None and spec.lon is not None:
         lat, lon = src[spec.lat], src[spec.lon]
         return f"CASE WHEN {lat} IS NOT NULL AND {lon} IS NOT NULL THEN {lat} || ',' || {lon} END"

@@ -26,6 +26,22 @@ class MappingError(ValueError):
     """The mapping file is wrong or does not fit the schema or the source; the message says where."""
 
 
+class DaysBetween(BaseModel):
+    """A number of days computed from two date columns (time-to-crime: purchase → recovery)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    start: str
+    end: str
+    format: tuple[str, ...] = ("%Y-%m-%d",)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_format(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("format"), str):
+            return {**data, "format": (data["format"],)}
+        return data
+
+
 class PropertySpec(BaseModel):
     """Where one property's value comes from in a row, and how to read it."""
 
@@ -48,6 +64,7 @@ class PropertySpec(BaseModel):
     decimal: str = "."
     lat: str | None = None
     lon: str | None = None
+    days_between: DaysBetween | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -66,18 +83,23 @@ class PropertySpec(BaseModel):
             bool(self.columns),
             self.value is not None,
             self.entity is not None,
+            self.days_between is not None,
         ]
         geo = self.lat is not None or self.lon is not None
         if geo and (self.lat is None or self.lon is None):
             raise ValueError("a geo point needs both 'lat' and 'lon'")
         if sum(sources) + geo != 1:
-            raise ValueError("give exactly one of 'column', 'columns', 'value', 'entity' or 'lat'+'lon'")
+            raise ValueError(
+                "give exactly one of 'column', 'columns', 'value', 'entity', 'days_between' or 'lat'+'lon'"
+            )
         if self.decimal not in {".", ","}:
             raise ValueError("'decimal' must be '.' or ','")
         return self
 
     def source_columns(self) -> list[str]:
         cols = [c for c in (self.column, self.lat, self.lon, self.currency_column, self.unit_column) if c]
+        if self.days_between:
+            cols += [self.days_between.start, self.days_between.end]
         return [*cols, *self.columns]
 
     def label(self) -> str:
@@ -88,6 +110,8 @@ class PropertySpec(BaseModel):
             return "+".join(self.columns)
         if self.lat:
             return f"{self.lat}+{self.lon}"
+        if self.days_between:
+            return f"{self.days_between.start}→{self.days_between.end}"
         return self.entity or "value"
 
 
@@ -98,6 +122,7 @@ class EntitySpec(BaseModel):
     schema_: str = Field(alias="schema")
     key: tuple[str, ...] = ()
     key_prefix: str | None = None
+    only_if: tuple[str, ...] = ()
     properties: dict[str, PropertySpec]
 
     @model_validator(mode="before")
@@ -158,6 +183,7 @@ class Mapping(BaseModel):
         cols: set[str] = set()
         for entity in self.entities.values():
             cols.update(entity.key)
+            cols.update(entity.only_if)
             for spec in entity.properties.values():
                 cols.update(spec.source_columns())
         return cols
