@@ -45,9 +45,11 @@ def test_traces_yield_linked_records_with_time_to_crime(tmp_path: Path) -> None:
         assert traces["T20-0002"].first("trace_status") == "not_completed_obliterated"
         assert traces["T20-0001"].first("purchase_state") == "US-TX"
         dealer = store.entity(traces["T20-0001"].first("dealer") or "")
-        assert dealer is not None and dealer.first("ffl_number") == "5-74-123-01-5K-11111"
+        assert dealer is not None
+        assert dealer.first("ffl_number") == "5-74-123-01-5K-11111"
         recovery = store.entity(traces["T20-0002"].first("recovery") or "")
-        assert recovery is not None and recovery.first("state") == "MX-SON"
+        assert recovery is not None
+        assert recovery.first("state") == "MX-SON"
         assert traces["T20-0002"].first("purchaser") is None
         # every reference points at an entity that exists
         schema = default_schema()
