@@ -39,3 +39,11 @@ def test_readme_opens_with_the_two_commands() -> None:
     head = readme[:2500]
     assert "make demo" in head
     assert "make test" in head
+
+
+def test_every_builtin_mapping_is_documented() -> None:
+    from cruce.ingest.mapping import builtin_mappings
+
+    text = (DOCS / "mappings.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^## (\S+)", text, flags=re.MULTILINE))
+    assert set(builtin_mappings()) <= documented
