@@ -161,11 +161,42 @@ def write_purchases_csv(path: Path, rows: int, seed: int = 7, chunk: int = 100_0
     return path
 
 
+# Real public datasets (see ../shared/data/README.md) and the built-in mapping for each.
+PUBLIC_DATA = (
+    ("border_crossing/border_crossing_entry_data_us_mexico.csv.gz", "bts-border-crossings"),
+    ("nics_background_checks/nics-firearm-background-checks.csv", "nics-background-checks"),
+    ("mexico_homicide_rates/mexico-state-month-homicide-rates-2000-2022.csv", "mx-homicides-state-month"),
+    ("ctdc_trafficking_derived/trafficking_cleaned.csv", "ctdc-derived"),
+    ("cbp_drug_seizures/nationwide-drugs-fy19-fy22.csv", "cbp-drug-seizures"),
+    ("cbp_drug_seizures/amo-drug-seizures-fy19-fy22.csv", "cbp-amo-drug-seizures"),
+    ("unodc_drug_seizures/drug_seizures_annual_1970s_unodc.csv.gz", "unodc-drug-seizures"),
+    ("mexico_drugwar_diegovalle/executions-bystate.csv", "diegovalle-executions-by-state"),
+    ("mexico_drugwar_diegovalle/executions-bymonth.csv", "diegovalle-executions-by-month"),
+    ("mexico_drugwar_diegovalle/firearm-executions.csv", "diegovalle-firearm-executions"),
+    ("mexico_drugwar_diegovalle/firearm-hom-state.csv", "diegovalle-firearm-homicide-rates"),
+    ("geo_mexico/mexico_states.json", "geo-mexico-states"),
+    ("geo_us_states/us-states.json", "geo-us-states"),
+    *(
+        (f"geo_mexico/municipios_{n}.json.gz", "geo-mexico-municipalities")
+        for n in ("02_BajaCalifornia", "05_Coahuila", "08_Chihuahua", "19_Nuevo_Leon", "26_Sonora", "28_Tamaulipas")
+    ),
+)
+DEFAULT_PUBLIC_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+def public_files(folder: Path) -> list[tuple[Path, str]]:
+    """The public datasets present in ``folder``, each with its built-in mapping."""
+    return [(folder / rel, mapping) for rel, mapping in PUBLIC_DATA if (folder / rel).exists()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Build cruce's demo database.")
     parser.add_argument("--db", default="var/demo.duckdb")
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--screenshot", type=Path, help="also save the status screen as an SVG file")
+    parser.add_argument(
+        "--public-data", type=Path, default=DEFAULT_PUBLIC_DIR, help="folder of the public datasets, if any"
+    )
     args = parser.parse_args()
     from rich.console import Console
 
@@ -176,11 +207,15 @@ def main() -> None:
         cli_module.console = Console(record=True, width=110)
 
     csv_path = write_purchases_csv(Path(args.db).parent / "demo-purchases.csv", args.rows)
-    try:
-        cli(["--db", args.db, "import", str(csv_path), "--mapping", "example-firearm-purchases"])
-    except SystemExit as exc:
-        if exc.code:
-            raise
+    sources = [(csv_path, "example-firearm-purchases"), *public_files(args.public_data)]
+    for path, mapping in sources:
+        try:
+            cli(["--db", args.db, "import", str(path), "--mapping", mapping])
+        except SystemExit as exc:
+            if exc.code:
+                raise
+    if args.screenshot:
+        cli_module.console.export_text(clear=True)  # the screenshot shows the status alone
     try:
         cli(["--db", args.db, "status"])
     except SystemExit as exc:
