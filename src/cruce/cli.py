@@ -5,6 +5,7 @@ so that help texts, messages and errors are all in it.
 """
 
 import csv
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from cruce import __version__
@@ -318,6 +319,47 @@ def build_app() -> typer.Typer:
                 console.print(describe.describe_type(schema, type_name, lang))
             else:
                 console.print(describe.describe_types(schema, lang))
+
+    @app.command("synth", help=_("Write a synthetic scenario (gun-shop sales, firearm traces) with its ground truth."))
+    def synth_command(
+        ctx: typer.Context,
+        out_dir: Annotated[Path, typer.Argument(help=_("Folder to write the scenario into."))],
+        scale: Annotated[int, typer.Option(min=100, help=_("Source records to write (sales and traces)."))] = 10_000,
+        seed: Annotated[int, typer.Option(help=_("Random seed: the same seed and scale give the same files."))] = 1,
+        load: Annotated[bool, typer.Option("--import", help=_("Also import the files into the database."))] = False,
+    ) -> None:
+        from cruce.synth import MANIFEST, generate
+
+        try:
+            with errors.status(_("Writing the scenario…")):
+                summary = generate(out_dir, scale=scale, seed=seed)
+        except OSError as exc:
+            errors.print(f"[bold red]{_('Error')}:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+        manifest = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+        mappings = {entry["path"]: entry["mapping"] for entry in manifest["files"]}
+        table = Table(title=_("Scenario in {folder}").format(folder=out_dir))
+        table.add_column(_("File"))
+        table.add_column(_("Rows"), justify="right")
+        table.add_column(_("Mapping"))
+        for path, rows in summary.files.items():
+            table.add_row(path, f"{rows:,}", mappings.get(path, ""))
+        console.print(table)
+        if not load:
+            console.print(_("Import each file with the mapping beside it, or run this command again with --import."))
+            return
+        results = []
+        with _user_errors(), _open(ctx) as store, _progress() as progress:
+            for entry in manifest["files"]:
+                path = out_dir / entry["path"]
+                task = progress.add_task(_("Importing {file}").format(file=path.name), total=None)
+
+                def on_progress(done: int, total: int, task: TaskID = task) -> None:
+                    progress.update(task, completed=done, total=total)
+
+                results.append(_interruptible_import(store, path, entry["mapping"], on_progress=on_progress))
+        for result in results:
+            _print_summary(result)
 
     @app.command("mappings", help=_("The built-in mappings for public data formats."))
     def mappings_command() -> None:
