@@ -62,6 +62,7 @@ def run(scale: int, seed: int = 1) -> dict[str, Any]:
         "records_per_s": round(ours["records"] / ours["seconds"]),
         "peak_rss_mb": ours["peak_rss_mb"],
         "target_seconds": TARGET_SECONDS,
+        "ratio": round(ours["seconds"] / base["seconds"], 2),
         "meets_target": ours["seconds"] < TARGET_SECONDS,
         "baseline": {
             "name": "cruce.demo.write_purchases_csv, as many sales rows (no traces, rings or truth)",
