@@ -1,8 +1,9 @@
 """Demo data: synthetic gun-shop sales written as a dealer's CSV extract, and the demo database.
 
 Every person here is made up from common Spanish and English names, with the noise real files
-have (accents dropped, upper case). ``python -m cruce.demo`` (run by ``make demo``) writes the
-file, imports it with the ``example-firearm-purchases`` mapping, and shows the status.
+have (accents dropped, upper case), used by the ingest benchmark. ``python -m cruce.demo`` (run
+by ``make demo``) writes a ``cruce synth`` scenario, imports it and every public dataset found in
+``../shared/data``, and shows the status.
 """
 
 from __future__ import annotations
@@ -184,6 +185,17 @@ PUBLIC_DATA = (
 DEFAULT_PUBLIC_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
+def synthetic_files(folder: Path, scale: int) -> list[tuple[Path, str]]:
+    """A ``cruce synth`` scenario (synthetic people only), each file with its mapping."""
+    import json
+
+    from cruce.synth import MANIFEST, generate
+
+    generate(folder, scale=scale, seed=1)
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    return [(folder / entry["path"], entry["mapping"]) for entry in manifest["files"]]
+
+
 def public_files(folder: Path) -> list[tuple[Path, str]]:
     """The public datasets present in ``folder``, each with its built-in mapping."""
     return [(folder / rel, mapping) for rel, mapping in PUBLIC_DATA if (folder / rel).exists()]
@@ -206,8 +218,7 @@ def main() -> None:
     if args.screenshot:
         cli_module.console = Console(record=True, width=110)
 
-    csv_path = write_purchases_csv(Path(args.db).parent / "demo-purchases.csv", args.rows)
-    sources = [(csv_path, "example-firearm-purchases"), *public_files(args.public_data)]
+    sources = [*synthetic_files(Path(args.db).parent / "scenario", args.rows), *public_files(args.public_data)]
     for path, mapping in sources:
         try:
             cli(["--db", args.db, "import", str(path), "--mapping", mapping])
