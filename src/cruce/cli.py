@@ -39,7 +39,7 @@ def _user_errors() -> Iterator[None]:
     try:
         yield None
     except USER_ERRORS as exc:
-        errors.print(f"[bold red]{_('Error')}:[/] {exc}", highlight=False)
+        errors.print(f"[bold red]{_('Error')}:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -334,7 +334,7 @@ def build_app() -> typer.Typer:
             with errors.status(_("Writing the scenario…")):
                 summary = generate(out_dir, scale=scale, seed=seed)
         except OSError as exc:
-            errors.print(f"[bold red]{_('Error')}:[/] {exc}", highlight=False)
+            errors.print(f"[bold red]{_('Error')}:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         manifest = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
         mappings = {entry["path"]: entry["mapping"] for entry in manifest["files"]}

@@ -227,6 +227,17 @@ def _value_sql(cell: Cell) -> str:
     raise AssertionError(f"no normaliser for property type {ptype}")  # every PropertyType is handled above
 
 
+def _direct_sql(cell: Cell) -> str | None:
+    """Values that need no parsing nor lookup are normalised in the cell itself (over ``raw``),
+    so that only dates, numbers, codes and the like go through the table of distinct values."""
+    match cell.prop.type:
+        case PropertyType.TEXT | PropertyType.ENTITY:
+            return "raw"
+        case PropertyType.NAME | PropertyType.IDENTIFIER:
+            return "cruce_name(raw)"
+    return None
+
+
 def _lookup_kind(cell: Cell) -> str | None:
     match cell.prop.type:
         case PropertyType.COUNTRY:
@@ -387,8 +398,11 @@ def compile_mapping(
             f"CAST({_aux_sql(cell, src)} AS VARCHAR) AS aux, CAST({original} AS VARCHAR) AS orig "
             f"FROM cruce_ids WHERE {where}"
         )
-        if not required:
-            select = f"SELECT * FROM ({select}) WHERE raw IS NOT NULL"
+        direct = _direct_sql(cell)
+        select = (
+            f"SELECT *, CAST({direct or 'NULL'} AS VARCHAR) AS dv, {'TRUE' if direct else 'FALSE'} AS d "
+            f"FROM ({select})" + ("" if required else " WHERE raw IS NOT NULL")
+        )
         selects.append(select)
     cases = " ".join(f"WHEN {c.index} THEN {_value_sql(c)}" for c in cells)
     props = " UNION ALL ".join(
@@ -409,24 +423,29 @@ def compile_mapping(
         f"CREATE OR REPLACE TEMP TABLE cruce_cells AS {' UNION ALL '.join(selects)}",
         f"""CREATE OR REPLACE TEMP TABLE cruce_vals AS
         SELECT c.k, c.raw, c.aux, CASE c.k {cases} END AS value
-        FROM (SELECT DISTINCT k, raw, aux FROM cruce_cells WHERE raw IS NOT NULL) c
+        FROM (SELECT DISTINCT k, raw, aux FROM cruce_cells WHERE raw IS NOT NULL AND NOT d) c
         JOIN ({kinds}) kk ON kk.k = c.k
         LEFT JOIN cruce_lookup l
           ON l.kind = kk.lk AND l.key = CASE WHEN kk.lk IS NOT NULL THEN {key_sql("c.raw")} END
         LEFT JOIN cruce_lookup a
           ON a.kind = kk.ak AND a.key = CASE WHEN kk.ak IS NOT NULL THEN {key_sql("c.aux")} END""",
         f"""CREATE OR REPLACE TEMP TABLE {BAD_ROWS} AS
-        SELECT __row FROM cruce_cells WHERE raw IS NULL
+        SELECT __row FROM cruce_cells WHERE raw IS NULL OR (d AND dv IS NULL)
         UNION
         SELECT c.__row FROM cruce_cells c
         SEMI JOIN (SELECT k, raw, aux FROM cruce_vals WHERE value IS NULL) v ON {same_cell}""",
         f"""CREATE OR REPLACE TEMP TABLE {BATCH_STATEMENTS} AS
         SELECT n.entity_id, p.prop_id, p.prop, n.value, nullif(n.raw, n.value) AS original, n.__row AS source_row
-        FROM (SELECT c.entity_id, c.k, v.value, min(c.__row) AS __row,
-                     arg_min(coalesce(c.orig, c.raw), c.__row) AS raw
-              FROM cruce_cells c JOIN cruce_vals v ON {same_cell}
-              WHERE v.value IS NOT NULL AND c.__row NOT IN (SELECT __row FROM {BAD_ROWS})
-              GROUP BY c.entity_id, c.k, v.value) n
+        FROM (SELECT x.entity_id, x.k, x.value, min(x.__row) AS __row,
+                     arg_min(coalesce(x.orig, x.raw), x.__row) AS raw
+              FROM (SELECT c.entity_id, c.k, c.dv AS value, c.__row, c.raw, c.orig
+                    FROM cruce_cells c WHERE c.d AND c.dv IS NOT NULL
+                    UNION ALL
+                    SELECT c.entity_id, c.k, v.value, c.__row, c.raw, c.orig
+                    FROM cruce_cells c JOIN cruce_vals v ON {same_cell}
+                    WHERE NOT c.d AND v.value IS NOT NULL) x
+              WHERE x.__row NOT IN (SELECT __row FROM {BAD_ROWS})
+              GROUP BY x.entity_id, x.k, x.value) n
         JOIN ({props}) p ON p.k = n.k""",
     )
     rejects_sql = f"""
@@ -434,7 +453,7 @@ def compile_mapping(
                CASE WHEN c.raw IS NULL THEN 'required_missing' ELSE p.why END AS reason,
                concat_ws(' ', coalesce(c.orig, c.raw), c.aux) AS value
         FROM cruce_cells c LEFT JOIN cruce_vals v ON {same_cell} JOIN ({props}) p ON p.k = c.k
-        WHERE v.value IS NULL
+        WHERE c.raw IS NULL OR (c.d AND c.dv IS NULL) OR (NOT c.d AND v.value IS NULL)
     """
     bad_rows_sql = f"SELECT count(*) FROM {BAD_ROWS}"
     columns_read = tuple((col, alias) for col, alias in src.items() if col != ROW_COLUMN)
