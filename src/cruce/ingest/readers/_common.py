@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -110,7 +111,7 @@ def truncate(text: str) -> str:
     return text if len(text) <= BAD_TEXT_LIMIT else text[: BAD_TEXT_LIMIT - 1] + "…"
 
 
-class Source:
+class Source(ABC):
     """An opened file whose rows come out as Arrow record batches of text columns plus ``__row``."""
 
     info: SourceInfo
@@ -144,8 +145,9 @@ class Source:
         self._started = True
         return self._generate()
 
-    def _generate(self) -> Iterator[pa.RecordBatch]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _generate(self) -> Iterator[pa.RecordBatch]:
+        """Yield the batches of this format (each reader implements it)."""
 
     def bytes_read(self) -> int:
         """Bytes of the file consumed so far (compressed bytes for gzip), up to ``info.size_bytes``."""
@@ -153,16 +155,18 @@ class Source:
             return self.info.size_bytes
         return min(self._bytes_read(), self.info.size_bytes)
 
-    def _bytes_read(self) -> int:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _bytes_read(self) -> int:
+        """Bytes consumed so far (each reader implements it)."""
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
             self._close()
 
+    @abstractmethod
     def _close(self) -> None:
-        """Release files; subclasses override."""
+        """Release the reader's files (each reader implements it)."""
 
     def __enter__(self) -> Source:
         return self
