@@ -196,6 +196,22 @@ def _lines(stream: TextStream) -> Iterator[tuple[int, bytes]]:
     yield from enumerate(buffered, start=1)
 
 
+def _record_batches(
+    source: Source, keys: list[str], records: Iterator[tuple[int, dict[str, Any]]]
+) -> Iterator[pa.RecordBatch]:
+    """Numbered JSON objects → record batches of their flattened values, in ``keys`` order."""
+    batcher = RowBatcher(source, len(keys))
+    for number, record in records:
+        flat = flatten_record(record)
+        batch = batcher.add(number, [flat.get(k) for k in keys])
+        if batch is not None:
+            yield batch
+    batch = batcher.flush()
+    if batch is not None:
+        yield batch
+    source.done = True
+
+
 class JsonSource(Source):
     def __init__(self, plan: TextPlan, columns: list[str], record_prefix: str, size: int, batch_rows: int) -> None:
         info = SourceInfo(
@@ -217,26 +233,21 @@ class JsonSource(Source):
         self.info = replace(self.info, encoding=encoding)
 
     def _generate(self) -> Iterator[pa.RecordBatch]:
-        batcher = RowBatcher(self, len(self._keys))
-        number = 0
+        read = [0]  # records read so far, for the error message
         try:
-            for record in ijson.items(self._stream, self._prefix):
-                number += 1
-                if not isinstance(record, dict):
-                    self.add_bad_row(number, _("the record is not a JSON object"), json_text(record))
-                    continue
-                flat = flatten_record(record)
-                batch = batcher.add(number, [flat.get(k) for k in self._keys])
-                if batch is not None:
-                    yield batch
-            batch = batcher.flush()
-            if batch is not None:
-                yield batch
-            self.done = True
+            yield from _record_batches(self, self._keys, self._objects(read))
         except ijson.JSONError as exc:
-            raise _json_error(self.display, number + 1, exc) from exc
+            raise _json_error(self.display, read[0] + 1, exc) from exc
         finally:
             self.close()
+
+    def _objects(self, read: list[int]) -> Iterator[tuple[int, dict[str, Any]]]:
+        for record in ijson.items(self._stream, self._prefix):
+            read[0] += 1
+            if not isinstance(record, dict):
+                self.add_bad_row(read[0], _("the record is not a JSON object"), json_text(record))
+                continue
+            yield read[0], record
 
     def _bytes_read(self) -> int:
         return self._stream.consumed
@@ -264,37 +275,25 @@ class JsonLinesSource(Source):
         self.info = replace(self.info, encoding=encoding)
 
     def _generate(self) -> Iterator[pa.RecordBatch]:
-        batcher = RowBatcher(self, len(self._keys))
         try:
-            for number, line in _lines(self._stream):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except ValueError as exc:
-                    self.add_bad_row(
-                        number,
-                        _("invalid JSON: {reason}").format(reason=exc),
-                        line.decode("utf-8", "replace").rstrip("\r\n"),
-                    )
-                    continue
-                if not isinstance(record, dict):
-                    self.add_bad_row(
-                        number,
-                        _("the line is not a JSON object"),
-                        line.decode("utf-8", "replace").rstrip("\r\n"),
-                    )
-                    continue
-                flat = flatten_record(record)
-                batch = batcher.add(number, [flat.get(k) for k in self._keys])
-                if batch is not None:
-                    yield batch
-            batch = batcher.flush()
-            if batch is not None:
-                yield batch
-            self.done = True
+            yield from _record_batches(self, self._keys, self._objects())
         finally:
             self.close()
+
+    def _objects(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        for number, line in _lines(self._stream):
+            if not line.strip():
+                continue
+            text = line.decode("utf-8", "replace").rstrip("\r\n")
+            try:
+                record = json.loads(line)
+            except ValueError as exc:
+                self.add_bad_row(number, _("invalid JSON: {reason}").format(reason=exc), text)
+                continue
+            if not isinstance(record, dict):
+                self.add_bad_row(number, _("the line is not a JSON object"), text)
+                continue
+            yield number, record
 
     def _bytes_read(self) -> int:
         return self._stream.consumed
