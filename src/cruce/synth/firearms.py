@@ -39,6 +39,7 @@ from cruce.synth import catalog
 from cruce.synth.calibration import DEFAULT, Calibration
 from cruce.synth.catalog import Model
 from cruce.synth.names import Person, full_name, new_person, noisy_dob, noisy_parts, strip_accents
+from cruce.synth.world import Trafficker
 
 SALES_FILE = "gunshop-sales.csv"
 TRACES_FILE = "traces.csv"
@@ -146,6 +147,8 @@ class SynthSummary:
     persons: int
     rings: int
     firearms: int
+    traffickers: tuple[Trafficker, ...] = ()
+    """The rings' bosses, for the flows written after this one."""
 
     @property
     def records(self) -> int:
@@ -309,6 +312,7 @@ class _Generator:
         self.n_persons = 0
         self.n_firearms = 0
         self.n_rings = 0
+        self.traffickers: list[Trafficker] = []
         self.trace_kinds: dict[str, int] = {}
         self.trace_status: dict[str, int] = {}
         self.completed_states: dict[str, int] = {}
@@ -604,7 +608,16 @@ class _Generator:
             "truth": [{"path": f"{TRUTH_DIR}/{name}", "rows": rows} for name, rows in self.truth_rows.items()],
         }
         (self.out / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        return SynthSummary(self.out, self.scale, self.seed, files, self.n_persons, self.n_rings, self.n_firearms)
+        return SynthSummary(
+            self.out,
+            self.scale,
+            self.seed,
+            files,
+            self.n_persons,
+            self.n_rings,
+            self.n_firearms,
+            tuple(self.traffickers),
+        )
 
     def _sales_and_rings(self) -> None:
         rng = _stream(self.seed, "rings")
@@ -723,6 +736,9 @@ class _Generator:
                     sale=idx,
                     ring=rid,
                 )
+        self.traffickers.append(
+            Trafficker(trafficker, rid, tuple(sorted({d.state for d in dealers})), tuple(destinations))
+        )
         self._truth_row(
             "rings.csv",
             (
