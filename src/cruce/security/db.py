@@ -1,0 +1,79 @@
+"""One small SQL door to the application tables (users, sessions, audit, tips) for both backends.
+
+The statement store has its own read and import paths; the security tables need only plain
+parameterised statements. Queries are written with ``?`` placeholders (DuckDB's) and turned
+into ``%s`` for psycopg. A lock serialises use of the store's connection, which neither driver
+lets several threads share.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from cruce.store.base import Store
+
+
+class AppDB:
+    """Parameterised statements and transactions on the store's own connection."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.backend: str = store.backend
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.backend == "postgresql" else sql
+
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            if self.backend == "postgresql":
+                with self.store.conn.cursor() as cur:  # type: ignore[attr-defined]
+                    cur.execute(self._sql(sql), list(params))
+                    return list(cur.fetchall()) if cur.description else []
+            cur = self.store.con.execute(sql, list(params))  # type: ignore[attr-defined]
+            return list(cur.fetchall()) if cur.description else []
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        rows = self.fetch(sql, params)
+        return rows[0] if rows else None
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.fetch(sql, params)
+
+    @contextmanager
+    def transaction(self) -> Iterator[AppDB]:
+        """All or nothing; nested calls join the outer transaction."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self
+                finally:
+                    self._depth -= 1
+                return
+            self._begin()
+            self._depth = 1
+            try:
+                yield self
+            except BaseException:
+                self._depth = 0
+                self._end("ROLLBACK")
+                raise
+            self._depth = 0
+            self._end("COMMIT")
+
+    def _begin(self) -> None:
+        if self.backend == "postgresql":
+            self.store.conn.execute("BEGIN")  # type: ignore[attr-defined]
+        else:
+            self.store.con.execute("BEGIN TRANSACTION")  # type: ignore[attr-defined]
+
+    def _end(self, verb: str) -> None:
+        if self.backend == "postgresql":
+            self.store.conn.execute(verb)  # type: ignore[attr-defined]
+        else:
+            self.store.con.execute(verb)  # type: ignore[attr-defined]

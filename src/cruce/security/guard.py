@@ -1,0 +1,311 @@
+"""Every read of the store on behalf of a person goes through ``Guard``: pages, API, exports.
+
+It applies the dataset markings and groups (``policy.may_see``), redacts protected values
+(``policy.may_see_protected``), and writes an audit entry whenever a protected value is shown
+or data leaves the system. Surfaces never query the statement store directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from cruce.schema.model import PropertyType, Schema
+from cruce.security.accounts import Accounts, Principal
+from cruce.security.audit import AuditLog
+from cruce.security.db import AppDB
+from cruce.security.keys import derive, load_secret
+from cruce.security.policy import (
+    NON_IDENTIFYING,
+    REDACTED,
+    DatasetPolicy,
+    Policies,
+    may_see,
+    may_see_protected,
+    protected_properties,
+    protected_references,
+)
+from cruce.security.sessions import Sessions
+from cruce.store.base import Entity, Statement, Store
+
+SEARCHABLE_TYPES = frozenset(
+    {PropertyType.NAME, PropertyType.TEXT, PropertyType.IDENTIFIER, PropertyType.PHONE, PropertyType.EMAIL}
+)
+_ACCENTED = "áàäâãéèëêíìïîóòöôõúùüûñçÁÀÄÂÃÉÈËÊÍÌÏÎÓÒÖÔÕÚÙÜÛÑÇ"
+_PLAIN = "aaaaaeeeeiiiiooooouuuuncaaaaaeeeeiiiiooooouuuunc"
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: what search compares (the SQL side does the same)."""
+    return text.lower().translate(str.maketrans(_ACCENTED, _PLAIN))
+
+
+def _fold_sql(column: str) -> str:
+    return f"translate(lower({column}), '{_ACCENTED}', '{_PLAIN}')"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    entity_id: str
+    schema: str
+    caption: str
+    matched_property: str
+    matched_value: str
+    datasets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: str
+    total: int
+    hits: tuple[SearchHit, ...]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Another entity pointing at this one (a purchase naming its buyer, a case its victim)."""
+
+    entity_id: str
+    schema: str
+    prop: str
+    caption: str
+
+
+class Security:
+    """The application tables of one store: accounts, sessions, policies and the audit log."""
+
+    def __init__(self, store: Store) -> None:
+        self.db = AppDB(store)
+        secret = load_secret(store.url)
+        self.accounts = Accounts(self.db)
+        self.sessions = Sessions(self.db, self.accounts)
+        self.policies = Policies(self.db)
+        self.audit = AuditLog(self.db, derive(secret, "audit"))
+        self.tip_key = derive(secret, "tips")
+
+
+class Guard:
+    """Reads for a principal: only what their role, groups and the markings allow, redacted."""
+
+    def __init__(self, store: Store, security: Security, schema: Schema) -> None:
+        self.store = store
+        self.security = security
+        self.db = security.db
+        self.schema = schema
+        self._protected = protected_properties(schema)
+        self._protected_refs = protected_references(schema)
+        self._searchable = sorted(
+            {name for t in schema.types.values() for name, p in t.properties.items() if p.type in SEARCHABLE_TYPES}
+        )
+
+    # -- datasets -----------------------------------------------------------------------------
+    def policies(self) -> dict[str, DatasetPolicy]:
+        return self.security.policies.all(d.name for d in self.store.datasets())
+
+    def visible_datasets(self, principal: Principal) -> list[str]:
+        return sorted(name for name, policy in self.policies().items() if may_see(principal, policy))
+
+    def _caseload(self, principal: Principal) -> list[str]:
+        """Datasets whose protected values this principal may see."""
+        return sorted(name for name, p in self.policies().items() if may_see_protected(principal, [p]))
+
+    # -- one entity ---------------------------------------------------------------------------
+    def _is_protected_person(self, entity_id: str) -> bool:
+        if not self._protected_refs:
+            return False
+        pairs = " OR ".join("(schema = ? AND prop = ?)" for _ in self._protected_refs)
+        params = [x for pair in sorted(self._protected_refs) for x in pair]
+        row = self.db.one(f"SELECT 1 FROM statements WHERE value = ? AND ({pairs}) LIMIT 1", (entity_id, *params))
+        return row is not None
+
+    def entity(self, principal: Principal, entity_id: str, *, address: str | None = None) -> Entity | None:
+        """The entity with only visible statements, protected values redacted; None if none visible.
+
+        Showing a protected value is audited (the entity id and property names, never the values).
+        """
+        entity = self.store.entity(entity_id)
+        if entity is None:
+            return None
+        visible = set(self.visible_datasets(principal))
+        caseload = set(self._caseload(principal))
+        person_protected = self._is_protected_person(entity_id)
+        shown: list[Statement] = []
+        disclosed: set[str] = set()
+        for st in entity.statements:
+            if st.dataset not in visible:
+                continue
+            protected = (st.schema, st.prop) in self._protected or (person_protected and st.prop not in NON_IDENTIFYING)
+            if protected and st.dataset not in caseload:
+                st = dataclasses.replace(st, value=REDACTED, original=None)
+            elif protected:
+                disclosed.add(st.prop)
+            shown.append(st)
+        if not shown:
+            return None
+        result = Entity(entity.id, entity.schema)
+        for st in shown:
+            result.add(st)
+        if disclosed:
+            self.security.audit.record(
+                principal.username,
+                "view_protected",
+                target=entity_id,
+                detail={"properties": sorted(disclosed)},
+                address=address,
+            )
+        return result
+
+    def references(self, principal: Principal, entity_id: str, limit: int = 200) -> list[Reference]:
+        """Entities whose entity-reference properties point here, in visible datasets."""
+        visible = self.visible_datasets(principal)
+        if not visible:
+            return []
+        marks = ",".join("?" for _ in visible)
+        rows = self.db.fetch(
+            f"SELECT DISTINCT CAST(entity_id AS VARCHAR), schema, prop FROM statements "
+            f"WHERE value = ? AND dataset IN ({marks}) ORDER BY 2, 3, 1 LIMIT ?",
+            (entity_id, *visible, limit),
+        )
+        refs = []
+        for eid, schema, prop in rows:
+            stype = self.schema.types.get(str(schema))
+            if stype is None or str(prop) not in stype.properties:
+                continue
+            if stype.properties[str(prop)].type is not PropertyType.ENTITY:
+                continue
+            refs.append(Reference(str(eid), str(schema), str(prop), self._caption(principal, str(eid))))
+        return refs
+
+    def _caption(self, principal: Principal, entity_id: str) -> str:
+        entity = self.entity(principal, entity_id)
+        if entity is None:
+            return entity_id
+        return caption(entity)
+
+    # -- search -------------------------------------------------------------------------------
+    def search(
+        self,
+        principal: Principal,
+        query: str,
+        *,
+        schema: str | None = None,
+        dataset: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> SearchResults:
+        """Entities with a searchable value containing every word of the query, accents and case aside.
+
+        Protected values are searched only where the principal may see them, so a search
+        cannot reveal that a victim's name is in the store.
+        """
+        words = [w for w in fold(query).split() if w][:8]
+        visible = self.visible_datasets(principal)
+        if dataset:
+            visible = [d for d in visible if d == dataset]
+        if not words or not visible:
+            return SearchResults(query, 0, ())
+        params: list[Any] = []
+        where = [f"s.dataset IN ({','.join('?' for _ in visible)})"]
+        params += visible
+        where.append(f"s.prop IN ({','.join('?' for _ in self._searchable)})")
+        params += self._searchable
+        for word in words:
+            where.append(f"{_fold_sql('s.value')} LIKE ? ESCAPE '\\'")
+            params.append("%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        if schema:
+            where.append("s.schema = ?")
+            params.append(schema)
+        caseload = self._caseload(principal)
+        hidden = self._hidden_condition(caseload, params)
+        if hidden:
+            where.append(hidden)
+        if date_from or date_to:
+            date_where = ["d.entity_id = s.entity_id", "d.prop IN ('date', 'start_date', 'birth_date')"]
+            if date_from:
+                date_where.append("d.value >= ?")
+                params.append(date_from)
+            if date_to:
+                date_where.append("d.value <= ?")
+                params.append(date_to)
+            where.append(f"EXISTS (SELECT 1 FROM statements d WHERE {' AND '.join(date_where)})")
+        base = f"FROM statements s WHERE {' AND '.join(where)}"
+        total_row = self.db.one(f"SELECT count(DISTINCT s.entity_id) {base}", params)
+        rows = self.db.fetch(
+            f"SELECT CAST(s.entity_id AS VARCHAR) AS eid, min(s.schema), min(s.prop), min(s.value) {base} "
+            f"GROUP BY s.entity_id ORDER BY min(s.value), eid LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        hits = []
+        for eid, stype, prop, value in rows:
+            entity = self.entity(principal, str(eid))
+            if entity is None:
+                continue
+            hits.append(SearchHit(str(eid), str(stype), caption(entity), str(prop), str(value), tuple(entity.datasets)))
+        return SearchResults(query, int(total_row[0]) if total_row else 0, tuple(hits))
+
+    def _hidden_condition(self, caseload: list[str], params: list[Any]) -> str:
+        """SQL excluding protected values (and protected persons) outside the principal's caseload."""
+        if not self._protected:
+            return ""
+        pairs = sorted(self._protected)
+        in_caseload = f"s.dataset IN ({','.join('?' for _ in caseload)})" if caseload else "FALSE"
+        pair_sql = " OR ".join("(s.schema = ? AND s.prop = ?)" for _ in pairs)
+        refs = sorted(self._protected_refs)
+        ref_sql = " OR ".join("(r.schema = ? AND r.prop = ?)" for _ in refs) or "FALSE"
+        params += caseload
+        params += [x for pair in pairs for x in pair]
+        params += caseload
+        params += [x for pair in refs for x in pair]
+        return (
+            f"(({in_caseload}) OR NOT ({pair_sql})) AND (({in_caseload}) OR NOT "
+            f"EXISTS (SELECT 1 FROM statements r WHERE r.value = CAST(s.entity_id AS VARCHAR) AND ({ref_sql})))"
+        )
+
+    # -- counts and exports -------------------------------------------------------------------
+    def counts_by_schema(self, principal: Principal) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for dataset in self.visible_datasets(principal):
+            for schema, n in self.store.counts_by_schema(dataset).items():
+                counts[schema] = counts.get(schema, 0) + n
+        return dict(sorted(counts.items()))
+
+    def export_entities(
+        self, principal: Principal, schema: str, dataset: str | None = None, *, address: str | None = None
+    ) -> Iterator[Entity]:
+        """Entities of a type for export, redacted as on the pages; the export itself is audited."""
+        visible = self.visible_datasets(principal)
+        datasets = [d for d in visible if dataset is None or d == dataset]
+        self.security.audit.record(
+            principal.username,
+            "export",
+            target=schema,
+            detail={"datasets": datasets},
+            address=address,
+        )
+        seen: set[str] = set()
+        for name in datasets:
+            for entity in self.store.iter_entities(schema=schema, dataset=name):
+                if entity.id in seen:
+                    continue
+                seen.add(entity.id)
+                shown = self.entity(principal, entity.id, address=address)
+                if shown is not None:
+                    yield shown
+
+
+def caption(entity: Entity) -> str:
+    """The label to show for an entity: its name, else another telling property, else its type."""
+    for prop in ("name", "full_name", "serial_number", "number", "trace_number", "title", "alias"):
+        value = entity.first(prop)
+        if value:
+            return value
+    return entity.schema
+
+
+def detail_json(detail: dict[str, Any]) -> str:
+    return json.dumps(detail, ensure_ascii=False, sort_keys=True)
