@@ -371,6 +371,9 @@ def build_app() -> typer.Typer:
                 table.add_row(name, load_mapping(name).description or "")
         console.print(table)
 
+    from cruce.web.cli import register as register_web_commands
+
+    register_web_commands(app, open_store=_open, user_errors=_user_errors)
     return app
 
 
