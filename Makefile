@@ -6,7 +6,7 @@ BIN := .venv/bin
 DEMO_DB ?= var/demo.duckdb
 export CRUCE_TEST_PG_URL ?= postgresql://127.0.0.1:5432/test
 
-.PHONY: setup demo test test-fast bench lint format clean
+.PHONY: setup assets demo test test-fast bench lint format clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -16,10 +16,23 @@ $(UV):
 	$(UV) sync --frozen --extra dev --python $(PYTHON)
 	touch $@
 
-setup: .venv/.synced  ## create .venv with every dependency pinned in uv.lock
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
 
-demo: setup  ## build the demo database and show what is in it
+VENDOR := src/cruce/web/static/vendor
+assets: node_modules/.installed  ## copy the web pages' libraries (npm) into $(VENDOR), served by cruce itself
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+
+setup: .venv/.synced assets  ## create .venv with every dependency pinned in uv.lock, and the web assets
+
+DEMO_HOST ?= 127.0.0.1
+DEMO_PORT ?= 8000
+demo: setup  ## build the demo database, add demo accounts, and serve it at http://127.0.0.1:8000/
 	$(BIN)/python -m cruce.demo --db $(DEMO_DB)
+	$(BIN)/python -m cruce.web.demo_setup --db $(DEMO_DB) --host $(DEMO_HOST) --port $(DEMO_PORT)
+	$(BIN)/cruce --db $(DEMO_DB) serve --host $(DEMO_HOST) --port $(DEMO_PORT)
 
 test: setup  ## the whole test suite (PostgreSQL tests skip when no server answers)
 	$(BIN)/pytest

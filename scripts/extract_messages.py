@@ -6,9 +6,11 @@ Every user-facing message in ``src/cruce`` is written in English and marked ``_(
     .venv/bin/python scripts/extract_messages.py           # rewrite cruce.pot, merge into cruce.po
     .venv/bin/python scripts/extract_messages.py --check   # write nothing; exit 1 if out of date
 
-1. extracts every ``_()``/``gettext()`` message of the files that ``babel.cfg`` names, plus the
-   reject reasons of ``cruce.ingest.compile.REASONS`` (translated at display with
-   ``_(REASONS[code])``, so no extractor can see them), into ``src/cruce/locale/cruce.pot``;
+1. extracts every ``_()``/``gettext()`` message of the files that ``babel.cfg`` names, and of
+   the web pages' Jinja2 templates (``src/cruce/web/templates/**.html``, with Jinja2's own Babel
+   extractor: ``{{ _("...") }}`` and ``{% trans %}``), plus the reject reasons of
+   ``cruce.ingest.compile.REASONS`` (translated at display with ``_(REASONS[code])``, so no
+   extractor can see them), into ``src/cruce/locale/cruce.pot``;
 2. merges that template into ``src/cruce/locale/es/LC_MESSAGES/cruce.po`` with Babel's
    ``Catalog.update``: existing translations are kept, new messages get an empty ``msgstr``
    (or, when a similar old message exists, its translation flagged ``#, fuzzy``), and messages no
@@ -32,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog, Message
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 
@@ -45,6 +47,7 @@ POT_FILE = LOCALE_DIR / "cruce.pot"
 PO_FILES = {"es": LOCALE_DIR / "es" / "LC_MESSAGES" / "cruce.po"}
 KEYWORDS: dict[str, None] = {"_": None, "gettext": None}
 COMPILE_PY = "src/cruce/ingest/compile.py"
+TEMPLATES = ROOT / "src" / "cruce" / "web" / "templates"
 WIDTH = 100
 LANGUAGE_NAMES = {"es": "Spanish"}
 _HEADER = """\
@@ -101,6 +104,24 @@ def _fstring_messages(path: Path) -> Iterable[tuple[int, str]]:
                 yield node.lineno, node.args[0].value
 
 
+def _template_messages() -> Iterable[tuple[str, int, str, list[str], str | None]]:
+    """Messages of the Jinja2 templates, in file order."""
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        rel = path.relative_to(ROOT).as_posix()
+        with path.open("rb") as fh:
+            for lineno, message, comments, context in extract(
+                "jinja2",
+                fh,
+                keywords=KEYWORDS,
+                comment_tags=("TRANSLATORS:",),
+                options={"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"},
+                strip_comment_tags=True,
+            ):
+                if not isinstance(message, str):
+                    raise SystemExit(f"{rel}:{lineno}: only single messages are supported, not {message!r}")
+                yield rel, lineno, message, comments, context
+
+
 def extract_template() -> Catalog:
     """Every message of the source, as a template catalog (no translations)."""
     with BABEL_CFG.open(encoding="utf-8") as fh:
@@ -129,6 +150,7 @@ def extract_template() -> Catalog:
         for lineno, message in _fstring_messages(ROOT / filename):
             if (filename, message) not in known:
                 found.append((filename, lineno, message, [], None))
+    found.extend(_template_messages())
     order = {f: i for i, f in enumerate(python_files)}
     found.sort(key=lambda item: (order.get(item[0], len(order)), item[1]))
 

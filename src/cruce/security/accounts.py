@@ -41,6 +41,7 @@ class Scope(StrEnum):
 
     READ = "read"
     IMPORT = "import"
+    TRIAGE = "triage"
     ADMIN = "admin"
 
 
@@ -184,6 +185,25 @@ class Accounts:
         self.db.execute("DELETE FROM app_session WHERE user_id = ?", (user.id,))
         return self._require(username)
 
+    def set_role(self, username: str, role: Role | str) -> User:
+        """Change a user's role (an admin's decision; never reachable from the user's own forms)."""
+        try:
+            role = Role(role)
+        except ValueError:
+            raise AccountError(
+                _("Unknown role {role}; choose admin, analyst, caseworker or viewer.").format(role=role)
+            ) from None
+        user = self._require(username)
+        self.db.execute("UPDATE app_user SET role = ? WHERE id = ?", (role.value, user.id))
+        self.db.execute("DELETE FROM app_session WHERE user_id = ?", (user.id,))
+        return self._require(username)
+
+    def set_groups(self, username: str, groups: Iterable[str]) -> User:
+        user = self._require(username)
+        text = ",".join(sorted({g.strip() for g in groups if g.strip()}))
+        self.db.execute("UPDATE app_user SET groups = ? WHERE id = ?", (text, user.id))
+        return self._require(username)
+
     def set_language(self, user_id: str, language: str) -> None:
         if language in ("en", "es"):
             self.db.execute("UPDATE app_user SET language = ? WHERE id = ?", (language, user_id))
@@ -250,15 +270,15 @@ class Accounts:
         """A new token for scripts, shown once; only its digest is kept."""
         user = self._require(username)
         try:
-            scopes = {Scope(s) for s in scopes}
+            chosen = {Scope(s) for s in scopes}
         except ValueError:
-            raise AccountError(_("Unknown scope; choose among read, import and admin.")) from None
-        if Scope.ADMIN in scopes and user.role is not Role.ADMIN:
+            raise AccountError(_("Unknown scope; choose among read, import, triage and admin.")) from None
+        if Scope.ADMIN in chosen and user.role is not Role.ADMIN:
             raise AccountError(_("Only an admin can hold a token with the admin scope."))
         token = "cruce_" + secrets.token_urlsafe(32)
         self.db.execute(
             "INSERT INTO api_token (id, token_hash, user_id, name, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (str(uuid.uuid4()), token_digest(token), user.id, name, ",".join(sorted(s.value for s in scopes)), now),
+            (str(uuid.uuid4()), token_digest(token), user.id, name, ",".join(sorted(s.value for s in chosen)), now),
         )
         return token
 

@@ -3,7 +3,9 @@
 The statement store has its own read and import paths; the security tables need only plain
 parameterised statements. Queries are written with ``?`` placeholders (DuckDB's) and turned
 into ``%s`` for psycopg. A lock serialises use of the store's connection, which neither driver
-lets several threads share.
+lets several threads share; a second lock, shared by every ``AppDB`` of the same database in this
+process, serialises writes, so that the web server's threads (each with its own connection) do
+not make DuckDB's optimistic transactions conflict on a session or the end of the audit chain.
 """
 
 from __future__ import annotations
@@ -15,6 +17,14 @@ from typing import Any
 
 from cruce.store.base import Store
 
+_WRITE_LOCKS: dict[str, threading.RLock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(url: str) -> threading.RLock:
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(url, threading.RLock())
+
 
 class AppDB:
     """Parameterised statements and transactions on the store's own connection."""
@@ -23,6 +33,7 @@ class AppDB:
         self.store = store
         self.backend: str = store.backend
         self._lock = threading.RLock()
+        self._write = _write_lock(store.url)
         self._depth = 0
 
     def _sql(self, sql: str) -> str:
@@ -42,12 +53,13 @@ class AppDB:
         return rows[0] if rows else None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self.fetch(sql, params)
+        with self._write:
+            self.fetch(sql, params)
 
     @contextmanager
     def transaction(self) -> Iterator[AppDB]:
         """All or nothing; nested calls join the outer transaction."""
-        with self._lock:
+        with self._write, self._lock:
             if self._depth:
                 self._depth += 1
                 try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cruce.schema.model import PropertyType, Schema
-from cruce.security.accounts import Accounts, Principal
+from cruce.security.accounts import Accounts, Principal, Role
 from cruce.security.audit import AuditLog
 from cruce.security.db import AppDB
 from cruce.security.keys import derive, load_secret
@@ -29,7 +29,8 @@ from cruce.security.policy import (
     protected_references,
 )
 from cruce.security.sessions import Sessions
-from cruce.store.base import Entity, Statement, Store
+from cruce.security.tips import Tips
+from cruce.store.base import DatasetSummary, Entity, ImportRecord, Reject, Statement, Store
 
 SEARCHABLE_TYPES = frozenset(
     {PropertyType.NAME, PropertyType.TEXT, PropertyType.IDENTIFIER, PropertyType.PHONE, PropertyType.EMAIL}
@@ -85,6 +86,7 @@ class Security:
         self.policies = Policies(self.db)
         self.audit = AuditLog(self.db, derive(secret, "audit"))
         self.tip_key = derive(secret, "tips")
+        self.tips = Tips(self.db, self.tip_key)
 
 
 class Guard:
@@ -107,6 +109,31 @@ class Guard:
 
     def visible_datasets(self, principal: Principal) -> list[str]:
         return sorted(name for name, policy in self.policies().items() if may_see(principal, policy))
+
+    def datasets(self, principal: Principal) -> list[DatasetSummary]:
+        visible = set(self.visible_datasets(principal))
+        return [d for d in self.store.datasets() if d.name in visible]
+
+    def imports(self, principal: Principal, dataset: str | None = None, limit: int = 50) -> list[ImportRecord]:
+        """The latest imports into datasets the principal may see, newest first."""
+        visible = set(self.visible_datasets(principal))
+        found = [r for r in self.store.imports(dataset) if r.dataset in visible]
+        found.sort(key=lambda r: r.started_at, reverse=True)
+        return found[:limit]
+
+    def find_import(self, principal: Principal, import_id: str) -> ImportRecord | None:
+        return next((r for r in self.imports(principal, limit=1_000_000) if r.id == import_id), None)
+
+    def rejects(
+        self, principal: Principal, *, dataset: str | None = None, import_id: str | None = None
+    ) -> Iterator[Reject]:
+        """Rejected rows of visible datasets (the values are the file's own, shown to who may see the dataset)."""
+        visible = set(self.visible_datasets(principal))
+        if dataset is not None and dataset not in visible:
+            return
+        for reject in self.store.rejects(dataset=dataset, import_id=import_id):
+            if reject.dataset in visible:
+                yield reject
 
     def _caseload(self, principal: Principal) -> list[str]:
         """Datasets whose protected values this principal may see."""
@@ -274,6 +301,24 @@ class Guard:
                 counts[schema] = counts.get(schema, 0) + n
         return dict(sorted(counts.items()))
 
+    def entities(self, principal: Principal, schema: str, *, limit: int = 100) -> list[Entity]:
+        """Up to ``limit`` entities of a type from visible datasets, redacted (for lists, not exports)."""
+        found: list[Entity] = []
+        seen: set[str] = set()
+        for name in self.visible_datasets(principal):
+            if not self.store.counts_by_schema(name).get(schema):
+                continue
+            for entity in self.store.iter_entities(schema=schema, dataset=name):
+                if entity.id in seen:
+                    continue
+                seen.add(entity.id)
+                shown = self.entity(principal, entity.id)
+                if shown is not None:
+                    found.append(shown)
+                if len(found) >= limit:
+                    return found
+        return found
+
     def export_entities(
         self, principal: Principal, schema: str, dataset: str | None = None, *, address: str | None = None
     ) -> Iterator[Entity]:
@@ -296,6 +341,29 @@ class Guard:
                 shown = self.entity(principal, entity.id, address=address)
                 if shown is not None:
                     yield shown
+
+    # -- tips ---------------------------------------------------------------------------------
+    @staticmethod
+    def may_triage(principal: Principal) -> bool:
+        return principal.role in (Role.ADMIN, Role.ANALYST, Role.CASEWORKER)
+
+    @staticmethod
+    def may_read_tip_contact(principal: Principal) -> bool:
+        return principal.role in (Role.ADMIN, Role.CASEWORKER)
+
+    def tip_contact(self, principal: Principal, tip_id: str, *, address: str | None = None) -> str | None:
+        """A tipster's contact, decrypted, for admins and caseworkers only; every reading is audited.
+
+        Raises ``PermissionError`` for anyone else (the refusal is audited too).
+        """
+        if not self.may_read_tip_contact(principal):
+            self.security.audit.record(
+                principal.username, "view_tip_contact", target=tip_id, outcome="denied", address=address
+            )
+            raise PermissionError(tip_id)
+        contact = self.security.tips.contact(tip_id)
+        self.security.audit.record(principal.username, "view_tip_contact", target=tip_id, address=address)
+        return contact
 
 
 def caption(entity: Entity) -> str:

@@ -1,16 +1,48 @@
-"""Command-line commands that belong to the web side: serving, accounts and the audit log.
+"""Command-line commands that belong to the web side: serving, accounts, dataset markings, the audit log.
 
 ``cruce.cli.build_app`` calls ``register`` so that these commands share the global options
-(``--db``, ``--lang``) and error handling of the others.
+(``--db``, ``--lang``) and error handling of the others. Every change made here is written to
+the audit log as done by ``cli`` from the local machine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from typing import Any
+import getpass
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from cruce.i18n import _
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+@contextmanager
+def _account_errors() -> Iterator[None]:
+    from cruce.security import AccountError
+
+    try:
+        yield None
+    except AccountError as exc:
+        errors.print(f"[bold red]{_('Error')}:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def _groups(text: str) -> set[str]:
+    return {g.strip() for g in text.split(",") if g.strip()}
 
 
 def register(
@@ -19,4 +51,220 @@ def register(
     open_store: Callable[[typer.Context], Any],
     user_errors: Callable[[], AbstractContextManager[None]],
 ) -> None:
-    """Add ``serve``, ``users`` and ``audit`` to the ``cruce`` command."""
+    """Add ``serve``, ``users``, ``datasets`` and ``audit`` to the ``cruce`` command."""
+    from cruce.security.audit import now
+
+    def security(ctx: typer.Context) -> Any:
+        from cruce.security import Security
+
+        store = open_store(ctx)
+        return store, Security(store)
+
+    @app.command("serve", help=_("Start the web application and the API (press Ctrl-C to stop)."))
+    def serve_command(
+        ctx: typer.Context,
+        host: Annotated[str, typer.Option(help=_("Address to listen on."))] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help=_("Port to listen on."))] = 8000,
+        proxy: Annotated[
+            bool, typer.Option("--behind-proxy", help=_("Trust X-Forwarded-* headers from a local TLS proxy."))
+        ] = False,
+    ) -> None:
+        import uvicorn
+
+        from cruce.web import create_app
+
+        with user_errors():
+            web = create_app(ctx.obj["db"])
+        console.print(_("cruce is at http://{host}:{port}/ (Ctrl-C to stop)").format(host=host, port=port))
+        uvicorn.run(
+            web, host=host, port=port, log_level="warning", proxy_headers=proxy, forwarded_allow_ips="127.0.0.1"
+        )
+
+    users = typer.Typer(help=_("Accounts: add, list, disable, enable, reset a password, make an API token."))
+    app.add_typer(users, name="users")
+
+    @users.command("add", help=_("Add a user; a first password is made up and printed once."))
+    def users_add(
+        ctx: typer.Context,
+        username: Annotated[str, typer.Argument(help=_("User name."))],
+        role: Annotated[str, typer.Option(help=_("admin, analyst, caseworker or viewer."))] = "viewer",
+        groups: Annotated[str, typer.Option(help=_("Need-to-know groups, comma-separated."))] = "",
+        name: Annotated[str, typer.Option("--name", help=_("Full name."))] = "",
+        language: Annotated[str, typer.Option(help=_("Language of the pages: en or es."))] = "en",
+    ) -> None:
+        with user_errors(), _account_errors():
+            store, sec = security(ctx)
+            with store:
+                password = secrets.token_urlsafe(12)
+                user = sec.accounts.add(
+                    username, password, role, display_name=name, groups=_groups(groups), language=language, now=now()
+                )
+                sec.audit.record(_actor(), "user_add", target=user.username, detail={"role": user.role.value})
+        console.print(_("User {name} added. Their first password, shown only now: {password}").format(
+            name=user.username, password=password))  # fmt: skip
+
+    @users.command("list", help=_("List the users with their roles, groups and state."))
+    def users_list(ctx: typer.Context) -> None:
+        with user_errors():
+            store, sec = security(ctx)
+            with store:
+                table = Table(title=_("Users"))
+                for col in (_("User name"), _("Role"), _("Groups"), _("State"), _("Language")):
+                    table.add_column(col)
+                for u in sec.accounts.all():
+                    state = _("disabled") if u.disabled else _("active")
+                    if u.has_totp:
+                        state += " · TOTP"
+                    table.add_row(u.username, u.role.value, ", ".join(sorted(u.groups)), state, u.language)
+        console.print(table)
+
+    def _set_disabled(ctx: typer.Context, username: str, disabled: bool) -> None:
+        with user_errors(), _account_errors():
+            store, sec = security(ctx)
+            with store:
+                user = sec.accounts.set_disabled(username, disabled)
+                sec.audit.record(_actor(), "user_disable" if disabled else "user_enable", target=user.username)
+        console.print(_("Saved."))
+
+    @users.command("disable", help=_("Disable a user: they can no longer sign in, and their sessions end."))
+    def users_disable(ctx: typer.Context, username: Annotated[str, typer.Argument(help=_("User name."))]) -> None:
+        _set_disabled(ctx, username, True)
+
+    @users.command("enable", help=_("Enable a disabled user again."))
+    def users_enable(ctx: typer.Context, username: Annotated[str, typer.Argument(help=_("User name."))]) -> None:
+        _set_disabled(ctx, username, False)
+
+    @users.command("reset", help=_("Give a user a new password (printed once) and end their sessions."))
+    def users_reset(ctx: typer.Context, username: Annotated[str, typer.Argument(help=_("User name."))]) -> None:
+        with user_errors(), _account_errors():
+            store, sec = security(ctx)
+            with store:
+                password = secrets.token_urlsafe(12)
+                user = sec.accounts.set_password(username, password, now=now())
+                sec.audit.record(_actor(), "user_reset", target=user.username)
+        console.print(_("New password for {name}, shown only now: {password}").format(
+            name=user.username, password=password))  # fmt: skip
+
+    @users.command("role", help=_("Change a user's role and, optionally, groups."))
+    def users_role(
+        ctx: typer.Context,
+        username: Annotated[str, typer.Argument(help=_("User name."))],
+        role: Annotated[str, typer.Option(help=_("admin, analyst, caseworker or viewer."))],
+        groups: Annotated[str | None, typer.Option(help=_("Need-to-know groups, comma-separated."))] = None,
+    ) -> None:
+        with user_errors(), _account_errors():
+            store, sec = security(ctx)
+            with store:
+                sec.accounts.set_role(username, role)
+                if groups is not None:
+                    sec.accounts.set_groups(username, _groups(groups))
+                sec.audit.record(_actor(), "user_role", target=username, detail={"role": role, "groups": groups})
+        console.print(_("Saved."))
+
+    @users.command("token", help=_("Make an API token for scripts (printed once)."))
+    def users_token(
+        ctx: typer.Context,
+        username: Annotated[str, typer.Argument(help=_("User name."))],
+        scopes: Annotated[str, typer.Option(help=_("Scopes, comma-separated: read, import, triage, admin."))] = "read",
+        name: Annotated[str, typer.Option("--name", help=_("What the token is for."))] = "script",
+    ) -> None:
+        with user_errors(), _account_errors():
+            store, sec = security(ctx)
+            with store:
+                token = sec.accounts.create_token(username, name, _groups(scopes), now=now())
+                sec.audit.record(_actor(), "token_add", target=username, detail={"scopes": sorted(_groups(scopes))})
+        console.print(_("API token for {name}, shown only now:").format(name=username))
+        console.print(token, highlight=False, soft_wrap=True)
+
+    @users.command("totp", help=_("Turn on the second factor for a user; prints the otpauth:// address for their app."))
+    def users_totp(ctx: typer.Context, username: Annotated[str, typer.Argument(help=_("User name."))]) -> None:
+        with user_errors(), _account_errors():
+            store, sec = security(ctx)
+            with store:
+                uri = sec.accounts.enrol_totp(username)
+                sec.audit.record(_actor(), "totp_enrol", target=username)
+        console.print(uri, highlight=False, soft_wrap=True)
+
+    datasets = typer.Typer(help=_("Dataset handling markings and need-to-know groups."))
+    app.add_typer(datasets, name="datasets")
+
+    @datasets.command("mark", help=_("Set a dataset's marking (clear, green, amber, red) and groups."))
+    def datasets_mark(
+        ctx: typer.Context,
+        dataset: Annotated[str, typer.Argument(help=_("Dataset name."))],
+        marking: Annotated[str, typer.Option(help=_("clear, green, amber or red."))],
+        groups: Annotated[str, typer.Option(help=_("Need-to-know groups, comma-separated."))] = "",
+    ) -> None:
+        with user_errors(), _account_errors():
+            store, sec = security(ctx)
+            with store:
+                policy = sec.policies.set(dataset, marking, _groups(groups), now=now())
+                sec.audit.record(
+                    _actor(), "dataset_mark", target=dataset,
+                    detail={"marking": policy.marking.value, "groups": sorted(policy.groups)},
+                )  # fmt: skip
+        console.print(_("Saved."))
+
+    @datasets.command("list", help=_("Datasets with their markings and groups."))
+    def datasets_list(ctx: typer.Context) -> None:
+        with user_errors():
+            store, sec = security(ctx)
+            with store:
+                table = Table(title=_("Datasets"))
+                for col in (_("Dataset"), _("Entities"), _("Marking"), _("Groups")):
+                    table.add_column(col)
+                for d in store.datasets():
+                    p = sec.policies.get(d.name)
+                    table.add_row(d.name, f"{d.entities:,}", p.marking.value, ", ".join(sorted(p.groups)))
+        console.print(table)
+
+    audit = typer.Typer(help=_("The tamper-evident audit log."))
+    app.add_typer(audit, name="audit")
+
+    @audit.command("verify", help=_("Check the audit log's hash chain; exits with 1 when it is broken."))
+    def audit_verify(ctx: typer.Context) -> None:
+        with user_errors():
+            store, sec = security(ctx)
+            with store:
+                result = sec.audit.verify()
+        if result.ok:
+            console.print(_("The audit log is intact: {n} entries checked.").format(n=result.entries))
+            return
+        errors.print(
+            _("The audit log is broken at entry {seq}: {reason}.").format(
+                seq=result.first_bad_seq, reason=result.reason
+            ),
+            highlight=False,
+        )
+        raise typer.Exit(1)
+
+    @audit.command("list", help=_("The latest audit entries, newest first."))
+    def audit_list(
+        ctx: typer.Context,
+        limit: Annotated[int, typer.Option(help=_("How many entries."))] = 50,
+        actor: Annotated[str | None, typer.Option(help=_("Only this user."))] = None,
+        action: Annotated[str | None, typer.Option(help=_("Only this action, e.g. signin."))] = None,
+    ) -> None:
+        with user_errors():
+            store, sec = security(ctx)
+            with store:
+                entries = sec.audit.entries(limit=limit, actor=actor, action=action)
+        table = Table(title=_("Audit log"))
+        for col in ("#", _("When (UTC)"), _("Who"), _("From"), _("Action"), _("Target"), _("Outcome"), _("Detail")):
+            table.add_column(col)
+        for e in entries:
+            table.add_row(str(e.seq), e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.address or "", e.action,
+                          e.target or "", e.outcome, e.detail or "")  # fmt: skip
+        console.print(table)
+
+    @audit.command(
+        "retention", help=_("Remove audit entries older than the retention period from the start of the chain.")
+    )
+    def audit_retention(
+        ctx: typer.Context, days: Annotated[int, typer.Option(min=1, help=_("Keep this many days."))] = 365
+    ) -> None:
+        with user_errors():
+            store, sec = security(ctx)
+            with store:
+                removed = sec.audit.apply_retention(days)
+        console.print(_("{n} entries removed.").format(n=removed))

@@ -1,0 +1,143 @@
+"""``create_app(store_url)``: the FastAPI application, its pages, its API, its static files and its headers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from cruce import __version__
+from cruce.web.context import SignInRequired, page, signin_redirect
+from cruce.web.i18n import fmt_date, fmt_datetime, fmt_number
+from cruce.web.services import Services, Settings, default_max_upload_bytes, default_upload_dir
+
+STATIC_DIR = Path(__file__).parent / "static"
+API_PREFIX = "/api/v1"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _templates() -> Environment:
+    env = Environment(
+        loader=PackageLoader("cruce.web", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["number"] = fmt_number
+    env.filters["datetime"] = fmt_datetime
+    env.filters["date"] = fmt_date
+    env.filters["basename"] = lambda path: Path(str(path)).name
+    env.globals["version"] = __version__
+    return env
+
+
+async def _security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    response = await call_next(request)
+    headers = response.headers
+    headers["Content-Security-Policy"] = CSP
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if not request.url.path.startswith("/static/"):
+        headers["Cache-Control"] = "no-store"
+    if request.url.scheme == "https":
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    return response
+
+
+def create_app(
+    store_url: str,
+    *,
+    upload_dir: str | Path | None = None,
+    max_upload_bytes: int | None = None,
+    settings: Settings | None = None,
+) -> FastAPI:
+    """The web application over the store at ``store_url`` (a DuckDB path or a postgresql:// URL)."""
+    settings = settings or Settings(
+        upload_dir=Path(upload_dir) if upload_dir else default_upload_dir(store_url),
+        max_upload_bytes=max_upload_bytes if max_upload_bytes is not None else default_max_upload_bytes(),
+    )
+    services = Services(store_url, settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        services.close()
+
+    app = FastAPI(
+        title="cruce",
+        version=__version__,
+        description="The REST API of cruce: search, entities with provenance, imports, tips, users and the audit log.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.templates = _templates()
+    from cruce.web.jobs import ImportJobs
+    from cruce.web.ratelimit import TipLimiter
+
+    app.state.jobs = ImportJobs(services)
+    app.state.tip_limiter = TipLimiter(settings.tip_limit, settings.tip_window_seconds, settings.tip_flood_cap)
+    app.middleware("http")(_security_headers)
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, exc: SignInRequired) -> Response:
+        return signin_redirect(exc)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith(API_PREFIX) or request.url.path.startswith("/static/"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return await _error_page(request, exc.status_code, str(exc.detail), exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith(API_PREFIX):
+            return JSONResponse({"detail": _errors(exc)}, status_code=422)
+        return await _error_page(request, 422, "", None)
+
+    from cruce.web import api, pages, pages_admin, pages_tips
+
+    app.include_router(api.router, prefix=API_PREFIX)
+    app.include_router(pages.router)
+    app.include_router(pages_admin.router)
+    app.include_router(pages_tips.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def _errors(exc: RequestValidationError) -> list[dict[str, object]]:
+    return [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+        for e in exc.errors()
+    ]
+
+
+async def _error_page(request: Request, status: int, detail: str, headers: Mapping[str, str] | None) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    def render() -> Response:
+        try:
+            ctx = page(request, signed_in=False)
+        except Exception:  # the store itself failing: a plain answer
+            return Response(f"{status}", status_code=status, media_type="text/plain")
+        response = ctx.render("error.html", status_code=status, status=status, detail=detail)
+        for name, value in (headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    return await run_in_threadpool(render)

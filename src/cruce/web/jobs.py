@@ -1,0 +1,136 @@
+"""Imports started from the web page: each runs in a background thread with live progress.
+
+The upload has already been saved (``cruce.web.uploads``); the job opens its own connection to
+the store, runs ``cruce.ingest.pipeline.import_file`` with a progress callback, and records the
+outcome in the audit log. A job is visible only to the user who started it (and to admins).
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cruce.ingest.mapping import MappingError
+from cruce.ingest.pipeline import ImportResult, import_file
+from cruce.ingest.readers import ReadError
+from cruce.schema.loader import SchemaError
+from cruce.security import Principal
+from cruce.store import StoreError
+from cruce.web.services import Services
+
+KEEP_FINISHED = 200
+
+
+@dataclass
+class Job:
+    id: str
+    owner: str
+    filename: str
+    mapping: str
+    dataset: str | None
+    state: str = "queued"  # queued, running, done, failed
+    done_bytes: int = 0
+    total_bytes: int = 0
+    result: ImportResult | None = None
+    error: str | None = None
+    started: float = field(default_factory=time.time)
+    finished: float | None = None
+
+    @property
+    def percent(self) -> int:
+        if self.state == "done":
+            return 100
+        if not self.total_bytes:
+            return 0
+        return min(99, int(100 * self.done_bytes / self.total_bytes))
+
+
+class ImportJobs:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    def get(self, principal: Principal, job_id: str) -> Job | None:
+        job = self._jobs.get(job_id)
+        if job is None or (job.owner != principal.username and not principal.is_admin):
+            return None
+        return job
+
+    def mine(self, principal: Principal) -> list[Job]:
+        with self._lock:
+            jobs = [j for j in self._jobs.values() if j.owner == principal.username]
+        return sorted(jobs, key=lambda j: j.started, reverse=True)
+
+    def start(
+        self,
+        principal: Principal,
+        path: Path,
+        mapping: str,
+        dataset: str | None,
+        *,
+        address: str | None,
+        wait: bool = False,
+    ) -> Job:
+        job = Job(secrets.token_hex(8), principal.username, path.name, mapping, dataset)
+        with self._lock:
+            self._jobs[job.id] = job
+            if len(self._jobs) > KEEP_FINISHED:
+                finished = sorted((j for j in self._jobs.values() if j.finished), key=lambda j: j.started)
+                for old in finished[: len(self._jobs) - KEEP_FINISHED]:
+                    del self._jobs[old.id]
+        thread = threading.Thread(
+            target=self._run, args=(job, principal, path, address), name=f"import-{job.id}", daemon=True
+        )
+        thread.start()
+        if wait:
+            thread.join()
+        return job
+
+    def _run(self, job: Job, principal: Principal, path: Path, address: str | None) -> None:
+        view = self.services.new_view()
+        job.state = "running"
+
+        def on_progress(done: int, total: int) -> None:
+            job.done_bytes, job.total_bytes = done, total
+
+        try:
+            result = import_file(view.store, path, job.mapping, dataset=job.dataset or None, on_progress=on_progress)
+            job.result = result
+            job.state = "done"
+            view.security.audit.record(
+                principal.username,
+                "import",
+                target=result.dataset,
+                detail={
+                    "import": result.import_id,
+                    "file": path.name,
+                    "mapping": job.mapping,
+                    "rows_stored": result.rows_stored,
+                    "rows_rejected": result.rows_rejected,
+                },
+                address=address,
+            )
+        except (ReadError, MappingError, StoreError, SchemaError) as exc:
+            job.error = str(exc).replace(str(path.parent), "").lstrip("/")
+            job.state = "failed"
+            view.security.audit.record(
+                principal.username,
+                "import",
+                target=job.dataset,
+                outcome="failed",
+                detail={"file": path.name, "mapping": job.mapping},
+                address=address,
+            )
+        except Exception as exc:  # a bug: keep the server up, tell the user, log the type only
+            job.error = type(exc).__name__
+            job.state = "failed"
+        finally:
+            job.finished = time.time()
+            self.services.close_view(view)
+            if job.state == "failed":
+                shutil.rmtree(path.parent, ignore_errors=True)

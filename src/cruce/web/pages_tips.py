@@ -1,0 +1,162 @@
+"""The public tip form (/tip, no account) and the analysts' triage queue (/tips)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from cruce.security import AccountError
+from cruce.security.audit import now
+from cruce.web.context import CSRF_FIELD, Ctx, page
+from cruce.web.i18n import mark as _
+from cruce.web.views import type_label
+
+router = APIRouter(include_in_schema=False)
+Csrf = Annotated[str, Form(alias=CSRF_FIELD)]
+Long = Annotated[str, Form(max_length=5000)]
+HONEYPOT = "website"  # hidden from people by CSS; a script that fills every field fills it
+
+
+# -- the public form --------------------------------------------------------------------------
+@router.get("/tip", response_class=HTMLResponse)
+def tip_form(request: Request) -> Response:
+    ctx = page(request, signed_in=False)
+    return ctx.render("tip_form.html", values={})
+
+
+@router.post("/tip")
+def tip_submit(
+    request: Request,
+    csrf_token: Csrf = "",
+    what: Long = "",
+    where: Long = "",
+    when: Long = "",
+    who: Long = "",
+    contact: Annotated[str, Form(max_length=500)] = "",
+    website: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    ctx = page(request, signed_in=False)
+    ctx.check_csrf(csrf_token)
+    values = {"what": what, "where": where, "when": when, "who": who, "contact": contact}
+    if website.strip():  # the honeypot: answer as if all went well, keep nothing
+        return ctx.redirect("/tip/thanks")
+    if not what.strip():
+        return ctx.render(
+            "tip_form.html", status_code=422, values=values, error=ctx._(_("Please tell us what happened."))
+        )
+    if not request.app.state.tip_limiter.allow(ctx.address):
+        return ctx.render(
+            "tip_form.html", status_code=429, values=values,
+            error=ctx._(_("Too many tips were sent from here in a short time. Please try again in a few minutes.")),
+        )  # fmt: skip
+    ctx.security.tips.submit(what=what, where=where, when=when, who=who, contact=contact, language=ctx.lang, now=now())
+    return ctx.redirect("/tip/thanks")
+
+
+@router.get("/tip/thanks", response_class=HTMLResponse)
+def tip_thanks(request: Request) -> Response:
+    return page(request, signed_in=False).render("tip_thanks.html")
+
+
+# -- the triage queue -------------------------------------------------------------------------
+def _triager(request: Request) -> Ctx:
+    ctx = page(request)
+    if not ctx.guard.may_triage(ctx.principal):
+        raise HTTPException(status_code=403, detail=ctx._(_("Only analysts, caseworkers and admins triage tips.")))
+    return ctx
+
+
+@router.get("/tips", response_class=HTMLResponse)
+def queue(request: Request, status: Annotated[str, Query(max_length=20)] = "new") -> Response:
+    ctx = _triager(request)
+    chosen = status if status in ("new", "triaged") else None
+    return ctx.render(
+        "tips.html", tips=ctx.security.tips.queue(chosen), status=status,
+        counts={s: ctx.security.tips.count(s) for s in ("new", "triaged")},
+    )  # fmt: skip
+
+
+def _tip_page(ctx: Ctx, tip_id: str, status_code: int = 200, **values: object) -> Response:
+    tip = ctx.security.tips.get(tip_id)
+    if tip is None:
+        raise HTTPException(status_code=404)
+    linked = []
+    for eid in tip.linked_entities:
+        entity = ctx.guard.entity(ctx.principal, eid)
+        if entity is not None:
+            from cruce.security.guard import caption
+
+            linked.append((eid, caption(entity), type_label(ctx.guard.schema, entity.schema, ctx.lang)))
+    return ctx.render(
+        "tip_detail.html", status_code=status_code, tip=tip, linked=linked,
+        may_read_contact=ctx.guard.may_read_tip_contact(ctx.principal), **values,
+    )  # fmt: skip
+
+
+@router.get("/tips/{tip_id}", response_class=HTMLResponse)
+def tip_detail(request: Request, tip_id: str) -> Response:
+    ctx = _triager(request)
+    return _tip_page(ctx, tip_id)
+
+
+@router.post("/tips/{tip_id}/link")
+def tip_link(
+    request: Request, tip_id: str, csrf_token: Csrf = "", entity_id: Annotated[str, Form(max_length=100)] = ""
+) -> Response:
+    ctx = _triager(request)
+    ctx.check_csrf(csrf_token)
+    entity_id = entity_id.strip().rsplit("/", 1)[-1]  # an id or a pasted /entity/ID address
+    if ctx.guard.entity(ctx.principal, entity_id) is None:
+        return _tip_page(ctx, tip_id, 422, error=ctx._(_("No record you may see has that id.")))
+    try:
+        ctx.security.tips.link(tip_id, [entity_id])
+    except AccountError:
+        raise HTTPException(status_code=404) from None
+    ctx.audit("tip_link", target=tip_id, entity=entity_id)
+    return ctx.redirect(f"/tips/{tip_id}")
+
+
+@router.post("/tips/{tip_id}/unlink")
+def tip_unlink(
+    request: Request, tip_id: str, csrf_token: Csrf = "", entity_id: Annotated[str, Form(max_length=100)] = ""
+) -> Response:
+    ctx = _triager(request)
+    ctx.check_csrf(csrf_token)
+    try:
+        ctx.security.tips.unlink(tip_id, entity_id)
+    except AccountError:
+        raise HTTPException(status_code=404) from None
+    ctx.audit("tip_unlink", target=tip_id, entity=entity_id)
+    return ctx.redirect(f"/tips/{tip_id}")
+
+
+@router.post("/tips/{tip_id}/status")
+def tip_status(
+    request: Request, tip_id: str, csrf_token: Csrf = "", status: Annotated[str, Form(max_length=20)] = "triaged"
+) -> Response:
+    ctx = _triager(request)
+    ctx.check_csrf(csrf_token)
+    try:
+        ctx.security.tips.set_status(tip_id, status, by=ctx.principal.username, now=now())
+    except AccountError:
+        raise HTTPException(status_code=404) from None
+    ctx.audit("tip_status", target=tip_id, status=status)
+    return ctx.redirect(f"/tips/{tip_id}")
+
+
+@router.post("/tips/{tip_id}/contact")
+def tip_contact(request: Request, tip_id: str, csrf_token: Csrf = "") -> Response:
+    """Show the tipster's contact: admins and caseworkers only; every reading is audited."""
+    ctx = _triager(request)
+    ctx.check_csrf(csrf_token)
+    if ctx.security.tips.get(tip_id) is None:
+        raise HTTPException(status_code=404)
+    try:
+        contact = ctx.guard.tip_contact(ctx.principal, tip_id, address=ctx.address)
+    except PermissionError:
+        raise HTTPException(
+            status_code=403, detail=ctx._(_("Only admins and caseworkers may read a tipster's contact."))
+        ) from None
+    return _tip_page(ctx, tip_id, contact=contact or ctx._(_("No contact was given.")))

@@ -1,0 +1,120 @@
+"""What the web application holds while it runs: the store, one connection per worker thread, settings.
+
+FastAPI runs each (synchronous) route in a worker thread. Neither DuckDB nor psycopg lets
+threads share one connection, so each thread gets its own view of the same store: a DuckDB
+cursor (a second connection to the same database, opened without re-running the start-up
+checks, which would take a running import for an interrupted one) or a new PostgreSQL
+connection. Each view has its own ``Security`` and ``Guard``; writes to the application tables
+are serialised across them by ``cruce.security.db``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cruce.schema.loader import default_schema
+from cruce.schema.model import Schema
+from cruce.security import Guard, Security
+from cruce.store import Store, open_store
+
+DEFAULT_MAX_UPLOAD_MB = 200
+
+
+@dataclass(frozen=True)
+class Settings:
+    upload_dir: Path
+    max_upload_bytes: int
+    tip_limit: int = 5  # tips per client per window
+    tip_window_seconds: float = 600.0
+    tip_flood_cap: int = 200  # tips from everyone per window
+    retention_days: int = 365
+
+
+@dataclass
+class View:
+    """One thread's connection to the store, with the security tables and the guard over it."""
+
+    store: Store
+    security: Security
+    guard: Guard
+
+
+def default_upload_dir(store_url: str) -> Path:
+    """``var/uploads`` beside a DuckDB file, else ``./var/uploads``."""
+    if env := os.environ.get("CRUCE_UPLOAD_DIR"):
+        return Path(env)
+    path = store_url.removeprefix("duckdb:")
+    if not path.startswith(("postgresql://", "postgres://")) and path != ":memory:":
+        return Path(path).resolve().parent / "uploads"
+    return Path("var/uploads").resolve()
+
+
+def default_max_upload_bytes() -> int:
+    return int(float(os.environ.get("CRUCE_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB)) * 1024 * 1024)
+
+
+def _thread_store(store: Store, url: str) -> Store:
+    """Another connection to the same store for another thread."""
+    if store.backend == "duckdb":
+        clone = copy.copy(store)
+        clone.con = store.con.cursor()  # type: ignore[attr-defined]
+        clone._compute = None  # type: ignore[attr-defined]
+        return clone
+    return open_store(url)
+
+
+@dataclass
+class Services:
+    store_url: str
+    settings: Settings
+    store: Store = field(init=False)
+    schema: Schema = field(init=False)
+    _local: threading.local = field(init=False, default_factory=threading.local)
+    _views: list[View] = field(init=False, default_factory=list)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.store = open_store(self.store_url)
+        self.schema = default_schema()
+        security = Security(self.store)
+        self._main = View(self.store, security, Guard(self.store, security, self.schema))
+
+    @property
+    def main(self) -> View:
+        """The view of the thread that opened the store (start-up, tests' set-up)."""
+        return self._main
+
+    def view(self) -> View:
+        """This thread's view, made on first use."""
+        view: View | None = getattr(self._local, "view", None)
+        if view is None:
+            store = _thread_store(self.store, self.store_url)
+            security = Security(store)
+            view = View(store, security, Guard(store, security, self.schema))
+            self._local.view = view
+            with self._lock:
+                self._views.append(view)
+        return view
+
+    def new_view(self) -> View:
+        """A view for a background thread, to be closed with ``close_view``."""
+        store = _thread_store(self.store, self.store_url)
+        security = Security(store)
+        return View(store, security, Guard(store, security, self.schema))
+
+    @staticmethod
+    def close_view(view: View) -> None:
+        view.store.close()
+
+    def close(self) -> None:
+        with self._lock:
+            views, self._views = self._views, []
+        for view in views:
+            with contextlib.suppress(Exception):  # closing at shut-down; the main store is closed next
+                view.store.close()
+        self.store.close()

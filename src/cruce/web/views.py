@@ -1,0 +1,175 @@
+"""What the pages and the API show of an entity, the counts per flow, and case lists — built from
+``Guard`` reads only, so that both surfaces show exactly the same (redacted) picture."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from cruce.schema.model import PropertyType, Schema
+from cruce.security import REDACTED, Guard, Principal
+from cruce.security.guard import caption
+
+# Which types make up each flow on the dashboard; the rest is shared (people, places, vehicles...).
+FLOWS: dict[str, tuple[str, ...]] = {
+    "firearms": ("FirearmPurchase", "FirearmRecovery", "Trace", "Firearm", "BackgroundCheckCount"),
+    "drugs": ("DrugSeizure", "ViolenceEvent", "CrossingCount", "BorderCrossing"),
+    "people": ("TraffickingCase", "Screening", "Recruited", "Exploited", "Tip"),
+}
+DATE_PROPS = ("date", "start_date", "opened_date", "received_at", "birth_date")
+
+
+@dataclass(frozen=True)
+class PropertyRow:
+    prop: str
+    label: str
+    value: str
+    display: str
+    type: str
+    link: str | None  # an entity id this value points at
+    dataset: str
+    source_file: str
+    source_row: int
+    import_id: str
+    imported_at: datetime
+    redacted: bool
+
+
+@dataclass(frozen=True)
+class Related:
+    entity_id: str
+    schema: str
+    schema_label: str
+    prop: str
+    prop_label: str
+    caption: str
+    kind: str
+    date: str | None
+    direction: str  # "in": it points here; "out": this points at it
+
+
+@dataclass(frozen=True)
+class EntityView:
+    id: str
+    schema: str
+    schema_label: str
+    kind: str
+    caption: str
+    datasets: tuple[str, ...]
+    rows: tuple[PropertyRow, ...]
+    related: tuple[Related, ...]
+    timeline: tuple[Related, ...]
+
+
+def type_label(schema: Schema, name: str, lang: str) -> str:
+    stype = schema.types.get(name)
+    return stype.label.get(lang) if stype else name
+
+
+def prop_label(schema: Schema, type_name: str, prop: str, lang: str) -> str:
+    stype = schema.types.get(type_name)
+    if stype is None or prop not in stype.properties:
+        return prop
+    return stype.properties[prop].label.get(lang)
+
+
+def value_display(schema: Schema, type_name: str, prop: str, value: str, lang: str) -> str:
+    """An enum code as its label in the reader's language; anything else as stored."""
+    stype = schema.types.get(type_name)
+    if value == REDACTED or stype is None or prop not in stype.properties:
+        return value
+    spec = stype.properties[prop]
+    if spec.type is PropertyType.ENUM and spec.enum and spec.enum in schema.enums:
+        code = schema.enums[spec.enum].values.get(value)
+        return code.label(lang) if code else value
+    return value
+
+
+def entity_view(
+    guard: Guard, principal: Principal, entity_id: str, lang: str, *, address: str | None = None
+) -> EntityView | None:
+    entity = guard.entity(principal, entity_id, address=address)
+    if entity is None:
+        return None
+    schema = guard.schema
+    stype = schema.types.get(entity.schema)
+    rows = []
+    out: list[Related] = []
+    for st in sorted(entity.statements, key=lambda s: (s.prop, s.dataset, s.source_row or 0)):
+        spec = stype.properties.get(st.prop) if stype else None
+        is_ref = spec is not None and spec.type is PropertyType.ENTITY and st.value != REDACTED
+        link = st.value if is_ref else None
+        display = value_display(schema, entity.schema, st.prop, st.value, lang)
+        if link:
+            target = guard.entity(principal, link, address=address)
+            if target is None:
+                link, display = None, REDACTED
+            else:
+                display = caption(target)
+                out.append(
+                    Related(
+                        target.id, target.schema, type_label(schema, target.schema, lang), st.prop,
+                        prop_label(schema, entity.schema, st.prop, lang), display,
+                        schema.types[target.schema].kind if target.schema in schema.types else "entity",
+                        _date_of(target.properties), "out",
+                    )
+                )  # fmt: skip
+        rows.append(
+            PropertyRow(
+                st.prop, prop_label(schema, entity.schema, st.prop, lang), st.value, display,
+                spec.type.value if spec else "text", link, st.dataset, Path(st.source_file).name,
+                int(st.source_row or 0), st.import_id, st.first_seen, st.value == REDACTED,
+            )
+        )  # fmt: skip
+    incoming = []
+    for ref in guard.references(principal, entity_id):
+        other = guard.entity(principal, ref.entity_id)
+        date = _date_of(other.properties) if other else None
+        incoming.append(
+            Related(
+                ref.entity_id, ref.schema, type_label(schema, ref.schema, lang), ref.prop,
+                prop_label(schema, ref.schema, ref.prop, lang), ref.caption,
+                schema.types[ref.schema].kind if ref.schema in schema.types else "entity", date, "in",
+            )
+        )  # fmt: skip
+    related = tuple(out + incoming)
+    timeline = [r for r in related if r.kind == "event" and r.date]
+    own_date = _date_of(entity.properties)
+    kind = stype.kind if stype else "entity"
+    if kind == "event" and own_date:
+        label = type_label(schema, entity.schema, lang)
+        timeline.append(Related(entity.id, entity.schema, label, "", "", caption(entity), kind, own_date, "self"))
+    timeline.sort(key=lambda r: (r.date or "", r.caption))
+    return EntityView(
+        entity.id,
+        entity.schema,
+        type_label(schema, entity.schema, lang),
+        kind,
+        caption(entity),
+        tuple(entity.datasets),
+        tuple(rows),
+        related,
+        tuple(timeline),
+    )
+
+
+def _date_of(properties: dict[str, list[str]]) -> str | None:
+    for prop in DATE_PROPS:
+        values = [v for v in properties.get(prop, []) if v and v != REDACTED]
+        if values:
+            return min(values)
+    return None
+
+
+def counts_by_flow(counts: dict[str, int]) -> dict[str, int]:
+    flows = {flow: sum(counts.get(t, 0) for t in types) for flow, types in FLOWS.items()}
+    in_flows = {t for types in FLOWS.values() for t in types}
+    flows["shared"] = sum(n for t, n in counts.items() if t not in in_flows)
+    return flows
+
+
+def open_cases(guard: Guard, principal: Principal, limit: int = 10) -> list[tuple[str, str, str | None]]:
+    """(id, caption, status) of Case entities not closed, in visible datasets."""
+    cases = guard.entities(principal, "Case", limit=limit * 5)
+    return [(c.id, caption(c), c.first("status")) for c in cases if c.first("status") != "closed"][:limit]
