@@ -1,4 +1,4 @@
-"""Synth: ``cruce.synth.generate`` writing a 1,000,000-record scenario (sales, traces, truth).
+"""Synth: ``cruce.synth.scenario.generate`` writing a 1,000,000-record scenario of the three flows.
 
 Beside it, in the same run, the toy generator it replaces (``cruce.demo.write_purchases_csv``
 writing as many sales rows, with no traces, rings or truth) as the baseline. Each runs in a
@@ -32,7 +32,7 @@ def step(mode: str, out: Path, scale: int, seed: int) -> dict[str, Any]:
         shutil.rmtree(out)
     started = time.perf_counter()
     if mode == "synth":
-        from cruce.synth import generate
+        from cruce.synth.scenario import generate
 
         summary = generate(out, scale=scale, seed=seed)
         figures: dict[str, Any] = {"records": summary.records, "files": summary.files}
@@ -65,7 +65,7 @@ def run(scale: int, seed: int = 1) -> dict[str, Any]:
         "ratio": round(ours["seconds"] / base["seconds"], 2),
         "meets_target": ours["seconds"] < TARGET_SECONDS,
         "baseline": {
-            "name": "cruce.demo.write_purchases_csv, as many sales rows (no traces, rings or truth)",
+            "name": "cruce.demo.write_purchases_csv, as many sales rows (one flow, no traces, rings or truth)",
             "seconds": round(base["seconds"], 2),
             "records_per_s": round(base["records"] / base["seconds"]),
             "output_mb": base["output_mb"],

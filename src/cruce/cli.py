@@ -320,19 +320,32 @@ def build_app() -> typer.Typer:
             else:
                 console.print(describe.describe_types(schema, lang))
 
-    @app.command("synth", help=_("Write a synthetic scenario (gun-shop sales, firearm traces) with its ground truth."))
+    @app.command(
+        "synth",
+        help=_("Write a synthetic scenario of the three flows (firearms, drugs, people) with its ground truth."),
+    )
     def synth_command(
         ctx: typer.Context,
         out_dir: Annotated[Path, typer.Argument(help=_("Folder to write the scenario into."))],
-        scale: Annotated[int, typer.Option(min=100, help=_("Source records to write (sales and traces)."))] = 10_000,
+        scale: Annotated[int, typer.Option(min=100, help=_("Source records to write, all flows together."))] = 10_000,
         seed: Annotated[int, typer.Option(help=_("Random seed: the same seed and scale give the same files."))] = 1,
+        flows: Annotated[
+            str,
+            typer.Option(help=_("Flows to write, comma-separated: firearms, drugs, people (firearms always).")),
+        ] = "firearms,drugs,people",
         load: Annotated[bool, typer.Option("--import", help=_("Also import the files into the database."))] = False,
     ) -> None:
-        from cruce.synth import MANIFEST, generate
+        from cruce.synth.scenario import FLOWS, MANIFEST, generate
 
+        chosen = [f.strip() for f in flows.split(",") if f.strip()]
+        for flow in chosen:
+            if flow not in FLOWS:
+                message = _("Unknown flow {flow}; choose among {flows}.").format(flow=flow, flows=", ".join(FLOWS))
+                errors.print(f"[bold red]{_('Error')}:[/] --flows: {message}", highlight=False, soft_wrap=True)
+                raise typer.Exit(2)
         try:
             with errors.status(_("Writing the scenario…")):
-                summary = generate(out_dir, scale=scale, seed=seed)
+                summary = generate(out_dir, scale=scale, seed=seed, flows=chosen)
         except OSError as exc:
             errors.print(f"[bold red]{_('Error')}:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None

@@ -186,10 +186,10 @@ DEFAULT_PUBLIC_DIR = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
 def synthetic_files(folder: Path, scale: int) -> list[tuple[Path, str]]:
-    """A ``cruce synth`` scenario (synthetic people only), each file with its mapping."""
+    """A ``cruce synth`` scenario of the three flows (synthetic people only), each file with its mapping."""
     import json
 
-    from cruce.synth import MANIFEST, generate
+    from cruce.synth.scenario import MANIFEST, generate
 
     generate(folder, scale=scale, seed=1)
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))

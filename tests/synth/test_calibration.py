@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from cruce.synth import DEFAULT, TRACES_FILE, Calibration, generate, published_figures
+from cruce.synth import DEFAULT, TRACES_FILE, Calibration, published_figures
 from cruce.synth.calibration import PUBLISHED, PUBLISHED_RECOVERY_STATES
+from cruce.synth.firearms import generate
 from tests.conftest import shared_data
 
 SPANISH = {"pistola": "pistol", "escuadra": "pistol", "fusil": "rifle", "cuerno de chivo": "rifle"}

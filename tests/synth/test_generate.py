@@ -14,7 +14,8 @@ import pytest
 
 from cruce.demo import COLUMNS
 from cruce.ingest.mapping import builtin_mappings, load_mapping
-from cruce.synth import MANIFEST, SALES_FILE, TRACE_COLUMNS, TRACES_FILE, firearms, generate
+from cruce.synth import MANIFEST, SALES_FILE, TRACE_COLUMNS, TRACES_FILE, firearms
+from cruce.synth.firearms import generate
 from cruce.synth.names import strip_accents
 
 

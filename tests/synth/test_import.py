@@ -10,7 +10,8 @@ from pathlib import Path
 
 from cruce.ingest.pipeline import import_file
 from cruce.store import open_store
-from cruce.synth import MANIFEST, generate
+from cruce.synth import MANIFEST
+from cruce.synth.firearms import generate
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from cruce.synth.calibration import Calibration, published_figures
-from cruce.synth.firearms import generate
+from cruce.synth.scenario import FLOWS, generate
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -19,17 +19,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--calibration", type=Path, help="calibrate on the fact tables in this folder (atf_mexico_traces)"
     )
+    parser.add_argument("--flows", default=",".join(FLOWS), help="comma-separated: firearms, drugs, people")
     args = parser.parse_args(argv)
     calibration = Calibration.from_figures(*published_figures(args.calibration)) if args.calibration else None
     started = time.perf_counter()
-    summary = generate(args.out_dir, scale=args.scale, seed=args.seed, calibration=calibration)
+    flows = [f for f in args.flows.split(",") if f]
+    summary = generate(args.out_dir, scale=args.scale, seed=args.seed, calibration=calibration, flows=flows)
     figures = {
         "out_dir": str(summary.out_dir),
         "records": summary.records,
         "files": summary.files,
-        "persons": summary.persons,
-        "rings": summary.rings,
-        "firearms": summary.firearms,
+        "counts": summary.counts,
         "seconds": round(time.perf_counter() - started, 2),
     }
     print(json.dumps(figures))
