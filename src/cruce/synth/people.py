@@ -315,6 +315,8 @@ _COLORS = {
 }
 _VEHICLE_WORD = {"en": ("truck", "pickup", "car", "van", "SUV"), "es": ("troca", "camioneta", "carro", "van")}
 _LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
+_FOOT_MODES = ("Pedestrian", "pedestrian", "a pie", "Bus")
+_DIRECTIONS = ("northbound", "northbound", "southbound", "Northbound", "inbound", "outbound")
 T = TypeVar("T")
 
 
@@ -536,8 +538,9 @@ class _People:
         return p
 
     def _identity(self, p: Person, kind: str) -> None:
-        self.identities.writerow(
-            (p.pid, kind, p.given, p.last1, p.last2, p.alias, self.iso[p.dob - _DATE_BASE], p.sex, "")
+        # names and aliases hold no comma, quote or line end: the row needs no quoting
+        self.identities_fh.write(
+            f"{p.pid},{kind},{p.given},{p.last1},{p.last2},{p.alias},{self.iso[p.dob - _DATE_BASE]},{p.sex},\n"
         )
 
     def _named(self, file: str, key: str, role: str, pid: str) -> None:
@@ -694,7 +697,7 @@ class _People:
         (self.out / TRUTH_DIR).mkdir(parents=True, exist_ok=True)
         id_fh = (self.tmp / IDENTITIES_TRUTH).open("w", encoding="utf-8", newline="")
         pe_fh = (self.tmp / PERSONS_TRUTH).open("w", encoding="utf-8", newline="")
-        self.identities = csv.writer(id_fh, lineterminator="\n")
+        self.identities_fh = id_fh
         self.persons_fh = pe_fh
         self.cases = _Writer(self.out / CASES_FILE, CASE_COLUMNS)
         self.screenings = _Writer(self.out / SCREENINGS_FILE, SCREENING_COLUMNS)
@@ -932,19 +935,22 @@ class _People:
         score = 0
         reticent = victim and rng.random() < 0.15
         words = _ANSWERS[lang]
-        for domain in TVIT_DOMAINS:
-            p_yes = _p_yes(domain, etype, category) if victim else _BASELINE[domain]
+        # one screener writes yes and no the same way throughout a screening
+        yes, no, unknown = _pick(rng, words["yes"]), _pick(rng, words["no"]), _pick(rng, words["unknown"])
+        probs = _VICTIM_P[etype, category] if victim else _BASELINE_P
+        r = rng.random
+        for domain, p_yes in zip(TVIT_DOMAINS, probs, strict=True):
             if reticent:
                 p_yes *= 0.35
-            roll = rng.random()
+            roll = r()
             if roll < 0.04:
-                answers.append(_pick(rng, words["unknown"]))
+                answers.append(unknown)
             elif roll < 0.04 + p_yes * 0.96:
-                answers.append(_pick(rng, words["yes"]))
+                answers.append(yes)
                 found.append(domain)
                 score += _WEIGHTS.get(domain, 1)
             else:
-                answers.append(_pick(rng, words["no"]))
+                answers.append(no)
         rec = "likely" if score >= 7 else "possible" if score >= 3 else "not_indicated"
         indigenous = "yes" if any(x not in ("es", "en", "ht", "fr") for x in languages) else "no"
         if noise.random() < 0.1:
@@ -974,7 +980,7 @@ class _People:
         )
         self._named(SCREENINGS_FILE, sid, "screened", p.pid)
         self._named(SCREENINGS_FILE, sid, "screener", screener.pid)
-        self.t["screenings.csv"].row((sid, p.pid, case_id, "yes" if victim else "no", score, rec))
+        self.t["screenings.csv"].line(f"{sid},{p.pid},{case_id},{'yes' if victim else 'no'},{score},{rec}\n")
 
     def _background_screening(self) -> None:
         """Someone screened who was not trafficked: a migrant at a shelter, a worker at a clinic."""
@@ -1068,7 +1074,7 @@ class _People:
             self._named(TIPS_FILE, tid, "subject", subject.pid)
         if tipster_id:
             self._named(TIPS_FILE, tid, "tipster", tipster_id)
-        self.t["tips.csv"].row((tid, *truth))
+        self.t["tips.csv"].line(",".join((tid, *truth)) + "\n")
         return tid
 
     def _org_text(self, rng: random.Random, org_id: str) -> str:
@@ -1327,29 +1333,29 @@ class _People:
 
     def _background_crossing(self, boss: Trafficker | None) -> None:
         rng = self.bg
+        r = rng.random
         if boss is not None:
             t = self._traveler_for(boss)
-            plaza = _pick(rng, self.trafficker_plazas[boss.person.pid])
+            plazas = self.trafficker_plazas[boss.person.pid]
+            plaza = plazas[int(r() * len(plazas))]
             kind = "trafficker"
             self.counts["trafficker_crossings"] += 1
         else:
             t = self._commuter(rng)
-            plaza = _pick(rng, PLAZAS)
+            plaza = PLAZAS[int(r() * len(PLAZAS))]
             kind = "commuter"
-        port = _pick(rng, plaza.ports)
-        day = _between(rng, START, END)
-        vehicle = (t.plate, t.plate_state, t.make) if t.plate and rng.random() < 0.85 else None
-        mode = "POV" if vehicle else _pick(rng, ("Pedestrian", "pedestrian", "a pie", "Bus"))
-        if vehicle and rng.random() < 0.2:
-            mode = "Personal Vehicle"
-        outcome = "admitted" if rng.random() < 0.97 else _pick(rng, ("refused", "apprehended"))
-        direction = _pick(rng, ("northbound", "northbound", "southbound", "Northbound", "inbound", "outbound"))
+        ports = plaza.ports
+        port = ports[int(r() * len(ports))]
+        day = START + int(r() * (END - START + 1))
+        vehicle = (t.plate, t.plate_state, t.make) if t.plate and r() < 0.85 else None
+        mode = ("Personal Vehicle" if r() < 0.2 else "POV") if vehicle else _FOOT_MODES[int(r() * len(_FOOT_MODES))]
+        outcome = "admitted" if r() < 0.97 else ("refused", "apprehended")[int(r() * 2)]
         self._crossing_row(
-            _below(rng, 24 * 60),
+            int(r() * 24 * 60),
             day,
             plaza,
             port,
-            direction,
+            _DIRECTIONS[int(r() * len(_DIRECTIONS))],
             mode,
             outcome,
             t.person,
@@ -1455,6 +1461,14 @@ def _p_yes(domain: str, etype: str, category: str) -> float:
     if domain in _CATEGORY_DOMAINS.get(category, ()):
         return 0.9
     return _VICTIM_YES[domain]
+
+
+_BASELINE_P = tuple(_BASELINE[d] for d in TVIT_DOMAINS)
+_VICTIM_P = {
+    (etype, category): tuple(_p_yes(d, etype, category) for d in TVIT_DOMAINS)
+    for etype in CTDC_EXPLOITATION
+    for category in CONTROL_CATEGORIES
+}
 
 
 # -- texts ---------------------------------------------------------------------------------------
