@@ -3,6 +3,7 @@ dataset whose names include a script tag, and one user of each role, signed in t
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from collections.abc import Iterator
@@ -79,6 +80,7 @@ class World:
     other_victim_id: str = ""
     xss_id: str = ""
     tokens: dict[str, str] = field(default_factory=dict)
+    _sessions: dict[str, TestClient] = field(default_factory=dict)
 
     @property
     def view(self):  # type: ignore[no-untyped-def]
@@ -89,6 +91,12 @@ class World:
         if who:
             signin(client, who)
         return client
+
+    def session(self, who: str) -> TestClient:
+        """A signed-in client kept for the module (for tests that do not sign out or change the user)."""
+        if who not in self._sessions:
+            self._sessions[who] = self.client(who)
+        return self._sessions[who]
 
     def api(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -147,6 +155,18 @@ def build_world(url: str, tmp: Path) -> World:
     return world
 
 
+@pytest.fixture(scope="session", autouse=True)
+def secret_key_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A team server (PostgreSQL) needs its key named: give the web tests one key file."""
+    before = os.environ.get("CRUCE_SECRET_KEY_FILE")
+    os.environ["CRUCE_SECRET_KEY_FILE"] = str(tmp_path_factory.mktemp("key") / "cruce.key")
+    yield
+    if before is None:
+        del os.environ["CRUCE_SECRET_KEY_FILE"]
+    else:
+        os.environ["CRUCE_SECRET_KEY_FILE"] = before
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """One world per test module on DuckDB (read-mostly tests share it)."""
@@ -164,4 +184,4 @@ def fresh(store_url: str, tmp_path: Path) -> Iterator[World]:
     built.app.state.services.close()
 
 
-__all__ = ["PASSWORD", "VICTIM", "XSS", "World", "csrf_of", "drop_pg_schema", "pg_url_or_skip", "signin"]
+__all__ = ["PASSWORD", "VICTIM", "XSS", "TestClient", "World", "csrf_of", "drop_pg_schema", "pg_url_or_skip", "signin"]

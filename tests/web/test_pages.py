@@ -11,7 +11,7 @@ PAGES = ["/", "/search", "/search?q=juan", "/import", "/admin", "/admin/datasets
 
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_answers_for_an_admin(world: World, path: str) -> None:
-    response = world.client("admin").get(path)
+    response = world.session("admin").get(path)
     assert response.status_code == 200, response.text[:300]
     assert response.headers["content-type"].startswith("text/html")
     assert 'id="lang-es"' in response.text  # the language switch is on every page
@@ -45,7 +45,7 @@ def test_sign_in_and_out(world: World) -> None:
 
 
 def test_dashboard_counts_per_flow_and_latest_imports(world: World) -> None:
-    html = world.client("admin").get("/").text
+    html = world.session("admin").get("/").text
     assert 'id="flow-people"' in html
     assert 'id="latest-imports"' in html
     assert "screenings-a" in html

@@ -81,7 +81,11 @@ class Services:
     def __post_init__(self) -> None:
         self.store = open_store(self.store_url)
         self.schema = default_schema()
-        security = Security(self.store)
+        try:
+            security = Security(self.store)
+        except BaseException:
+            self.store.close()
+            raise
         self._main = View(self.store, security, Guard(self.store, security, self.schema))
 
     @property
