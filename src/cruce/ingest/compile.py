@@ -83,25 +83,39 @@ class CompiledMapping:
     """The SQL for one mapping against one source's columns, run once per batch in order.
 
     ``clean_batch`` first trims the ``columns`` the mapping reads, turns null tokens into nulls
-    and renames them to short aliases (in Arrow, much faster than in SQL). ``steps`` then build
-    temporary tables from the registered ``batch``: the columns with entity ids, then cells,
-    then the normalised value of each *distinct* cell (dates, names and codes repeat a lot, so
-    each is parsed once per batch), then every cell with its value, and last the batch's
-    statements (``BATCH_STATEMENTS``), each once, at its first row.
+    and renames them to short aliases (in Arrow, much faster than in SQL). ``ids_step`` then
+    adds the entity ids to the registered ``batch`` (table ``cruce_ids``).
+
+    The *fast path* (``fast_steps``; empty for mappings that split values) groups each entity's
+    rows, normalises them in wide tables and counts the invalid cells (``fast_invalid_sql``);
+    when there are none, ``fast_statements_sql`` defines the batch's statements (the view
+    ``BATCH_STATEMENTS``, read once), each once, at its first row.
+
+    Otherwise the *general path* runs: ``steps`` build temporary tables of cells, then the
+    normalised value of each *distinct* cell (dates, names and codes repeat a lot, so each is
+    parsed once per batch), then the rows to reject (``BAD_ROWS``, described by
+    ``rejects_sql``), and last the statements of the other rows (the view ``BATCH_STATEMENTS``).
+    Both paths give the same statements.
     """
 
     columns: tuple[tuple[str, str], ...]
     nulls: tuple[str, ...]
+    ids_step: str
     steps: tuple[str, ...]
     rejects_sql: str
     bad_rows_sql: str
     cells: tuple[Cell, ...]
+    fast_steps: tuple[str, ...] = ()
+    fast_invalid_sql: str = ""
+    fast_statements_sql: str = ""
+    fast_tables: tuple[str, ...] = ()
 
     def property_pairs(self) -> list[tuple[str, str]]:
         return sorted({(c.schema, c.prop.name) for c in self.cells})
 
 
 BATCH_STATEMENTS = "cruce_batch_statements"
+_JOINS_PER_STEP = 4
 
 
 def clean_batch(batch: pa.RecordBatch | pa.Table, compiled: CompiledMapping) -> pa.Table:
@@ -177,10 +191,10 @@ def _mapped(raw: str, spec: PropertySpec) -> str:
     return f"CASE {key_sql(raw)} {whens} ELSE {raw} END"
 
 
-def _date_sql(formats: tuple[str, ...], with_time: bool) -> str:
+def _date_sql(formats: tuple[str, ...], with_time: bool, raw: str = "c.raw") -> str:
     parts = []
     for fmt in formats:
-        text = spanish_months_sql("c.raw") if ("%b" in fmt or "%B" in fmt) else "c.raw"
+        text = spanish_months_sql(raw) if ("%b" in fmt or "%B" in fmt) else raw
         if with_time:
             out = "%Y-%m-%dT%H:%M:%S"
         elif "%d" in fmt or "%j" in fmt:
@@ -194,36 +208,36 @@ def _date_sql(formats: tuple[str, ...], with_time: bool) -> str:
     return "coalesce(" + ", ".join(parts) + ")" if len(parts) > 1 else parts[0]
 
 
-def _value_sql(cell: Cell) -> str:
-    """Normalised value of a cell (``c.raw``, ``c.aux``; looked-up codes ``l.code`` for the value and
-    ``a.code`` for a money's currency or a quantity's unit); NULL when invalid."""
+def _value_sql(cell: Cell, raw: str = "c.raw", unit: str = "a.code") -> str:
+    """Normalised value of a cell (its text ``raw``; looked-up codes ``l.code`` for the value and
+    ``unit`` for a money's currency or a quantity's unit); NULL when invalid."""
     spec, ptype = cell.spec, cell.prop.type
-    number = f"cruce_fmt_number(cruce_number(c.raw, {sql_literal(spec.decimal)}))"
+    number = f"cruce_fmt_number(cruce_number({raw}, {sql_literal(spec.decimal)}))"
     match ptype:
         case PropertyType.NAME | PropertyType.IDENTIFIER:
-            return "cruce_name(c.raw)"
+            return f"cruce_name({raw})"
         case PropertyType.TEXT | PropertyType.ENTITY:
-            return "c.raw"
+            return raw
         case PropertyType.NUMBER:
             return number
         case PropertyType.DATE:
-            return _date_sql(spec.format or DEFAULT_DATE_FORMATS, with_time=False)
+            return _date_sql(spec.format or DEFAULT_DATE_FORMATS, with_time=False, raw=raw)
         case PropertyType.DATETIME:
-            return _date_sql(spec.format or DEFAULT_DATETIME_FORMATS, with_time=True)
+            return _date_sql(spec.format or DEFAULT_DATETIME_FORMATS, with_time=True, raw=raw)
         case PropertyType.COUNTRY | PropertyType.STATE | PropertyType.ENUM:
             return "l.code"
         case PropertyType.PHONE:
-            return f"cruce_phone(c.raw, {sql_literal(spec.region)})"
+            return f"cruce_phone({raw}, {sql_literal(spec.region)})"
         case PropertyType.EMAIL:
-            return "cruce_email(c.raw)"
+            return f"cruce_email({raw})"
         case PropertyType.GEOPOINT:
-            return "cruce_geo(c.raw)"
+            return f"cruce_geo({raw})"
         case PropertyType.GEOMETRY:
-            return "cruce_geometry(c.raw)"
+            return f"cruce_geometry({raw})"
         case PropertyType.MONEY:
-            return f"{number} || ' ' || a.code"
+            return f"{number} || ' ' || {unit}"
         case PropertyType.QUANTITY:
-            return f"{number} || ' ' || a.code"
+            return f"{number} || ' ' || {unit}"
     raise AssertionError(f"no normaliser for property type {ptype}")  # every PropertyType is handled above
 
 
@@ -383,6 +397,7 @@ def compile_mapping(
         id_cols.append(f"{_entity_id_sql(dataset, name, entity, keys, src)} AS {ids[name]}")
 
     selects = []
+    exprs: dict[int, tuple[str, str, str]] = {}
     for cell in cells:
         source = _raw_sql(cell.spec, src, ids)
         raw = _mapped(source, cell.spec)
@@ -392,6 +407,11 @@ def compile_mapping(
         original = source if cell.spec.map else "NULL"
         required = cell.spec.required or cell.prop.required
         where = f"{ids[cell.entity]} IS NOT NULL"
+        exprs[cell.index] = (
+            f"CAST(nullif({raw}, '') AS VARCHAR)",
+            f"CAST({_aux_sql(cell, src)} AS VARCHAR)",
+            f"CAST({original} AS VARCHAR)",
+        )
         select = (
             f"SELECT __row, {ids[cell.entity]} AS entity_id, {cell.index} AS k, "
             f"CAST(nullif({raw}, '') AS VARCHAR) AS raw, "
@@ -434,7 +454,7 @@ def compile_mapping(
         UNION
         SELECT c.__row FROM cruce_cells c
         SEMI JOIN (SELECT k, raw, aux FROM cruce_vals WHERE value IS NULL) v ON {same_cell}""",
-        f"""CREATE OR REPLACE TEMP TABLE {BATCH_STATEMENTS} AS
+        f"""CREATE OR REPLACE TEMP VIEW {BATCH_STATEMENTS} AS
         SELECT n.entity_id, p.prop_id, p.prop, n.value, nullif(n.raw, n.value) AS original, n.__row AS source_row
         FROM (SELECT x.entity_id, x.k, x.value, min(x.__row) AS __row,
                      arg_min(coalesce(x.orig, x.raw), x.__row) AS raw
@@ -457,7 +477,121 @@ def compile_mapping(
     """
     bad_rows_sql = f"SELECT count(*) FROM {BAD_ROWS}"
     columns_read = tuple((col, alias) for col, alias in src.items() if col != ROW_COLUMN)
-    return CompiledMapping(columns_read, mapping.nulls, steps, rejects_sql, bad_rows_sql, tuple(cells))
+    fast = _fast_path(mapping, cells, exprs, ids, prop_ids)
+    return CompiledMapping(
+        columns_read, mapping.nulls, steps[0], steps[1:], rejects_sql, bad_rows_sql, tuple(cells), *fast
+    )
+
+
+def _fast_path(
+    mapping: Mapping,
+    cells: list[Cell],
+    exprs: dict[int, tuple[str, str, str]],
+    ids: dict[str, str],
+    prop_ids: dict[tuple[str, str], int],
+) -> tuple[tuple[str, ...], str, str, tuple[str, ...]]:
+    """The entity-first SQL (see ``CompiledMapping``): steps, the invalid-cell count, the
+    statements, and the temporary tables the steps make.
+
+    Each entity's rows are first grouped by the entity id and the raw text of its cells (a buyer
+    on four sales becomes one row, at its first source row); each property is then normalised
+    in that wide table, its distinct values once; and the statements are the unpivoted columns.
+    Only an entity with several different rows in the batch still needs the per-statement
+    ``GROUP BY``. Mappings that split values take the general path only.
+    """
+    if any(c.spec.split for c in cells):
+        return (), "", "", ()
+    steps, checks, branches, tables = [], [], [], []
+    for i, name in enumerate(mapping.entities):
+        mine = [c for c in cells if c.entity == name]
+        if not mine:
+            continue
+        cols, names = [], []
+        aux_of: dict[int, str] = {}
+        orig_of: dict[int, str] = {}
+        for c in mine:
+            raw, aux, orig = exprs[c.index]
+            cols.append(f"{raw} AS r{c.index}")
+            names.append(f"r{c.index}")
+            if aux != "CAST(NULL AS VARCHAR)":
+                cols.append(f"{aux} AS a{c.index}")
+                names.append(f"a{c.index}")
+                aux_of[c.index] = f"a{c.index}"
+            if orig != "CAST(NULL AS VARCHAR)":
+                cols.append(f"{orig} AS o{c.index}")
+                names.append(f"o{c.index}")
+                orig_of[c.index] = f"o{c.index}"
+        group = f"cruce_g{i}"
+        tables.append(group)
+        steps.append(
+            f"CREATE OR REPLACE TEMP TABLE {group} AS SELECT entity_id, min(__row) AS __row, {', '.join(names)} "
+            f"FROM (SELECT {ids[name]} AS entity_id, __row, {', '.join(cols)} FROM cruce_ids "
+            f"WHERE {ids[name]} IS NOT NULL) GROUP BY ALL"
+        )
+        values, joins, bad = [], [], []
+        for c in mine:
+            k = c.index
+            lookup, unit = _lookup_kind(c), _aux_kind(c)
+            if lookup is not None:  # a code, looked up once per distinct text
+                distinct = f"SELECT DISTINCT r{k} AS raw FROM {group} WHERE r{k} IS NOT NULL"
+                joins.append(
+                    (
+                        f"x{k}.value AS v{k}",
+                        f"LEFT JOIN (SELECT c.raw, l.code AS value FROM ({distinct}) c LEFT JOIN cruce_lookup l "
+                        f"ON l.kind = {sql_literal(lookup)} AND l.key = {key_sql('c.raw')}) x{k} ON x{k}.raw = g.r{k}",
+                    )
+                )
+            elif unit is not None:  # a number, with its currency or unit looked up once per distinct text
+                aux = aux_of[k]
+                distinct = f"SELECT DISTINCT {aux} AS aux FROM {group}"
+                joins.append(
+                    (
+                        f"{_value_sql(c, f'g.r{k}', f'x{k}.code')} AS v{k}",
+                        f"LEFT JOIN (SELECT c.aux, a.code FROM ({distinct}) c JOIN cruce_lookup a "
+                        f"ON a.kind = {sql_literal(unit)} AND a.key = {key_sql('c.aux')}) x{k} ON x{k}.aux = g.{aux}",
+                    )
+                )
+            else:  # cheap enough for every row
+                values.append(f"{_value_sql(c, f'g.r{k}')} AS v{k}")
+            required = c.spec.required or c.prop.required
+            bad.append(f"r{k} IS NULL OR v{k} IS NULL" if required else f"r{k} IS NOT NULL AND v{k} IS NULL")
+            prop_id = prop_ids.get((c.schema, c.prop.name), -1)
+            raw = f"coalesce({orig_of[k]}, r{k})" if k in orig_of else f"r{k}"
+            branches.append(
+                f"SELECT entity_id, {k} AS k, CAST({prop_id} AS INTEGER) AS prop_id, "
+                f"{sql_literal(c.prop.name)} AS prop, v{k} AS value, {raw} AS raw, __row, n "
+                f"FROM cruce_w{i} WHERE v{k} IS NOT NULL"
+            )
+        # A few joins per statement: each holds a hash table, and many at once exhaust the memory limit.
+        stages = [joins[j : j + _JOINS_PER_STEP] for j in range(0, len(joins), _JOINS_PER_STEP)] or [[]]
+        source = group
+        for j, stage in enumerate(stages):
+            target = f"cruce_w{i}" if j == len(stages) - 1 else f"cruce_w{i}_{j}"
+            tables.append(target)
+            columns = [v for v, _ in stage]
+            joined = " ".join(join for _, join in stage)
+            if j == 0:  # n: 2 for an entity with several different rows in the batch
+                columns = ["CASE WHEN m.entity_id IS NULL THEN 1 ELSE 2 END AS n", *values, *columns]
+                joined = (
+                    f"LEFT JOIN (SELECT entity_id FROM {group} GROUP BY entity_id HAVING count(*) > 1) m "
+                    f"ON m.entity_id = g.entity_id {joined}"
+                )
+            steps.append(
+                f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT g.*, {', '.join(columns)} FROM {source} g {joined}"
+            )
+            source = target
+        checks.append(f"(SELECT count(*) FROM cruce_w{i} WHERE " + " OR ".join(f"({b})" for b in bad) + ")")
+    if not branches:
+        return (), "", "", ()
+    cells_sql = " UNION ALL ".join(branches)
+    statements = f"""CREATE OR REPLACE TEMP VIEW {BATCH_STATEMENTS} AS
+        SELECT entity_id, prop_id, prop, value, nullif(raw, value) AS original, __row AS source_row
+        FROM (SELECT * FROM ({cells_sql}) WHERE n = 1)
+        UNION ALL
+        SELECT entity_id, prop_id, prop, value, nullif(arg_min(raw, __row), value), min(__row)
+        FROM (SELECT * FROM ({cells_sql}) WHERE n > 1)
+        GROUP BY entity_id, k, prop_id, prop, value"""
+    return tuple(steps), "SELECT " + " + ".join(checks), statements, tuple(tables)
 
 
 def _reason_code(cell: Cell) -> str:

@@ -94,7 +94,7 @@ def _unreadable_rows(source: Source) -> pa.Table | None:
     return table
 
 
-_TEMP_TABLES = ("cruce_ids", "cruce_cells", "cruce_vals", BAD_ROWS, BATCH_STATEMENTS)
+_TEMP_TABLES = ("cruce_ids", "cruce_cells", "cruce_vals", BAD_ROWS)
 _DONE = object()
 
 
@@ -142,11 +142,15 @@ def _prepare_batches(
         rows: pa.RecordBatch | pa.Table = unpivot_batch(batch, *unpivot) if unpivot else batch
         compute.register("batch", clean_batch(rows, compiled))
         try:
-            for step in compiled.steps:
-                compute.execute(step)
-            row = compute.execute(compiled.bad_rows_sql).fetchone()
-            bad = int(row[0]) if row else 0
-            rejects = [compute.execute(compiled.rejects_sql).to_arrow_table()] if bad else []
+            compute.execute(compiled.ids_step)
+            if _fast_batch(compute, compiled):
+                bad, rejects = 0, []
+            else:
+                for step in compiled.steps:
+                    compute.execute(step)
+                row = compute.execute(compiled.bad_rows_sql).fetchone()
+                bad = int(row[0]) if row else 0
+                rejects = [compute.execute(compiled.rejects_sql).to_arrow_table()] if bad else []
             statements = writer.prepare_statements(compute, BATCH_STATEMENTS)
         finally:
             compute.unregister("batch")
@@ -155,8 +159,23 @@ def _prepare_batches(
             rejects.append(unreadable)
         extra = unreadable.num_rows if unreadable is not None else 0
         yield _Prepared(statements, rejects, batch.num_rows + extra, bad + extra)
-    for table in _TEMP_TABLES:
+    compute.execute(f"DROP VIEW IF EXISTS {BATCH_STATEMENTS}")
+    for table in (*_TEMP_TABLES, *compiled.fast_tables):
         compute.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _fast_batch(compute: duckdb.DuckDBPyConnection, compiled: CompiledMapping) -> bool:
+    """Make the batch's statements by the fast path; False (nothing made) if a cell is invalid:
+    the general path then finds the rows to reject."""
+    if not compiled.fast_steps:
+        return False
+    for step in compiled.fast_steps:
+        compute.execute(step)
+    row = compute.execute(compiled.fast_invalid_sql).fetchone()
+    if row is None or int(row[0]):
+        return False
+    compute.execute(compiled.fast_statements_sql)
+    return True
 
 
 def _import_batches(
