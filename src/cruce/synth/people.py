@@ -315,6 +315,7 @@ _COLORS = {
 }
 _VEHICLE_WORD = {"en": ("truck", "pickup", "car", "van", "SUV"), "es": ("troca", "camioneta", "carro", "van")}
 _LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
+_PORT_TOWN = {"San Ysidro": "San Diego", "Otay Mesa": "San Diego", "Calexico East": "Calexico"}
 _FOOT_MODES = ("Pedestrian", "pedestrian", "a pie", "Bus")
 _DIRECTIONS = ("northbound", "northbound", "southbound", "Northbound", "inbound", "outbound")
 T = TypeVar("T")
@@ -611,7 +612,8 @@ class _People:
             return known
         if rng.random() < 0.72:
             area = _PLAZA_AREA[plaza.plaza_id] if plaza and rng.random() < 0.7 else _pick(rng, _MX_AREA_CODES)
-            digits = area + "".join(_pick(rng, "0123456789") for _ in range(10 - len(area)))
+            width = 10 - len(area)
+            digits = f"{area}{int(rng.random() * 10**width):0{width}d}"
             known = ("MX", digits)
         else:
             # US numbers only from the 555-0100…0199 block reserved for fiction, one area code after
@@ -678,9 +680,7 @@ class _People:
         """(town, state as written, country) near the plaza."""
         if us_side:
             port = _pick(rng, plaza.ports)
-            town = {"San Ysidro": "San Diego", "Otay Mesa": "San Diego", "Calexico East": "Calexico"}.get(
-                port[0], port[0]
-            )
+            town = _PORT_TOWN.get(port[0], port[0])
             state = port[2] if rng.random() < 0.7 else _US_STATE_NAMES[port[2]]
             return town, state, "US"
         town = plaza.municipality
@@ -1408,20 +1408,27 @@ def _phone_text(rng: random.Random, phone: tuple[str, str], *, column: str) -> s
     """A number as people write it. ``column`` 'MX' or 'US' (read with that default region): the
     other country's numbers carry their country code; 'text': any form, 044/045 included."""
     country, d = phone
+    r = rng.random
     if country == "MX":
-        area = 2 if d[:2] in ("55", "81", "33") else 3
-        a, b, c = d[:area], d[area : area + 3 + (area == 2)], d[area + 3 + (area == 2) :]
-        forms = [f"{a} {b} {c}", f"({a}) {b}-{c}", f"{a}-{b}-{c}", d, f"+52 {a} {b} {c}", f"+52 ({a}) {b} {c}"]
-        if column == "US":
-            forms = forms[4:]
-        elif column == "text":
-            forms += [f"044 {a} {b} {c}", f"045 {a} {b} {c}", f"+52 1 {a} {b} {c}"]
-        return _pick(rng, forms)
+        cut = 2 if d[:2] in ("55", "81", "33") else 3
+        mid = cut + 3 + (cut == 2)
+        a, b, c = d[:cut], d[cut:mid], d[mid:]
+        form = 4 + int(r() * 2) if column == "US" else int(r() * (9 if column == "text" else 6))
+        return (
+            f"{a} {b} {c}",
+            f"({a}) {b}-{c}",
+            f"{a}-{b}-{c}",
+            d,
+            f"+52 {a} {b} {c}",
+            f"+52 ({a}) {b} {c}",
+            f"044 {a} {b} {c}",
+            f"045 {a} {b} {c}",
+            f"+52 1 {a} {b} {c}",
+        )[form]
     a, b, c = d[:3], d[3:6], d[6:]
-    forms = [f"({a}) {b}-{c}", f"{a}-{b}-{c}", f"{a}.{b}.{c}", f"+1 {a} {b} {c}", f"1-{a}-{b}-{c}"]
     if column == "MX":
-        forms = [f"+1 ({a}) {b}-{c}", f"+1 {a}-{b}-{c}", f"+1 {a} {b} {c}"]
-    return _pick(rng, forms)
+        return (f"+1 ({a}) {b}-{c}", f"+1 {a}-{b}-{c}", f"+1 {a} {b} {c}")[int(r() * 3)]
+    return (f"({a}) {b}-{c}", f"{a}-{b}-{c}", f"{a}.{b}.{c}", f"+1 {a} {b} {c}", f"1-{a}-{b}-{c}")[int(r() * 5)]
 
 
 def _fmt_dob(gen: _People, ordinal: int, lang: str) -> str:
