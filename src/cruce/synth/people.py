@@ -493,6 +493,8 @@ class _People:
         self.perps: list[list[Any]] = []  # [Perp, cases left]
         self.travelers: list[_Traveler] = []
         self.boss_travelers: dict[str, _Traveler] = {}
+        self.keep: set[str] = set()  # pooled perpetrators: their phone and vehicle are kept
+        self.transient: list[str] = []  # people whose phone or vehicle is forgotten after this case
         self.phones: dict[str, tuple[str, str]] = {}  # person id -> (country, digits)
         self.vehicles: dict[str, tuple[str, str, str]] = {}  # person id -> (plate, plate state, make)
         self.us_phone_next = 0
@@ -583,10 +585,12 @@ class _People:
             i = _below(rng, len(self.perps))
             entry = self.perps[i]
             entry[1] -= 1
+            perp: Perp = entry[0]
             if entry[1] <= 0:
                 self.perps[i] = self.perps[-1]
                 self.perps.pop()
-            perp: Perp = entry[0]
+                self.keep.discard(perp.person.pid)
+                self.transient.append(perp.person.pid)  # this case is their last
             return perp, False
         nat = "MX" if rng.random() < 0.75 else _pick(rng, ("US", "GT", "HN", "SV"))
         p = self._new(
@@ -600,10 +604,23 @@ class _People:
         perp = Perp(p, nat, org_id if rng.random() < 0.6 else "")
         if len(self.perps) < POOL:
             self.perps.append([perp, _between(rng, 1, 5)])
+            self.keep.add(p.pid)
         self.counts["perpetrators"] += 1
         return perp, False
 
     # -- phones, vehicles, documents ------------------------------------------------------------
+
+    def _cache(self, table: dict[str, Any], pid: str, value: Any) -> None:
+        """Remember a phone or vehicle; for people who do not come back, only until the next case."""
+        table[pid] = value
+        if pid[0] != "S" and pid not in self.keep:
+            self.transient.append(pid)
+
+    def _forget(self) -> None:
+        for pid in self.transient:
+            self.phones.pop(pid, None)
+            self.vehicles.pop(pid, None)
+        self.transient.clear()
 
     def _phone(self, rng: random.Random, pid: str, plaza: Plaza | None) -> tuple[str, str]:
         """The person's phone: ('MX', 10 digits) or ('US', 10 digits), made once and kept."""
@@ -622,7 +639,7 @@ class _People:
             self.us_phone_next += 1
             area = _US_AREA_CODES[(n // 100) % len(_US_AREA_CODES)]
             known = ("US", f"{area}55501{n % 100:02d}")
-        self.phones[pid] = known
+        self._cache(self.phones, pid, known)
         self.t["phones.csv"].row((_e164(known), pid))
         return known
 
@@ -641,7 +658,7 @@ class _People:
             plate = f"{letters}-{_below(rng, 1000):03d}-{_pick(rng, _LETTERS)}"
             state_text = _pick(rng, _MX_STATE_NAMES[mx][:2])
         known = (plate, state_text, _pick(rng, _MAKES))
-        self.vehicles[pid] = known
+        self._cache(self.vehicles, pid, known)
         self.t["vehicles.csv"].row((*known[:2], pid))
         return known
 
@@ -792,6 +809,7 @@ class _People:
                 who = tr_cross.get(done["cross"])
                 self._background_crossing(who)
                 done["cross"] += 1
+            self._forget()
 
     def _schedule(self, rng: random.Random, slots: int, per: tuple[int, int]) -> dict[int, Trafficker]:
         """Which background records bring back a ring boss: slot number → boss."""
