@@ -7,12 +7,12 @@ Scopes: ``read`` for reading, ``import`` for uploading files, ``triage`` for the
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from cruce.ingest.compile import REASONS
 from cruce.ingest.mapping import builtin_mappings
@@ -39,7 +39,34 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "Not found, or not visible."}}
 BODY_ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": Problem, "description": "Malformed request body."}}
-router = APIRouter(responses=ERRORS)
+
+
+def _no_unknown_query_parameters(request: Request) -> None:
+    """A query parameter the endpoint does not know is an error (422), not silently ignored."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known: set[str] = set()
+    todo = [dependant]
+    while todo:
+        current = todo.pop()
+        known.update(p.alias for p in current.query_params)
+        todo.extend(current.dependencies)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise HTTPException(status_code=422, detail=f"Unknown query parameters: {', '.join(unknown)}")
+
+
+router = APIRouter(responses=ERRORS, dependencies=[Depends(_no_unknown_query_parameters)])
+
+
+def _utc(value: datetime) -> datetime:
+    """Times are stored as naive UTC; the API says so (RFC 3339 with Z)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+Utc = Annotated[datetime, AfterValidator(_utc)]
 
 Id = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -119,7 +146,7 @@ class ValueOut(BaseModel):
     file: str
     row: int
     import_id: str
-    imported_at: datetime
+    imported_at: Utc
 
 
 class RelatedOut(BaseModel):
@@ -161,8 +188,8 @@ class ImportOut(BaseModel):
     dataset: str
     file: str
     mapping: str
-    started_at: datetime
-    finished_at: datetime | None
+    started_at: Utc
+    finished_at: Utc | None
     rows_read: int
     rows_stored: int
     rows_rejected: int
@@ -209,7 +236,7 @@ class PolicyIn(Strict):
 
 class TipOut(BaseModel):
     id: str
-    received_at: datetime
+    received_at: Utc
     language: str
     what: str
     where: str | None
@@ -241,7 +268,7 @@ class UserOut(BaseModel):
 
 
 class UserIn(Strict):
-    username: Annotated[str, Field(min_length=1, max_length=100)]
+    username: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")]
     role: Literal["admin", "analyst", "caseworker", "viewer"]
     display_name: Annotated[str, Field(max_length=200)] = ""
     groups: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=50)
@@ -268,7 +295,7 @@ class MeChange(Strict):
 
 class AuditEntryOut(BaseModel):
     seq: int
-    at: datetime
+    at: Utc
     actor: str
     address: str | None
     action: str
@@ -472,7 +499,15 @@ def upload(
     request: Request,
     principal: Importer,
     file: Annotated[UploadFile, File(description="CSV, TSV, XLSX, JSON, JSONL or Parquet (optionally .gz)")],
-    mapping: Annotated[str, Form(max_length=200, description="A built-in mapping (see `cruce mappings`).")],
+    mapping: Annotated[
+        str,
+        Form(
+            min_length=1,
+            max_length=200,
+            description="A built-in mapping (see `cruce mappings`).",
+            json_schema_extra={"enum": sorted(builtin_mappings())},
+        ),
+    ],
     dataset: Annotated[str, Form(max_length=200, pattern=r"^[A-Za-z0-9._-]*$")] = "",
 ) -> JobOut:
     """Upload a file and import it in the background; poll ``/jobs/{id}`` for progress."""
@@ -529,7 +564,7 @@ def triage(request: Request, principal: Triager, tip_id: str, change: TriageIn) 
         raise HTTPException(status_code=404, detail="No such tip.")
     for eid in change.link:
         if view.guard.entity(principal, eid) is None:
-            raise HTTPException(status_code=422, detail=f"No entity you may see has the id {eid}.")
+            raise HTTPException(status_code=404, detail=f"No entity you may see has the id {eid}.")
     if change.link:
         tips.link(tip_id, change.link)
     if change.status:
@@ -583,10 +618,17 @@ def users(request: Request, principal: Admin) -> list[UserOut]:
     return [_user_out(u) for u in _view(request).security.accounts.all()]
 
 
-@router.post("/users", response_model=UserCreated, status_code=201, responses=BODY_ERRORS, tags=["admin"])
+CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": Problem, "description": "Already exists."}}
+
+
+@router.post(
+    "/users", response_model=UserCreated, status_code=201, responses={**BODY_ERRORS, **CONFLICT}, tags=["admin"]
+)
 def add_user(request: Request, principal: Admin, new: UserIn) -> UserCreated:
     _admin(principal)
     view = _view(request)
+    if view.security.accounts.find(new.username) is not None:
+        raise HTTPException(status_code=409, detail=f"The user {new.username.lower()} already exists.")
     password = secrets.token_urlsafe(12)
     try:
         user = view.security.accounts.add(

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+import re
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.exceptions import HTTPException
 
 from cruce import __version__
 from cruce.web.context import SignInRequired, page, signin_redirect
@@ -64,17 +65,16 @@ def create_app(
     max_upload_bytes: int | None = None,
     settings: Settings | None = None,
 ) -> FastAPI:
-    """The web application over the store at ``store_url`` (a DuckDB path or a postgresql:// URL)."""
+    """The web application over the store at ``store_url`` (a DuckDB path or a postgresql:// URL).
+
+    The store stays open for the life of the application; whoever made it closes it with
+    ``app.state.services.close()`` (``cruce serve`` does when the server stops).
+    """
     settings = settings or Settings(
         upload_dir=Path(upload_dir) if upload_dir else default_upload_dir(store_url),
         max_upload_bytes=max_upload_bytes if max_upload_bytes is not None else default_max_upload_bytes(),
     )
     services = Services(store_url, settings)
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        services.close()
 
     app = FastAPI(
         title="cruce",
@@ -83,7 +83,6 @@ def create_app(
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,
         redoc_url=None,
-        lifespan=lifespan,
     )
     app.state.services = services
     app.state.templates = _templates()
@@ -100,8 +99,11 @@ def create_app(
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405 and request.url.path.startswith(API_PREFIX):
+            headers["Allow"] = ", ".join(_allowed_methods(app, request.url.path))
         if request.url.path.startswith(API_PREFIX) or request.url.path.startswith("/static/"):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
         return await _error_page(request, exc.status_code, str(exc.detail), exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -118,6 +120,21 @@ def create_app(
     app.include_router(pages_tips.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def _allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method the API offers at ``path`` (its routes are split by method, so Starlette's own
+    405 names only one of them)."""
+    cache: dict[str, list[tuple[re.Pattern[str], list[str]]]] = app.state.__dict__.setdefault("_allow", {})
+    if "paths" not in cache:
+        cache["paths"] = [
+            (re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)) + "$"), [m.upper() for m in item])
+            for template, item in app.openapi()["paths"].items()
+        ]
+    for pattern, methods in cache["paths"]:
+        if pattern.match(path):
+            return sorted(methods)
+    return []
 
 
 def _errors(exc: RequestValidationError) -> list[dict[str, object]]:

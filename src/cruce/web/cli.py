@@ -76,9 +76,12 @@ def register(
         with user_errors():
             web = create_app(ctx.obj["db"])
         console.print(_("cruce is at http://{host}:{port}/ (Ctrl-C to stop)").format(host=host, port=port))
-        uvicorn.run(
-            web, host=host, port=port, log_level="warning", proxy_headers=proxy, forwarded_allow_ips="127.0.0.1"
-        )
+        try:
+            uvicorn.run(
+                web, host=host, port=port, log_level="warning", proxy_headers=proxy, forwarded_allow_ips="127.0.0.1"
+            )
+        finally:
+            web.state.services.close()
 
     users = typer.Typer(help=_("Accounts: add, list, disable, enable, reset a password, make an API token."))
     app.add_typer(users, name="users")

@@ -1,0 +1,124 @@
+"""Importing from the page and the API: progress, summary, rejected rows as CSV; uploads refused when
+too large, of the wrong type, or named to escape the upload folder."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from pathlib import Path
+
+from cruce.demo import write_purchases_csv
+from tests.web.conftest import World, csrf_of
+
+MAPPING = "example-firearm-purchases"
+
+
+def _sales(tmp: Path, rows: int = 20) -> bytes:
+    path = write_purchases_csv(tmp / "sales.csv", rows)
+    text = path.read_text(encoding="utf-8").splitlines()
+    text[3] = text[3].replace(text[3].split(",")[1], "13/45/2020", 1)  # a bad sale date: one rejected value
+    return ("\n".join(text) + "\n").encode("utf-8")
+
+
+def _wait(world: World, who: str, job_id: str) -> dict[str, object]:
+    for _ in range(200):
+        job = world.client().get(f"/api/v1/jobs/{job_id}", headers=world.api(who)).json()
+        if job["state"] in ("done", "failed"):
+            return job  # type: ignore[no-any-return]
+        time.sleep(0.05)
+    raise AssertionError("the import did not finish")
+
+
+def test_import_from_the_page_with_progress_and_rejects(world: World, tmp_path: Path) -> None:
+    client = world.session("analyst")
+    form = client.get("/import")
+    assert 'id="mapping"' in form.text
+    assert MAPPING in form.text
+    sent = client.post(
+        "/import",
+        data={"mapping": MAPPING, "dataset": "sales-web", "csrf_token": csrf_of(form.text)},
+        files={"file": ("sales.csv", _sales(tmp_path), "text/csv")},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text[:500]
+    job_id = sent.headers["location"].rsplit("/", 1)[-1]
+    job = _wait(world, "analyst", job_id)
+    assert job["state"] == "done", job
+    assert job["rows_stored"] == 19  # the row with the bad date is rejected whole
+    page = client.get(f"/import/{job_id}").text
+    assert 'id="job-summary"' in page
+    assert 'data-state="done"' in page
+    fragment = client.get(f"/import/{job_id}/progress").text
+    assert fragment.lstrip().startswith("<div")  # what htmx swaps in while it runs
+    assert job["rows_rejected"] == 1
+    rejects = client.get(f"/imports/{job['import_id']}/rejects.csv")
+    assert rejects.status_code == 200
+    assert rejects.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(rejects.text)))
+    assert rows[0] == ["File", "Row", "Field", "Reason", "Value"]
+    assert rows[1][1] == "4"
+    assert "13/45/2020" in rows[1][4]
+    # the job belongs to the analyst: another user cannot follow it
+    assert world.session("caseworker").get(f"/import/{job_id}").status_code == 404
+    audit = world.view.security.audit.entries(actor="analyst", action="import")
+    assert audit[0].target == "sales-web"
+
+
+def test_import_through_the_api(world: World, tmp_path: Path) -> None:
+    client = world.client()
+    sent = client.post(
+        "/api/v1/imports",
+        data={"mapping": MAPPING, "dataset": "sales-api"},
+        files={"file": ("sales.csv", _sales(tmp_path), "text/csv")},
+        headers=world.api("admin"),
+    )
+    assert sent.status_code == 202, sent.text
+    job = _wait(world, "admin", sent.json()["id"])
+    assert job["state"] == "done"
+    imports = client.get("/api/v1/imports", params={"dataset": "sales-api"}, headers=world.api("admin")).json()
+    assert imports[0]["rows_stored"] == 19
+    rejects = client.get("/api/v1/rejects", params={"import_id": job["import_id"]}, headers=world.api("admin"))
+    assert rejects.json()[0]["reason_code"]
+    viewer = client.post(
+        "/api/v1/imports", data={"mapping": MAPPING}, files={"file": ("s.csv", b"a\n1\n", "text/csv")},
+        headers=world.api("viewer"),
+    )  # fmt: skip
+    assert viewer.status_code == 403
+    assert world.session("viewer").get("/import").status_code == 403
+
+
+def test_uploads_are_contained_checked_and_limited(world: World) -> None:
+    client = world.session("analyst")
+    token = csrf_of(client.get("/import").text)
+    upload_dir = world.tmp / "uploads"
+    before = {p for p in world.tmp.rglob("*") if p.is_file()}
+
+    def send(name: str, content: bytes):  # type: ignore[no-untyped-def]
+        return client.post(
+            "/import", data={"mapping": MAPPING, "csrf_token": token}, files={"file": (name, content, "text/csv")},
+            follow_redirects=False,
+        )  # fmt: skip
+
+    assert send("sales.exe", b"MZ\x90\x00").status_code == 415
+    assert send("sales.xlsx", b"purchase_id,sale_date\n1,2\n").status_code == 415  # not a ZIP inside
+    assert send("sales.csv", b"\x00\x01\x02binary").status_code == 415
+    assert send("sales.csv", b"a" * (64 * 1024 + 1)).status_code == 413
+    assert send("sales.csv", b"").status_code == 400
+    for evil in ("../../escaped.csv", "..\\..\\escaped.csv", "/etc/escaped.csv", "....//escaped.csv"):
+        response = send(evil, b"purchase_id\nP1\n")
+        assert response.status_code == 303, evil  # accepted, but kept inside the upload folder
+    after = {p for p in world.tmp.rglob("*") if p.is_file()} - before
+    outside = [p for p in after if upload_dir not in p.parents and not p.name.startswith("web.duckdb")]
+    assert outside == []
+    assert not list(world.tmp.parent.glob("escaped.csv"))
+    assert not Path("/etc/escaped.csv").exists()
+    assert all(p.name == "escaped.csv" for p in after if upload_dir in p.parents and p.suffix == ".csv")
+    refused = world.view.security.audit.entries(actor="analyst", action="upload")
+    assert len(refused) == 5
+    assert all(e.outcome == "refused" for e in refused)
+    api = world.client().post(
+        "/api/v1/imports", data={"mapping": MAPPING}, files={"file": ("big.csv", b"a" * (64 * 1024 + 1), "text/csv")},
+        headers=world.api("analyst"),
+    )  # fmt: skip
+    assert api.status_code == 413
