@@ -136,3 +136,16 @@ def test_mappings_that_split_values_take_the_general_path() -> None:
     }
     split = mapping.model_copy(update={"entities": entities})
     assert not compile_mapping(split, default_schema(), "d", columns).fast_steps
+
+
+def test_an_import_leaves_the_stores_settings_as_they_were(tmp_path: Path) -> None:
+    mapping = tmp_path / "fast.yaml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    csv = tmp_path / "fast.csv"
+    csv.write_text(HEADER + "\n" + "\n".join(_rows(50, bad=False)) + "\n", encoding="utf-8")
+    with open_store(str(tmp_path / "settings.duckdb")) as store:
+        assert isinstance(store.con, duckdb.DuckDBPyConnection)
+        query = "SELECT current_setting('threads'), current_setting('force_compression')"
+        before = store.con.execute(query).fetchall()
+        import_file(store, csv, mapping)
+        assert store.con.execute(query).fetchall() == before

@@ -509,8 +509,12 @@ def _fast_path(
         cols, names = [], []
         aux_of: dict[int, str] = {}
         orig_of: dict[int, str] = {}
+        refs = set()  # entity references: kept as UUIDs (half the width) until the statements
         for c in mine:
             raw, aux, orig = exprs[c.index]
+            if c.spec.entity is not None and not c.spec.map:
+                refs.add(c.index)
+                raw = ids[c.spec.entity]
             cols.append(f"{raw} AS r{c.index}")
             names.append(f"r{c.index}")
             if aux != "CAST(NULL AS VARCHAR)":
@@ -551,12 +555,14 @@ def _fast_path(
                         f"ON a.kind = {sql_literal(unit)} AND a.key = {key_sql('c.aux')}) x{k} ON x{k}.aux = g.{aux}",
                     )
                 )
+            elif k in refs:
+                values.append(f"CAST(g.r{k} AS VARCHAR) AS v{k}")
             else:  # cheap enough for every row
                 values.append(f"{_value_sql(c, f'g.r{k}')} AS v{k}")
             required = c.spec.required or c.prop.required
             bad.append(f"r{k} IS NULL OR v{k} IS NULL" if required else f"r{k} IS NOT NULL AND v{k} IS NULL")
             prop_id = prop_ids.get((c.schema, c.prop.name), -1)
-            raw = f"coalesce({orig_of[k]}, r{k})" if k in orig_of else f"r{k}"
+            raw = f"coalesce({orig_of[k]}, r{k})" if k in orig_of else f"v{k}" if k in refs else f"r{k}"
             branches.append(
                 f"SELECT entity_id, {k} AS k, CAST({prop_id} AS INTEGER) AS prop_id, "
                 f"{sql_literal(c.prop.name)} AS prop, v{k} AS value, {raw} AS raw, __row, n "
