@@ -55,7 +55,9 @@ def mapping_file(tmp_path: Path) -> Path:
 
 
 def test_a_new_store_is_empty_and_current(store: Store) -> None:
-    assert store.schema_version() == 1
+    from cruce.store.sql import migration_files
+
+    assert store.schema_version() == migration_files(store.backend)[-1][0]
     assert store.datasets() == []
     assert store.statement_count() == 0
     assert list(store.rejects()) == []
@@ -222,16 +224,17 @@ def test_older_database_is_upgraded_with_its_data(
         import_file(old, write(tmp_path / "people.csv", ROWS), mapping_file)
         count = old.statement_count()
     newer = tmp_path / "migrations"
+    current = 0
     for backend in ("duckdb", "postgresql"):
         (newer / backend).mkdir(parents=True)
-        (newer / backend / "0001_initial.sql").write_text(
-            (sql.MIGRATIONS_DIR / backend / "0001_initial.sql").read_text()
-        )
-        (newer / backend / "0002_note.sql").write_text("ALTER TABLE import_run ADD COLUMN note VARCHAR;")
+        for number, path in sql.migration_files(backend):
+            (newer / backend / path.name).write_text(path.read_text())
+            current = number
+        (newer / backend / f"{current + 1:04d}_note.sql").write_text("ALTER TABLE import_run ADD COLUMN note VARCHAR;")
     monkeypatch.setattr(sql.SqlStore, "migrations_dir", newer)
     with open_store(store_url) as upgraded:
-        assert (upgraded.upgraded_from, upgraded.version) == (1, 2)  # type: ignore[attr-defined]
-        assert upgraded.schema_version() == 2
+        assert (upgraded.upgraded_from, upgraded.version) == (current, current + 1)  # type: ignore[attr-defined]
+        assert upgraded.schema_version() == current + 1
         assert upgraded.statement_count() == count
         assert upgraded._fetch("SELECT note FROM import_run") == [(None,)]  # type: ignore[attr-defined]
 
