@@ -6,7 +6,7 @@ BIN := .venv/bin
 DEMO_DB ?= var/demo.duckdb
 export CRUCE_TEST_PG_URL ?= postgresql://127.0.0.1:5432/test
 
-.PHONY: setup assets demo test test-fast bench lint format clean
+.PHONY: setup assets demo test test-fast screenshots bench lint format clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -39,6 +39,9 @@ test: setup  ## the whole test suite (PostgreSQL tests skip when no server answe
 
 test-fast: setup
 	$(BIN)/pytest -x -q -m "not slow"
+
+screenshots: setup  ## retake docs/img/*.png with the browser tests (Debian's Chromium, 1280x800)
+	CRUCE_UPDATE_SCREENSHOTS=1 CRUCE_REQUIRE_BROWSER=1 $(BIN)/pytest tests/e2e -q
 
 bench: setup  ## side-by-side benchmarks, results in benchmarks/results/
 	$(BIN)/python -m benchmarks.run

@@ -1,0 +1,202 @@
+"""Browser tests: a small demo database served by ``cruce serve`` in its own process, driven by
+Debian's Chromium (headless) through Playwright.
+
+The database is a ``cruce synth`` scenario imported through the real pipeline, with the demo
+accounts of ``make demo``. Chromium comes from Debian (``apt-get install chromium``; never
+``playwright install``, which downloads browsers). Without /usr/bin/chromium the tests skip, except
+when CRUCE_REQUIRE_BROWSER=1 (CI), where they fail.
+
+Screenshots go to a temporary folder; with CRUCE_UPDATE_SCREENSHOTS=1 (``make screenshots``) they
+replace the ones in docs/img/ that the README and the web guide show.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+CHROMIUM = Path(os.environ.get("CRUCE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--font-render-hinting=none",
+]
+VIEWPORT = {"width": 1280, "height": 800}
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+SCALE = 1000  # synthetic source records: a database in about 5 s
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0
+PASSWORDS = {role: f"demo-{role}-password" for role in ("admin", "analyst", "caseworker", "viewer")}
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    reason = f"{CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium) to run the browser tests"
+    if os.environ.get("CRUCE_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"CRUCE_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cruce(db: Path, *args: str, timeout: float = 120) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "cruce", "--db", str(db), *args],
+        capture_output=True, text=True, timeout=timeout, env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert done.returncode == 0, f"cruce {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@dataclass
+class Server:
+    url: str
+    token: str  # an admin API token (read scope), to find records for the tests
+    folder: Path
+
+    def api(self, path: str, **params: Any) -> Any:
+        response = httpx.get(
+            f"{self.url}/api/v1{path}", params=params, headers={"Authorization": f"Bearer {self.token}"}, timeout=30
+        )
+        response.raise_for_status()
+        return response.json()
+
+
+def build_demo_db(folder: Path, scale: int = SCALE) -> Path:
+    """A synth scenario imported through the real pipeline, with the demo accounts; returns the db."""
+    db = folder / "demo.duckdb"
+    _cruce(db, "synth", str(folder / "scenario"), "--scale", str(scale), "--import", timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "cruce.web.demo_setup", "--db", str(db)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return db
+
+
+def admin_token(db: Path) -> str:
+    out = _cruce(db, "users", "token", "admin", "--scopes", "read", "--name", "tests")
+    match = re.search(r"cruce_[A-Za-z0-9_\-]+", out)
+    assert match, out
+    return match.group(0)
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = START_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"cruce serve exited with {process.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            if httpx.get(f"{url}/static/cruce.css", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(
+        f"cruce serve did not answer at {url} within {timeout:.0f} s:\n{log.read_text(errors='replace')}"
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT)
+
+
+def start_server(db: Path, folder: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = folder / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cruce", "--db", str(db), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    try:
+        wait_until_up(url, process, log)
+    except BaseException:
+        stop(process)
+        raise
+    return process, url, log
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    _require_chromium()
+    folder = tmp_path_factory.mktemp("e2e")
+    db = build_demo_db(folder)
+    token = admin_token(db)
+    process, url, _ = start_server(db, folder)
+    try:
+        yield Server(url=url, token=token, folder=folder)
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="session")
+def browser(server: Server) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=30_000)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: Server) -> Iterator[Any]:
+    context = browser.new_context(
+        base_url=server.url, viewport=VIEWPORT, locale="en-US", timezone_id="UTC", reduced_motion="reduce"
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.environ.get("CRUCE_UPDATE_SCREENSHOTS") == "1":
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        return DOCS_IMG
+    return tmp_path_factory.mktemp("screenshots")
+
+
+def sign_in(page: Any, who: str, lang: str = "en") -> None:
+    """Sign in through the page, then make sure of the language (it is remembered per user)."""
+    page.goto("/signin")
+    page.fill("#username", who)
+    page.fill("#password", PASSWORDS[who])
+    page.click("#signin-submit")
+    page.wait_for_selector("#signed-in-as")
+    if page.get_attribute("html", "lang") != lang:
+        page.click(f"#lang-{lang}")
+        page.wait_for_selector(f"html[lang={lang}]")
