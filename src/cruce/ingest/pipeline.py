@@ -8,6 +8,7 @@ with the same mapping into the same dataset is recognised by its checksum and no
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import queue
 import threading
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 import duckdb
 import pyarrow as pa
@@ -138,9 +140,8 @@ def _prepare_batches(
     unpivot: tuple[list[str], str, str] | None,
 ) -> Iterator[_Prepared]:
     """Read and normalise batch after batch on the compute connection."""
-    for batch in source.batches():
-        rows: pa.RecordBatch | pa.Table = unpivot_batch(batch, *unpivot) if unpivot else batch
-        compute.register("batch", clean_batch(rows, compiled))
+    for cleaned, read, unreadable in _read_ahead(source, compiled, unpivot):
+        compute.register("batch", cleaned)
         try:
             compute.execute(compiled.ids_step)
             if _fast_batch(compute, compiled):
@@ -154,14 +155,54 @@ def _prepare_batches(
             statements = writer.prepare_statements(compute, BATCH_STATEMENTS)
         finally:
             compute.unregister("batch")
-        unreadable = _unreadable_rows(source)
         if unreadable is not None:
             rejects.append(unreadable)
         extra = unreadable.num_rows if unreadable is not None else 0
-        yield _Prepared(statements, rejects, batch.num_rows + extra, bad + extra)
+        yield _Prepared(statements, rejects, read + extra, bad + extra)
     compute.execute(f"DROP VIEW IF EXISTS {BATCH_STATEMENTS}")
     for table in (*_TEMP_TABLES, *compiled.fast_tables):
         compute.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _read_ahead(
+    source: Source, compiled: CompiledMapping, unpivot: tuple[list[str], str, str] | None
+) -> Iterator[tuple[pa.Table, int, pa.Table | None]]:
+    """(cleaned batch, rows read, unreadable rows) after each other, read and cleaned one batch
+    ahead in a thread of their own (Arrow releases the GIL), so that the SQL work does not wait
+    for them. Only that thread touches ``source`` until it has ended."""
+    ready: queue.Queue[object] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for batch in source.batches():
+                rows: pa.RecordBatch | pa.Table = unpivot_batch(batch, *unpivot) if unpivot else batch
+                item: object = (clean_batch(rows, compiled), batch.num_rows, _unreadable_rows(source))
+                while not stop.is_set():
+                    try:
+                        ready.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put(_DONE)
+        except BaseException as exc:  # handed to the reading side, which raises it
+            ready.put(exc)
+
+    reader = threading.Thread(target=read, name="cruce-read", daemon=True)
+    reader.start()
+    try:
+        while (item := ready.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield cast(tuple[pa.Table, int, pa.Table | None], item)
+    finally:
+        stop.set()
+        while reader.is_alive():  # let it see the stop (it may wait to hand over a batch)
+            with contextlib.suppress(queue.Empty):
+                ready.get(timeout=0.1)
+        reader.join()
 
 
 def _fast_batch(compute: duckdb.DuckDBPyConnection, compiled: CompiledMapping) -> bool:

@@ -176,8 +176,9 @@ class DuckDBImportWriter:
         return "import_no IN (" + ", ".join(str(n) for n in self.earlier_imports) + ")"
 
     def prepare_statements(self, compute: duckdb.DuckDBPyConnection, table: str) -> pa.Table:
-        """The batch as Arrow (``table`` may be a view: it is read once)."""
-        return compute.table(table).to_arrow_table()
+        """The batch as Arrow (``table`` may be a view: it is read once), without the property's
+        name (``prop_id`` stands for it here)."""
+        return compute.execute(f"SELECT entity_id, prop_id, value, original, source_row FROM {table}").to_arrow_table()
 
     def add_statements(self, prepared: pa.Table) -> int:
         self.con.register("cruce_incoming", prepared)
