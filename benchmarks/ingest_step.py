@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import time
 from pathlib import Path
 
@@ -45,6 +46,8 @@ def main() -> None:
     args = parser.parse_args()
     figures = raw_duckdb(args.csv, Path(args.db)) if args.mode == "raw" else cruce_import(args.csv, args.db)
     figures["peak_rss_mb"] = peak_rss_mb()
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # every thread of this process
+    figures["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 2)
     print(json.dumps(figures))
 
 
