@@ -1,0 +1,1 @@
+"""Entity resolution: normalisers per value type and the linkage models built on them."""
