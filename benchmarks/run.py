@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import ingest, synth
+from benchmarks import api_load, ingest, synth
 from benchmarks.common import write_result
 
 
@@ -12,8 +12,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the ingest benchmark's CSV")
     parser.add_argument("--synth-scale", type=int, default=1_000_000, help="records of the synth benchmark")
+    parser.add_argument("--api-scale", type=int, default=20_000, help="records of the API load benchmark's database")
+    parser.add_argument("--api-seconds", type=float, default=30.0, help="length of the API load")
     args = parser.parse_args()
-    for topic, run in (("ingest", lambda: ingest.run(args.rows)), ("synth", lambda: synth.run(args.synth_scale))):
+    topics = (
+        ("ingest", lambda: ingest.run(args.rows)),
+        ("synth", lambda: synth.run(args.synth_scale)),
+        ("api-load", lambda: api_load.run(args.api_scale, seconds=args.api_seconds)),
+    )
+    for topic, run in topics:
         path = write_result(topic, run())
         print(path.read_text(encoding="utf-8"))
 
