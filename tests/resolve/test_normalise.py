@@ -42,6 +42,12 @@ def test_exported_names_are_the_public_api() -> None:
     }  # fmt: skip
 
 
+def test_every_normaliser_is_documented() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "reference" / "normalisers.md").read_text(encoding="utf-8")
+    missing = [name for name in normalise.__all__ if name[0].islower() and f"`{name}" not in text]
+    assert not missing
+
+
 # -- fold ---------------------------------------------------------------------------------------
 
 
@@ -438,6 +444,7 @@ def test_curp_rfc_ssn() -> None:
     [
         ("Av. Juárez No. 123, Col. Centro, C.P. 32000", "AVENIDA JUAREZ #123 COLONIA CENTRO CP 32000", None),
         ("C. Morelos 45 Int. 2, Col. Obrera", "Calle Morelos 45 Interior 2 Colonia Obrera", "MX"),
+        ("C. Morelos 45 Int. 2", "calle morelos 45 interior 2", None),
         ("Calle Morelos S/N", "calle morelos sin número", None),
         ("123 N Main St Apt 4", "123 North Main Street #4", None),
         (

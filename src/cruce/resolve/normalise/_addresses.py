@@ -27,7 +27,7 @@ _SPANISH_HINTS = frozenset(
     str.split(
         "calle avenida av col colonia cp fracc fraccionamiento no num numero esq sn privada carretera carr "
         "ciudad cd mexico mx municipio mpio delegacion alcaldia manzana mz lote lt ejido poniente oriente "
-        "norte sur pte ote nte"
+        "norte sur pte ote nte sin int interior depto departamento edificio esquina"
     )
 )
 _POSTAL = re.compile(r"\bc\.?\s*p\.?\s*:?\s*(?=\d{5}\b)", re.IGNORECASE)
