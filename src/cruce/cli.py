@@ -387,6 +387,9 @@ def build_app() -> typer.Typer:
     from cruce.web.cli import register as register_web_commands
 
     register_web_commands(app, open_store=_open, user_errors=_user_errors)
+    from cruce.resolve.cli import register as register_resolve_commands
+
+    register_resolve_commands(app, open_store=_open, user_errors=_user_errors)
     return app
 
 

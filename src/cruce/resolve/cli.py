@@ -1,0 +1,239 @@
+"""``cruce resolve``: link records into canonical entities, explain a match, record decisions.
+
+``cruce.cli.build_app`` calls ``register`` so that these commands share the global options
+(``--db``, ``--lang``) and the error handling of the others.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cruce.i18n import _
+
+console = Console()
+errors = Console(stderr=True)
+BAR_WIDTH = 30
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def waterfall_lines(explanation: Any, width: int = BAR_WIDTH) -> list[tuple[str, str, str, str]]:
+    """(field, level, weight, bar) rows: the prior, each compared field, then the total."""
+    rows: list[tuple[str, str, float]] = [(_("Prior (before comparing)"), "", explanation.prior_weight)]
+    rows += [(c.description, c.level, c.weight) for c in explanation.contributions]
+    scale = max((abs(w) for _f, _l, w in rows), default=1.0) or 1.0
+    out = []
+    for field, level, weight in rows:
+        n = round(abs(weight) / scale * width)
+        bar = ("+" if weight >= 0 else "-") * max(n, 1 if weight else 0)
+        out.append((field, level, f"{weight:+.2f}", bar))
+    return out
+
+
+def register(
+    app: typer.Typer,
+    *,
+    open_store: Callable[[typer.Context], Any],
+    user_errors: Callable[[], AbstractContextManager[None]],
+) -> None:
+    """Add ``resolve`` (with ``explain``, ``judge``, ``split`` and ``undo``) to the ``cruce`` command."""
+    resolve_app = typer.Typer(
+        help=_("Link records of one type into canonical entities (probabilistic record linkage)."),
+        invoke_without_command=True,
+        no_args_is_help=False,
+        rich_markup_mode=None,
+    )
+
+    @resolve_app.callback()
+    def resolve_command(
+        ctx: typer.Context,
+        type_: Annotated[
+            str, typer.Option("--type", "-t", help=_("Entity type: Person, Organization, Firearm, Vehicle or Phone."))
+        ] = "Person",
+        threshold: Annotated[
+            float | None,
+            typer.Option(
+                "--threshold", min=0.0, max=1.0, help=_("Match probability from which two records are one entity.")
+            ),
+        ] = None,
+        retrain: Annotated[
+            bool, typer.Option("--retrain", help=_("Train a new version of the model instead of reusing the last."))
+        ] = False,
+    ) -> None:
+        if ctx.invoked_subcommand is not None:
+            return
+        from cruce.resolve.engine import STEPS, resolve
+
+        with user_errors(), open_store(ctx) as store:
+            progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                console=errors,
+                transient=True,
+            )
+            with progress:
+                task = progress.add_task(_("Resolving {type}").format(type=type_), total=STEPS)
+
+                def on_progress(label: str, done: int, total: int) -> None:
+                    progress.update(task, description=label, completed=done, total=total)
+
+                result = resolve(
+                    store, type_, threshold=threshold, retrain=retrain, actor=_actor(), on_progress=on_progress
+                )
+        table = Table(title=_("Resolution of {type}").format(type=result.entity_type), show_header=False)
+        rows = [
+            (_("Records"), f"{result.records:,}"),
+            (_("Pairs scored"), f"{result.pairs:,}"),
+            (_("Entities (clusters)"), f"{result.clusters:,}"),
+            (_("Records merged with another"), f"{result.merged_records:,}"),
+            (_("Threshold"), f"{result.threshold:.2f}"),
+            (
+                _("Model"),
+                _("version {version} (trained now)").format(version=result.model_version)
+                if result.trained
+                else _("version {version}").format(version=result.model_version),
+            ),
+            (_("Seconds"), f"{result.seconds:.1f}"),
+        ]
+        for label, value in rows:
+            table.add_row(label, value)
+        console.print(table)
+        for a, b in result.conflicts:
+            console.print(
+                _("Decision 'same' for {a} and {b} not applied: it would join records judged not the same.").format(
+                    a=a, b=b
+                )
+            )
+
+    @resolve_app.command(
+        "explain", help=_("Why two records are (or are not) one entity: a waterfall of match weights.")
+    )
+    def explain_command(
+        ctx: typer.Context,
+        first: Annotated[str, typer.Argument(help=_("Id of the first record."))],
+        second: Annotated[str, typer.Argument(help=_("Id of the second record."))],
+    ) -> None:
+        from cruce.resolve.engine import explain
+
+        with user_errors(), open_store(ctx) as store:
+            ex = explain(store, first, second)
+        console.print(_("{type} records {a} and {b}").format(type=ex.entity_type, a=ex.id_l, b=ex.id_r))
+        console.print(
+            _("Match probability {p:.4f}, match weight {w:+.2f} (model version {v}, threshold {t:.2f})").format(
+                p=ex.probability, w=ex.match_weight, v=ex.model_version, t=ex.threshold
+            )
+        )
+        if ex.blocking_rule:
+            console.print(_("Proposed by the blocking rule: {rule}").format(rule=ex.blocking_rule))
+        else:
+            console.print(_("No blocking rule proposes this pair: the model never compares it on its own."))
+        if not ex.stored:
+            console.print(_("(scored now: the pair is below the floor kept from the last run)"))
+        table = Table(title=_("Match weight of each field"))
+        table.add_column(_("Field"))
+        table.add_column(_("Level"))
+        table.add_column(_("Weight"), justify="right")
+        table.add_column("")
+        for field, level, weight, bar in waterfall_lines(ex):
+            table.add_row(field, level, weight, f"[green]{bar}[/]" if weight.startswith("+") else f"[red]{bar}[/]")
+        table.add_row(_("Total"), "", f"{ex.match_weight:+.2f}", "")
+        console.print(table)
+        same = _("in one entity") if ex.same_cluster else _("in different entities")
+        console.print(_("The records are now {where}.").format(where=same))
+        if ex.decision:
+            console.print(_("An analyst decided: {decision}.").format(decision=_decision_label(ex.decision)))
+
+    @resolve_app.command("judge", help=_("Record an analyst's decision about two records; it overrides the model."))
+    def judge_command(
+        ctx: typer.Context,
+        first: Annotated[str, typer.Argument(help=_("Id of the first record."))],
+        second: Annotated[str, typer.Argument(help=_("Id of the second record."))],
+        decision: Annotated[str, typer.Argument(help=_("same, not_same or unsure."))],
+        note: Annotated[str | None, typer.Option("--note", help=_("Why (kept with the decision)."))] = None,
+    ) -> None:
+        from cruce.resolve.engine import ResolutionError, judge
+        from cruce.resolve.store import DECISIONS
+
+        with user_errors(), open_store(ctx) as store:
+            if decision not in DECISIONS:
+                raise ResolutionError(
+                    _("Unknown decision {decision}; use one of: {choices}.").format(
+                        decision=decision, choices=", ".join(DECISIONS)
+                    )
+                )
+            group = judge(store, first, second, decision, _actor(), note)
+        console.print(_("Decision {id} recorded; clusters updated.").format(id=group))
+
+    @resolve_app.command("split", help=_("Take a record out of its entity (it is judged not the same as the others)."))
+    def split_command(
+        ctx: typer.Context,
+        record: Annotated[str, typer.Argument(help=_("Id of the record."))],
+        note: Annotated[str | None, typer.Option("--note", help=_("Why (kept with the decision)."))] = None,
+    ) -> None:
+        from cruce.resolve.engine import split
+
+        with user_errors(), open_store(ctx) as store:
+            group = split(store, record, _actor(), note)
+        if group is None:
+            console.print(_("The record is alone in its entity; nothing to split."))
+        else:
+            console.print(_("Decision {id} recorded; clusters updated.").format(id=group))
+
+    @resolve_app.command("undo", help=_("Undo a decision; the clusters are worked out again without it."))
+    def undo_command(
+        ctx: typer.Context,
+        decision: Annotated[str, typer.Argument(help=_("Id of the decision (or its start)."))],
+    ) -> None:
+        from cruce.resolve.engine import undo
+
+        with user_errors(), open_store(ctx) as store:
+            undone = undo(store, decision, _actor())
+        if not undone:
+            console.print(_("No decision in force with id {id}.").format(id=decision))
+        else:
+            console.print(_("{count} decisions undone; clusters updated.").format(count=len(undone)))
+
+    @resolve_app.command("decisions", help=_("The analysts' decisions in force (or all, with --all)."))
+    def decisions_command(
+        ctx: typer.Context,
+        type_: Annotated[str | None, typer.Option("--type", "-t", help=_("Only this entity type."))] = None,
+        show_all: Annotated[bool, typer.Option("--all", help=_("Also the decisions undone."))] = False,
+    ) -> None:
+        from cruce.resolve.store import ResolutionStore
+
+        with user_errors(), open_store(ctx) as store:
+            judgements = ResolutionStore(store).judgements(type_, active_only=not show_all)
+        table = Table(title=_("Decisions"))
+        for col in (_("Decision"), _("Records"), _("Judged"), _("By"), _("When"), _("Undone")):
+            table.add_column(col)
+        for j in judgements:
+            table.add_row(
+                j.group_id[:12],
+                f"{j.id_l}\n{j.id_r}",
+                _decision_label(j.decision),
+                j.actor,
+                j.made_at.strftime("%Y-%m-%d %H:%M"),
+                j.undone_at.strftime("%Y-%m-%d %H:%M") if j.undone_at else "",
+            )
+        console.print(table)
+
+    app.add_typer(resolve_app, name="resolve")
+
+
+def _decision_label(decision: str) -> str:
+    return {"same": _("same"), "not_same": _("not the same"), "unsure": _("unsure")}.get(decision, decision)
