@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-DEFAULT_THRESHOLD = 0.9
+DEFAULT_THRESHOLD = 0.8
 PAIR_FLOOR = 0.2
 U_PAIRS = 2e6
 EM_PAIRS = 1e6
