@@ -91,6 +91,9 @@ def create_app(
 
     app.state.jobs = ImportJobs(services)
     app.state.tip_limiter = TipLimiter(settings.tip_limit, settings.tip_window_seconds, settings.tip_flood_cap)
+    from cruce.web.oidc import oidc_from_env
+
+    app.state.oidc = oidc_from_env(store_url)  # None unless CRUCE_OIDC_* configure it
     app.middleware("http")(_security_headers)
 
     @app.exception_handler(SignInRequired)
@@ -112,12 +115,13 @@ def create_app(
             return JSONResponse({"detail": _errors(exc)}, status_code=422)
         return await _error_page(request, 422, "", None)
 
-    from cruce.web import api, pages, pages_admin, pages_tips
+    from cruce.web import api, oidc, pages, pages_admin, pages_tips
 
     app.include_router(api.router, prefix=API_PREFIX)
     app.include_router(pages.router)
     app.include_router(pages_admin.router)
     app.include_router(pages_tips.router)
+    app.include_router(oidc.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
