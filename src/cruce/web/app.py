@@ -115,12 +115,14 @@ def create_app(
             return JSONResponse({"detail": _errors(exc)}, status_code=422)
         return await _error_page(request, 422, "", None)
 
-    from cruce.web import api, oidc, pages, pages_admin, pages_tips
+    from cruce.web import api, api_resolution, oidc, pages, pages_admin, pages_resolution, pages_tips
 
     app.include_router(api.router, prefix=API_PREFIX)
+    app.include_router(api_resolution.router, prefix=API_PREFIX)
     app.include_router(pages.router)
     app.include_router(pages_admin.router)
     app.include_router(pages_tips.router)
+    pages_resolution.install(app)
     app.include_router(oidc.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
