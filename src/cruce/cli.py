@@ -151,6 +151,13 @@ def build_app() -> typer.Typer:
         delimiter: Annotated[str | None, typer.Option(help=_("Column delimiter (detected if not given)."))] = None,
         sheet: Annotated[str | None, typer.Option(help=_("Worksheet of an XLSX file."))] = None,
         force: Annotated[bool, typer.Option(help=_("Import again even if this file was imported."))] = False,
+        link: Annotated[
+            bool,
+            typer.Option(
+                "--resolve",
+                help=_("Then link the new records to the resolved entities (incremental) and check the watchlists."),
+            ),
+        ] = False,
     ) -> None:
         with _user_errors(), _open(ctx) as store, _progress() as progress:
             task = progress.add_task(_("Importing {file}").format(file=file.name), total=None)
@@ -170,6 +177,11 @@ def build_app() -> typer.Typer:
                 on_progress=on_progress,
             )
         _print_summary(result)
+        if link and result.already_imported is None:
+            from cruce.resolve.cli import link_after_import
+
+            with _user_errors(), _open(ctx) as store:
+                link_after_import(store, result.import_id)
 
     @app.command("status", help=_("Datasets, entities per type, rejected rows and the size of the database."))
     def status_command(ctx: typer.Context) -> None:

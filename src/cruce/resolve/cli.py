@@ -72,8 +72,26 @@ def register(
         retrain: Annotated[
             bool, typer.Option("--retrain", help=_("Train a new version of the model instead of reusing the last."))
         ] = False,
+        incremental: Annotated[
+            bool,
+            typer.Option(
+                "--incremental",
+                help=_(
+                    "Only link the records imported since the last run to the existing entities "
+                    "(every resolved type, or --type if given)."
+                ),
+            ),
+        ] = False,
     ) -> None:
         if ctx.invoked_subcommand is not None:
+            return
+        if incremental:
+            from cruce.resolve.incremental import link_imports
+
+            explicit = ctx.get_parameter_source("type_")
+            only = [type_] if explicit is not None and explicit.name != "DEFAULT" else None
+            with user_errors(), open_store(ctx) as store:
+                print_increments(link_imports(store, types=only, actor=_actor()))
             return
         from cruce.resolve.engine import STEPS, resolve
 
@@ -233,6 +251,44 @@ def register(
         console.print(table)
 
     app.add_typer(resolve_app, name="resolve")
+
+
+def link_after_import(store: Any, import_id: str) -> None:
+    """``cruce import --resolve``: incremental linking of what the import brought, and its summary."""
+    from cruce.resolve.incremental import link_imports
+
+    print_increments(link_imports(store, [import_id], actor=_actor()))
+
+
+def print_increments(results: list[Any]) -> None:
+    """The summary of incremental linking, one line per entity type (also after ``cruce import --resolve``)."""
+    if not results:
+        console.print(_("No entity type is resolved yet: run 'cruce resolve' first."))
+    for r in results:
+        if r.skipped:
+            console.print(_("{type}: {reason}.").format(type=r.entity_type, reason=r.skipped))
+        elif r.run_id is None:
+            console.print(_("{type}: no new records to link.").format(type=r.entity_type))
+        else:
+            console.print(
+                _(
+                    "{type}: {new} new and {changed} changed records linked in {seconds:.1f} s; {joined} joined an "
+                    "existing entity, {started} started a new one, {bridged} entities merged; {pairs} pairs scored; "
+                    "{clusters} entities in all."
+                ).format(
+                    type=r.entity_type,
+                    new=r.new_records,
+                    changed=r.changed_records,
+                    seconds=r.seconds,
+                    joined=r.joined,
+                    started=r.started,
+                    bridged=r.bridged,
+                    pairs=r.pairs_added,
+                    clusters=r.clusters,
+                )
+            )
+        if r.alerts:
+            console.print(_("{count} watchlist alerts.").format(count=r.alerts))
 
 
 def _decision_label(decision: str) -> str:

@@ -182,6 +182,45 @@ class ResolutionStore:
                 "UPDATE resolution_run SET clusters = ? WHERE id = ?", (_count_clusters(clusters), current.id)
             )
 
+    def apply_increment(
+        self,
+        run: str,
+        entity_type: str,
+        *,
+        drop_pairs_of: list[str],
+        pairs: pa.Table,
+        clusters: pa.Table,
+        moved: list[str],
+        records: int,
+        pair_count: int,
+        cluster_count: int,
+        seconds: float,
+    ) -> None:
+        """Make incremental run ``run`` current: drop the pairs of changed records, add the new
+        pairs, and rewrite the cluster rows of the ``moved`` records (``clusters``), all at once."""
+        with self.db.transaction():
+            for chunk in _chunks(drop_pairs_of):
+                marks = ", ".join("CAST(? AS UUID)" for _ in chunk)
+                self.db.execute(
+                    f"DELETE FROM match_pair WHERE entity_type = ? AND (id_l IN ({marks}) OR id_r IN ({marks}))",
+                    (entity_type, *chunk, *chunk),
+                )
+            if pairs.num_rows:
+                self._bulk("match_pair", pairs, run, entity_type, PAIR_SCHEMA)
+            for chunk in _chunks(moved):
+                marks = ", ".join("CAST(? AS UUID)" for _ in chunk)
+                self.db.execute(
+                    f"DELETE FROM entity_cluster WHERE entity_type = ? AND entity_id IN ({marks})",
+                    (entity_type, *chunk),
+                )
+            if clusters.num_rows:
+                self._bulk("entity_cluster", clusters, run, entity_type, CLUSTER_SCHEMA)
+            self.db.execute(
+                "UPDATE resolution_run SET finished_at = ?, records = ?, pairs = ?, clusters = ?, seconds = ? "
+                "WHERE id = ?",
+                (datetime.now(), records, pair_count, cluster_count, seconds, run),
+            )
+
     def _bulk(self, target: str, table: pa.Table, run: str, entity_type: str, schema: pa.Schema) -> None:
         table = table.select(schema.names).cast(schema)
         n = table.num_rows
@@ -361,3 +400,7 @@ def _run(row: tuple[Any, ...]) -> Run:
 
 def _count_clusters(clusters: pa.Table) -> int:
     return len(set(clusters.column("canonical_id").to_pylist())) if clusters.num_rows else 0
+
+
+def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
