@@ -37,6 +37,7 @@ from cruce.ingest.readers import ROW_COLUMN, Source, open_source
 from cruce.ingest.sqlfuncs import install
 from cruce.schema.loader import default_schema
 from cruce.schema.model import Schema
+from cruce.search.index import index_step
 from cruce.store.base import ImportRecord, ImportWriter, Store
 
 ProgressCallback = Callable[[int, int], None]
@@ -339,7 +340,8 @@ def import_file(
                 rows_rejected=rows_rejected,
                 seconds=seconds,
             )
-            added = writer.commit(record)
+            # the search index of the new statements lands in the same transaction (cruce.search)
+            added = writer.commit(record, steps=[index_step(store, schema)])
         except BaseException:
             writer.rollback()
             raise

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from cruce.schema.model import PropertyType, Schema
+from cruce.search import find, words_of
+from cruce.search import fold as fold  # re-exported: cruce.security.fold
 from cruce.security.accounts import Accounts, Principal, Role
 from cruce.security.audit import AuditLog
 from cruce.security.db import AppDB
@@ -32,24 +35,6 @@ from cruce.security.sessions import Sessions
 from cruce.security.tips import Tips
 from cruce.store.base import DatasetSummary, Entity, ImportRecord, Reject, Statement, Store
 
-SEARCHABLE_TYPES = frozenset(
-    {PropertyType.NAME, PropertyType.TEXT, PropertyType.IDENTIFIER, PropertyType.PHONE, PropertyType.EMAIL}
-)
-_ACCENTED = "áàäâãéèëêíìïîóòöôõúùüûñçÁÀÄÂÃÉÈËÊÍÌÏÎÓÒÖÔÕÚÙÜÛÑÇ"
-_PLAIN = "aaaaaeeeeiiiiooooouuuuncaaaaaeeeeiiiiooooouuuunc"
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: what search compares (the SQL side does the same)."""
-    return text.lower().translate(str.maketrans(_ACCENTED, _PLAIN))
-
-
-def _fold_sql(column: str, *, duckdb: bool = False) -> str:
-    # DuckDB's own strip_accents is several times faster than a 50-character translate
-    if duckdb:
-        return f"strip_accents(lower({column}))"
-    return f"translate(lower({column}), '{_ACCENTED}', '{_PLAIN}')"
-
 
 @dataclass(frozen=True)
 class SearchHit:
@@ -66,6 +51,7 @@ class SearchResults:
     query: str
     total: int
     hits: tuple[SearchHit, ...]
+    protected: bool = False  # the search matched protected values (within the principal's caseload)
 
 
 @dataclass(frozen=True)
@@ -76,6 +62,7 @@ class Reference:
     schema: str
     prop: str
     caption: str
+    entity: Entity | None = None  # the referring entity as the principal may see it
 
 
 @dataclass(frozen=True)
@@ -110,10 +97,6 @@ class Guard:
         self.schema = schema
         self._protected = protected_properties(schema)
         self._protected_refs = protected_references(schema)
-        self._duckdb = not str(store.url).startswith("postgres")
-        self._searchable = sorted(
-            {name for t in schema.types.values() for name, p in t.properties.items() if p.type in SEARCHABLE_TYPES}
-        )
 
     # -- datasets -----------------------------------------------------------------------------
     def policies(self) -> dict[str, DatasetPolicy]:
@@ -164,32 +147,44 @@ class Guard:
         """Those of the entities that a protected property points at (a case's victim), in one query."""
         if not self._protected_refs or not entity_ids:
             return set()
-        pairs = " OR ".join("(schema = ? AND prop = ?)" for _ in self._protected_refs)
-        params = [x for pair in sorted(self._protected_refs) for x in pair]
-        marks = ",".join("?" for _ in entity_ids)
+        ids = sorted(set(entity_ids))
+        ids = [i for i in ids if _is_uuid(i)]
+        if not ids:
+            return set()
+        marks = ",".join("CAST(? AS UUID)" for _ in ids)
         rows = self.db.fetch(
-            f"SELECT DISTINCT value FROM statements WHERE value IN ({marks}) AND ({pairs})", (*entity_ids, *params)
+            f"SELECT DISTINCT CAST(target AS VARCHAR) FROM entity_ref WHERE protected AND target IN ({marks})", ids
         )
         return {str(r[0]) for r in rows}
 
     def _load(self, entity_ids: list[str]) -> dict[str, Entity]:
-        """Several entities in one query (for a page of search hits; the store reads one at a time)."""
-        if not entity_ids:
-            return {}
-        marks = ",".join("CAST(? AS UUID)" for _ in entity_ids)
-        rows = self.db.fetch(
-            "SELECT CAST(s.id AS VARCHAR), CAST(s.entity_id AS VARCHAR), s.schema, s.prop, s.value, s.original, "
-            "s.dataset, s.import_id, s.source_file, s.source_row, s.first_seen, s.last_seen FROM statements s "
-            f"WHERE s.entity_id IN ({marks}) ORDER BY s.entity_id, s.prop, s.first_seen, s.value",
-            entity_ids,
-        )
+        """Several entities in one query (for a page of search hits, an entity's links)."""
         found: dict[str, Entity] = {}
-        for row in rows:
-            st = Statement(*row)
-            if st.entity_id not in found:
-                found[st.entity_id] = Entity(id=st.entity_id, schema=st.schema)
-            found[st.entity_id].add(st)
+        for eid, statements in self.store.statements_of(entity_ids).items():
+            entity = found[eid] = Entity(id=eid, schema=statements[0].schema)
+            for st in statements:
+                entity.add(st)
         return found
+
+    def entities_by_id(
+        self, principal: Principal, entity_ids: list[str], *, access: Access | None = None, address: str | None = None
+    ) -> dict[str, Entity]:
+        """Several entities as ``entity`` shows them (visible ones only), in three queries whatever their number."""
+        ids = list(dict.fromkeys(entity_ids))
+        if not ids:
+            return {}
+        access = access or self.access(principal)
+        protected, loaded = self._protected_people(ids), self._load(ids)
+        shown = {}
+        for eid in ids:
+            if eid not in loaded:
+                continue
+            entity = self.entity(
+                principal, eid, address=address, access=access, protected_person=eid in protected, loaded=loaded[eid]
+            )
+            if entity is not None:
+                shown[eid] = entity
+        return shown
 
     def _is_protected_person(self, entity_id: str) -> bool:
         return bool(self._protected_people([entity_id]))
@@ -241,18 +236,24 @@ class Guard:
             )
         return result
 
-    def references(self, principal: Principal, entity_id: str, limit: int = 200) -> list[Reference]:
-        """Entities whose entity-reference properties point here, in visible datasets."""
-        access = self.access(principal)
+    def references(
+        self, principal: Principal, entity_id: str, limit: int = 200, *, access: Access | None = None
+    ) -> list[Reference]:
+        """Entities whose entity-reference properties point here, in visible datasets (from ``entity_ref``)."""
+        access = access or self.access(principal)
         visible = sorted(access.visible)
         if not visible:
             return []
+        if not _is_uuid(entity_id):
+            return []
         marks = ",".join("?" for _ in visible)
-        rows = self.db.fetch(
-            f"SELECT DISTINCT CAST(entity_id AS VARCHAR), schema, prop FROM statements "
-            f"WHERE value = ? AND dataset IN ({marks}) ORDER BY 2, 3, 1 LIMIT ?",
-            (entity_id, *visible, limit),
+        found = self.db.fetch(
+            "SELECT DISTINCT CAST(r.entity_id AS VARCHAR), p.schema, p.prop FROM entity_ref r "
+            "JOIN property p ON p.prop_id = r.prop_id WHERE r.target = CAST(? AS UUID) "
+            f"AND r.import_no IN (SELECT no FROM import_run WHERE dataset IN ({marks}))",
+            (entity_id, *visible),
         )
+        rows = sorted(found, key=lambda r: (str(r[1]), str(r[2]), str(r[0])))[:limit]
         ids = sorted({str(r[0]) for r in rows})
         protected, loaded = self._protected_people(ids), self._load(ids)
         refs = []
@@ -265,7 +266,7 @@ class Guard:
             shown = self.entity(
                 principal, str(eid), access=access, protected_person=str(eid) in protected, loaded=loaded.get(str(eid))
             )
-            refs.append(Reference(str(eid), str(schema), str(prop), caption(shown) if shown else str(eid)))
+            refs.append(Reference(str(eid), str(schema), str(prop), caption(shown) if shown else str(eid), shown))
         return refs
 
     # -- search -------------------------------------------------------------------------------
@@ -286,80 +287,28 @@ class Guard:
         Protected values are searched only where the principal may see them, so a search
         cannot reveal that a victim's name is in the store.
         """
-        words = [w for w in fold(query).split() if w][:8]
+        words = words_of(query)
         access = self.access(principal)
         visible = sorted(access.visible)
         if dataset:
             visible = [d for d in visible if d == dataset]
         if not words or not visible:
             return SearchResults(query, 0, ())
-        params: list[Any] = []
-        where = [f"s.dataset IN ({','.join('?' for _ in visible)})"]
-        params += visible
-        where.append(f"s.prop IN ({','.join('?' for _ in self._searchable)})")
-        params += self._searchable
-        for word in words:
-            where.append(f"{_fold_sql('s.value', duckdb=self._duckdb)} LIKE ? ESCAPE '\\'")
-            params.append("%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-        if schema:
-            where.append("s.schema = ?")
-            params.append(schema)
-        caseload = sorted(access.caseload)
-        hidden = self._hidden_condition(caseload, params)
-        if hidden:
-            where.append(hidden)
-        if date_from or date_to:
-            date_where = ["d.entity_id = s.entity_id", "d.prop IN ('date', 'start_date', 'birth_date')"]
-            if date_from:
-                date_where.append("d.value >= ?")
-                params.append(date_from)
-            if date_to:
-                date_where.append("d.value <= ?")
-                params.append(date_to)
-            where.append(f"EXISTS (SELECT 1 FROM statements d WHERE {' AND '.join(date_where)})")
-        base = f"FROM statements s WHERE {' AND '.join(where)}"
-        # one pass: the page and, beside each row, the number of entities found in all
-        found = self.db.fetch(
-            f"SELECT eid, schema, prop, value, count(*) OVER () FROM ("
-            f"SELECT CAST(s.entity_id AS VARCHAR) AS eid, min(s.schema) AS schema, min(s.prop) AS prop, "
-            f"min(s.value) AS value {base} GROUP BY s.entity_id) AS hits ORDER BY value, eid LIMIT ? OFFSET ?",
-            (*params, limit, offset),
-        )
-        if found:
-            total = int(found[0][4])
-        else:  # past the last page: count alone
-            total_row = self.db.one(f"SELECT count(DISTINCT s.entity_id) {base}", params)
-            total = int(total_row[0]) if total_row else 0
-        rows = [r[:4] for r in found]
-        hits = []
-        ids = [str(r[0]) for r in rows]
+        found = find(
+            self.db.fetch, words, visible=visible, caseload=sorted(access.caseload), schema=schema,
+            date_from=date_from, date_to=date_to, limit=limit, offset=offset,
+        )  # fmt: skip
+        ids = [r[0] for r in found.rows]
         protected, loaded = self._protected_people(ids), self._load(ids)
-        for eid, stype, prop, value in rows:
+        hits = []
+        for eid, stype, prop, value in found.rows:
             entity = self.entity(
-                principal, str(eid), access=access, protected_person=str(eid) in protected, loaded=loaded.get(str(eid))
+                principal, eid, access=access, protected_person=eid in protected, loaded=loaded.get(eid)
             )
             if entity is None:
                 continue
-            hits.append(SearchHit(str(eid), str(stype), caption(entity), str(prop), str(value), tuple(entity.datasets)))
-        return SearchResults(query, total, tuple(hits))
-
-    def _hidden_condition(self, caseload: list[str], params: list[Any]) -> str:
-        """SQL excluding protected values (and protected persons) outside the principal's caseload."""
-        if not self._protected:
-            return ""
-        pairs = sorted(self._protected)
-        in_caseload = f"s.dataset IN ({','.join('?' for _ in caseload)})" if caseload else "FALSE"
-        pair_sql = " OR ".join("(s.schema = ? AND s.prop = ?)" for _ in pairs)
-        refs = sorted(self._protected_refs)
-        ref_sql = " OR ".join("(r.schema = ? AND r.prop = ?)" for _ in refs) or "FALSE"
-        params += caseload
-        params += [x for pair in pairs for x in pair]
-        params += caseload
-        params += [x for pair in refs for x in pair]
-        return (
-            f"(({in_caseload}) OR NOT ({pair_sql})) AND (({in_caseload}) OR NOT "
-            f"EXISTS (SELECT 1 FROM statements r WHERE r.value = CAST(s.entity_id AS VARCHAR) AND ({ref_sql})))"
-        )
+            hits.append(SearchHit(eid, stype, caption(entity), prop, value, tuple(entity.datasets)))
+        return SearchResults(query, found.total, tuple(hits), found.protected)
 
     # -- counts and exports -------------------------------------------------------------------
     def counts_by_schema(self, principal: Principal) -> dict[str, int]:
@@ -432,6 +381,14 @@ class Guard:
         contact = self.security.tips.contact(tip_id)
         self.security.audit.record(principal.username, "view_tip_contact", target=tip_id, address=address)
         return contact
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def caption(entity: Entity) -> str:

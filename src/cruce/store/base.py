@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -22,6 +22,11 @@ import pyarrow as pa
 BATCH_COLUMNS = ("entity_id", "prop_id", "prop", "value", "original", "source_row")
 REJECT_COLUMNS = ("source_row", "field", "reason", "value")
 STATEMENT_KEY_SEPARATOR = "\x1f"
+
+CommitStep = Callable[[int], Sequence[str]]
+"""More work for an import's commit (e.g. ``cruce.search.index_step``): given the import's number,
+SQL statements (the same on both backends, without parameters) that the writer runs inside the
+commit's transaction, after the import's statements and its ``import_run`` row are in place."""
 
 
 def statement_id(dataset: str, entity_id: str, prop: str, value: str) -> str:
@@ -144,8 +149,9 @@ class ImportWriter(Protocol):
         """Add rejected fields (columns ``REJECT_COLUMNS``)."""
         ...
 
-    def commit(self, record: ImportRecord) -> int:
-        """Merge what was added into the store, record the import; return statements added."""
+    def commit(self, record: ImportRecord, steps: Sequence[CommitStep] = ()) -> int:
+        """Merge what was added into the store, record the import, run ``steps``, all in one
+        transaction; return statements added."""
         ...
 
     def rollback(self) -> None: ...
@@ -186,6 +192,8 @@ class Store(Protocol):
     def statement_count(self) -> int: ...
 
     def statements(self, entity_id: str) -> list[Statement]: ...
+
+    def statements_of(self, entity_ids: Sequence[str]) -> dict[str, list[Statement]]: ...
 
     def entity(self, entity_id: str) -> Entity | None: ...
 

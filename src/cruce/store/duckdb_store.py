@@ -21,12 +21,20 @@ import duckdb
 import pyarrow as pa
 
 from cruce.i18n import _
-from cruce.store.base import ImportRecord, StoreError
+from cruce.store.base import CommitStep, ImportRecord, StoreError
 from cruce.store.sql import SqlStore
 
 DEFAULT_MEMORY_LIMIT = "256MB"
 COMPUTE_MEMORY_LIMIT = "192MB"
 REPEATS_PER_SLICE = 4_000_000
+INDEX_TABLES = ("search_value", "entity_ref")  # written at commit only (cruce.search.index)
+
+
+def _index_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The index tables this store has (none before store version 4)."""
+    marks = ", ".join(f"'{t}'" for t in INDEX_TABLES)
+    rows = con.execute(f"SELECT table_name FROM information_schema.tables WHERE table_name IN ({marks})").fetchall()
+    return sorted(str(r[0]) for r in rows)
 
 
 def _connect(path: str) -> duckdb.DuckDBPyConnection:
@@ -76,8 +84,8 @@ class DuckDBStore(SqlStore):
             return []
         numbers = ", ".join(str(int(r[0])) for r in pending)
         self.con.execute("BEGIN TRANSACTION")
-        self.con.execute(f"DELETE FROM statement WHERE import_no IN ({numbers})")
-        self.con.execute(f"DELETE FROM reject WHERE import_no IN ({numbers})")
+        for table in ("statement", "reject", *_index_tables(self.con)):
+            self.con.execute(f"DELETE FROM {table} WHERE import_no IN ({numbers})")
         self.con.execute(f"DELETE FROM import_pending WHERE no IN ({numbers})")
         self.con.execute("COMMIT")
         return [str(r[1]) for r in pending]
@@ -287,7 +295,7 @@ class DuckDBImportWriter:
         self.con.execute("RESET threads")
         self.con.execute("RESET force_compression")
 
-    def commit(self, record: ImportRecord) -> int:
+    def commit(self, record: ImportRecord, steps: Sequence[CommitStep] = ()) -> int:
         self._reset_settings()
         self.con.execute("BEGIN TRANSACTION")
         self._remove_repeats()
@@ -303,6 +311,9 @@ class DuckDBImportWriter:
         added = int(row[0]) if row else 0
         sql, params = self.store._record_import(record, self.number, datetime.now(), added)
         self.con.execute(sql, list(params))
+        for step in steps:
+            for statement in step(self.number):
+                self.con.execute(statement)
         self.con.execute(f"DELETE FROM import_pending WHERE no = {self.number}")
         self.con.execute("COMMIT")
         self._drop_tracking()
@@ -324,8 +335,8 @@ class DuckDBImportWriter:
             self._reset_settings()
         try:
             self.con.execute("BEGIN TRANSACTION")
-            self.con.execute(f"DELETE FROM statement WHERE import_no = {self.number}")
-            self.con.execute(f"DELETE FROM reject WHERE import_no = {self.number}")
+            for table in ("statement", "reject", *_index_tables(self.con)):
+                self.con.execute(f"DELETE FROM {table} WHERE import_no = {self.number}")
             self.con.execute(f"DELETE FROM import_pending WHERE no = {self.number}")
             self.con.execute("COMMIT")
             self.con.execute("DROP TABLE IF EXISTS cruce_seen")

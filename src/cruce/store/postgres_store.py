@@ -24,7 +24,7 @@ import pyarrow.csv as pacsv
 from psycopg import sql as pgsql
 
 from cruce.i18n import _
-from cruce.store.base import REJECT_COLUMNS, ImportRecord, StoreError, statement_id_sql
+from cruce.store.base import REJECT_COLUMNS, CommitStep, ImportRecord, StoreError, statement_id_sql
 from cruce.store.sql import SqlStore
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -159,7 +159,7 @@ class PostgresImportWriter:
     def add_rejects(self, rejects: pa.Table) -> int:
         return self._copy(rejects.select(list(REJECT_COLUMNS)), "cruce_reject_stage")
 
-    def commit(self, record: ImportRecord) -> int:
+    def commit(self, record: ImportRecord, steps: Sequence[CommitStep] = ()) -> int:
         self.cur.execute(
             "UPDATE statement s SET last_import_no = %s FROM (SELECT DISTINCT id FROM cruce_stage) d WHERE s.id = d.id",
             [self.number],
@@ -180,6 +180,9 @@ class PostgresImportWriter:
         )
         sql, params = self.store._record_import(record, self.number, datetime.now(), added)
         self.cur.execute(_to_pg(sql), list(params))
+        for step in steps:
+            for statement in step(self.number):
+                self.cur.execute(statement.encode())
         self.cur.execute("COMMIT")
         self.cur.close()
         return added

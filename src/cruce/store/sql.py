@@ -7,8 +7,10 @@ placeholders; the PostgreSQL store translates them to its own.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -17,11 +19,14 @@ from types import TracebackType
 from typing import Any, Self
 
 from cruce.i18n import _
-from cruce.store.base import DatasetSummary, Entity, ImportRecord, Reject, Statement, StoreError
+from cruce.store.base import DatasetSummary, Entity, ImportRecord, Reject, Statement, StoreError, statement_id
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _MIGRATION_FILE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+# Work in Python that a migration needs after its script, in the same transaction: the
+# migration's file name (without .sql) → "module:function", called with the store.
+AFTER_MIGRATION = {"0004_search": "cruce.search.index:backfill"}
 
 _IMPORT_COLUMNS = (
     "id, dataset, source_file, file_sha256, file_size, mapping, mapping_sha256, started_at, finished_at, "
@@ -100,14 +105,33 @@ class SqlStore(ABC):
             script = path.read_text(encoding="utf-8")
             if number == 1:
                 script = "CREATE TABLE cruce_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);\n" + script
-            self._run_script(
-                "BEGIN;\n"
-                + script
-                + "\nDELETE FROM cruce_meta WHERE key = 'schema_version';"
-                + f"\nINSERT INTO cruce_meta VALUES ('schema_version', '{number}');\nCOMMIT;"
-            )
+            after = AFTER_MIGRATION.get(path.stem)
+            if after is None:
+                self._run_script(
+                    "BEGIN;\n"
+                    + script
+                    + "\nDELETE FROM cruce_meta WHERE key = 'schema_version';"
+                    + f"\nINSERT INTO cruce_meta VALUES ('schema_version', '{number}');\nCOMMIT;"
+                )
+            else:
+                self._migrate_with(number, script, after)
             log.info("store %s upgraded to version %d (%s)", self.url, number, path.name)
         return current, latest
+
+    def _migrate_with(self, number: int, script: str, after: str) -> None:
+        """Run a migration's script, then its Python step, then record the version: all or nothing."""
+        module, function = after.split(":")
+        step = getattr(importlib.import_module(module), function)
+        self._run_script("BEGIN;\n" + script)
+        try:
+            step(self)
+            self._run_script(
+                "DELETE FROM cruce_meta WHERE key = 'schema_version';"
+                f"\nINSERT INTO cruce_meta VALUES ('schema_version', '{number}');\nCOMMIT;"
+            )
+        except BaseException:
+            self._run_script("ROLLBACK")
+            raise
 
     # -- reads -----------------------------------------------------------------------------
     def _import_record(self, row: tuple[Any, ...]) -> ImportRecord:
@@ -156,11 +180,47 @@ class SqlStore(ABC):
         return int(self._fetch("SELECT count(*) FROM statement")[0][0])
 
     def statements(self, entity_id: str) -> list[Statement]:
+        return self.statements_of([entity_id]).get(entity_id, [])
+
+    def statements_of(self, entity_ids: Sequence[str]) -> dict[str, list[Statement]]:
+        """The statements of several entities (in one scan), each entity's in (prop, first_seen, value) order.
+
+        Reads the narrow table and joins only the property names in SQL; the imports (a few
+        rows) are joined here: joining ``import_run`` twice in SQL costs DuckDB more than the
+        scan itself. Statements of imports not yet finished are left out, as by the view.
+        """
+        asked = {c: i for i in entity_ids if (c := _canonical_uuid(i))}  # a value that is no id names nothing
+        ids = list(asked)
+        if not ids:
+            return {}
+        stored_id = "CAST(s.id AS VARCHAR)" if self.backend == "postgresql" else "NULL"
+        marks = ",".join("CAST(? AS UUID)" for _ in ids)
+        where = "s.entity_id = CAST(? AS UUID)" if len(ids) == 1 else f"s.entity_id IN ({marks})"
         rows = self._fetch(
-            _STATEMENT_SELECT + "WHERE s.entity_id = CAST(? AS UUID) ORDER BY s.prop, s.first_seen, s.value",
-            (entity_id,),
+            f"SELECT {stored_id}, CAST(s.entity_id AS VARCHAR), p.schema, p.prop, s.value, s.original, s.source_row, "
+            f"s.import_no, s.last_import_no FROM statement s JOIN property p ON p.prop_id = s.prop_id WHERE {where}",
+            ids,
         )
-        return [Statement(*r) for r in rows]
+        if not rows:
+            return {}
+        imports = {
+            int(r[0]): r[1:] for r in self._fetch("SELECT no, id, dataset, source_file, started_at FROM import_run")
+        }
+        found: dict[str, list[Statement]] = {}
+        for sid, eid, schema, prop, value, original, source_row, first_no, last_no in rows:
+            first, last = imports.get(int(first_no)), imports.get(int(last_no))
+            if first is None or last is None:
+                continue  # an import under way (or interrupted): not visible yet
+            import_id, dataset, source_file, started_at = first
+            found.setdefault(asked.get(eid, eid), []).append(
+                Statement(
+                    sid or statement_id(dataset, eid, prop, value), eid, schema, prop, value, original, dataset,
+                    import_id, source_file, source_row, started_at, last[3],
+                )
+            )  # fmt: skip
+        for statements in found.values():
+            statements.sort(key=lambda st: (st.prop, st.first_seen, st.value))
+        return found
 
     def entity(self, entity_id: str) -> Entity | None:
         try:
@@ -265,6 +325,13 @@ class SqlStore(ABC):
                 record.seconds,
             ),
         )
+
+
+def _canonical_uuid(text: str) -> str | None:
+    try:
+        return str(uuid.UUID(str(text)))
+    except ValueError:
+        return None
 
 
 def _group_entities(statements: Iterator[Statement]) -> Iterator[Entity]:

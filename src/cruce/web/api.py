@@ -352,9 +352,10 @@ def search(
     results = view.guard.search(
         principal, q, schema=type, dataset=dataset, date_from=date_from, date_to=date_to, limit=limit, offset=offset
     )
-    view.security.audit.record(
-        principal.username, "search", detail={"query": q[:200], "api": True}, address=client_address(request)
-    )
+    if results.protected:  # a plain search is not audited; one that matched protected values is
+        view.security.audit.record(
+            principal.username, "search", detail={"query": q[:200], "api": True}, address=client_address(request)
+        )
     hits = [
         Hit(id=h.entity_id, schema_=h.schema, caption=h.caption, matched_property=h.matched_property,
             matched_value=h.matched_value, datasets=list(h.datasets))

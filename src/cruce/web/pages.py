@@ -175,7 +175,8 @@ def search(
             p, q, schema=type or None, dataset=dataset or None, date_from=date_from or None,
             date_to=date_to or None, limit=limit, offset=offset,
         )  # fmt: skip
-        ctx.audit("search", query=q[:200], type=type or None, dataset=dataset or None)
+        if results.protected:  # a plain search is not audited; one that matched protected values is
+            ctx.audit("search", query=q[:200], type=type or None, dataset=dataset or None)
     schema = ctx.guard.schema
     hits = [
         (h, type_label(schema, h.schema, ctx.lang), prop_label(schema, h.schema, h.matched_property, ctx.lang))

@@ -89,20 +89,29 @@ def value_display(schema: Schema, type_name: str, prop: str, value: str, lang: s
 def entity_view(
     guard: Guard, principal: Principal, entity_id: str, lang: str, *, address: str | None = None
 ) -> EntityView | None:
-    entity = guard.entity(principal, entity_id, address=address)
+    access = guard.access(principal)  # once for the page: the entity, its links and what links to it
+    entity = guard.entity(principal, entity_id, address=address, access=access)
     if entity is None:
         return None
     schema = guard.schema
     stype = schema.types.get(entity.schema)
+
+    def is_link(prop: str, value: str) -> bool:
+        spec = stype.properties.get(prop) if stype else None
+        return spec is not None and spec.type is PropertyType.ENTITY and value != REDACTED
+
+    # every entity this one points at, read in one go
+    targets = guard.entities_by_id(
+        principal, [st.value for st in entity.statements if is_link(st.prop, st.value)], access=access, address=address
+    )
     rows = []
     out: list[Related] = []
     for st in sorted(entity.statements, key=lambda s: (s.prop, s.dataset, s.source_row or 0)):
         spec = stype.properties.get(st.prop) if stype else None
-        is_ref = spec is not None and spec.type is PropertyType.ENTITY and st.value != REDACTED
-        link = st.value if is_ref else None
+        link = st.value if is_link(st.prop, st.value) else None
         display = value_display(schema, entity.schema, st.prop, st.value, lang)
         if link:
-            target = guard.entity(principal, link, address=address)
+            target = targets.get(link)
             if target is None:
                 link, display = None, REDACTED
             else:
@@ -123,9 +132,8 @@ def entity_view(
             )
         )  # fmt: skip
     incoming = []
-    for ref in guard.references(principal, entity_id):
-        other = guard.entity(principal, ref.entity_id)
-        date = _date_of(other.properties) if other else None
+    for ref in guard.references(principal, entity_id, access=access):
+        date = _date_of(ref.entity.properties) if ref.entity else None
         incoming.append(
             Related(
                 ref.entity_id, ref.schema, type_label(schema, ref.schema, lang), ref.prop,

@@ -1,0 +1,238 @@
+"""The search index (cruce.search): search finds what a scan of every statement finds, the index
+follows imports, a killed import leaves no index rows, an older store is backfilled; both backends."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cruce.ingest.pipeline import import_file
+from cruce.schema.loader import default_schema
+from cruce.search import IndexSpec, fold, words_of
+from cruce.security import SYSTEM, Guard, Security
+from cruce.store import Store, open_store
+from tests.web.conftest import VICTIM, World, build_world, drop_pg_schema, pg_url_or_skip
+
+PEOPLE = """
+name: test-people
+dataset: {dataset}
+entities:
+  person:
+    schema: Person
+    key: [pid]
+    properties:
+      name: name
+      nationality: nationality
+"""
+SALES = """
+name: test-sales
+dataset: sales
+entities:
+  purchase:
+    schema: FirearmPurchase
+    key: [tx]
+    properties:
+      transaction_number: tx
+      purchaser: {entity: buyer}
+  buyer:
+    schema: Person
+    key: [buyer]
+    properties:
+      name: buyer
+"""
+NAMES = ["José Pérez Núñez", "JOSE PEREZ", "María Fernanda Gómez", "Ángel Muñoz_Ruiz", "100% Martínez", "Luis O'Brien"]
+
+
+def _import(store: Store, tmp: Path, name: str, mapping: str, header: str, rows: list[str], **kw: str) -> None:
+    (tmp / f"{name}.yaml").write_text(mapping, encoding="utf-8")
+    (tmp / f"{name}.csv").write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    import_file(store, tmp / f"{name}.csv", tmp / f"{name}.yaml", **kw)  # type: ignore[arg-type]
+
+
+def _people(store: Store, tmp: Path, dataset: str, names: list[str], start: int = 0, **kw: str) -> None:
+    rows = [f'P{start + i},"{n}",MX' for i, n in enumerate(names)]
+    _import(store, tmp, dataset, PEOPLE.format(dataset=dataset), "pid,name,nationality", rows, **kw)
+
+
+def _index_rows(store: Store) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """Both index tables, with the dataset and the property of each row."""
+    fetch = store._fetch  # type: ignore[attr-defined]
+    values = fetch(
+        "SELECT CAST(v.entity_id AS VARCHAR), i.dataset, p.schema, p.prop, v.value, v.folded, v.protected "
+        "FROM search_value v JOIN import_run i ON i.no = v.import_no JOIN property p ON p.prop_id = v.prop_id "
+        "ORDER BY 1, 2, 3, 4, 5"
+    )
+    refs = fetch(
+        "SELECT CAST(r.target AS VARCHAR), CAST(r.entity_id AS VARCHAR), i.dataset, p.schema, p.prop, r.protected "
+        "FROM entity_ref r JOIN import_run i ON i.no = r.import_no JOIN property p ON p.prop_id = r.prop_id "
+        "ORDER BY 1, 2, 3, 4, 5"
+    )
+    return [tuple(map(str, r)) for r in values], [tuple(map(str, r)) for r in refs]
+
+
+def _scan(store: Store, query: str) -> set[str]:
+    """What search found before the index: every word in one searchable value, accents and case aside."""
+    spec = IndexSpec.of(default_schema())
+    words = words_of(query)
+    return {
+        e.id
+        for e in store.iter_entities()
+        if any((s.schema, s.prop) in spec.searchable and all(w in fold(s.value) for w in words) for s in e.statements)
+    }
+
+
+@pytest.fixture(autouse=True)
+def _secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRUCE_SECRET_KEY", base64.urlsafe_b64encode(b"k" * 32).decode())
+
+
+@pytest.fixture
+def guarded(store_url: str) -> Iterator[tuple[Store, Guard]]:
+    with open_store(store_url) as store:
+        yield store, Guard(store, Security(store), default_schema())
+
+
+def test_search_finds_what_a_scan_finds(guarded: tuple[Store, Guard], tmp_path: Path) -> None:
+    store, guard = guarded
+    _people(store, tmp_path, "people", NAMES)
+    for query in ["jose perez", "PÉREZ", "josé", "nunez", "maría gómez", "angel", "muñoz_ruiz", "_", "100%", "%",
+                  "o'brien", "fernanda", "zzz", "perez jose"]:  # fmt: skip
+        found = guard.search(SYSTEM, query, limit=100)
+        assert {h.entity_id for h in found.hits} == _scan(store, query), query
+        assert found.total == len(found.hits)
+    assert guard.search(SYSTEM, "jose perez").total == 2  # accents and case aside
+    assert guard.search(SYSTEM, "%").total == 1  # LIKE's wildcards are plain characters
+    assert guard.search(SYSTEM, "_").total == 1
+
+
+def test_index_follows_imports(guarded: tuple[Store, Guard], tmp_path: Path) -> None:
+    store, guard = guarded
+    _people(store, tmp_path, "people", NAMES[:2])
+    assert guard.search(SYSTEM, "gomez").total == 0
+    _people(store, tmp_path, "more-people", NAMES[2:], start=10)
+    assert guard.search(SYSTEM, "gomez").total == 1
+    before = _index_rows(store)
+    _people(store, tmp_path, "more-people", NAMES[2:], start=10, force=True)  # nothing new: no new index rows
+    assert _index_rows(store) == before
+    # the same record in a second dataset (another entity until resolution) is found in each
+    _people(store, tmp_path, "third", ["José Pérez Núñez"], start=0)
+    assert sorted(h.datasets for h in guard.search(SYSTEM, "nunez").hits) == [("people",), ("third",)]
+    # entity references are indexed the other way round, for the entity page
+    _import(store, tmp_path, "sales", SALES, "tx,buyer", ["T1,Ana Ruiz", "T2,Ana Ruiz", "T3,Beto Sol"])
+    ana = next(h.entity_id for h in guard.search(SYSTEM, "ana ruiz").hits)
+    refs = guard.references(SYSTEM, ana)
+    assert sorted((r.schema, r.prop) for r in refs) == [("FirearmPurchase", "purchaser")] * 2
+    assert all(r.entity is not None and r.entity.schema == "FirearmPurchase" for r in refs)
+    values, entity_refs = _index_rows(store)
+    imports = {str(r.dataset) for r in store.imports()}
+    assert {v[1] for v in values} == imports
+    assert {r[2] for r in entity_refs} == {"sales"}
+    assert {(v[5], v[4]) for v in values if v[3] == "name" and v[4].lower().startswith("jos")} == {
+        ("jose perez nunez", "José Pérez Núñez"),
+        ("jose perez", "JOSE PEREZ"),
+    }
+
+
+_KILLER = textwrap.dedent(
+    """
+    import os, signal, sys
+    from cruce.ingest import pipeline
+    from cruce.search import index
+    from cruce.store import open_store
+
+    def killing_step(store, schema):
+        step = index.index_step(store, schema)
+        def run(number):
+            yield from step(number)  # the index rows are written, in the import's transaction...
+            os.kill(os.getpid(), signal.SIGKILL)  # ...which never commits
+        return run
+
+    pipeline.index_step = killing_step
+    with open_store(sys.argv[1]) as store:
+        pipeline.import_file(store, sys.argv[2], sys.argv[3])
+    """
+)
+
+
+def test_an_import_killed_in_its_commit_leaves_no_index_rows(store_url: str, tmp_path: Path) -> None:
+    with open_store(store_url) as store:
+        _people(store, tmp_path, "people", NAMES[:3])
+        before = (_index_rows(store), store.statement_count(), len(store.imports()))
+    (tmp_path / "late.yaml").write_text(PEOPLE.format(dataset="late"), encoding="utf-8")
+    (tmp_path / "late.csv").write_text("pid,name,nationality\nL1,Zoila Quintana,MX\n", encoding="utf-8")
+    script = tmp_path / "killer.py"
+    script.write_text(_KILLER, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script), store_url, str(tmp_path / "late.csv"), str(tmp_path / "late.yaml")],
+        capture_output=True, timeout=300, env={**os.environ},
+    )  # fmt: skip
+    assert done.returncode == -9, done.stderr.decode()[-2000:]
+    with open_store(store_url) as store:
+        assert (_index_rows(store), store.statement_count(), len(store.imports())) == before
+        guard = Guard(store, Security(store), default_schema())
+        assert guard.search(SYSTEM, "zoila").total == 0
+        import_file(store, tmp_path / "late.csv", tmp_path / "late.yaml")  # and again, to the end
+        assert guard.search(SYSTEM, "zoila").total == 1
+
+
+def test_an_older_store_is_backfilled_when_opened(store_url: str, tmp_path: Path) -> None:
+    with open_store(store_url) as store:
+        _people(store, tmp_path, "people", NAMES)
+        _import(store, tmp_path, "sales", SALES, "tx,buyer", ["T1,Ana Ruiz", "T2,Beto Sol"])
+        expected = _index_rows(store)
+        assert expected[0]
+        assert expected[1]
+        # make it a store from before the index: version 3, no index tables
+        store._run_script(  # type: ignore[attr-defined]
+            "DROP TABLE search_value; DROP TABLE entity_ref; "
+            "UPDATE cruce_meta SET value = '3' WHERE key = 'schema_version'"
+        )
+    with open_store(store_url) as store:
+        assert store.schema_version() >= 4
+        assert _index_rows(store) == expected
+        guard = Guard(store, Security(store), default_schema())
+        assert guard.search(SYSTEM, "jose perez").total == 2
+
+
+# -- auditing: a plain search is not audited, one that matches protected values is ---------------
+@pytest.fixture(scope="module", params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    tmp = tmp_path_factory.mktemp(f"search-{request.param}")
+    url = str(tmp / "w.duckdb") if request.param == "duckdb" else pg_url_or_skip()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CRUCE_SECRET_KEY_FILE", str(tmp / "cruce.key"))
+        built = build_world(url, tmp)
+        yield built
+        built.app.state.services.close()
+    if request.param == "postgresql":
+        drop_pg_schema(url)
+
+
+def _searches(world: World, who: str) -> int:
+    return sum(1 for e in world.view.security.audit.entries(limit=10_000, actor=who) if e.action == "search")
+
+
+@pytest.mark.parametrize("who", ["analyst", "caseworker"])
+def test_only_searches_touching_protected_values_are_audited(world: World, who: str) -> None:
+    client, headers = world.session(who), world.api(who)
+    before = _searches(world, who)
+    assert client.get("/search", params={"q": "juan gomez"}).status_code == 200
+    assert client.get("/api/v1/search", params={"q": "juan gomez"}, headers=headers).status_code == 200
+    assert _searches(world, who) == before  # a plain search leaves no entry
+    page = client.get("/search", params={"q": "maria perez"})
+    api = client.get("/api/v1/search", params={"q": "maria perez"}, headers=headers).json()
+    if who == "caseworker":  # her caseload: the victim is found, and the search is audited
+        assert VICTIM in page.text
+        assert api["total"] == 1
+        assert _searches(world, who) == before + 2
+    else:  # outside the caseload the victim's name is not searched: nothing found, nothing to audit
+        assert VICTIM not in page.text
+        assert api["total"] == 0
+        assert _searches(world, who) == before
