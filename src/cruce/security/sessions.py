@@ -1,8 +1,9 @@
 """Server-side sessions: an unguessable cookie token, stored as a digest, with its CSRF token.
 
 A new session is made at every sign-in (the old one, if any, is dropped: no session
-fixation); a session idle for 30 minutes is locked (the user signs in again); signing out or
-changing the password ends it. The CSRF token is per session and checked on every form post.
+fixation); a session idle for 30 minutes is locked (the user signs in again) — to the minute, as
+``last_seen`` is written at most once a minute; signing out or changing the password ends it.
+The CSRF token is per session and checked on every form post.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from cruce.security.db import AppDB
 
 IDLE_LOCK = timedelta(minutes=30)
 MAX_AGE = timedelta(hours=12)
+TOUCH_EVERY = timedelta(seconds=60)
+"""A session's last_seen is written at most this often: a write per request would serialise every
+request on the store's write lock, and the idle lock stays right to the minute."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,8 @@ class Sessions:
         if user is None or user.disabled or now - last_seen > IDLE_LOCK or now - created > MAX_AGE:
             self.db.execute("DELETE FROM app_session WHERE token_hash = ?", (digest,))
             return None
-        self.db.execute("UPDATE app_session SET last_seen = ? WHERE token_hash = ?", (now, digest))
+        if now - last_seen >= TOUCH_EVERY:
+            self.db.execute("UPDATE app_session SET last_seen = ? WHERE token_hash = ?", (now, digest))
         return ActiveSession(user.principal(), str(csrf), bool(second), digest)
 
     def complete_second_factor(self, token: str) -> None:
