@@ -168,7 +168,7 @@ def extract_template() -> Catalog:
 
 
 def _signature(catalog: Catalog) -> list[tuple[object, ...]]:
-    return [(m.id, m.context, tuple(m.locations), tuple(m.auto_comments)) for m in catalog if m.id]
+    return [(m.id, m.context, tuple(sorted(m.locations)), tuple(m.auto_comments)) for m in catalog if m.id]
 
 
 def _read(path: Path) -> Catalog | None:
