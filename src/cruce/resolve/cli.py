@@ -251,6 +251,138 @@ def register(
         console.print(table)
 
     app.add_typer(resolve_app, name="resolve")
+    _register_watch(app, open_store=open_store, user_errors=user_errors)
+
+
+def _register_watch(
+    app: typer.Typer,
+    *,
+    open_store: Callable[[typer.Context], Any],
+    user_errors: Callable[[], AbstractContextManager[None]],
+) -> None:
+    """``cruce watch``: a user's watchlist (entities and names) and the alerts later imports raise."""
+    watch_app = typer.Typer(
+        help=_("Watch an entity or a name; later imports that match it raise alerts for the user."),
+        no_args_is_help=True,
+        rich_markup_mode=None,
+    )
+
+    def _principal(store: Any, username: str) -> Any:
+        from cruce.resolve.watch import WatchError
+        from cruce.security import Security
+
+        user = Security(store).accounts.find(username)
+        if user is None:
+            raise WatchError(_("No user {name}.").format(name=username))
+        return user.principal()
+
+    @watch_app.command("add", help=_("Watch an entity (by a record id) or a name."))
+    def add_command(
+        ctx: typer.Context,
+        user: Annotated[str, typer.Option("--user", "-u", help=_("The user whose watchlist it is."))],
+        entity: Annotated[
+            str | None, typer.Option("--entity", help=_("Id of a record: its entity is watched."))
+        ] = None,
+        name: Annotated[str | None, typer.Option("--name", help=_("A personal name to watch."))] = None,
+        threshold: Annotated[
+            float | None,
+            typer.Option(
+                "--threshold", min=0.0, max=1.0, help=_("How alike a name must be (0 to 1; 0.85 if not given).")
+            ),
+        ] = None,
+    ) -> None:
+        from cruce.resolve.watch import WatchError, Watchlists
+
+        with user_errors(), open_store(ctx) as store:
+            if (entity is None) == (name is None):
+                raise WatchError(_("Give either --entity or --name."))
+            principal = _principal(store, user)
+            if entity is not None:
+                from cruce.schema.loader import default_schema
+                from cruce.security import Guard, Security
+
+                if Guard(store, Security(store), default_schema()).entity(principal, entity) is None:
+                    raise WatchError(_("No record {id} that {user} may see.").format(id=entity, user=user))
+                watch = Watchlists(store).add(user, "entity", entity, threshold)
+            else:
+                watch = Watchlists(store).add(user, "name", str(name), threshold)
+        console.print(_("Watch {id} added for {user}.").format(id=watch.id, user=user))
+
+    @watch_app.command("list", help=_("The watches of a user (or of everyone)."))
+    def list_command(
+        ctx: typer.Context,
+        user: Annotated[str | None, typer.Option("--user", "-u", help=_("Only this user's watches."))] = None,
+        show_all: Annotated[bool, typer.Option("--all", help=_("Also the watches removed."))] = False,
+    ) -> None:
+        from cruce.resolve.watch import Watchlists
+
+        with user_errors(), open_store(ctx) as store:
+            watches = Watchlists(store).watches(user, include_inactive=show_all)
+        table = Table(title=_("Watches"))
+        for col in (_("Watch"), _("User"), _("Kind"), _("Watched"), _("Threshold"), _("Since"), _("Active")):
+            table.add_column(col)
+        for w in watches:
+            table.add_row(
+                w.id,
+                w.username,
+                _kind_label(w.kind),
+                w.target,
+                f"{w.threshold:.2f}" if w.kind == "name" else "",
+                w.created_at.strftime("%Y-%m-%d %H:%M"),
+                _("yes") if w.active else _("no"),
+            )
+        console.print(table)
+
+    @watch_app.command("remove", help=_("Stop a watch (its alerts stay)."))
+    def remove_command(
+        ctx: typer.Context,
+        watch: Annotated[str, typer.Argument(help=_("Id of the watch."))],
+        user: Annotated[str, typer.Option("--user", "-u", help=_("The user whose watchlist it is."))],
+    ) -> None:
+        from cruce.resolve.watch import WatchError, Watchlists
+
+        with user_errors(), open_store(ctx) as store:
+            if not Watchlists(store).remove(user, watch):
+                raise WatchError(_("{user} has no watch {id} in force.").format(user=user, id=watch))
+        console.print(_("Watch {id} removed.").format(id=watch))
+
+    @watch_app.command("alerts", help=_("A user's alerts, newest first, shown as that user may see them."))
+    def alerts_command(
+        ctx: typer.Context,
+        user: Annotated[str, typer.Option("--user", "-u", help=_("The user whose watchlist it is."))],
+        unseen: Annotated[bool, typer.Option("--unseen", help=_("Only the alerts not yet seen."))] = False,
+        mark_seen: Annotated[bool, typer.Option("--mark-seen", help=_("Then mark them all seen."))] = False,
+    ) -> None:
+        from cruce.resolve.watch import Watchlists
+        from cruce.schema.loader import default_schema
+        from cruce.security import Guard, Security, caption
+
+        with user_errors(), open_store(ctx) as store:
+            principal = _principal(store, user)
+            watchlists = Watchlists(store)
+            rows = watchlists.view(Guard(store, Security(store), default_schema()), principal, unseen_only=unseen)
+            marked = watchlists.mark_seen(user) if mark_seen else 0
+        table = Table(title=_("Alerts for {user}").format(user=user))
+        for col in (_("When"), _("Watched"), _("Record"), _("Probability"), _("Import"), _("Seen")):
+            table.add_column(col)
+        for alert, entity in rows:
+            table.add_row(
+                alert.created_at.strftime("%Y-%m-%d %H:%M"),
+                f"{_kind_label(alert.kind)}: {alert.target}",
+                f"{caption(entity)}\n{alert.entity_id}",
+                f"{alert.probability:.2f}",
+                alert.import_id or "",
+                alert.seen_at.strftime("%Y-%m-%d %H:%M") if alert.seen_at else "",
+            )
+        console.print(table)
+        if mark_seen:
+            console.print(_("{count} alerts marked seen.").format(count=marked))
+
+    app.add_typer(watch_app, name="watch")
+
+
+def _kind_label(kind: str) -> str:
+    return {"entity": _("entity"), "name": _("name")}.get(kind, kind)
 
 
 def link_after_import(store: Any, import_id: str) -> None:

@@ -119,6 +119,10 @@ def create_app(
 
     app.include_router(api.router, prefix=API_PREFIX)
     app.include_router(api_resolution.router, prefix=API_PREFIX)
+    from cruce.web import api_watch, pages_watch
+
+    app.include_router(api_watch.router, prefix=API_PREFIX)
+    app.include_router(pages_watch.router)
     app.include_router(pages.router)
     app.include_router(pages_admin.router)
     app.include_router(pages_tips.router)
