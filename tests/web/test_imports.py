@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from cruce.demo import write_purchases_csv
-from tests.web.conftest import World, csrf_of
+from tests.web.conftest import TestClient, World, csrf_of
 
 MAPPING = "example-firearm-purchases"
 
@@ -122,3 +122,45 @@ def test_uploads_are_contained_checked_and_limited(world: World) -> None:
         headers=world.api("analyst"),
     )  # fmt: skip
     assert api.status_code == 413
+
+
+def _upload(world: World, client: TestClient, content: bytes, dataset: str) -> dict[str, object]:
+    form = client.get("/import")
+    sent = client.post(
+        "/import",
+        data={"mapping": MAPPING, "dataset": dataset, "csrf_token": csrf_of(form.text)},
+        files={"file": ("sales.csv", content, "text/csv")},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text[:500]
+    return _wait(world, "analyst", sent.headers["location"].rsplit("/", 1)[-1])
+
+
+def test_an_import_from_the_page_links_its_people_to_resolved_entities(fresh: World, tmp_path: Path) -> None:
+    """Once people are resolved, a web import links its new records without a full re-run."""
+    from cruce.resolve.engine import resolve
+
+    client = fresh.session("analyst")
+    first = write_purchases_csv(tmp_path / "first.csv", 150, seed=7).read_bytes()
+    assert _upload(fresh, client, first, "sales-one")["state"] == "done"
+    store = fresh.app.state.services.main.store
+    resolve(store, "Person")
+    second = write_purchases_csv(tmp_path / "second.csv", 150, seed=8).read_bytes()
+    job = _upload(fresh, client, second, "sales-two")
+    assert job["state"] == "done", job
+    from cruce.security.db import AppDB
+
+    db = AppDB(store)
+    linked = db.one(
+        "SELECT count(DISTINCT c.entity_id) FROM entity_cluster c JOIN statements s ON s.entity_id = c.entity_id "
+        "WHERE s.import_id = ? AND s.schema = 'Person'",
+        (job["import_id"],),
+    )
+    made = db.one(
+        "SELECT count(DISTINCT entity_id) FROM statements WHERE import_id = ? AND schema = 'Person'",
+        (job["import_id"],),
+    )
+    assert made is not None
+    assert linked is not None
+    assert made[0] > 0
+    assert linked[0] == made[0]  # every person of the second import is in a cluster now

@@ -209,7 +209,7 @@ class RejectOut(BaseModel):
 
 class JobOut(BaseModel):
     id: str
-    state: Literal["queued", "running", "done", "failed"]
+    state: Literal["queued", "running", "linking", "done", "failed"]
     file: str
     mapping: str
     percent: int

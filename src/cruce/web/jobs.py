@@ -7,6 +7,7 @@ outcome in the audit log. A job is visible only to the user who started it (and 
 
 from __future__ import annotations
 
+import logging
 import secrets
 import shutil
 import threading
@@ -19,8 +20,10 @@ from cruce.ingest.pipeline import ImportResult, import_file
 from cruce.ingest.readers import ReadError
 from cruce.schema.loader import SchemaError
 from cruce.security import Principal
-from cruce.store import StoreError
+from cruce.store import Store, StoreError
 from cruce.web.services import Services
+
+log = logging.getLogger(__name__)
 
 KEEP_FINISHED = 200
 
@@ -32,7 +35,7 @@ class Job:
     filename: str
     mapping: str
     dataset: str | None
-    state: str = "queued"  # queued, running, done, failed
+    state: str = "queued"  # queued, running, linking, done, failed
     done_bytes: int = 0
     total_bytes: int = 0
     result: ImportResult | None = None
@@ -91,6 +94,20 @@ class ImportJobs:
             thread.join()
         return job
 
+    @staticmethod
+    def _link(store: Store, import_id: str, principal: Principal) -> None:
+        """Link the import's new records to the resolved entities (and raise watchlist alerts).
+
+        Resolution is an extra: when it fails the import stands, and the analyst can run
+        ``cruce resolve --incremental`` later; only the exception's type is logged.
+        """
+        from cruce.resolve.incremental import link_imports
+
+        try:
+            link_imports(store, [import_id], actor=principal.username)
+        except Exception as exc:  # the import is committed whatever happens here
+            log.warning("incremental linking after import %s failed: %s", import_id, type(exc).__name__)
+
     def _run(self, job: Job, principal: Principal, path: Path, address: str | None) -> None:
         view = self.services.new_view()
         job.state = "running"
@@ -101,6 +118,9 @@ class ImportJobs:
         try:
             result = import_file(view.store, path, job.mapping, dataset=job.dataset or None, on_progress=on_progress)
             job.result = result
+            if result.statements_added:
+                job.state = "linking"
+                self._link(view.store, result.import_id, principal)
             job.state = "done"
             view.security.audit.record(
                 principal.username,
