@@ -2,8 +2,8 @@
 
 ``search_value`` holds, for every statement of a searchable property (names, free text,
 identifiers, phones, e-mails), the entity, the property (and with it the type), the import (and
-with it the dataset), the value and the value folded (lower case, no accents), and whether the
-property is protected. Search reads it
+with it the dataset), the value folded (lower case, no accents), and whether the property is
+protected. Search reads it
 instead of folding every statement of the store at every query.
 
 ``entity_ref`` holds every statement of an entity-reference property turned around: which entity
@@ -104,8 +104,8 @@ def index_sql(
     statements = []
     if text:
         statements.append(
-            "INSERT INTO search_value (entity_id, import_no, prop_id, value, folded, protected) "
-            f"SELECT s.entity_id, s.import_no, s.prop_id, s.value, {fold_sql('s.value', backend)}, {is_protected} "
+            "INSERT INTO search_value (entity_id, import_no, prop_id, folded, protected) "
+            f"SELECT s.entity_id, s.import_no, s.prop_id, {fold_sql('s.value', backend)}, {is_protected} "
             f"FROM statement s WHERE {which} AND s.prop_id IN ({_ids(text)})"
         )
     if refs:

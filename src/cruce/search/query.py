@@ -23,7 +23,7 @@ Fetch = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
 
 @dataclass(frozen=True)
 class Found:
-    """One page of matching entities: (entity id, type, property, value) each, and the total."""
+    """One page of matching entities: (entity id, type, property, folded value) each, and the total."""
 
     total: int
     rows: tuple[tuple[str, str, str, str], ...]
@@ -56,8 +56,8 @@ def find(
 ) -> Found:
     """Entities with a value containing every word (already folded), in visible datasets.
 
-    Hits are ordered by their smallest matching value; each names the smallest type and
-    property among its matching values.
+    Hits are ordered by their smallest matching value, folded; each names the smallest type and
+    property among its matching values, and that value folded (``Guard.search`` shows it as written).
     """
     if not words or not visible:
         return Found(0, (), False)
@@ -97,7 +97,7 @@ def find(
     found = fetch(
         "SELECT eid, props, value, count(*) OVER (), max(touched) OVER () FROM ("
         "SELECT CAST(v.entity_id AS VARCHAR) AS eid, string_agg(DISTINCT CAST(v.prop_id AS VARCHAR), ',') AS props, "
-        f"min(v.value) AS value, {touched} AS touched {base} GROUP BY v.entity_id) AS hits "
+        f"min(v.folded) AS value, {touched} AS touched {base} GROUP BY v.entity_id) AS hits "
         "ORDER BY value, eid LIMIT ? OFFSET ?",
         (*params, limit, offset),
     )

@@ -301,13 +301,14 @@ class Guard:
         ids = [r[0] for r in found.rows]
         protected, loaded = self._protected_people(ids), self._load(ids)
         hits = []
-        for eid, stype, prop, value in found.rows:
+        for eid, stype, prop, _folded in found.rows:
             entity = self.entity(
                 principal, eid, access=access, protected_person=eid in protected, loaded=loaded.get(eid)
             )
             if entity is None:
                 continue
-            hits.append(SearchHit(eid, stype, caption(entity), prop, value, tuple(entity.datasets)))
+            shown = _matched_value(entity, prop, words)
+            hits.append(SearchHit(eid, stype, caption(entity), prop, shown, tuple(entity.datasets)))
         return SearchResults(query, found.total, tuple(hits), found.protected)
 
     # -- counts and exports -------------------------------------------------------------------
@@ -381,6 +382,17 @@ class Guard:
         contact = self.security.tips.contact(tip_id)
         self.security.audit.record(principal.username, "view_tip_contact", target=tip_id, address=address)
         return contact
+
+
+def _matched_value(entity: Entity, prop: str, words: list[str]) -> str:
+    """The smallest value of ``prop`` with every word, as shown (the index keeps values folded only).
+
+    Never the index's folded value itself: what is shown comes from the entity as the guard
+    redacted it.
+    """
+    values = [st.value for st in entity.statements if st.prop == prop]
+    found = [v for v in values if all(w in fold(v) for w in words)] or [v for v in values if v != REDACTED]
+    return min(found, key=lambda v: (fold(v), v)) if found else REDACTED
 
 
 def _is_uuid(text: str) -> bool:

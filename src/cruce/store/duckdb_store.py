@@ -64,6 +64,7 @@ class DuckDBStore(SqlStore):
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.con = _connect(self.path)
+        self._init_cache()
         self._compute: duckdb.DuckDBPyConnection | None = None
         self.upgraded_from, self.version = self._migrate()
         self.interrupted_imports = self._remove_interrupted_imports()

@@ -62,6 +62,7 @@ class PostgresStore(SqlStore):
 
     def __init__(self, url: str) -> None:
         self.url = redact_url(url)
+        self._init_cache()
         conninfo, self.pg_schema = split_schema(url)
         try:
             self.conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)

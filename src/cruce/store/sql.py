@@ -10,8 +10,10 @@ from __future__ import annotations
 import importlib
 import logging
 import re
+import threading
 import uuid
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -54,6 +56,11 @@ class SqlStore(ABC):
     url: str
     backend: str
     migrations_dir: Path = MIGRATIONS_DIR
+    # one holder per opened store, shared by its thread views (cruce.web.services copies the store)
+    _entity_caches: list[EntityCache]
+
+    def _init_cache(self) -> None:
+        self._entity_caches = [EntityCache((-1, -1))]
 
     # -- primitives ------------------------------------------------------------------------
     @abstractmethod
@@ -188,11 +195,35 @@ class SqlStore(ABC):
         Reads the narrow table and joins only the property names in SQL; the imports (a few
         rows) are joined here: joining ``import_run`` twice in SQL costs DuckDB more than the
         scan itself. Statements of imports not yet finished are left out, as by the view.
+
+        Entities read are kept in memory (``EntityCache``, shared by the threads of one store)
+        until the next import commits: statements change only when an import does.
         """
         asked = {c: i for i in entity_ids if (c := _canonical_uuid(i))}  # a value that is no id names nothing
-        ids = list(asked)
-        if not ids:
+        if not asked:
             return {}
+        cache = self._entity_cache()
+        found = {asked[c]: list(cached) for c in asked if (cached := cache.get(c))}
+        found_empty = {c for c in asked if cache.get(c) == []}
+        missing = [c for c in asked if asked[c] not in found and c not in found_empty]
+        if missing:
+            read = self._read_statements(missing)
+            for c in missing:
+                cache.put(c, read.get(c, []))
+                if read.get(c):
+                    found[asked[c]] = list(read[c])
+        return found
+
+    def _entity_cache(self) -> EntityCache:
+        """The cache, emptied when the imports have changed since it was filled (one small query)."""
+        row = self._fetch("SELECT count(*), max(no) FROM import_run")[0]
+        generation = (int(row[0]), int(row[1] or 0))
+        holder = self._entity_caches
+        if holder[0].generation != generation:
+            holder[0] = EntityCache(generation)
+        return holder[0]
+
+    def _read_statements(self, ids: list[str]) -> dict[str, list[Statement]]:
         stored_id = "CAST(s.id AS VARCHAR)" if self.backend == "postgresql" else "NULL"
         marks = ",".join("CAST(? AS UUID)" for _ in ids)
         where = "s.entity_id = CAST(? AS UUID)" if len(ids) == 1 else f"s.entity_id IN ({marks})"
@@ -212,7 +243,7 @@ class SqlStore(ABC):
             if first is None or last is None:
                 continue  # an import under way (or interrupted): not visible yet
             import_id, dataset, source_file, started_at = first
-            found.setdefault(asked.get(eid, eid), []).append(
+            found.setdefault(eid, []).append(
                 Statement(
                     sid or statement_id(dataset, eid, prop, value), eid, schema, prop, value, original, dataset,
                     import_id, source_file, source_row, started_at, last[3],
@@ -325,6 +356,30 @@ class SqlStore(ABC):
                 record.seconds,
             ),
         )
+
+
+class EntityCache:
+    """Statements of entities read, per generation of the imports (count and newest number)."""
+
+    MAX_ENTITIES = 20_000
+
+    def __init__(self, generation: tuple[int, int]) -> None:
+        self.generation = generation
+        self._entries: OrderedDict[str, list[Statement]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, entity_id: str) -> list[Statement] | None:
+        with self._lock:
+            found = self._entries.get(entity_id)
+            if found is not None:
+                self._entries.move_to_end(entity_id)
+            return found
+
+    def put(self, entity_id: str, statements: list[Statement]) -> None:
+        with self._lock:
+            self._entries[entity_id] = statements
+            if len(self._entries) > self.MAX_ENTITIES:
+                self._entries.popitem(last=False)
 
 
 def _canonical_uuid(text: str) -> str | None:

@@ -5,12 +5,12 @@
 -- transaction). Nothing here is new information: both tables can be rebuilt from `statement`.
 
 -- Every value of a searchable property (name, text, identifier, phone, e-mail), folded. Narrow,
--- like `statement`: the property (and its type) and the import (and its dataset) by number.
+-- like `statement`: the property (and its type) and the import (and its dataset) by number; the
+-- value as written is in `statement`.
 CREATE TABLE search_value (
     entity_id UUID NOT NULL,
     import_no INTEGER NOT NULL,
     prop_id INTEGER NOT NULL,
-    value TEXT NOT NULL,
     folded TEXT NOT NULL,
     protected BOOLEAN NOT NULL
 );
