@@ -189,3 +189,18 @@ def test_markings_groups_and_protected_values(opened: tuple[Store, Security], tm
     assert exported
     assert all(e.first("name") == REDACTED for e in exported)
     assert sec.audit.entries(action="export")[0].actor == "ana"
+
+
+def test_token_last_use_is_recorded_to_the_minute(opened: tuple[Store, Security]) -> None:
+    _, sec = opened
+    sec.accounts.add("ana", PASSWORD, "analyst", now=now())
+    token = sec.accounts.create_token("ana", "script", {"read"}, now=now())
+    t = now()
+    principal = sec.accounts.principal_for_token(token, now=t)
+    assert principal is not None
+    assert sec.accounts.tokens(principal.user_id)[0][4] == t
+    sec.accounts.principal_for_token(token, now=t + timedelta(seconds=30))
+    assert sec.accounts.tokens(principal.user_id)[0][4] == t  # not rewritten within the minute
+    later = t + timedelta(minutes=2)
+    sec.accounts.principal_for_token(token, now=later)
+    assert sec.accounts.tokens(principal.user_id)[0][4] == later
