@@ -38,7 +38,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,6 +50,7 @@ from typing import Any
 import httpx
 
 from benchmarks.common import WORK, write_result
+from cruce.web.launch import start_server, stop_server
 
 TARGET_P95_MS = 100.0
 THINK_SECONDS = (1.0, 2.0)  # a user's pause between requests, uniform (locust: between(1, 2))
@@ -83,44 +83,6 @@ def build_db(folder: Path, scale: int) -> tuple[Path, str, float]:
     if not match:
         raise RuntimeError(f"no token in: {out}")
     return db, match.group(0), time.perf_counter() - started
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(db: Path, log: Path, timeout: float = 60) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "cruce", "--db", str(db), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"cruce serve exited:\n{log.read_text(errors='replace')}")
-        try:
-            if httpx.get(f"{url}/static/cruce.css", timeout=2).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    stop_server(process)
-    raise RuntimeError(f"cruce serve did not answer within {timeout} s")
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
 
 
 # -- what the clients ask for -----------------------------------------------------------------

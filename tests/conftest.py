@@ -14,6 +14,30 @@ from cruce.store import Store, open_store
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 PG_URL = os.environ.get("CRUCE_TEST_PG_URL", "")
 
+SCREENING_MAPPING = """
+name: test-screenings
+description: test
+dataset: {dataset}
+source: test
+entities:
+  screening:
+    schema: Screening
+    key: [sid]
+    properties:
+      name: sid
+      date: {{column: date, format: "%Y-%m-%d"}}
+      person: {{entity: person}}
+      screener: screener
+  person:
+    schema: Person
+    key: [sid]
+    properties:
+      name: person_name
+      nationality: nationality
+"""
+"""A mapping for tests of protected persons: a Screening whose person (protected) has a name.
+Format it with the dataset: ``SCREENING_MAPPING.format(dataset=...)``."""
+
 
 def shared_data(*parts: str) -> Path:
     """A file of ../shared/data, or skip the test with the reason when it is not there."""

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from cruce.web.launch import start_server, stop_server
 
 CHROMIUM = Path(os.environ.get("CRUCE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -41,7 +41,6 @@ VIEWPORT = {"width": 1280, "height": 800}
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 SCALE = 1000  # synthetic source records: a database in about 5 s
 START_TIMEOUT = 60.0
-STOP_TIMEOUT = 10.0
 PASSWORDS = {role: f"demo-{role}-password" for role in ("admin", "analyst", "caseworker", "viewer")}
 
 
@@ -52,12 +51,6 @@ def _require_chromium() -> None:
     if os.environ.get("CRUCE_REQUIRE_BROWSER") == "1":
         pytest.fail(f"CRUCE_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
     pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _cruce(db: Path, *args: str, timeout: float = 120) -> str:
@@ -101,46 +94,9 @@ def admin_token(db: Path) -> str:
     return match.group(0)
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = START_TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"cruce serve exited with {process.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            if httpx.get(f"{url}/static/cruce.css", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(
-        f"cruce serve did not answer at {url} within {timeout:.0f} s:\n{log.read_text(errors='replace')}"
-    )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
-
-
-def start_server(db: Path, folder: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
+def start(db: Path, folder: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
     log = folder / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "cruce", "--db", str(db), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-    try:
-        wait_until_up(url, process, log)
-    except BaseException:
-        stop(process)
-        raise
+    process, url = start_server(db, log, timeout=START_TIMEOUT)
     return process, url, log
 
 
@@ -150,11 +106,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("e2e")
     db = build_demo_db(folder)
     token = admin_token(db)
-    process, url, _ = start_server(db, folder)
+    process, url, _ = start(db, folder)
     try:
         yield Server(url=url, token=token, folder=folder)
     finally:
-        stop(process)
+        stop_server(process)
 
 
 @pytest.fixture(scope="session")

@@ -14,28 +14,8 @@ from cruce.schema.loader import default_schema
 from cruce.security import REDACTED, AccountError, Guard, Marking, Principal, Role, Security
 from cruce.security.audit import now
 from cruce.store import Store, open_store
+from tests.conftest import SCREENING_MAPPING as MAPPING
 
-MAPPING = """
-name: test-screenings
-description: test
-dataset: {dataset}
-source: test
-entities:
-  screening:
-    schema: Screening
-    key: [sid]
-    properties:
-      name: sid
-      date: {{column: date, format: "%Y-%m-%d"}}
-      person: {{entity: person}}
-      screener: screener
-  person:
-    schema: Person
-    key: [sid]
-    properties:
-      name: person_name
-      nationality: nationality
-"""
 ROWS = (
     "sid,date,person_name,nationality,screener\n"
     "S1,2024-03-01,María Pérez López,GT,Ana Ruiz\n"

@@ -22,32 +22,12 @@ from cruce.ingest.pipeline import import_file
 from cruce.security import Marking
 from cruce.security.audit import now
 from cruce.web import create_app
+from tests.conftest import SCREENING_MAPPING as MAPPING
 from tests.conftest import drop_pg_schema, pg_url_or_skip
 
 PASSWORD = "correct horse battery"
 XSS = "<script>alert(1)</script>"
 VICTIM = "María Pérez López"
-MAPPING = """
-name: test-screenings
-description: test
-dataset: {dataset}
-source: test
-entities:
-  screening:
-    schema: Screening
-    key: [sid]
-    properties:
-      name: sid
-      date: {{column: date, format: "%Y-%m-%d"}}
-      person: {{entity: person}}
-      screener: screener
-  person:
-    schema: Person
-    key: [sid]
-    properties:
-      name: person_name
-      nationality: nationality
-"""
 OPEN_MAPPING = """
 name: test-people
 description: test
