@@ -13,7 +13,7 @@ $(UV):
 	.uv/bin/pip install --quiet uv==$(UV_VERSION)
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --extra dev --python $(PYTHON)
+	$(UV) sync --frozen --extra dev --extra spark --python $(PYTHON)
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
