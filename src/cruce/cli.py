@@ -402,6 +402,9 @@ def build_app() -> typer.Typer:
     from cruce.resolve.cli import register as register_resolve_commands
 
     register_resolve_commands(app, open_store=_open, user_errors=_user_errors)
+    from cruce.graph.cli import register as register_graph_commands
+
+    register_graph_commands(app, open_store=_open, user_errors=_user_errors)
     return app
 
 

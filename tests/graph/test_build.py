@@ -1,0 +1,167 @@
+"""The graph's tables, its snapshot kept up to date, the same graph on PostgreSQL, and the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pytest
+from tests.conftest import drop_pg_schema, pg_url_or_skip
+from tests.graph.conftest import import_scenario
+
+from cruce.cli import main
+from cruce.graph.build import build
+from cruce.graph.graph import open_graph
+from cruce.i18n import set_language
+from cruce.ingest.pipeline import import_file
+from cruce.resolve.engine import judge
+from cruce.resolve.store import ResolutionStore
+from cruce.store import open_store
+
+EXTRA = """
+name: extra-people
+dataset: extra
+entities:
+  person:
+    schema: Person
+    key: [pid]
+    properties:
+      name: name
+  org:
+    schema: Organization
+    key: [org]
+    properties:
+      name: org
+  membership:
+    schema: MemberOf
+    key: [pid, org, since]
+    properties:
+      member: {entity: person}
+      organization: {entity: org}
+      start_date: {column: since, format: "%Y-%m-%d"}
+"""
+
+
+def test_parallel_records_collapse_into_one_edge(db: str, tmp_path: Path) -> None:
+    """Two membership records of one person in one organization: one edge, count 2, their time span."""
+    (tmp_path / "m.yaml").write_text(EXTRA, encoding="utf-8")
+    rows = "pid,name,org,since\nX1,Ana Ruiz,Los Altos,2021-05-01\nX1,Ana Ruiz,Los Altos,2019-02-01\n"
+    (tmp_path / "a.csv").write_text(rows, encoding="utf-8")
+    with open_store(db) as store:
+        import_file(store, tmp_path / "a.csv", tmp_path / "m.yaml")
+        snap = build(store)
+    ids = snap.nodes["id"].to_pylist()
+    pairs = [
+        (ids[s], ids[d], t)
+        for s, d, t in zip(*(snap.edges[c].to_pylist() for c in ("src", "dst", "type")), strict=True)
+    ]
+    assert len(pairs) == len(set(pairs)), "one edge per pair and type"
+    ours = [
+        r
+        for r in snap.edges.filter(pc.equal(snap.edges["type"], "member_of")).to_pylist()
+        if r["datasets"] == ["extra"]
+    ]
+    assert len(ours) == 1
+    assert ours[0]["count"] == 2
+    assert len(ours[0]["records"]) == 2
+    assert str(ours[0]["first"]) == "2019-02-01"
+    assert str(ours[0]["last"]) == "9999-12-31"
+
+
+def test_snapshot_is_rebuilt_when_the_store_changes(db: str, tmp_path: Path) -> None:
+    with open_store(db) as store:
+        first = open_graph(store)
+        assert first.rebuilt
+        assert (first.folder / "meta.json").exists()
+        again = open_graph(store)
+        assert not again.rebuilt
+        assert again.graph is first.graph
+        # an analyst's decision changes the canonical entities: the graph follows
+        clusters = ResolutionStore(store).clusters("Person")
+        groups: dict[str, list[str]] = {}
+        for record, canonical in clusters.items():
+            groups.setdefault(canonical, []).append(record)
+        a, b = next(sorted(m)[:2] for m in groups.values() if len(m) >= 2)
+        judge(store, a, b, "not_same", "tester")
+        after = open_graph(store)
+        assert after.rebuilt
+        assert after.graph.n > first.graph.n  # a record split off is an entity of its own
+        # a new import too
+        (tmp_path / "m.yaml").write_text(EXTRA, encoding="utf-8")
+        (tmp_path / "a.csv").write_text("pid,name,org,since\nZ9,Zoe Paz,Nadie,2020-01-01\n", encoding="utf-8")
+        import_file(store, tmp_path / "a.csv", tmp_path / "m.yaml")
+        newest = open_graph(store)
+        assert newest.rebuilt
+        assert newest.graph.m == after.graph.m + 1
+    # a fresh process finds the snapshot on disk, up to date
+    with open_store(db) as store:
+        from cruce.graph import graph as module
+
+        module._LOADED.clear()
+        assert not open_graph(store).rebuilt
+
+
+@pytest.mark.postgres
+def test_the_same_graph_on_postgresql(scenario: Path, tmp_path: Path) -> None:
+    url = pg_url_or_skip()
+    try:
+        import_scenario(scenario, url)
+        import_scenario(scenario, str(tmp_path / "plain.duckdb"))
+        with open_store(url) as pg, open_store(str(tmp_path / "plain.duckdb")) as duck:
+            a, b = build(pg), build(duck)
+    finally:
+        drop_pg_schema(url)
+
+    def edges(snap):  # type: ignore[no-untyped-def]
+        ids = snap.nodes["id"].to_pylist()
+        return sorted(
+            (ids[r["src"]], ids[r["dst"]], r["type"], r["count"], str(r["first"]), str(r["last"]), r["flows"])
+            for r in snap.edges.select(["src", "dst", "type", "count", "first", "last", "flows"]).to_pylist()
+        )
+
+    assert a.nodes.num_rows == b.nodes.num_rows > 1000
+    assert edges(a) == edges(b)
+    assert (
+        a.nodes.select(["id", "schema", "protected", "flows"]).to_pylist()
+        == b.nodes.select(["id", "schema", "protected", "flows"]).to_pylist()
+    )
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = 0
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    finally:
+        set_language("en")
+    return code, capsys.readouterr().out
+
+
+def test_command_line(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _run(capsys, "--db", db, "graph", "build", "--json")
+    assert code == 0
+    assert json.loads(out)["edges"] > 1000
+    code, out = _run(capsys, "--db", db, "graph", "cross-flow", "--type", "Person", "--json", "--limit", "3")
+    people = json.loads(out)
+    assert code == 0
+    assert len(people) == 3
+    assert all(len(p["flows"]) >= 2 for p in people)
+    a, b = people[0]["id"], people[1]["id"]
+    code, out = _run(capsys, "--db", db, "graph", "path", a, b, "--k", "2")
+    assert code == 0
+    assert "Path 1" in out
+    code, out = _run(capsys, "--db", db, "graph", "neighbours", a, "--hops", "2", "--json")
+    assert code == 0
+    assert json.loads(out)["center"] == a
+    code, out = _run(capsys, "--db", db, "graph", "neighbours", a, "--since", "2019-01-01", "--until", "2019-12-31")
+    assert code == 0
+    for command in (["communities", "--limit", "3"], ["key-players", "--measure", "degree"], ["bridges"],
+                    ["growth", "2017-01-01", "2019-01-01"]):  # fmt: skip
+        code, out = _run(capsys, "--db", db, "graph", *command)
+        assert code == 0, (command, out)
+    code, out = _run(capsys, "--db", db, "--lang", "es", "graph", "neighbours", "00000000-0000-0000-0000-000000000000")
+    assert code == 2
+    code, _out = _run(capsys, "--db", db, "graph", "key-players", "--measure", "fame")
+    assert code == 2
