@@ -16,6 +16,12 @@ $(UV):
 	$(UV) sync --frozen --extra dev --extra spark --python $(PYTHON)
 	touch $@
 
+# PPRL's clkhash pins an old cryptography, so it has an environment of its own (docs/adr/0006)
+PPRL := tools/pprl
+$(PPRL)/.venv/.synced: $(PPRL)/pyproject.toml $(PPRL)/uv.lock | $(UV)
+	$(UV) sync --frozen --project $(PPRL) --python $(PYTHON)
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
@@ -25,7 +31,7 @@ assets: node_modules/.installed  ## copy the web pages' libraries (npm) into $(V
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
 
-setup: .venv/.synced assets  ## create .venv with every dependency pinned in uv.lock, and the web assets
+setup: .venv/.synced $(PPRL)/.venv/.synced assets  ## create .venv (and tools/pprl/.venv for PPRL) from the uv.lock files, and the web assets
 
 DEMO_HOST ?= 127.0.0.1
 DEMO_PORT ?= 8000
@@ -56,4 +62,4 @@ format: setup
 	$(BIN)/ruff check --fix src tests benchmarks scripts
 
 clean:
-	rm -rf .venv .uv var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .uv var .pytest_cache .mypy_cache .ruff_cache $(PPRL)/.venv

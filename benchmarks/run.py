@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import api_load, ingest, resolve, synth
+from benchmarks import api_load, ingest, pprl, resolve, synth
 from benchmarks.common import write_result
 
 
@@ -15,12 +15,14 @@ def main() -> None:
     parser.add_argument("--api-scale", type=int, default=20_000, help="records of the API load benchmark's database")
     parser.add_argument("--api-seconds", type=float, default=30.0, help="length of the API load")
     parser.add_argument("--resolve-scale", type=int, default=resolve.DEFAULT_SYNTH_SCALE, help="resolve-synth scale")
+    parser.add_argument("--pprl-scale", type=int, default=pprl.DEFAULT_SCALE, help="resolve-pprl scale")
     args = parser.parse_args()
     topics = (
         ("ingest", lambda: ingest.run(args.rows)),
         ("synth", lambda: synth.run(args.synth_scale)),
         ("api-load", lambda: api_load.run(args.api_scale, seconds=args.api_seconds)),
         *((t, lambda t=t: resolve.run_topic(t, args.resolve_scale)) for t in resolve.TOPICS),
+        (pprl.TOPIC, lambda: pprl.run(args.pprl_scale)),
     )
     for topic, run in topics:
         path = write_result(topic, run())
