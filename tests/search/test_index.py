@@ -137,21 +137,89 @@ def test_index_follows_imports(guarded: tuple[Store, Guard], tmp_path: Path) -> 
     assert {v[4] for v in values if v[3] == "name" and v[4].startswith("jos")} == {"jose perez nunez", "jose perez"}
 
 
+REPEATS = """
+name: test-repeats
+dataset: repeats
+entities:
+  purchase:
+    schema: FirearmPurchase
+    key: [tx]
+    properties:
+      transaction_number: tx
+      purchaser: {entity: buyer}
+      date: day
+  buyer:
+    schema: Person
+    key: [pid]
+    properties:
+      name: buyer
+      nationality: nationality
+"""
+
+
+def _repeats_csv(path: Path) -> Path:
+    """Sales in which buyers and sales come back in later batches: most with the same statements,
+    a buyer spelled differently each time (accents and case fold to the same search value), a
+    buyer with another nationality now and then, each sale again on another day."""
+    rows = []
+    for i in range(60):
+        pid = i % 6
+        name = ["José Pérez", "Jose Perez", "JOSÉ PÉREZ", "Ana Ruiz"][i % 4] if pid == 0 else f"Buyer {pid}"
+        nationality = "US" if pid == 1 and i % 7 == 0 else "MX"
+        rows.append(f'T{i % 30},P{pid},"{name}",{nationality},2020-01-{1 + i // 30:02d}')
+    path.write_text("tx,pid,buyer,nationality,day\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def _statement_rows(store: Store) -> list[tuple[str, ...]]:
+    rows = store._fetch(  # type: ignore[attr-defined]
+        "SELECT CAST(entity_id AS VARCHAR), schema, prop, value, original, source_row FROM statements ORDER BY ALL"
+    )
+    return [tuple(map(str, r)) for r in rows]
+
+
+def test_an_import_in_many_batches_has_the_index_of_its_statements(store_url: str, tmp_path: Path) -> None:
+    from cruce.search import backfill
+
+    mapping = tmp_path / "repeats.yaml"
+    mapping.write_text(REPEATS, encoding="utf-8")
+    csv = _repeats_csv(tmp_path / "repeats.csv")
+    with open_store(str(tmp_path / "one-batch.duckdb")) as whole:
+        import_file(whole, csv, mapping)
+        expected = _statement_rows(whole)
+    with open_store(store_url) as store:
+        import_file(store, csv, mapping, batch_rows=4)  # 15 batches: buyers met again and again
+        assert _statement_rows(store) == expected  # each statement once, from its first row
+        indexed = _index_rows(store)
+        assert len(indexed[0]) == len([r for r in expected if r[2] in ("name", "transaction_number")])
+        assert len(indexed[1]) == len([r for r in expected if r[2] == "purchaser"]) == 30
+        backfill(store)  # the index made again from the committed statements
+        assert _index_rows(store) == indexed
+
+
 _KILLER = textwrap.dedent(
     """
     import os, signal, sys
     from cruce.ingest import pipeline
     from cruce.search import index
     from cruce.store import open_store
+    from cruce.store.duckdb_store import DuckDBImportWriter
 
-    def killing_step(store, schema):
+    def killing_step(store, schema):  # a store that indexes at commit (PostgreSQL)
         step = index.index_step(store, schema)
         def run(number):
             yield from step(number)  # the index rows are written, in the import's transaction...
             os.kill(os.getpid(), signal.SIGKILL)  # ...which never commits
         return run
 
+    write_references = DuckDBImportWriter._write_references
+
+    def killing_references(self):  # DuckDB: search_value rows written batch by batch, then...
+        write_references(self)  # ...entity_ref in the import's commit transaction...
+        os.kill(os.getpid(), signal.SIGKILL)  # ...which never commits
+
     pipeline.index_step = killing_step
+    DuckDBImportWriter._write_references = killing_references
     with open_store(sys.argv[1]) as store:
         pipeline.import_file(store, sys.argv[2], sys.argv[3])
     """

@@ -23,6 +23,7 @@ from cruce.ingest.readers import ROW_COLUMN
 from cruce.ingest.sqlfuncs import key_sql, spanish_months_sql
 from cruce.schema import places
 from cruce.schema.model import Property, PropertyType, Schema
+from cruce.search.index import SEARCHABLE_TYPES, fold_sql
 
 BAD_ROWS = "cruce_rejected_rows"
 _LOOKUP_TYPES = {PropertyType.COUNTRY, PropertyType.STATE, PropertyType.ENUM}
@@ -455,7 +456,8 @@ def compile_mapping(
         SELECT c.__row FROM cruce_cells c
         SEMI JOIN (SELECT k, raw, aux FROM cruce_vals WHERE value IS NULL) v ON {same_cell}""",
         f"""CREATE OR REPLACE TEMP VIEW {BATCH_STATEMENTS} AS
-        SELECT n.entity_id, p.prop_id, p.prop, n.value, nullif(n.raw, n.value) AS original, n.__row AS source_row
+        SELECT n.entity_id, p.prop_id, p.prop, n.value, nullif(n.raw, n.value) AS original, n.__row AS source_row,
+               {_index_columns(cells, "n.k", "n.value", set())}
         FROM (SELECT x.entity_id, x.k, x.value, min(x.__row) AS __row,
                      arg_min(coalesce(x.orig, x.raw), x.__row) AS raw
               FROM (SELECT c.entity_id, c.k, c.dv AS value, c.__row, c.raw, c.orig
@@ -502,6 +504,7 @@ def _fast_path(
     if any(c.spec.split for c in cells):
         return (), "", "", ()
     steps, checks, branches, tables = [], [], [], []
+    all_refs: set[int] = set()
     for i, name in enumerate(mapping.entities):
         mine = [c for c in cells if c.entity == name]
         if not mine:
@@ -514,6 +517,7 @@ def _fast_path(
             raw, aux, orig = exprs[c.index]
             if c.spec.entity is not None and not c.spec.map:
                 refs.add(c.index)
+                all_refs.add(c.index)
                 raw = ids[c.spec.entity]
             cols.append(f"{raw} AS r{c.index}")
             names.append(f"r{c.index}")
@@ -563,9 +567,10 @@ def _fast_path(
             bad.append(f"r{k} IS NULL OR v{k} IS NULL" if required else f"r{k} IS NOT NULL AND v{k} IS NULL")
             prop_id = prop_ids.get((c.schema, c.prop.name), -1)
             raw = f"coalesce({orig_of[k]}, r{k})" if k in orig_of else f"v{k}" if k in refs else f"r{k}"
+            target = f"r{k}" if k in refs else "CAST(NULL AS UUID)"  # a reference's UUID, not parsed again
             branches.append(
                 f"SELECT entity_id, {k} AS k, CAST({prop_id} AS INTEGER) AS prop_id, "
-                f"{sql_literal(c.prop.name)} AS prop, v{k} AS value, {raw} AS raw, __row, n "
+                f"{sql_literal(c.prop.name)} AS prop, v{k} AS value, {raw} AS raw, __row, n, {target} AS target "
                 f"FROM cruce_w{i} WHERE v{k} IS NOT NULL"
             )
         # A few joins per statement: each holds a hash table, and many at once exhaust the memory limit.
@@ -591,13 +596,35 @@ def _fast_path(
         return (), "", "", ()
     cells_sql = " UNION ALL ".join(branches)
     statements = f"""CREATE OR REPLACE TEMP VIEW {BATCH_STATEMENTS} AS
-        SELECT entity_id, prop_id, prop, value, nullif(raw, value) AS original, __row AS source_row
-        FROM (SELECT * FROM ({cells_sql}) WHERE n = 1)
-        UNION ALL
-        SELECT entity_id, prop_id, prop, value, nullif(arg_min(raw, __row), value), min(__row)
-        FROM (SELECT * FROM ({cells_sql}) WHERE n > 1)
-        GROUP BY entity_id, k, prop_id, prop, value"""
+        SELECT entity_id, prop_id, prop, value, original, source_row,
+               {_index_columns(cells, "k", "value", all_refs)}
+        FROM (SELECT entity_id, k, prop_id, prop, value, nullif(raw, value) AS original, __row AS source_row, target
+              FROM ({cells_sql}) WHERE n = 1
+              UNION ALL
+              SELECT entity_id, k, prop_id, prop, value, nullif(arg_min(raw, __row), value), min(__row),
+                     any_value(target)
+              FROM (SELECT * FROM ({cells_sql}) WHERE n > 1)
+              GROUP BY entity_id, k, prop_id, prop, value)"""
     return tuple(steps), "SELECT " + " + ".join(checks), statements, tuple(tables)
+
+
+def _index_columns(cells: list[Cell], k: str, value: str, uuids: set[int]) -> str:
+    """The search index's columns of a batch statement (``cruce.search.index``), made beside it
+    so that a writer can index each batch as it adds it: ``folded`` for a searchable property's
+    value, ``target`` (the entity pointed at) for a reference, and whether the property is
+    protected. ``uuids``: the cells whose ``target`` column already holds the UUID."""
+    searchable = [c.index for c in cells if c.prop.type in SEARCHABLE_TYPES]
+    parsed = [c.index for c in cells if c.prop.type is PropertyType.ENTITY and c.index not in uuids]
+    protected = [c.index for c in cells if c.prop.protected]
+    folded = f"CASE WHEN {_in(k, searchable)} THEN {fold_sql(value, 'duckdb')} END"
+    target = "target" if uuids else "CAST(NULL AS UUID)"
+    if parsed:
+        target = f"CASE WHEN {_in(k, parsed)} THEN TRY_CAST({value} AS UUID) ELSE {target} END"
+    return f"{folded} AS folded, {target} AS target, {_in(k, protected)} AS protected"
+
+
+def _in(column: str, numbers: list[int]) -> str:
+    return f"{column} IN ({', '.join(str(n) for n in numbers)})" if numbers else "FALSE"
 
 
 def _reason_code(cell: Cell) -> str:

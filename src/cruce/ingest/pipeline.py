@@ -340,8 +340,10 @@ def import_file(
                 rows_rejected=rows_rejected,
                 seconds=seconds,
             )
-            # the search index of the new statements lands in the same transaction (cruce.search)
-            added = writer.commit(record, steps=[index_step(store, schema)])
+            # the search index of the new statements lands in the same transaction (cruce.search):
+            # written batch by batch by a writer that can (DuckDB, into a new dataset), else here
+            per_batch = getattr(writer, "indexes_batches", False)
+            added = writer.commit(record, steps=[] if per_batch else [index_step(store, schema)])
         except BaseException:
             writer.rollback()
             raise

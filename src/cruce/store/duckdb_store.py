@@ -21,13 +21,14 @@ import duckdb
 import pyarrow as pa
 
 from cruce.i18n import _
+from cruce.search.index import fold_sql
 from cruce.store.base import CommitStep, ImportRecord, StoreError
 from cruce.store.sql import SqlStore
 
 DEFAULT_MEMORY_LIMIT = "256MB"
 COMPUTE_MEMORY_LIMIT = "192MB"
 REPEATS_PER_SLICE = 4_000_000
-INDEX_TABLES = ("search_value", "entity_ref")  # written at commit only (cruce.search.index)
+INDEX_TABLES = ("search_value", "entity_ref")  # the search index (cruce.search.index)
 
 
 def _index_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -152,10 +153,17 @@ class DuckDBImportWriter:
     Each batch's statements go straight into ``statement``, minus those already there: those of
     this import (an entity seen in an earlier batch), and — only when the dataset already had
     data — those of earlier imports, whose ``last_import_no`` is then moved forward at commit.
+
+    Into a new dataset, each batch's search index rows (``cruce.search.index``; the batch carries
+    its ``folded``, ``target`` and ``protected`` columns) are written with it: ``search_value``
+    beside the statements (search reads finished imports only), ``entity_ref`` into a temporary
+    stage written at commit, sorted by target, so that no reader sees it before the import is
+    complete (ADR 0003). ``indexes_batches`` says so; otherwise the index is written at commit.
     """
 
     _entities = "cruce_import_entities"
-    _repeated = "cruce_repeated_entities"
+    _changed = "cruce_changed_entities"
+    _refs = "cruce_ref_stage"
     _same = "s.entity_id = b.entity_id AND s.prop_id = b.prop_id AND s.value = b.value"
 
     def __init__(self, store: DuckDBStore, import_id: str, dataset: str) -> None:
@@ -173,12 +181,18 @@ class DuckDBImportWriter:
         self.con.execute("INSERT INTO import_pending VALUES (?, ?, ?, now())", [self.number, import_id, dataset])
         earlier = self.con.execute("SELECT no FROM import_run WHERE dataset = ?", [dataset]).fetchall()
         self.earlier_imports = [int(r[0]) for r in earlier]
+        self.indexes_batches = not self.earlier_imports and len(_index_tables(self.con)) == len(INDEX_TABLES)
         if self.earlier_imports:
             self.con.execute("CREATE OR REPLACE TEMP TABLE cruce_seen (entity_id UUID, prop_id INTEGER, value VARCHAR)")
         else:
             self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {self._entities} (entity_id UUID);"
-                f"CREATE OR REPLACE TEMP TABLE {self._repeated} (entity_id UUID)"
+                f"CREATE OR REPLACE TEMP TABLE {self._entities} (entity_id UUID, fp UBIGINT);"
+                f"CREATE OR REPLACE TEMP TABLE {self._changed} (entity_id UUID)"
+            )
+        if self.indexes_batches:
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {self._refs} "
+                "(target UUID, entity_id UUID, prop_id INTEGER, protected BOOLEAN)"
             )
 
     def _in_dataset(self) -> str:
@@ -186,56 +200,74 @@ class DuckDBImportWriter:
 
     def prepare_statements(self, compute: duckdb.DuckDBPyConnection, table: str) -> pa.Table:
         """The batch as Arrow (``table`` may be a view: it is read once), without the property's
-        name (``prop_id`` stands for it here)."""
-        return compute.execute(f"SELECT entity_id, prop_id, value, original, source_row FROM {table}").to_arrow_table()
+        name (``prop_id`` stands for it here), with its index columns when they are written per batch."""
+        index = ", folded, target, protected" if self.indexes_batches else ""
+        return compute.execute(
+            f"SELECT entity_id, prop_id, value, original, source_row{index} FROM {table}"
+        ).to_arrow_table()
 
     def add_statements(self, prepared: pa.Table) -> int:
         self.con.register("cruce_incoming", prepared)
-        if self.earlier_imports:
-            return self._add_to_existing_dataset()
         try:
-            self._note_entities()
-        except BaseException:
-            self.con.unregister("cruce_incoming")
-            raise
-        return self._insert("cruce_incoming b")
-
-    def _note_entities(self) -> None:
-        """Note which entities of a new dataset repeat an earlier batch (in temporary tables).
-
-        Only entities met in an earlier batch can repeat a statement; their repeated statements
-        are removed once, at commit: one pass, not one per batch. This runs in the writing
-        thread, which has less to do than the one preparing the next batch.
-        """
-        # Every join is built on this batch's entities: the import's entities, which grow with
-        # the file, are only scanned.
-        self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE cruce_batch_entities AS SELECT DISTINCT entity_id FROM cruce_incoming"
-        )
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE cruce_batch_repeats AS SELECT entity_id FROM {self._entities} "
-            "SEMI JOIN cruce_batch_entities USING (entity_id)"
-        )
-        self.con.execute(f"INSERT INTO {self._repeated} SELECT entity_id FROM cruce_batch_repeats")
-        self.con.execute(
-            f"INSERT INTO {self._entities} SELECT entity_id FROM cruce_batch_entities "
-            "ANTI JOIN cruce_batch_repeats USING (entity_id)"
-        )
-
-    def _insert(self, select: str) -> int:
-        try:
-            self.con.execute("BEGIN TRANSACTION")
-            row = self.con.execute(
-                "INSERT INTO statement SELECT b.entity_id, b.prop_id, b.value, b.original, b.source_row, "
-                f"{self.number}, {self.number} FROM {select}"
-            ).fetchone()
-            self.con.execute("COMMIT")
+            if self.earlier_imports:
+                return self._add_to_existing_dataset()
+            return self._add_to_new_dataset(prepared)
         finally:
             self.con.unregister("cruce_incoming")
+
+    def _add_to_new_dataset(self, prepared: pa.Table) -> int:
+        """Write the batch, less the entities whose statements an earlier batch already wrote.
+
+        An entity met in an earlier batch with exactly the same statements (the same sum of
+        their hashes; a dealer's, a buyer's on a second sale) is left out here; one with other
+        statements than at first is written and noted, and its repeated statements are removed
+        at commit (a few entities: 12 in 300,000 sales). So repeats are mostly never written,
+        and the commit does not delete millions of rows (ADR 0003). Runs in the writing thread;
+        every join is built on this batch's entities (the import's, which grow, are only scanned).
+        """
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE cruce_batch_entities AS "
+            "SELECT entity_id, hash(sum(hash(prop_id, value))) AS fp FROM cruce_incoming GROUP BY entity_id"
+        )
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE cruce_batch_repeats AS SELECT b.entity_id, b.fp = e.fp AS same "
+            f"FROM {self._entities} e JOIN cruce_batch_entities b ON b.entity_id = e.entity_id"
+        )
+        self.con.execute(f"INSERT INTO {self._changed} SELECT entity_id FROM cruce_batch_repeats WHERE NOT same")
+        self.con.execute(
+            f"INSERT INTO {self._entities} SELECT entity_id, fp FROM cruce_batch_entities "
+            "ANTI JOIN cruce_batch_repeats USING (entity_id)"
+        )
+        row = self.con.execute("SELECT count(*) FROM cruce_batch_repeats WHERE same").fetchone()
+        if row and row[0]:  # the batch less those entities, filtered once for the tables it goes to
+            keep = self.con.execute(
+                "SELECT b.entity_id NOT IN (SELECT entity_id FROM cruce_batch_repeats WHERE same) FROM cruce_incoming b"
+            ).to_arrow_table()
+            self.con.unregister("cruce_incoming")
+            self.con.register("cruce_incoming", prepared.filter(keep.column(0)))
+        return self._insert("cruce_incoming b")
+
+    def _insert(self, select: str) -> int:
+        self.con.execute("BEGIN TRANSACTION")
+        row = self.con.execute(
+            "INSERT INTO statement SELECT b.entity_id, b.prop_id, b.value, b.original, b.source_row, "
+            f"{self.number}, {self.number} FROM {select}"
+        ).fetchone()
+        if self.indexes_batches:
+            self.con.execute(
+                f"INSERT INTO search_value SELECT b.entity_id, {self.number}, b.prop_id, b.folded, b.protected "
+                f"FROM {select} WHERE b.folded IS NOT NULL"
+            )
+            self.con.execute(
+                f"INSERT INTO {self._refs} SELECT b.target, b.entity_id, b.prop_id, b.protected "
+                f"FROM {select} WHERE b.target IS NOT NULL"
+            )
+        self.con.execute("COMMIT")
         return int(row[0]) if row else 0
 
     def _remove_repeats(self) -> None:
-        """Delete the later copies of statements that entities met in several batches repeated.
+        """Delete the later copies of the statements that changed entities (see
+        ``_add_to_new_dataset``) repeated, and make their index rows again from what is left.
 
         Done in up to 16 slices of the entity id space (about ``REPEATS_PER_SLICE`` statements
         each), so that memory stays bounded however big the import; hash(value) keeps each group
@@ -244,7 +276,7 @@ class DuckDBImportWriter:
         if self.earlier_imports:
             return
         self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE cruce_repeated AS SELECT DISTINCT entity_id FROM {self._repeated}"
+            f"CREATE OR REPLACE TEMP TABLE cruce_repeated AS SELECT DISTINCT entity_id FROM {self._changed}"
         )
         try:
             row = self.con.execute("SELECT count(*) FROM cruce_repeated").fetchone()
@@ -266,8 +298,37 @@ class DuckDBImportWriter:
                     f"DELETE FROM statement WHERE {mine} AND rowid NOT IN "
                     f"(SELECT min(rowid) FROM statement WHERE {mine} GROUP BY entity_id, prop_id, hash(value))"
                 )
+            if self.indexes_batches:
+                self._reindex_values(yours)
         finally:
             self.con.execute("DROP TABLE IF EXISTS cruce_repeated")
+
+    def _reindex_values(self, yours: str) -> None:
+        """The ``search_value`` rows of the changed entities, again from their remaining statements
+        (the property's protection is the one their rows had)."""
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE cruce_reindex AS "
+            f"SELECT DISTINCT entity_id, prop_id, protected FROM search_value WHERE {yours}"
+        )
+        self.con.execute(f"DELETE FROM search_value WHERE {yours}")
+        self.con.execute(
+            f"INSERT INTO search_value SELECT s.entity_id, {self.number}, s.prop_id, "
+            f"{fold_sql('s.value', 'duckdb')}, r.protected FROM statement s "
+            f"JOIN cruce_reindex r ON r.entity_id = s.entity_id AND r.prop_id = s.prop_id "
+            f"WHERE s.import_no = {self.number}"
+        )
+        self.con.execute("DROP TABLE cruce_reindex")
+
+    def _write_references(self) -> None:
+        """``entity_ref`` from the stage, in the commit, sorted by target (zone maps, ADR 0004);
+        the changed entities' repeated references once."""
+        changed = f"(SELECT DISTINCT entity_id FROM {self._changed})"
+        self.con.execute(
+            "INSERT INTO entity_ref (target, entity_id, import_no, prop_id, protected) "
+            f"SELECT target, entity_id, {self.number}, prop_id, protected FROM ("
+            f"SELECT * FROM {self._refs} ANTI JOIN {changed} USING (entity_id) UNION ALL "
+            f"SELECT DISTINCT * FROM {self._refs} SEMI JOIN {changed} USING (entity_id)) ORDER BY target"
+        )
 
     def _add_to_existing_dataset(self) -> int:
         """Statements the dataset already has are not added again; they are marked seen (at commit)."""
@@ -300,6 +361,8 @@ class DuckDBImportWriter:
         self._reset_settings()
         self.con.execute("BEGIN TRANSACTION")
         self._remove_repeats()
+        if self.indexes_batches:
+            self._write_references()
         if self.earlier_imports:
             self.con.execute(
                 f"UPDATE statement SET last_import_no = {self.number} "
@@ -322,7 +385,8 @@ class DuckDBImportWriter:
 
     def _drop_tracking(self) -> None:
         self.con.execute(
-            f"DROP TABLE IF EXISTS {self._entities}; DROP TABLE IF EXISTS {self._repeated}; "
+            f"DROP TABLE IF EXISTS {self._entities}; DROP TABLE IF EXISTS {self._changed}; "
+            f"DROP TABLE IF EXISTS {self._refs}; "
             "DROP TABLE IF EXISTS cruce_batch_entities; DROP TABLE IF EXISTS cruce_batch_repeats; "
             "DROP TABLE IF EXISTS cruce_repeated"
         )
