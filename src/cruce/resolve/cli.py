@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -82,9 +82,31 @@ def register(
                 ),
             ),
         ] = False,
+        engine: Annotated[
+            Literal["duckdb", "spark"],
+            typer.Option(
+                "--engine",
+                help=_("Where pairs are scored (and the model trained): duckdb, or spark for large data."),
+            ),
+        ] = "duckdb",
+        spark_master: Annotated[
+            str | None,
+            typer.Option(
+                "--spark-master",
+                metavar="URL",
+                help=_("Spark master for --engine spark, e.g. spark://host:7077 (default local[2], this machine)."),
+            ),
+        ] = None,
     ) -> None:
         if ctx.invoked_subcommand is not None:
             return
+        if spark_master is not None and engine != "spark":
+            raise typer.BadParameter(_("--spark-master goes with --engine spark."), param_hint="--spark-master")
+        if incremental and engine == "spark":
+            raise typer.BadParameter(
+                _("--incremental links on DuckDB only (a few records at a time); leave out --engine spark."),
+                param_hint="--engine",
+            )
         if incremental:
             from cruce.resolve.incremental import link_imports
 
@@ -111,7 +133,14 @@ def register(
                     progress.update(task, description=label, completed=done, total=total)
 
                 result = resolve(
-                    store, type_, threshold=threshold, retrain=retrain, actor=_actor(), on_progress=on_progress
+                    store,
+                    type_,
+                    threshold=threshold,
+                    retrain=retrain,
+                    actor=_actor(),
+                    on_progress=on_progress,
+                    engine=engine,
+                    spark_master=spark_master,
                 )
         table = Table(title=_("Resolution of {type}").format(type=result.entity_type), show_header=False)
         rows = [
@@ -128,6 +157,10 @@ def register(
             ),
             (_("Seconds"), f"{result.seconds:.1f}"),
         ]
+        if engine == "spark":
+            from cruce.resolve.spark import DEFAULT_MASTER
+
+            rows.append((_("Engine"), f"Spark ({spark_master or DEFAULT_MASTER})"))
         for label, value in rows:
             table.add_row(label, value)
         console.print(table)

@@ -36,6 +36,7 @@ from cruce.store.base import Store, StoreError
 
 Progress = Callable[[str, int, int], None]
 STEPS = 5
+ENGINES = ("duckdb", "spark")
 
 
 class ResolutionError(StoreError):
@@ -119,9 +120,22 @@ def resolve(
     retrain: bool = False,
     actor: str = "cli",
     on_progress: Progress | None = None,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
 ) -> ResolveResult:
-    """Link every record of ``entity_type``, cluster, and make the clusters current."""
+    """Link every record of ``entity_type``, cluster, and make the clusters current.
+
+    ``engine="spark"`` trains and scores on Spark (``spark_master``, local by default); preparing,
+    clustering and storing stay here, so the same stored model gives the same clusters."""
     _check_type(entity_type)
+    if engine not in ENGINES:
+        raise ResolutionError(
+            _("Unknown engine {name}; choose among {engines}.").format(name=engine, engines=", ".join(ENGINES))
+        )
+    if engine == "spark":
+        from cruce.resolve.spark import check_available
+
+        check_available()  # before preparing: say at once what to install
     started = time.perf_counter()
     step = on_progress or (lambda _label, _done, _total: None)
     rs = ResolutionStore(store)
@@ -138,6 +152,18 @@ def resolve(
                 settings = settings_dict(spec)
                 version = model.version if model else rs.save_model(entity_type, settings, DEFAULT_THRESHOLD, records)
                 pairs_arrow = pa.table({n: pa.array([], t) for n, t in _PAIR_TYPES.items()})
+            elif engine == "spark":
+                from cruce.resolve import spark
+
+                step(_("Scoring pairs on Spark"), 2, STEPS)
+                settings, pairs_arrow = spark.run(con, table, spec, model.settings if model else None, spark_master)
+                if model is None:
+                    version = rs.save_model(
+                        entity_type, settings, threshold if threshold is not None else DEFAULT_THRESHOLD, records
+                    )
+                    trained = True
+                else:
+                    version = model.version
             else:
                 if model is None:
                     linker = _linker(con, table, settings_dict(spec))
@@ -202,6 +228,11 @@ def _splink_settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 def _score(con: duckdb.DuckDBPyConnection, linker: Any, settings: dict[str, Any]) -> pa.Table:
     predictions = linker.inference.predict(threshold_match_probability=PAIR_FLOOR, warning_mode="never")
+    return pairs_table(con, predictions.physical_name, settings)
+
+
+def pairs_table(con: duckdb.DuckDBPyConnection, source: str, settings: dict[str, Any]) -> pa.Table:
+    """Splink's predictions (a table or ``read_parquet(...)``) as the pairs cruce stores."""
     rules = [r["blocking_rule"] for r in settings.get("blocking_rules_to_generate_predictions", [])]
     labels = settings.get("cruce_rule_labels", {})
     case = " ".join(
@@ -213,7 +244,7 @@ def _score(con: duckdb.DuckDBPyConnection, linker: Any, settings: dict[str, Any]
         SELECT least(unique_id_l, unique_id_r) AS id_l, greatest(unique_id_l, unique_id_r) AS id_r,
                match_probability AS probability, match_weight, {rule_sql} AS blocking_rule,
                {_weights_sql(settings)} AS weights
-        FROM {predictions.physical_name}
+        FROM {source}
         """
     ).to_arrow_table()
 
