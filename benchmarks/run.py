@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import api_load, ingest, pprl, resolve, synth
+from benchmarks import api_load, graph, ingest, pprl, resolve, synth
 from benchmarks.common import write_result
 
 
@@ -16,6 +16,10 @@ def main() -> None:
     parser.add_argument("--api-seconds", type=float, default=30.0, help="length of the API load")
     parser.add_argument("--resolve-scale", type=int, default=resolve.DEFAULT_SYNTH_SCALE, help="resolve-synth scale")
     parser.add_argument("--pprl-scale", type=int, default=pprl.DEFAULT_SCALE, help="resolve-pprl scale")
+    parser.add_argument(
+        "--graph-edges", type=int, nargs="+", default=[1_000_000, 10_000_000], help="graph benchmark sizes (edges)"
+    )
+    parser.add_argument("--graph-scale", type=int, default=graph.COMMUNITIES_SCALE, help="graph-communities scale")
     args = parser.parse_args()
     topics = (
         ("ingest", lambda: ingest.run(args.rows)),
@@ -23,6 +27,8 @@ def main() -> None:
         ("api-load", lambda: api_load.run(args.api_scale, seconds=args.api_seconds)),
         *((t, lambda t=t: resolve.run_topic(t, args.resolve_scale)) for t in resolve.TOPICS),
         (pprl.TOPIC, lambda: pprl.run(args.pprl_scale)),
+        ("graph-communities", lambda: graph.run_communities(args.graph_scale)),
+        ("graph", lambda: graph.run_speed(args.graph_edges)),
     )
     for topic, run in topics:
         path = write_result(topic, run())

@@ -55,7 +55,7 @@ def fingerprint(store: Store) -> str:
         db.one("SELECT count(*), max(finished_at) FROM resolution_run WHERE finished_at IS NOT NULL"),
         db.one("SELECT count(*), max(made_at), max(undone_at) FROM judgement"),
     ]
-    text = json.dumps([store.url, FORMAT, *[[str(v) for v in (p or ())] for p in parts]])
+    text = json.dumps([FORMAT, *[[str(v) for v in (p or ())] for p in parts]])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 

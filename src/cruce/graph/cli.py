@@ -38,7 +38,7 @@ Protected = Annotated[
     bool, typer.Option("--include-protected", help=_("Show the names of protected people (victims) too."))
 ]
 Limit = Annotated[int, typer.Option("--limit", min=1, max=1000, help=_("How many to show."))]
-Method = Annotated[str, typer.Option("--method", help=_("Communities: leiden or components."))]
+Method = Annotated[str, typer.Option("--method", help=_("Communities: leiden, leidenalg or components."))]
 Resolution = Annotated[
     float, typer.Option("--resolution", min=0.0001, help=_("Leiden resolution: higher gives smaller communities."))
 ]

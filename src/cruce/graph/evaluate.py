@@ -45,14 +45,21 @@ def _ids(cell: str) -> list[str]:
 
 
 def planted_groups(scenario: Path) -> dict[str, dict[str, set[str]]]:
-    """``{"rings": {ring: people}, "networks": {network: people}}`` (groups of two people or more)."""
+    """``{"rings": …, "networks": …, "cases": …}``: each a map of group → true people (two or more).
+
+    ``cases`` are single cases (a person in several is scored in the first); ``networks`` join the
+    cases that share a person (a recruiter with victims in several cases)."""
     truth = scenario / "truth"
     rings = {r["ring_id"]: {r["trafficker_id"], *_ids(r["purchaser_ids"])} for r in _rows(truth / "rings.csv")}
     cases = {
         r["case_id"]: set(_ids(r["victim_ids"])) | set(_ids(r["perpetrator_ids"])) | set(_ids(r["recruiter_ids"]))
         for r in _rows(truth / "cases.csv")
     }
-    return {"rings": {k: v for k, v in rings.items() if len(v) >= 2}, "networks": _join_overlapping(cases)}
+    return {
+        "rings": {k: v for k, v in rings.items() if len(v) >= 2},
+        "networks": _join_overlapping(cases),
+        "cases": {k: v for k, v in cases.items() if len(v) >= 2},
+    }
 
 
 def _join_overlapping(groups: Mapping[str, set[str]]) -> dict[str, set[str]]:

@@ -108,6 +108,7 @@ class LinkGraph:
         self.hidden = np.zeros(self.n, dtype=bool)  # nodes a principal may not see (``restricted``)
         self.partitions: dict[tuple[Any, ...], np.ndarray] = {}
         self._lock = threading.Lock()
+        self._scratch = threading.local()
 
     # -- sizes and lookups ------------------------------------------------------------------------
     @property
@@ -145,6 +146,15 @@ class LinkGraph:
         if not names:
             return None
         return np.array([known.index(t) for t in names if t in known], dtype=np.int16)
+
+    def marks(self) -> tuple[np.ndarray, int]:
+        """(mark, stamp): this thread's array of node marks and a stamp no node carries yet, so that
+        a traversal marks what it visits without clearing an array of every node each time."""
+        local = self._scratch
+        if getattr(local, "mark", None) is None or local.stamp >= np.iinfo(np.int32).max - 1:
+            local.mark, local.stamp = np.zeros(self.n, dtype=np.int32), 0
+        local.stamp += 1
+        return local.mark, int(local.stamp)
 
     @cached_property
     def degree(self) -> np.ndarray:

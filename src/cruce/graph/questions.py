@@ -11,10 +11,13 @@ add names through the store or the ``Guard``. Filters share one meaning everywhe
 
 from __future__ import annotations
 
+import random
+import threading
 import warnings
 from dataclasses import dataclass, field
 from datetime import date
 
+import igraph as ig  # type: ignore[import-untyped]
 import leidenalg  # type: ignore[import-untyped]
 import numpy as np
 
@@ -174,39 +177,38 @@ def neighbourhood(
     if not 1 <= hops <= MAX_HOPS:
         raise GraphQuestionError(_("hops must be between 1 and {n}").format(n=MAX_HOPS))
     filters = filters or Filters()
+    filtered = not filters.empty or bool(g.hidden.any())
     indptr, neighbour, edge = g.csr
-    visited = np.array([center], dtype=np.int64)
+    mark, stamp = g.marks()  # mark[i] == stamp: node i is in the answer (no set operations per hop)
+    mark[center] = stamp
+    order = [np.array([center], dtype=np.int64)]
     distance = [np.zeros(1, dtype=np.int16)]
-    order = [visited]
     kept_edges: list[np.ndarray] = []
-    frontier = visited
-    truncated = False
+    frontier, count, truncated = order[0], 1, False
     for hop in range(1, hops + 1):
         slots = _gather(indptr, frontier)
         if not len(slots):
             break
-        nb, ee = neighbour[slots].astype(np.int64), edge[slots]
-        ok = filters.edge_ok(g, ee) & (filters.node_ok(g, nb) | (nb == center))
-        nb, ee = nb[ok], ee[ok]
+        nb, ee = neighbour[slots], edge[slots]
+        if filtered:
+            ok = filters.edge_ok(g, ee) & (filters.node_ok(g, nb) | (nb == center))
+            nb, ee = nb[ok], ee[ok]
         kept_edges.append(ee)
-        new = np.setdiff1d(np.unique(nb), visited, assume_unique=True)
+        new = np.unique(nb[mark[nb] != stamp]).astype(np.int64)
         if not len(new):
             break
-        room = max_nodes - len(visited)
-        if len(new) > room:
+        if len(new) > max_nodes - count:
             truncated = True
-            new = new[np.argsort(-g.degree[new], kind="stable")][: max(room, 0)]
+            new = new[np.argsort(-g.degree[new], kind="stable")][: max(max_nodes - count, 0)]
+        mark[new] = stamp
         order.append(new)
         distance.append(np.full(len(new), hop, dtype=np.int16))
-        visited = np.union1d(visited, new)
-        frontier = new
+        frontier, count = new, count + len(new)
         if truncated:
             break
     nodes, dist = np.concatenate(order), np.concatenate(distance)
-    edges = np.unique(np.concatenate(kept_edges)) if kept_edges else np.zeros(0, dtype=np.int64)
-    if len(edges):
-        inside = np.isin(g.src[edges], nodes) & np.isin(g.dst[edges], nodes)
-        edges = edges[inside]
+    edges = np.concatenate(kept_edges) if kept_edges else np.zeros(0, dtype=np.int64)
+    edges = np.unique(edges[(mark[g.src[edges]] == stamp) & (mark[g.dst[edges]] == stamp)])
     return Neighbourhood(center, nodes, dist, edges, len(nodes), truncated)
 
 
@@ -255,10 +257,14 @@ def paths(
 
 
 # -- communities -------------------------------------------------------------------------------------
+_RNG_LOCK = threading.Lock()
+
+
 def partition(g: LinkGraph, method: str = "leiden", resolution: float = 1.0, seed: int = 42) -> np.ndarray:
-    """Community of every node: Leiden (leidenalg, modularity with a resolution, fixed seed) or the
-    connected components. Kept on the graph, so that the summary, the bridges and a second call
-    cost nothing."""
+    """Community of every node: ``leiden`` (igraph's Leiden, modularity with a resolution, fixed
+    seed), ``leidenalg`` (the same objective through the leidenalg package: the reference
+    implementation, five to seven times slower here, see docs/guide/graph.md) or ``components``.
+    Kept on the graph, so that the summary, the bridges and a second call cost nothing."""
     key = (method, float(resolution), int(seed))
     found = g.partitions.get(key)
     if found is not None:
@@ -266,12 +272,22 @@ def partition(g: LinkGraph, method: str = "leiden", resolution: float = 1.0, see
     if method == "components":
         membership = np.asarray(g.igraph.connected_components().membership, dtype=np.int64)
     elif method == "leiden":
+        with _RNG_LOCK:  # igraph draws from one process-wide generator: seed it for this call only
+            ig.set_random_number_generator(random.Random(seed))  # noqa: S311 - a seed, for the same answer again
+            try:
+                part = g.igraph.community_leiden(
+                    objective_function="modularity", resolution=resolution, n_iterations=-1
+                )
+            finally:
+                ig.set_random_number_generator(random)
+        membership = np.asarray(part.membership, dtype=np.int64)
+    elif method == "leidenalg":
         part = leidenalg.find_partition(
             g.igraph, leidenalg.RBConfigurationVertexPartition, resolution_parameter=resolution, seed=seed
         )
         membership = np.asarray(part.membership, dtype=np.int64)
     else:
-        raise GraphQuestionError(_("method must be leiden or components"))
+        raise GraphQuestionError(_("method must be leiden, leidenalg or components"))
     membership = np.where(g.hidden, -1, membership)
     g.partitions[key] = membership
     return membership

@@ -33,7 +33,7 @@ Relations = Annotated[list[str], Query(max_length=30, description="Edge types to
 Since = Annotated[date | None, Query(description="Start of the time window (YYYY-MM-DD).")]
 Until = Annotated[date | None, Query(description="End of the time window (YYYY-MM-DD).")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Method = Annotated[Literal["leiden", "components"], Query()]
+Method = Annotated[Literal["leiden", "leidenalg", "components"], Query()]
 Resolution = Annotated[float, Query(gt=0, le=100, description="Leiden resolution: higher, smaller communities.")]
 
 

@@ -1,0 +1,336 @@
+"""The graph: communities against the planted groups, and speed side by side with NetworkX.
+
+Two topics:
+
+- ``graph-communities``: a ``cruce synth`` scenario (all three flows) imported, its people and
+  guns resolved, the graph built through the real path (``cruce.graph``); Leiden communities (and,
+  for reference, connected components) scored against the truth's straw rings and trafficking
+  networks (``cruce.graph.evaluate``: pairwise co-membership precision/recall over the planted
+  people, and the best-matching community of each group).
+- ``graph``: at each size (1M edges by default; 10M on request), build time, 3-hop neighbourhood
+  and shortest-path latency (p50/p95 over 200 seeded random queries), Leiden, betweenness,
+  PageRank and components — ours (numpy + igraph + leidenalg) and NetworkX on the same edges,
+  ``ratio`` = ours ÷ NetworkX time. NetworkX has no Leiden: its Louvain (``louvain_communities``)
+  stands in. Betweenness is estimated from the same number of sampled sources on both sides.
+
+The 1M-edge graph is made from a ``cruce synth`` scenario imported into DuckDB (no resolution:
+at this size it would dominate the run) and built by ``cruce.graph.build``. Importing a scenario
+of ten million edges takes too long on the 2-core benchmark machine, so the 10M-edge graph is ten
+copies of that synth graph side by side (node numbers offset; the JSON says so).
+
+    python -m benchmarks.graph                                  # both topics, 1M edges
+    python -m benchmarks.graph --topic graph --edges 1000000 10000000
+    python -m benchmarks.graph --topic graph-communities --communities-scale 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from benchmarks.common import WORK, peak_rss_mb, write_result
+
+EDGES_PER_RECORD = 3.55  # edges of a synth scenario's graph per source record (measured at 3,000 and 8,800)
+QUERIES = 200
+BETWEENNESS_SOURCES = 32
+COMMUNITIES_SCALE = 20_000
+
+
+# -- scenarios -----------------------------------------------------------------------------------
+def _scenario(scale: int, seed: int = 1) -> Path:
+    from cruce.synth import generate
+
+    folder = WORK / f"graph-synth-{scale}"
+    if not (folder / "manifest.json").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        generate(folder, scale=scale, seed=seed)
+    return folder
+
+
+def _imported(scale: int, resolve_types: tuple[str, ...]) -> tuple[Path, Path, float]:
+    """(scenario, database, import seconds) — the database kept in benchmarks/work between runs."""
+    from cruce.ingest.pipeline import import_file
+    from cruce.resolve.engine import resolve
+    from cruce.store import open_store
+
+    scenario = _scenario(scale)
+    db = WORK / f"graph-{scale}-{'-'.join(resolve_types) or 'plain'}.duckdb"
+    done = db.with_suffix(".done")
+    seconds = 0.0
+    if not done.exists():
+        for leftover in (db, Path(f"{db}.wal")):
+            leftover.unlink(missing_ok=True)
+        shutil.rmtree(Path(f"{db}.graph"), ignore_errors=True)
+        started = time.perf_counter()
+        manifest = json.loads((scenario / "manifest.json").read_text(encoding="utf-8"))
+        with open_store(str(db)) as store:
+            for entry in manifest["files"]:
+                import_file(store, scenario / entry["path"], entry["mapping"])
+            for entity_type in resolve_types:
+                resolve(store, entity_type)
+        seconds = time.perf_counter() - started
+        done.write_text(f"{seconds}\n", encoding="utf-8")
+    else:
+        seconds = float(done.read_text(encoding="utf-8"))
+    return scenario, db, seconds
+
+
+# -- communities -----------------------------------------------------------------------------------
+def run_communities(scale: int = COMMUNITIES_SCALE) -> dict[str, Any]:
+    from cruce.graph import evaluate as ev
+    from cruce.graph import questions as q
+    from cruce.graph.graph import open_graph
+    from cruce.resolve.store import ResolutionStore
+    from cruce.store import open_store
+
+    scenario, db, import_seconds = _imported(scale, ("Person", "Firearm"))
+    with open_store(str(db)) as store:
+        started = time.perf_counter()
+        g = open_graph(store, rebuild=True).graph
+        build_seconds = time.perf_counter() - started
+        rs = ResolutionStore(store)
+        canonical = {**rs.clusters("Person"), **rs.clusters("Firearm")}
+    groups = ev.planted_groups(scenario)
+    nodes = ev.person_nodes(g, ev.person_records(scenario), canonical)
+    runs: dict[str, Any] = {}
+    for label, method, resolution in (
+        ("leiden", "leiden", 1.0),
+        ("leiden_resolution_0.5", "leiden", 0.5),
+        ("leiden_resolution_2", "leiden", 2.0),
+        ("components", "components", 1.0),
+    ):
+        started = time.perf_counter()
+        membership = q.partition(g, method, resolution, seed=42)
+        seconds = time.perf_counter() - started
+        runs[label] = {
+            "method": method, "resolution": resolution if method == "leiden" else None, "seed": 42,
+            "seconds": round(seconds, 3), "communities": len(np.unique(membership)),
+            "straw_rings": ev.recovery(g, membership, groups["rings"], nodes),
+            "trafficking_networks": ev.recovery(g, membership, groups["networks"], nodes),
+            "trafficking_cases": ev.recovery(g, membership, groups["cases"], nodes),
+        }  # fmt: skip
+    main = runs["leiden"]
+    return {
+        "scenario": f"cruce synth --scale {scale} --seed 1 (three flows), imported into DuckDB, "
+        "Person and Firearm resolved",
+        "definition": (
+            "Planted groups: straw rings (truth/rings.csv: trafficker and purchasers) and trafficking networks "
+            "(truth/cases.csv: victims and perpetrators; cases sharing a person joined; trafficking_cases: each case "
+            "alone, a person in several scored in the first). Each true person is "
+            "placed at the graph node holding most of their records. pairwise: pairs of planted people in one "
+            "group (true) or one community (predicted); precision = correct/predicted, recall = correct/true. "
+            "best_match: per group, the community with most of its members; recall = share of the group there, "
+            "person_precision = share of that community's Person nodes that are in the group (mean over groups)."
+        ),
+        "nodes": g.n, "edges": g.m, "import_and_resolve_seconds": round(import_seconds, 1),
+        "build_seconds": round(build_seconds, 2),
+        "straw_rings_precision": main["straw_rings"]["pairwise"]["precision"],
+        "straw_rings_recall": main["straw_rings"]["pairwise"]["recall"],
+        "trafficking_networks_precision": main["trafficking_networks"]["pairwise"]["precision"],
+        "trafficking_networks_recall": main["trafficking_networks"]["pairwise"]["recall"],
+        "trafficking_cases_precision": main["trafficking_cases"]["pairwise"]["precision"],
+        "trafficking_cases_recall": main["trafficking_cases"]["pairwise"]["recall"],
+        "runs": runs, "peak_rss_mb": peak_rss_mb(),
+    }  # fmt: skip
+
+
+# -- speed -----------------------------------------------------------------------------------------
+def _synth_graph(edges: int) -> tuple[Any, dict[str, Any]]:
+    """A LinkGraph of about ``edges`` edges from a synth scenario (tiled when larger than one import)."""
+    from cruce.graph.graph import LinkGraph, open_graph
+    from cruce.store import open_store
+
+    base_edges = min(edges, 1_000_000)
+    scale = int(base_edges / EDGES_PER_RECORD)
+    _scenario_dir, db, import_seconds = _imported(scale, ())
+    with open_store(str(db)) as store:
+        started = time.perf_counter()
+        state = open_graph(store, rebuild=True)
+        store_build = time.perf_counter() - started
+    g = state.graph
+    source = {
+        "made_from": f"cruce synth --scale {scale} --seed 1 (three flows) imported into DuckDB (no resolution), "
+        "built by cruce.graph.build from the store",
+        "synth_import_seconds": round(import_seconds, 1),
+        "build_from_store_seconds": round(store_build, 2),
+        "synth_nodes": g.n, "synth_edges": g.m,
+    }  # fmt: skip
+    copies = max(1, round(edges / g.m))
+    if copies > 1:
+        snap = g.snapshot
+        parts = []
+        for c in range(copies):
+            part = snap.edges.select(["src", "dst", "type", "count", "first", "last", "flows", "datasets_mask"])
+            offset = pa.scalar(c * g.n, pa.int32())
+            part = part.set_column(0, "src", pc.add(part["src"], offset)).set_column(
+                1, "dst", pc.add(part["dst"], offset)
+            )
+            parts.append(part)
+        edges_table = pa.concat_tables(parts)
+        edges_table = edges_table.append_column("records", pa.array([[]] * edges_table.num_rows, pa.list_(pa.string())))
+        edges_table = edges_table.append_column(
+            "datasets", pa.array([[]] * edges_table.num_rows, pa.list_(pa.string()))
+        )
+        ids = pa.array([f"{c:08x}{i[8:]}" for c in range(copies) for i in snap.nodes["id"].to_pylist()])
+        nodes_table = pa.concat_tables([snap.nodes] * copies).set_column(0, "id", ids)
+        order = pc.sort_indices(nodes_table["id"])
+        rank = np.empty(len(order), dtype=np.int32)
+        rank[order.to_numpy()] = np.arange(len(order), dtype=np.int32)
+        nodes_table = nodes_table.take(order)
+        edges_table = edges_table.set_column(0, "src", pa.array(rank[edges_table["src"].to_numpy()]))
+        edges_table = edges_table.set_column(1, "dst", pa.array(rank[edges_table["dst"].to_numpy()]))
+        from cruce.graph.build import Snapshot
+
+        g = LinkGraph(Snapshot(nodes_table, edges_table, snap.datasets, "tiled", time.time(), 0.0))
+        source["made_from"] += f"; then {copies} copies of it side by side (node numbers offset)"
+    source["copies"] = copies
+    return g, source
+
+
+def _percentiles(seconds: list[float]) -> dict[str, float]:
+    ms = np.array(seconds) * 1000
+    return {
+        "p50_ms": round(float(np.percentile(ms, 50)), 3), "p95_ms": round(float(np.percentile(ms, 95)), 3),
+        "p99_ms": round(float(np.percentile(ms, 99)), 3), "mean_ms": round(float(ms.mean()), 3),
+    }  # fmt: skip
+
+
+def _timed(fn: Any) -> tuple[float, Any]:
+    started = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - started, out
+
+
+def _ratio(ours: float, theirs: float | None) -> float | None:
+    return round(ours / theirs, 4) if theirs else None
+
+
+def run_size(edges: int) -> dict[str, Any]:
+    import leidenalg
+    import networkx as nx
+
+    from cruce.graph import questions as q
+    from cruce.graph.graph import LinkGraph
+
+    g, source = _synth_graph(edges)
+    rng = np.random.default_rng(42)
+    starts = rng.integers(0, g.n, QUERIES)
+    pairs = rng.integers(0, g.n, (QUERIES, 2))
+
+    # build: from the snapshot's arrays to the structures the questions use
+    g2 = LinkGraph(g.snapshot)
+    ours_build, _ = _timed(lambda: (g2.csr, g2.igraph))
+    ours_load, _ = _timed(lambda: LinkGraph(g.snapshot))
+    edge_list = list(zip(g.src.tolist(), g.dst.tolist(), strict=True))
+    nx_build, nxg = _timed(lambda: _nx_graph(g.n, edge_list))
+
+    # 3-hop neighbourhoods: every node within three links (no cap, as NetworkX)
+    ours_hop = [_timed(lambda s=s: q.neighbourhood(g, int(s), hops=3, max_nodes=g.n))[0] for s in starts]
+    ours_hop_capped = [_timed(lambda s=s: q.neighbourhood(g, int(s), hops=3))[0] for s in starts]
+    nx_hop = [_timed(lambda s=s: nx.single_source_shortest_path_length(nxg, int(s), cutoff=3))[0] for s in starts]
+    sizes = [len(q.neighbourhood(g, int(s), hops=3, max_nodes=g.n).nodes) for s in starts[:50]]
+    sizes_nx = [len(nx.single_source_shortest_path_length(nxg, int(s), cutoff=3)) for s in starts[:50]]
+    assert sizes == sizes_nx, "both find the same 3-hop neighbourhoods"
+
+    # shortest paths between random pairs
+    ours_sp, nx_sp = [], []
+    for a, b in pairs:
+        ours_sp.append(_timed(lambda a=a, b=b: q.paths(g, int(a), int(b)))[0])
+        nx_sp.append(_timed(lambda a=a, b=b: _nx_path(nxg, int(a), int(b)))[0])
+
+    # analytics
+    leiden_s, part = _timed(lambda: q.partition(g, "leiden", 1.0, seed=42))
+    leidenalg_s, _ = _timed(
+        lambda: leidenalg.find_partition(g.igraph, leidenalg.RBConfigurationVertexPartition, seed=42)
+    )
+    louvain_s, louvain = _timed(lambda: nx.community.louvain_communities(nxg, seed=42))
+    sources = rng.choice(np.flatnonzero(g.degree > 0), BETWEENNESS_SOURCES, replace=False).tolist()
+    betw_s, _ = _timed(lambda: g.igraph.betweenness(directed=False, sources=sources))
+    nx_betw_s, _ = _timed(lambda: nx.betweenness_centrality(nxg, k=BETWEENNESS_SOURCES, seed=42))
+    pr_s, _ = _timed(lambda: g.igraph.pagerank(directed=False))
+    nx_pr_s, _ = _timed(lambda: nx.pagerank(nxg))
+    cc_s, _ = _timed(lambda: g.igraph.connected_components())
+    nx_cc_s, _ = _timed(lambda: list(nx.connected_components(nxg)))
+
+    hop, hop_nx = _percentiles(ours_hop), _percentiles(nx_hop)
+    sp, sp_nx = _percentiles(ours_sp), _percentiles(nx_sp)
+    analytics = {
+        "leiden_seconds": (leiden_s, louvain_s), "betweenness_seconds": (betw_s, nx_betw_s),
+        "pagerank_seconds": (pr_s, nx_pr_s), "components_seconds": (cc_s, nx_cc_s),
+    }  # fmt: skip
+    return {
+        **source, "nodes": g.n, "edges": g.m, "queries": QUERIES,
+        "build_seconds": round(ours_build, 3), "load_snapshot_seconds": round(ours_load, 3),
+        "hop3": hop, "hop3_capped_2000": _percentiles(ours_hop_capped),
+        "hop3_nodes_median": int(np.median(sizes)),
+        "shortest_path": sp,
+        **{k: round(v[0], 3) for k, v in analytics.items()},
+        "leiden_communities": len(set(part.tolist())),
+        "leidenalg_seconds": round(leidenalg_s, 3), "betweenness_sources": BETWEENNESS_SOURCES,
+        "ratio": {
+            "build": _ratio(ours_build, nx_build), "hop3_p95": _ratio(hop["p95_ms"], hop_nx["p95_ms"]),
+            "shortest_path_p95": _ratio(sp["p95_ms"], sp_nx["p95_ms"]),
+            **{k.removesuffix("_seconds"): _ratio(v[0], v[1]) for k, v in analytics.items()},
+        },
+        "goal_hop3_p95_ms": 50, "meets_hop3_goal": hop["p95_ms"] < 50,
+        "analytics_at_least_20x_faster": all(v[0] * 20 <= v[1] for v in analytics.values()),
+        "baseline": {
+            "name": f"NetworkX {nx.__version__}", "build_seconds": round(nx_build, 3), "hop3": hop_nx,
+            "shortest_path": sp_nx, **{k: round(v[1], 3) for k, v in analytics.items()},
+            "louvain_communities": len(louvain),
+            "notes": "Louvain stands in for Leiden (NetworkX has none); ours is igraph's Leiden (leidenalg_seconds: "
+            "the leidenalg package, for reference); betweenness_centrality(k=sources, seed=42); "
+            "shortest_path is NetworkX's bidirectional BFS; 3-hop is single_source_shortest_path_length(cutoff=3).",
+        },
+        "peak_rss_mb": peak_rss_mb(),
+    }  # fmt: skip
+
+
+def _nx_graph(n: int, edges: list[tuple[int, int]]) -> Any:
+    import networkx as nx
+
+    nxg = nx.Graph()
+    nxg.add_nodes_from(range(n))
+    nxg.add_edges_from(edges)
+    return nxg
+
+
+def _nx_path(nxg: Any, a: int, b: int) -> list[int] | None:
+    import networkx as nx
+
+    try:
+        return list(nx.shortest_path(nxg, a, b))
+    except nx.NetworkXNoPath:
+        return None
+
+
+def run_speed(sizes: list[int]) -> dict[str, Any]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        runs = {f"{n // 1_000_000}M": run_size(n) for n in sizes}
+    first = next(iter(runs.values()))
+    return {"sizes": runs, "p95_hop3_ms_largest": list(runs.values())[-1]["hop3"]["p95_ms"], "ratio": first["ratio"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--topic", choices=("graph", "graph-communities"), action="append")
+    parser.add_argument("--edges", type=int, nargs="+", default=[1_000_000], help="graph sizes, in edges")
+    parser.add_argument("--communities-scale", type=int, default=COMMUNITIES_SCALE)
+    args = parser.parse_args()
+    for topic in args.topic or ("graph-communities", "graph"):
+        figures = run_communities(args.communities_scale) if topic == "graph-communities" else run_speed(args.edges)
+        print(write_result(topic, figures).read_text(encoding="utf-8"))
+
+
+if __name__ == "__main__":
+    main()
