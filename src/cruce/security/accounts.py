@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -89,17 +89,24 @@ class User:
         return Principal(self.id, self.username, self.role, self.groups, self.language, scopes)
 
 
-_USER_COLUMNS = (
-    "id, username, display_name, role, groups, language, disabled, totp_secret IS NOT NULL, failed_signins, "
-    "locked_until, created_at"
-)
+def user_columns(alias: str = "") -> str:
+    """The columns ``user_from_row`` reads, of ``app_user`` or of a join naming it ``alias``."""
+    a = f"{alias}." if alias else ""
+    return (
+        f"{a}id, {a}username, {a}display_name, {a}role, {a}groups, {a}language, {a}disabled, "
+        f"{a}totp_secret IS NOT NULL, {a}failed_signins, {a}locked_until, {a}created_at"
+    )
+
+
+_USER_COLUMNS = user_columns()
 
 
 def _groups(text: str) -> frozenset[str]:
     return frozenset(g for g in (part.strip() for part in text.split(",")) if g)
 
 
-def _user(row: tuple[object, ...]) -> User:
+def user_from_row(row: Sequence[object]) -> User:
+    """A user from the columns of ``user_columns``."""
     uid, username, display, role, groups, lang, disabled, totp, failed, locked, created = row
     return User(
         str(uid), str(username), str(display), Role(str(role)), _groups(str(groups)), str(lang), bool(disabled),
@@ -160,14 +167,14 @@ class Accounts:
 
     def get(self, user_id: str) -> User | None:
         row = self.db.one(f"SELECT {_USER_COLUMNS} FROM app_user WHERE id = ?", (user_id,))
-        return _user(row) if row else None
+        return user_from_row(row) if row else None
 
     def find(self, username: str) -> User | None:
         row = self.db.one(f"SELECT {_USER_COLUMNS} FROM app_user WHERE username = ?", (username.strip().lower(),))
-        return _user(row) if row else None
+        return user_from_row(row) if row else None
 
     def all(self) -> list[User]:
-        return [_user(row) for row in self.db.fetch(f"SELECT {_USER_COLUMNS} FROM app_user ORDER BY username")]
+        return [user_from_row(row) for row in self.db.fetch(f"SELECT {_USER_COLUMNS} FROM app_user ORDER BY username")]
 
     def set_disabled(self, username: str, disabled: bool) -> User:
         user = self._require(username)
@@ -302,18 +309,17 @@ class Accounts:
         ]
 
     def principal_for_token(self, token: str, *, now: datetime) -> Principal | None:
+        """The owner of a live token, with its scopes, read with the token in one query."""
         row = self.db.one(
-            "SELECT t.id, t.user_id, t.scopes, t.last_used FROM api_token t JOIN app_user u ON u.id = t.user_id "
-            "WHERE t.token_hash = ? AND t.revoked_at IS NULL AND NOT u.disabled",
+            f"SELECT t.id, t.scopes, t.last_used, {user_columns('u')} FROM api_token t "
+            "JOIN app_user u ON u.id = t.user_id WHERE t.token_hash = ? AND t.revoked_at IS NULL AND NOT u.disabled",
             (token_digest(token),),
         )
         if not row:
             return None
-        user = self.get(str(row[1]))
-        if user is None:
-            return None
-        last_used = row[3]
+        token_id, scopes, last_used = row[:3]
+        user = user_from_row(row[3:])
         if last_used is None or now - last_used >= TOKEN_USE_RESOLUTION:
             # a write per request would serialise every API call on the store's write lock
-            self.db.execute("UPDATE api_token SET last_used = ? WHERE id = ?", (now, row[0]))
-        return user.principal(frozenset(Scope(s) for s in str(row[2]).split(",") if s))
+            self.db.execute("UPDATE api_token SET last_used = ? WHERE id = ?", (now, token_id))
+        return user.principal(frozenset(Scope(s) for s in str(scopes).split(",") if s))

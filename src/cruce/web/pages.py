@@ -168,12 +168,13 @@ def search(
 ) -> Response:
     ctx = page(request)
     p = ctx.principal
+    access = ctx.guard.access(p)  # once: the search and the dataset filter
     limit = 50
     results = None
     if q.strip():
         results = ctx.guard.search(
             p, q, schema=type or None, dataset=dataset or None, date_from=date_from or None,
-            date_to=date_to or None, limit=limit, offset=offset,
+            date_to=date_to or None, limit=limit, offset=offset, access=access,
         )  # fmt: skip
         if results.protected:  # a plain search is not audited; one that matched protected values is
             ctx.audit("search", query=q[:200], type=type or None, dataset=dataset or None)
@@ -188,7 +189,7 @@ def search(
         return "/search?" + urlencode({**{k: v for k, v in params.items() if v}, "offset": max(0, at)})
 
     return ctx.render(
-        "search.html", results=results, hits=hits, types=_search_types(ctx), datasets=ctx.guard.visible_datasets(p),
+        "search.html", results=results, hits=hits, types=_search_types(ctx), datasets=sorted(access.visible),
         limit=limit, offset=offset, page_url=page_url, **params,
     )  # fmt: skip
 

@@ -89,10 +89,11 @@ def value_display(schema: Schema, type_name: str, prop: str, value: str, lang: s
 def entity_view(
     guard: Guard, principal: Principal, entity_id: str, lang: str, *, address: str | None = None
 ) -> EntityView | None:
-    access = guard.access(principal)  # once for the page: the entity, its links and what links to it
-    entity = guard.entity(principal, entity_id, address=address, access=access)
-    if entity is None:
+    # the entity, what it points at and what points at it, read together (the access worked out once)
+    found = guard.entity_with_links(principal, entity_id, address=address)
+    if found is None:
         return None
+    entity, targets = found.entity, found.targets
     schema = guard.schema
     stype = schema.types.get(entity.schema)
 
@@ -100,10 +101,6 @@ def entity_view(
         spec = stype.properties.get(prop) if stype else None
         return spec is not None and spec.type is PropertyType.ENTITY and value != REDACTED
 
-    # every entity this one points at, read in one go
-    targets = guard.entities_by_id(
-        principal, [st.value for st in entity.statements if is_link(st.prop, st.value)], access=access, address=address
-    )
     rows = []
     out: list[Related] = []
     for st in sorted(entity.statements, key=lambda s: (s.prop, s.dataset, s.source_row or 0)):
@@ -132,7 +129,7 @@ def entity_view(
             )
         )  # fmt: skip
     incoming = []
-    for ref in guard.references(principal, entity_id, access=access):
+    for ref in found.references:
         date = _date_of(ref.entity.properties) if ref.entity else None
         incoming.append(
             Related(
