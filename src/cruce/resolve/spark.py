@@ -36,11 +36,12 @@ from cruce.resolve.models import PAIR_FLOOR, ModelSpec, quiet_splink, settings_d
 DEFAULT_MASTER = "local[2]"
 JAVA_HINT = "apt-get install openjdk-17-jre-headless"
 PYSPARK_HINT = "pip install 'cruce[spark]'"
-# Errors only; the "repl" logger's level stops Spark's "Setting default log level" banner.
+# Errors only. Spark prints a "Setting default log level" banner unless the logger of the class
+# that starts it (PySpark's gateway) has a level of its own.
 QUIET_LOG4J = """\
 rootLogger.level = error
-logger.repl.name = org.apache.spark.repl.Main
-logger.repl.level = error
+logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer
+logger.gateway.level = error
 rootLogger.appenderRef.stderr.ref = console
 appender.console.type = Console
 appender.console.name = console
