@@ -102,6 +102,13 @@ def test_same_secret_finds_the_shared_people(
         rows = list(csv.DictReader(fh))
     assert set(rows[0]) == {"id_a", "id_b", "score"}
     assert all(0.8 <= float(r["score"]) <= 1.0 for r in rows)
+    # each agency holds each person once here, so one partner per record loses nothing
+    code, _out, err = run(capsys, "pprl", "match", str(tmp_path / "refugio.json"), str(tmp_path / "policia.json"),
+                          "--one-to-one", "--threshold", "0.8", "--out", str(tmp_path / "pairs.csv"))  # fmt: skip
+    assert code == 0, err
+    one = _matched(tmp_path, agencies)
+    assert len({f for f, _e in one}) == len(one) == len({e for _f, e in one})
+    assert _f1(one, true) >= 0.9
 
 
 @pytest.mark.usefixtures("pprl_env")
@@ -182,7 +189,7 @@ def test_match_with_my_map_adds_my_record_ids(
 ) -> None:
     _encode_both(capsys, tmp_path, agencies, secret_file, str(tmp_path / "refugio.duckdb"))
     code, _out, err = run(capsys, "pprl", "match", str(tmp_path / "refugio.json"), str(tmp_path / "policia.json"),
-                          "--all-pairs", "--ids", str(tmp_path / "refugio.ids.csv"),
+                          "--ids", str(tmp_path / "refugio.ids.csv"),
                           "--out", str(tmp_path / "pairs.csv"))  # fmt: skip
     assert code == 0, err
     with (tmp_path / "pairs.csv").open(encoding="utf-8") as fh:

@@ -7,7 +7,7 @@ JSON answer on standard output:
 
 - ``{"op": "encode", "schema": {clkhash v3 schema}, "secret": "<base64>", "rows": [[value, ...], ...]}``
   -> ``{"clks": ["<base64 Bloom filter>", ...]}``, one per row, in order;
-- ``{"op": "match", "a": [clk, ...], "b": [clk, ...], "threshold": 0.8, "one_to_one": true}``
+- ``{"op": "match", "a": [clk, ...], "b": [clk, ...], "threshold": 0.85, "one_to_one": false}``
   -> ``{"pairs": [[index in a, index in b, Dice similarity], ...]}``;
 - ``{"op": "versions"}`` -> ``{"clkhash": "...", "anonlink": "..."}``.
 
@@ -62,7 +62,7 @@ def match(request: dict[str, Any]) -> dict[str, Any]:
     for sim, d0, r0, r1 in zip(sims, dsets0, recs0, recs1, strict=True):
         key = (int(r0), int(r1)) if d0 == 0 else (int(r1), int(r0))
         scores[key] = float(sim)
-    if request.get("one_to_one", True):
+    if request.get("one_to_one", False):
         chosen = []
         for group in anonlink.solving.greedy_solve(candidates):
             members = dict(group)  # dataset index -> record index

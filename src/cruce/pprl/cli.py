@@ -122,11 +122,11 @@ def register(
         threshold: Annotated[
             float, typer.Option(help=_("Lowest Dice similarity of a match, above 0 and at most 1."))
         ] = DEFAULT_THRESHOLD,
-        all_pairs: Annotated[
+        one_to_one: Annotated[
             bool,
             typer.Option(
-                "--all-pairs",
-                help=_("Every pair at or above the threshold, not at most one partner per record."),
+                "--one-to-one",
+                help=_("At most one partner per record, most similar first (when each file holds each person once)."),
             ),
         ] = False,
         ids: Annotated[
@@ -142,7 +142,7 @@ def register(
         with _pprl_errors():
             maps = [read_map(p) for p in ids or []]
             with errors.status(_("Matching…")):
-                result = match_files(file_a, file_b, threshold, one_to_one=not all_pairs)
+                result = match_files(file_a, file_b, threshold, one_to_one=one_to_one)
             write_pairs(out, result, maps)
         console.print(
             _("{pairs} matched pairs between {a} ({na} records) and {b} ({nb} records) written to {file}.").format(

@@ -1,11 +1,12 @@
 """What is encoded of each person: the linkage schema's fields, normalised by cruce before hashing.
 
 Both agencies must hash the same strings for the same person, so the fields are not sent as
-written: cruce's own preparation (``cruce.resolve.prepare``, the normalisers of
-``cruce.resolve.normalise``) reads each name, folds accents and case, tells given names from
-surnames whatever the order ("RAMÍREZ HERNÁNDEZ, José Luis" and "José Luis Ramírez"), keeps
-particles with their surname and resolves nicknames (Pepe -> jose). The clkhash schema
-(``schema.json``, documented in docs/guide/pprl.md) then says how each field becomes bits.
+written: resolution's reading of records (``cruce.resolve.prepare``: its statement loader and
+``parse_name``, over the normalisers of ``cruce.resolve.normalise``) folds accents and case,
+tells given names from surnames whatever the order ("RAMÍREZ HERNÁNDEZ, José Luis" and "José
+Luis Ramírez"), keeps particles with their surname and resolves nicknames (Pepe -> jose). The
+clkhash schema (``schema.json``, documented in docs/guide/pprl.md) then says how each field
+becomes bits.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 import duckdb
 
-from cruce.resolve.prepare import prepare
+from cruce.resolve.prepare import NAME_SCHEMA, PARTS_MARK, load_statements, map_distinct, parse_name
 from cruce.store.base import Store
 
 SCHEMA_NAME = "cruce-person-es"
@@ -62,23 +63,61 @@ class PersonFields:
 
 
 def person_fields(store: Store, dataset: str | None = None) -> PersonFields:
-    """The Person records of ``store`` (or of one dataset), prepared and normalised; those with
-    neither a name nor a date of birth are left out (nothing to link them by)."""
+    """The Person records of ``store`` (or of one dataset), normalised; those with neither a name
+    nor a date of birth are left out (nothing to link them by)."""
     names = feature_names()
     if sorted(names) != sorted(COLUMNS):
         raise RuntimeError("schema.json and COLUMNS disagree")  # a packaging mistake, not a user's
     con = duckdb.connect(":memory:")
     try:
-        table, _count = prepare(store, con, "Person")
-        where = "WHERE coalesce(first_given, first_surname, dob) IS NOT NULL"
+        load_statements(store, con, "Person")
         if dataset is not None:
             con.register("cruce_pprl_ids", _dataset_ids(store, dataset))
-            where += " AND unique_id IN (SELECT entity_id FROM cruce_pprl_ids)"
+            con.execute("DELETE FROM cruce_rs_raw WHERE entity_id NOT IN (SELECT entity_id FROM cruce_pprl_ids)")
+        _prepare_people(con)
         select = ", ".join(f"coalesce({COLUMNS[n]}, '')" for n in names)
-        rows = con.execute(f"SELECT unique_id, {select} FROM {table} {where} ORDER BY unique_id").fetchall()
+        rows = con.execute(
+            f"SELECT unique_id, {select} FROM cruce_pprl_people "
+            "WHERE coalesce(first_given, first_surname, dob) IS NOT NULL ORDER BY unique_id"
+        ).fetchall()
     finally:
         con.close()
     return PersonFields(ids=[str(r[0]) for r in rows], rows=[[str(v) for v in r[1:]] for r in rows])
+
+
+def _prepare_people(con: duckdb.DuckDBPyConnection) -> None:
+    """``cruce_pprl_people`` from ``cruce_rs_raw``: the name read by resolution's ``parse_name`` (once
+    per distinct name), the date of birth and the sex as resolution's preparation reads them; only
+    what the schema hashes (resolution's full preparation also reads phones, addresses, purchases)."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE cruce_pprl_base AS
+        SELECT entity_id,
+               CASE WHEN first_name IS NOT NULL OR last_name IS NOT NULL
+                    THEN concat_ws('{PARTS_MARK}', coalesce(first_name, ''), coalesce(last_name, ''),
+                                   coalesce(second_last_name, ''))
+                    ELSE full_name END AS name_text,
+               strftime(try_cast(birth_date AS DATE), '%Y-%m-%d') AS dob,
+               CASE WHEN gender IN ('m', 'male', 'h', 'hombre', 'masculino') THEN 'm'
+                    WHEN gender IN ('f', 'female', 'mujer', 'femenino') THEN 'f' END AS sex
+        FROM (SELECT entity_id,
+                     min(value) FILTER (prop = 'name') AS full_name,
+                     min(value) FILTER (prop = 'first_name') AS first_name,
+                     min(value) FILTER (prop = 'last_name') AS last_name,
+                     min(value) FILTER (prop = 'second_last_name') AS second_last_name,
+                     min(value) FILTER (prop = 'birth_date') AS birth_date,
+                     min(lower(value)) FILTER (prop = 'gender') AS gender
+              FROM cruce_rs_raw GROUP BY entity_id)
+        """
+    )
+    map_distinct(con, "SELECT name_text AS value FROM cruce_pprl_base", "cruce_pprl_names", parse_name, NAME_SCHEMA)
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE cruce_pprl_people AS
+        SELECT b.entity_id AS unique_id, n.first_given, n.first_surname, n.second_surname, b.dob, b.sex
+        FROM cruce_pprl_base b LEFT JOIN cruce_pprl_names n ON n.value = b.name_text
+        """
+    )
 
 
 def _dataset_ids(store: Store, dataset: str) -> Any:

@@ -1,10 +1,10 @@
 """``cruce pprl match``: which pseudonyms of two encoded files are the same person.
 
 Only the matched pairs come out, each with its Dice similarity; whoever runs the match learns
-nothing about the other records beyond how many there are. By default a record is matched to
-at most one record of the other file (anonlink's greedy solver, most similar pairs first), as
-when each agency holds each person once; ``one_to_one=False`` gives every pair at or above the
-threshold, for files that hold some people several times.
+nothing about the other records beyond how many there are. By default every pair at or above
+the threshold comes out, as files that hold some people several times (one record per visit, per
+arrest) need; ``one_to_one=True`` keeps at most one partner per record (anonlink's greedy solver,
+most similar pairs first), for files that hold each person once.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class MatchResult:
 
 
 def match_encoded(
-    a: Encoded, b: Encoded, threshold: float = DEFAULT_THRESHOLD, *, one_to_one: bool = True
+    a: Encoded, b: Encoded, threshold: float = DEFAULT_THRESHOLD, *, one_to_one: bool = False
 ) -> MatchResult:
     if not 0.0 < threshold <= 1.0:
         raise PprlError(_("The threshold must be above 0 and at most 1; {value} was given.").format(value=threshold))
@@ -38,7 +38,7 @@ def match_encoded(
     return MatchResult(a, b, pairs)
 
 
-def match_files(a: Path, b: Path, threshold: float = DEFAULT_THRESHOLD, *, one_to_one: bool = True) -> MatchResult:
+def match_files(a: Path, b: Path, threshold: float = DEFAULT_THRESHOLD, *, one_to_one: bool = False) -> MatchResult:
     """Read two encoded files (same schema) and match them."""
     return match_encoded(read_encoded(a), read_encoded(b), threshold, one_to_one=one_to_one)
 
