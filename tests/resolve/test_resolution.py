@@ -85,6 +85,33 @@ def test_clusters_match_the_truth(scenario: Path, db: str) -> None:
         assert store.statement_count() == statements
 
 
+def test_a_gun_bought_in_common_is_evidence_of_one_person(scenario: Path, db: str) -> None:
+    """A trace's purchaser of record and the retail buyer of the traced gun share its serial (up to
+    look-alike characters); the records that share one are the same person by the truth, and every
+    buyer carries the dealers and states where they bought."""
+    from cruce.resolve.prepare import prepare
+
+    truth = synth_truth(scenario)
+    with open_store(db) as store:
+        con = store.compute()
+        table, _n = prepare(store, con, "Person")
+        shared = con.execute(
+            f"""
+            WITH s AS (SELECT unique_id, unnest(serials) AS serial FROM {table})
+            SELECT a.unique_id, b.unique_id FROM s a JOIN s b ON a.serial = b.serial AND a.unique_id < b.unique_id
+            """
+        ).fetchall()
+        unplaced = con.execute(
+            f"SELECT count(*) FROM {table} WHERE serials IS NOT NULL AND (purchase_states IS NULL OR dealers IS NULL)"
+        ).fetchone()
+        con.execute(f"DROP TABLE {table}")
+    judged = [(a, b) for a, b in shared if a in truth and b in truth]
+    assert len(judged) >= 10
+    same = sum(truth[a] == truth[b] for a, b in judged)
+    assert same / len(judged) >= 0.95, (same, len(judged))
+    assert unplaced == (0,)
+
+
 def test_explain_weights_sum_to_the_match_weight(db: str) -> None:
     with open_store(db) as store:
         rs = ResolutionStore(store)

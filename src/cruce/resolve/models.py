@@ -4,7 +4,8 @@ Every comparison is written as plain SQL levels over the prepared fields (``cruc
 so a saved model is a JSON document that any deployment can read back, and the match weight of
 each level is a constant that an analyst can read in an explanation. Term-frequency adjustments
 are not used, for that reason. Comparisons of optional fields (phones, identifiers, aliases,
-addresses) are added only when the data have them.
+addresses, and for retail buyers the serials, dealers and states of what they bought) are added
+only when the data have them.
 
 Training (``train``): u probabilities by random sampling, m probabilities by EM on two or three
 blocking passes (sampled, so the cost is bounded at any size), and the prior from deterministic
@@ -178,6 +179,8 @@ def _person() -> ModelSpec:
         "address": ("address",),
         "postcode": ("postcode",),
         "nationality": ("nationality",),
+        "serials": ("serials",),
+        "purchases": ("purchase_states",),
     }
     return ModelSpec(
         entity_type="Person",
@@ -207,6 +210,7 @@ def _person() -> ModelSpec:
                 ("aliases",),
             ),
             Rule(_("phone"), "l.phones[1] = r.phones[1]", ("phones",)),
+            Rule(_("firearm bought (serial)"), "l.serials[1] = r.serials[1]", ("serials",)),
             Rule(_("identifier"), "l.ids[1] = r.ids[1]", ("ids",)),
             Rule(
                 _("postcode + sound of given name"),
@@ -246,6 +250,17 @@ def _optional_person(name: str) -> dict[str, Any]:
             ],
         ),
         "nationality": _exact("nationality", "nationality", _("Nationality")),
+        "serials": _overlap("serials", "serials", _("A firearm bought at retail in common (serial number)")),
+        "purchases": _comparison(
+            "purchases",
+            _("Where they bought firearms"),
+            [
+                _null("purchase_states"),
+                _level("list_has_any(dealers_l, dealers_r)", _("From a dealer in common")),
+                _level("list_has_any(purchase_states_l, purchase_states_r)", _("In a state in common")),
+                _else(),
+            ],
+        ),
     }[name]
 
 

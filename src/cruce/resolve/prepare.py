@@ -84,6 +84,62 @@ def load_statements(
     return int(table.num_rows)
 
 
+# Events whose ``purchaser`` bought the event's ``firearm`` at retail. A trace's purchaser of record
+# is, by definition, the first retail buyer of that gun, so a serial in common between a buyer and
+# a trace purchaser is evidence that they are one person (a possessor's gun is not: not read).
+# Where and from whom a person buys is evidence too: US law has a handgun bought in the buyer's
+# state of residence, and most buyers go back to the same shop.
+RETAIL_EVENTS = ("FirearmPurchase", "Trace")
+_RETAIL_PATHS = (
+    # (what, the event's property, the linked entity's schema and property, or None for the event's own value)
+    ("serial", "firearm", ("Firearm", "serial_number")),
+    ("ffl", "dealer", ("Organization", "ffl_number")),
+    ("state", "state", None),
+    ("state", "purchase_state", None),
+)
+
+
+def _retail_sql(what: str, via: str, target: tuple[str, str] | None) -> str:
+    events = ", ".join(f"'{e}'" for e in RETAIL_EVENTS)
+    head = (
+        f"SELECT CAST(pp.value AS VARCHAR) AS entity_id, '{what}' AS prop, {{value}} AS value FROM statement pp "
+        "JOIN property ppp ON ppp.prop_id = pp.prop_id "
+        "JOIN import_run i ON i.no = pp.import_no "
+        "JOIN statement ep ON ep.entity_id = pp.entity_id "
+        "JOIN property epp ON epp.prop_id = ep.prop_id AND epp.schema = ppp.schema "
+    )
+    where = f"WHERE ppp.schema IN ({events}) AND ppp.prop = 'purchaser' AND epp.prop = '{via}'"
+    if target is None:
+        return head.format(value="ep.value") + where
+    schema, prop = target
+    return (
+        head.format(value="ts.value")
+        + "JOIN statement ts ON CAST(ts.entity_id AS VARCHAR) = ep.value "
+        + "JOIN property tsp ON tsp.prop_id = ts.prop_id "
+        + where
+        + f" AND tsp.schema = '{schema}' AND tsp.prop = '{prop}'"
+    )
+
+
+def load_retail_context(store: Store, con: duckdb.DuckDBPyConnection, ids: Sequence[str] | None = None) -> int:
+    """Copy (entity_id, prop, value) of what each person bought at retail — the firearms' serials,
+    the dealers' licence numbers, the states of purchase — into ``cruce_rs_bought``."""
+    parts = []
+    for what, via, target in _RETAIL_PATHS:
+        # one query per path: DuckDB 1.5.5 never returned from the UNION ALL of these joins
+        sql = _retail_sql(what, via, target)
+        if ids is not None:
+            sql += " AND pp.value IN (" + ", ".join("?" for _ in ids) + ")"
+        parts.append(_fetch_arrow(store, sql, list(ids) if ids is not None else []))
+    table = pa.concat_tables(parts)
+    con.register("cruce_rs_incoming", table)
+    try:
+        con.execute("CREATE OR REPLACE TABLE cruce_rs_bought AS SELECT * FROM cruce_rs_incoming")
+    finally:
+        con.unregister("cruce_rs_incoming")
+    return int(table.num_rows)
+
+
 def _fetch_arrow(store: Store, sql: str, params: list[Any]) -> pa.Table:
     schema = pa.schema([("entity_id", pa.string()), ("prop", pa.string()), ("value", pa.string())])
     if store.backend == "postgresql":
@@ -323,10 +379,27 @@ def prepare_person(con: duckdb.DuckDBPyConnection) -> str:
         _address,
         pa.schema([("norm", pa.string()), ("postcode", pa.string())]),
     )
+    map_distinct(
+        con,
+        "SELECT value FROM cruce_rs_bought WHERE prop = 'serial'",
+        "cruce_rs_bought_keys",
+        _serial,
+        pa.schema([("norm", pa.string()), ("key", pa.string()), ("partial", pa.bool_())]),
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TABLE {target} AS
-        WITH phones AS (
+        WITH serials AS (
+            SELECT b.entity_id, list(DISTINCT k.key ORDER BY k.key) AS serials
+            FROM cruce_rs_bought b JOIN cruce_rs_bought_keys k USING (value)
+            WHERE b.prop = 'serial' AND NOT k.partial AND length(k.key) >= 5 GROUP BY b.entity_id
+        ), bought AS (
+            SELECT entity_id,
+                   list(DISTINCT upper(regexp_replace(value, '[^0-9A-Za-z]', '', 'g')) ORDER BY 1)
+                       FILTER (prop = 'ffl') AS dealers,
+                   list(DISTINCT upper(value) ORDER BY 1) FILTER (prop = 'state') AS purchase_states
+            FROM cruce_rs_bought WHERE prop IN ('ffl', 'state') GROUP BY entity_id
+        ), phones AS (
             SELECT b.entity_id, list(DISTINCT p.norm) FILTER (p.norm IS NOT NULL) AS phones
             FROM (SELECT entity_id, unnest(phone_values) AS value FROM cruce_rs_person_base) b
             JOIN cruce_rs_phones p USING (value) GROUP BY b.entity_id
@@ -352,18 +425,23 @@ def prepare_person(con: duckdb.DuckDBPyConnection) -> str:
                nullif(p.phones, []) AS phones,
                nullif(list_filter(b.ids, x -> length(x) >= 5), []) AS ids,
                nullif(b.emails, []) AS emails,
-               ad.norm AS address, ad.postcode
+               ad.norm AS address, ad.postcode,
+               nullif(se.serials, []) AS serials,
+               nullif(bo.dealers, []) AS dealers,
+               nullif(bo.purchase_states, []) AS purchase_states
         FROM cruce_rs_person_base b
         LEFT JOIN cruce_rs_names n ON n.value = b.name_text
         LEFT JOIN phones p ON p.entity_id = b.entity_id
         LEFT JOIN aliases a ON a.entity_id = b.entity_id
         LEFT JOIN dates d ON d.entity_id = b.entity_id
         LEFT JOIN cruce_rs_addresses ad ON ad.value = b.address
+        LEFT JOIN serials se ON se.entity_id = b.entity_id
+        LEFT JOIN bought bo ON bo.entity_id = b.entity_id
         """
     )
     for scratch in ("cruce_rs_person_base", "cruce_rs_names", "cruce_rs_phones", "cruce_rs_aliases"):
         con.execute(f"DROP TABLE IF EXISTS {scratch}")
-    con.execute("DROP TABLE IF EXISTS cruce_rs_addresses")
+    con.execute("DROP TABLE IF EXISTS cruce_rs_addresses; DROP TABLE IF EXISTS cruce_rs_bought_keys")
     return target
 
 
@@ -525,8 +603,11 @@ def prepare(
     """Prepare the records of ``entity_type`` (or only ``ids``); return (table, records)."""
     if entity_type not in PREPARERS:
         raise KeyError(entity_type)
-    load_statements(store, con, entity_type, list(ids) if ids is not None else None)
+    wanted = list(ids) if ids is not None else None
+    load_statements(store, con, entity_type, wanted)
+    if entity_type == "Person":
+        load_retail_context(store, con, wanted)
     target = PREPARERS[entity_type](con)
-    con.execute("DROP TABLE IF EXISTS cruce_rs_raw")
+    con.execute("DROP TABLE IF EXISTS cruce_rs_raw; DROP TABLE IF EXISTS cruce_rs_bought")
     row = con.execute(f"SELECT count(*) FROM {target}").fetchone()
     return target, int(row[0]) if row else 0
