@@ -83,12 +83,15 @@ def _helper_tables(model: GraphModel) -> dict[str, str]:
 
 
 TRANSFORM = """
+CREATE OR REPLACE TEMP TABLE g_r AS
+SELECT CAST(rec AS UUID) AS rec, CAST(tgt AS UUID) AS tgt, schema, prop, import_no, protected FROM g_ref;
+
 CREATE OR REPLACE TEMP TABLE g_recnode AS
-SELECT e.rec, COALESCE(c.canonical, e.rec) AS node, e.schema, e.import_no
+SELECT CAST(e.rec AS UUID) AS rec, CAST(COALESCE(c.canonical, e.rec) AS UUID) AS node, e.schema, e.import_no
 FROM g_ent e JOIN g_nodetype t ON t.schema = e.schema LEFT JOIN g_cluster c ON c.rec = e.rec;
 
 CREATE OR REPLACE TEMP TABLE g_recinfo AS
-SELECT e.rec,
+SELECT CAST(e.rec AS UUID) AS rec,
        COALESCE(tf.bit, 0) | COALESCE(ff.bits, 0) AS flows,
        TRY_CAST(CASE length(d.lo) WHEN 4 THEN d.lo || '-01-01' WHEN 7 THEN d.lo || '-01' ELSE d.lo END AS DATE) AS lo,
        CASE WHEN d.has_end = 0 AND rel.schema IS NOT NULL THEN DATE '9999-12-31'
@@ -100,51 +103,54 @@ LEFT JOIN g_typeflow tf ON tf.schema = e.schema
 LEFT JOIN (SELECT f.rec, bit_or(b.bit) AS bits FROM g_flow f JOIN g_flowbit b ON b.flow = f.flow GROUP BY f.rec) ff
        ON ff.rec = e.rec
 LEFT JOIN g_date d ON d.rec = e.rec
-LEFT JOIN g_rel rel ON rel.schema = e.schema;
+LEFT JOIN g_rel rel ON rel.schema = e.schema
+WHERE tf.bit IS NOT NULL OR ff.bits IS NOT NULL OR d.rec IS NOT NULL;
 
 CREATE OR REPLACE TEMP TABLE g_link AS
 -- an event (or any node) pointing at an entity: the edge is named for the property
 SELECT a.node AS src, b.node AS dst, r.prop AS type, r.rec, r.import_no
-FROM g_ref r JOIN g_recnode a ON a.rec = r.rec JOIN g_recnode b ON b.rec = r.tgt
+FROM g_r r JOIN g_recnode a ON a.rec = r.rec JOIN g_recnode b ON b.rec = r.tgt
 UNION ALL
 -- a relation record: one edge between its two ends
 SELECT a.node, b.node, rel.etype, r1.rec, r1.import_no
-FROM g_ref r1 JOIN g_rel rel ON rel.schema = r1.schema AND rel.sprop = r1.prop
-JOIN g_ref r2 ON r2.rec = r1.rec AND r2.prop = rel.dprop
+FROM g_r r1 JOIN g_rel rel ON rel.schema = r1.schema AND rel.sprop = r1.prop
+JOIN g_r r2 ON r2.rec = r1.rec AND r2.prop = rel.dprop
 JOIN g_recnode a ON a.rec = r1.tgt JOIN g_recnode b ON b.rec = r2.tgt
 UNION ALL
 -- an entity written from the same source row as a tip or a document, which does not point at it
-SELECT a.node, b.node, '{mentions}', m.rec, m.import_no
-FROM g_mention m JOIN g_recnode a ON a.rec = m.rec JOIN g_recnode b ON b.rec = m.tgt
-WHERE NOT EXISTS (SELECT 1 FROM g_ref x WHERE x.rec = m.rec AND x.tgt = m.tgt);
+SELECT a.node, b.node, '{mentions}', a.rec, m.import_no
+FROM g_mention m JOIN g_recnode a ON a.rec = CAST(m.rec AS UUID) JOIN g_recnode b ON b.rec = CAST(m.tgt AS UUID)
+WHERE NOT EXISTS (SELECT 1 FROM g_r x WHERE x.rec = a.rec AND x.tgt = b.rec);
+
+CREATE OR REPLACE TEMP TABLE g_ds AS
+SELECT no, dataset, CAST(1 AS UBIGINT) << least(dense_rank() OVER (ORDER BY dataset) - 1, {bits}) AS bit
+FROM g_import;
 
 CREATE OR REPLACE TEMP TABLE g_node AS
-WITH ds AS (SELECT no, dataset, CAST(1 AS UBIGINT) << least(dense_rank() OVER (ORDER BY dataset) - 1, {bits}) AS bit
-            FROM g_import),
-     prot AS (SELECT DISTINCT tgt AS rec FROM g_ref WHERE protected)
+WITH prot AS (SELECT DISTINCT tgt AS rec FROM g_r WHERE protected)
 SELECT n.node AS id, arg_min(n.schema, n.rec) AS schema, count(*) AS records,
-       bool_or(p.rec IS NOT NULL) AS protected, bit_or(COALESCE(i.bits, 0)) AS flows,
+       bool_or(p.rec IS NOT NULL) AS protected, bit_or(COALESCE(i.flows, 0)) AS flows,
        bit_or(ds.bit) AS datasets_mask, min(i.lo) AS first, max(i.hi) AS last,
-       row_number() OVER (ORDER BY n.node) - 1 AS idx
-FROM g_recnode n JOIN ds ON ds.no = n.import_no LEFT JOIN prot p ON p.rec = n.rec
-LEFT JOIN (SELECT rec, flows AS bits, lo, hi FROM g_recinfo) i ON i.rec = n.rec
+       row_number() OVER (ORDER BY CAST(n.node AS VARCHAR)) - 1 AS idx
+FROM g_recnode n JOIN g_ds ds ON ds.no = n.import_no LEFT JOIN prot p ON p.rec = n.rec
+LEFT JOIN g_recinfo i ON i.rec = n.rec
 GROUP BY n.node;
 
 CREATE OR REPLACE TEMP TABLE g_edge AS
-WITH ds AS (SELECT no, dataset, CAST(1 AS UBIGINT) << least(dense_rank() OVER (ORDER BY dataset) - 1, {bits}) AS bit
-            FROM g_import),
-     l AS (SELECT CASE WHEN type IN ({undirected}) AND dst < src THEN dst ELSE src END AS src,
+WITH l AS (SELECT CASE WHEN type IN ({undirected}) AND dst < src THEN dst ELSE src END AS src,
                   CASE WHEN type IN ({undirected}) AND dst < src THEN src ELSE dst END AS dst,
-                  type, rec, import_no FROM g_link WHERE src <> dst)
-SELECT s.idx AS src, d.idx AS dst, l.type, count(DISTINCT l.rec) AS count,
-       min(i.lo) AS first, max(i.hi) AS last, bit_or(COALESCE(i.flows, 0)) AS flows,
-       bit_or(ds.bit) AS datasets_mask,
-       list(DISTINCT l.rec ORDER BY l.rec)[1:{keep}] AS records,
-       list(DISTINCT ds.dataset ORDER BY ds.dataset) AS datasets
-FROM l JOIN g_node s ON s.id = l.src JOIN g_node d ON d.id = l.dst JOIN ds ON ds.no = l.import_no
-LEFT JOIN g_recinfo i ON i.rec = l.rec
-GROUP BY s.idx, d.idx, l.type
-ORDER BY s.idx, d.idx, l.type;
+                  type, rec, min(import_no) AS import_no
+           FROM g_link WHERE src <> dst GROUP BY ALL),
+     agg AS (SELECT l.src, l.dst, l.type, count(*) AS count, min(i.lo) AS first, max(i.hi) AS last,
+                    bit_or(COALESCE(i.flows, 0)) AS flows, bit_or(ds.bit) AS datasets_mask,
+                    list_transform(list_sort(list(l.rec))[1:{keep}], x -> CAST(x AS VARCHAR)) AS records,
+                    list_sort(list(DISTINCT ds.dataset)) AS datasets
+             FROM l JOIN g_ds ds ON ds.no = l.import_no LEFT JOIN g_recinfo i ON i.rec = l.rec
+             GROUP BY l.src, l.dst, l.type)
+SELECT s.idx AS src, d.idx AS dst, agg.type, agg.count, agg.first, agg.last, agg.flows, agg.datasets_mask,
+       agg.records, agg.datasets
+FROM agg JOIN g_node s ON s.id = agg.src JOIN g_node d ON d.id = agg.dst
+ORDER BY s.idx, d.idx, agg.type;
 """
 
 
@@ -154,6 +160,14 @@ def build(store: Store, model: GraphModel | None = None) -> Snapshot:
     model = model or graph_model()
     key = fingerprint(store)
     con = staged(store, model)
+    before = {
+        name: row[0]
+        for name in ("memory_limit", "preserve_insertion_order")
+        if (row := con.execute(f"SELECT current_setting('{name}')").fetchone()) is not None
+    }
+    # the store keeps DuckDB small for imports; a build of millions of links needs more for its joins
+    con.execute(f"SET memory_limit = '{os.environ.get('CRUCE_GRAPH_MEMORY', '4GB')}'")
+    con.execute("SET preserve_insertion_order = false")  # every order the build relies on is explicit
     try:
         for name, sql in _helper_tables(model).items():
             con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
@@ -163,8 +177,9 @@ def build(store: Store, model: GraphModel | None = None) -> Snapshot:
             if statement.strip():
                 con.execute(statement)
         nodes = con.execute(
-            "SELECT id, schema, CAST(records AS INTEGER) AS records, protected, CAST(flows AS INTEGER) AS flows, "
-            "CAST(datasets_mask AS UBIGINT) AS datasets_mask, first, last FROM g_node ORDER BY idx"
+            "SELECT CAST(id AS VARCHAR) AS id, schema, CAST(records AS INTEGER) AS records, protected, "
+            "CAST(flows AS INTEGER) AS flows, CAST(datasets_mask AS UBIGINT) AS datasets_mask, first, last "
+            "FROM g_node ORDER BY idx"
         ).to_arrow_table()
         edges = con.execute(
             "SELECT CAST(src AS INTEGER) AS src, CAST(dst AS INTEGER) AS dst, type, CAST(count AS INTEGER) AS count, "
@@ -172,9 +187,11 @@ def build(store: Store, model: GraphModel | None = None) -> Snapshot:
             "datasets FROM g_edge"
         ).to_arrow_table()
         datasets = tuple(str(r[0]) for r in con.execute("SELECT DISTINCT dataset FROM g_import ORDER BY 1").fetchall())
-        for name in ("g_recnode", "g_recinfo", "g_link", "g_node", "g_edge"):
+        for name in ("g_r", "g_recnode", "g_recinfo", "g_link", "g_ds", "g_node", "g_edge"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
     finally:
+        for name, value in before.items():
+            con.execute(f"SET {name} = '{value}'" if isinstance(value, str) else f"SET {name} = {value}")
         con.close()
     return Snapshot(nodes, edges, datasets, key, time.time(), time.perf_counter() - started)
 
