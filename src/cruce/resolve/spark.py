@@ -234,6 +234,10 @@ def _linker(spark: Any, records: Any, settings: dict[str, Any]) -> Any:
     return Linker(db_api.register(records), settings, log_level=None)
 
 
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
 def _kept_columns(settings: dict[str, Any]) -> list[str]:
     names = [c["output_column_name"] for c in settings["comparisons"]]
     return [
@@ -259,7 +263,7 @@ def run(
     ``engine._score`` gives them."""
     with session(master) as (spark, workdir):
         source = workdir / "records.parquet"
-        con.execute(f"COPY {table} TO '{source}' (FORMAT parquet)")
+        con.execute(f"COPY {table} TO '{_quoted(source)}' (FORMAT parquet)")
         records = spark.read.parquet(str(source))
         if settings is None:
             original = settings_dict(spec)
@@ -273,5 +277,5 @@ def run(
         predictions = linker.inference.predict(threshold_match_probability=PAIR_FLOOR, warning_mode="never")
         out = workdir / "pairs"
         spark.table(predictions.physical_name).select(*_kept_columns(settings)).write.parquet(str(out))
-        pairs = pairs_table(con, f"read_parquet('{out}/*.parquet')", settings)
+        pairs = pairs_table(con, f"read_parquet('{_quoted(out)}/*.parquet')", settings)
     return settings, pairs
