@@ -311,9 +311,9 @@ def parse_name(value: str) -> dict[str, Any]:
 
 
 def _phone(value: str) -> dict[str, Any]:
-    from cruce.resolve.normalise import normalise_phone
+    from cruce.resolve.normalise.registry import NORMALISERS
 
-    return {"norm": normalise_phone(value)}
+    return {"norm": NORMALISERS["phone"](value)}
 
 
 def _alias(value: str) -> dict[str, Any]:
@@ -447,9 +447,9 @@ def prepare_person(con: duckdb.DuckDBPyConnection) -> str:
 
 # -- the other types ------------------------------------------------------------------------------
 def _org(value: str) -> dict[str, Any]:
-    from cruce.resolve.normalise import normalise_org_name
+    from cruce.resolve.normalise.registry import match_key
 
-    norm = _text(normalise_org_name(value))
+    norm = match_key("Organization", "name", value)
     return {"norm": norm, "key": phonetic_key(norm, 6) if norm else None}
 
 
@@ -465,9 +465,9 @@ def _serial(value: str) -> dict[str, Any]:
 
 
 def _plate(value: str) -> dict[str, Any]:
-    from cruce.resolve.normalise import normalise_plate
+    from cruce.resolve.normalise.registry import match_key
 
-    return {"norm": _text(normalise_plate(value))}
+    return {"norm": match_key("Vehicle", "plate", value)}
 
 
 def _folded(value: str) -> dict[str, Any]:

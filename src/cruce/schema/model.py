@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class PropertyType(StrEnum):
-    """The value types a property can have; each has a normaliser in ``cruce.schema.values``."""
+    """The value types a property can have (checked and cleaned on import by ``cruce.ingest``)."""
 
     NAME = "name"
     TEXT = "text"
@@ -32,6 +32,12 @@ class PropertyType(StrEnum):
     GEOMETRY = "geometry"
     ENUM = "enum"
     ENTITY = "entity"
+
+
+# How values of a property are matched between records (``cruce.resolve.normalise.registry``).
+MatchKind = Literal[
+    "person_name", "org_name", "serial", "plate", "vin", "phone", "curp", "rfc", "ssn", "address", "identifier"
+]
 
 
 class Label(BaseModel):
@@ -78,6 +84,7 @@ class Property(BaseModel):
     multiple: bool = False
     required: bool = False
     protected: bool = False
+    match: MatchKind | None = None
     enum: str | None = None
     range: str | None = None
     unit: str | None = None
