@@ -212,14 +212,14 @@ _KILLER = textwrap.dedent(
             os.kill(os.getpid(), signal.SIGKILL)  # ...which never commits
         return run
 
-    write_references = DuckDBImportWriter._write_references
+    remove_repeats = DuckDBImportWriter._remove_repeats
 
-    def killing_references(self):  # DuckDB: search_value rows written batch by batch, then...
-        write_references(self)  # ...entity_ref in the import's commit transaction...
-        os.kill(os.getpid(), signal.SIGKILL)  # ...which never commits
+    def killing_commit(self):  # DuckDB: the index rows are written batch by batch, then...
+        remove_repeats(self)  # ...the import's commit transaction begins...
+        os.kill(os.getpid(), signal.SIGKILL)  # ...and never ends
 
     pipeline.index_step = killing_step
-    DuckDBImportWriter._write_references = killing_references
+    DuckDBImportWriter._remove_repeats = killing_commit
     with open_store(sys.argv[1]) as store:
         pipeline.import_file(store, sys.argv[2], sys.argv[3])
     """

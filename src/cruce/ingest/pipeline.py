@@ -234,7 +234,8 @@ def _import_batches(
     thread writes the current one to the store, so both cores stay busy.
     """
     compute = store.compute()
-    handoff: queue.Queue[object] = queue.Queue(maxsize=2)
+    # one prepared batch waits while one is written and the next prepared: each holds tens of MB
+    handoff: queue.Queue[object] = queue.Queue(maxsize=1)
     stop = threading.Event()
 
     def work() -> None:

@@ -155,15 +155,15 @@ class DuckDBImportWriter:
     data — those of earlier imports, whose ``last_import_no`` is then moved forward at commit.
 
     Into a new dataset, each batch's search index rows (``cruce.search.index``; the batch carries
-    its ``folded``, ``target`` and ``protected`` columns) are written with it: ``search_value``
-    beside the statements (search reads finished imports only), ``entity_ref`` into a temporary
-    stage written at commit, sorted by target, so that no reader sees it before the import is
-    complete (ADR 0003). ``indexes_batches`` says so; otherwise the index is written at commit.
+    its ``folded``, ``target`` and ``protected`` columns) are written with it, like its statements,
+    under the pending import's number: readers take index rows of finished imports only, except
+    that a protected reference counts at once (more is protected, never less). Each batch's
+    ``entity_ref`` rows are sorted by target, for zone maps (ADR 0004). ``indexes_batches`` says
+    so; otherwise the index is written at commit (ADR 0003).
     """
 
     _entities = "cruce_import_entities"
     _changed = "cruce_changed_entities"
-    _refs = "cruce_ref_stage"
     _same = "s.entity_id = b.entity_id AND s.prop_id = b.prop_id AND s.value = b.value"
 
     def __init__(self, store: DuckDBStore, import_id: str, dataset: str) -> None:
@@ -188,11 +188,6 @@ class DuckDBImportWriter:
             self.con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {self._entities} (entity_id UUID, fp UBIGINT);"
                 f"CREATE OR REPLACE TEMP TABLE {self._changed} (entity_id UUID)"
-            )
-        if self.indexes_batches:
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {self._refs} "
-                "(target UUID, entity_id UUID, prop_id INTEGER, protected BOOLEAN)"
             )
 
     def _in_dataset(self) -> str:
@@ -259,8 +254,8 @@ class DuckDBImportWriter:
                 f"FROM {select} WHERE b.folded IS NOT NULL"
             )
             self.con.execute(
-                f"INSERT INTO {self._refs} SELECT b.target, b.entity_id, b.prop_id, b.protected "
-                f"FROM {select} WHERE b.target IS NOT NULL"
+                f"INSERT INTO entity_ref SELECT b.target, b.entity_id, {self.number}, b.prop_id, b.protected "
+                f"FROM {select} WHERE b.target IS NOT NULL ORDER BY b.target"
             )
         self.con.execute("COMMIT")
         return int(row[0]) if row else 0
@@ -299,36 +294,28 @@ class DuckDBImportWriter:
                     f"(SELECT min(rowid) FROM statement WHERE {mine} GROUP BY entity_id, prop_id, hash(value))"
                 )
             if self.indexes_batches:
-                self._reindex_values(yours)
+                self._reindex(yours)
         finally:
             self.con.execute("DROP TABLE IF EXISTS cruce_repeated")
 
-    def _reindex_values(self, yours: str) -> None:
-        """The ``search_value`` rows of the changed entities, again from their remaining statements
-        (the property's protection is the one their rows had)."""
-        self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE cruce_reindex AS "
-            f"SELECT DISTINCT entity_id, prop_id, protected FROM search_value WHERE {yours}"
-        )
-        self.con.execute(f"DELETE FROM search_value WHERE {yours}")
-        self.con.execute(
-            f"INSERT INTO search_value SELECT s.entity_id, {self.number}, s.prop_id, "
-            f"{fold_sql('s.value', 'duckdb')}, r.protected FROM statement s "
-            f"JOIN cruce_reindex r ON r.entity_id = s.entity_id AND r.prop_id = s.prop_id "
-            f"WHERE s.import_no = {self.number}"
-        )
+    def _reindex(self, yours: str) -> None:
+        """The index rows of the changed entities, again from their remaining statements (the
+        property's protection is the one their rows had)."""
+        values = f"{fold_sql('s.value', 'duckdb')} AS folded"
+        for table, made in (("search_value", values), ("entity_ref", "TRY_CAST(s.value AS UUID) AS target")):
+            self.con.execute(
+                "CREATE OR REPLACE TEMP TABLE cruce_reindex AS "
+                f"SELECT DISTINCT entity_id, prop_id, protected FROM {table} WHERE {yours}"
+            )
+            self.con.execute(f"DELETE FROM {table} WHERE {yours}")
+            column = made.rsplit(" AS ", 1)[1]
+            self.con.execute(
+                f"INSERT INTO {table} (entity_id, import_no, prop_id, protected, {column}) "
+                f"SELECT * FROM (SELECT s.entity_id, {self.number}, s.prop_id, r.protected, {made} FROM statement s "
+                "JOIN cruce_reindex r ON r.entity_id = s.entity_id AND r.prop_id = s.prop_id "
+                f"WHERE s.import_no = {self.number}) WHERE {column} IS NOT NULL"
+            )
         self.con.execute("DROP TABLE cruce_reindex")
-
-    def _write_references(self) -> None:
-        """``entity_ref`` from the stage, in the commit, sorted by target (zone maps, ADR 0004);
-        the changed entities' repeated references once."""
-        changed = f"(SELECT DISTINCT entity_id FROM {self._changed})"
-        self.con.execute(
-            "INSERT INTO entity_ref (target, entity_id, import_no, prop_id, protected) "
-            f"SELECT target, entity_id, {self.number}, prop_id, protected FROM ("
-            f"SELECT * FROM {self._refs} ANTI JOIN {changed} USING (entity_id) UNION ALL "
-            f"SELECT DISTINCT * FROM {self._refs} SEMI JOIN {changed} USING (entity_id)) ORDER BY target"
-        )
 
     def _add_to_existing_dataset(self) -> int:
         """Statements the dataset already has are not added again; they are marked seen (at commit)."""
@@ -361,8 +348,6 @@ class DuckDBImportWriter:
         self._reset_settings()
         self.con.execute("BEGIN TRANSACTION")
         self._remove_repeats()
-        if self.indexes_batches:
-            self._write_references()
         if self.earlier_imports:
             self.con.execute(
                 f"UPDATE statement SET last_import_no = {self.number} "
@@ -386,7 +371,6 @@ class DuckDBImportWriter:
     def _drop_tracking(self) -> None:
         self.con.execute(
             f"DROP TABLE IF EXISTS {self._entities}; DROP TABLE IF EXISTS {self._changed}; "
-            f"DROP TABLE IF EXISTS {self._refs}; "
             "DROP TABLE IF EXISTS cruce_batch_entities; DROP TABLE IF EXISTS cruce_batch_repeats; "
             "DROP TABLE IF EXISTS cruce_repeated"
         )
