@@ -41,8 +41,6 @@ def filters(
     since: date | None = None,
     until: date | None = None,
 ) -> q.Filters:
-    if since and until and until < since:
-        raise q.GraphQuestionError(_("The end of the time window is before its start."))
     return q.Filters(tuple(types or ()), tuple(relations or ()), since, until)
 
 
