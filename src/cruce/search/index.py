@@ -11,10 +11,12 @@ instead of folding every statement of the store at every query.
 the property is protected (a case's victim). The entity page's incoming links and the protected
 person rule read it instead of comparing every value of the store with an id.
 
-Both are filled for an import's new statements inside the transaction that makes the import
-visible (``index_step``, run by the store's ``commit``), so an import and its index rows land
-together or not at all; and for a store that was imported into before the index existed, by the
-migration that creates the tables (``backfill``). Which properties are indexed is the schema's
+Both are filled for an import's new statements: on DuckDB, into a new dataset, with each batch
+(the batch carries its index columns, made by ``cruce.ingest.compile``), under the import's
+number, which readers only take once the import is recorded; otherwise inside the transaction
+that makes the import visible (``index_step``, run by the store's ``commit``). Either way a
+killed import leaves no index rows behind (ADR 0003). A store imported into before the index
+existed is indexed by the migration that creates the tables (``backfill``). Which properties are indexed is the schema's
 business (``IndexSpec.of``); the SQL is the same on DuckDB and PostgreSQL but for folding.
 """
 
