@@ -173,7 +173,8 @@ def _repeats_csv(path: Path) -> Path:
 
 def _statement_rows(store: Store) -> list[tuple[str, ...]]:
     rows = store._fetch(  # type: ignore[attr-defined]
-        "SELECT CAST(entity_id AS VARCHAR), schema, prop, value, original, source_row FROM statements ORDER BY ALL"
+        "SELECT CAST(entity_id AS VARCHAR), schema, prop, value, original, source_row FROM statements "
+        "ORDER BY 1, 2, 3, 4, 5, 6"
     )
     return [tuple(map(str, r)) for r in rows]
 
