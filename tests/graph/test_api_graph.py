@@ -88,6 +88,9 @@ def test_markings_hide_what_a_role_may_not_see(world: World) -> None:
     _code, info, _t = _get(world, "viewer", "")
     _code, everything, _t = _get(world, "admin", "")
     assert info["edges"] < everything["edges"]  # type: ignore[index]
+    assert info["nodes"] < everything["nodes"]  # type: ignore[index]
+    assert "screenings-a" in everything["datasets"]  # type: ignore[index]
+    assert "screenings-a" not in info["datasets"]  # type: ignore[index]
 
 
 def test_bad_questions(world: World) -> None:

@@ -170,8 +170,11 @@ def _answer(run: Any) -> Any:
 @router.get("", response_model=GraphInfoOut)
 def info(request: Request, principal: Reader) -> Any:
     """The size of the graph (as the user may see it) and when it was built."""
-    _store, g, _namer = _graph(request, principal)
-    return describe(g)
+    _store, g, namer = _graph(request, principal)
+    out = describe(g)
+    out["datasets"] = [d for d in out["datasets"] if d in namer.access.visible]  # not the names of the others
+    out["nodes"] = int((~g.hidden).sum())
+    return out
 
 
 @router.get("/neighbourhood/{entity_id}", response_model=NeighbourhoodOut, responses=NOT_FOUND)
