@@ -182,6 +182,7 @@ class DuckDBImportWriter:
         earlier = self.con.execute("SELECT no FROM import_run WHERE dataset = ?", [dataset]).fetchall()
         self.earlier_imports = [int(r[0]) for r in earlier]
         self.indexes_batches = not self.earlier_imports and len(_index_tables(self.con)) == len(INDEX_TABLES)
+        self._fingerprints: dict[int, pa.Table] = {}  # made with each prepared batch, by its id
         if self.earlier_imports:
             self.con.execute("CREATE OR REPLACE TEMP TABLE cruce_seen (entity_id UUID, prop_id INTEGER, value VARCHAR)")
         else:
@@ -197,9 +198,18 @@ class DuckDBImportWriter:
         """The batch as Arrow (``table`` may be a view: it is read once), without the property's
         name (``prop_id`` stands for it here), with its index columns when they are written per batch."""
         index = ", folded, target, protected" if self.indexes_batches else ""
-        return compute.execute(
+        prepared = compute.execute(
             f"SELECT entity_id, prop_id, value, original, source_row{index} FROM {table}"
         ).to_arrow_table()
+        if not self.earlier_imports:  # each entity's fingerprint, here: the writing thread is the busier
+            compute.register("cruce_prepared", prepared)
+            try:
+                self._fingerprints[id(prepared)] = compute.execute(
+                    "SELECT entity_id, hash(sum(hash(prop_id, value))) AS fp FROM cruce_prepared GROUP BY entity_id"
+                ).to_arrow_table()
+            finally:
+                compute.unregister("cruce_prepared")
+        return prepared
 
     def add_statements(self, prepared: pa.Table) -> int:
         self.con.register("cruce_incoming", prepared)
@@ -220,10 +230,11 @@ class DuckDBImportWriter:
         and the commit does not delete millions of rows (ADR 0003). Runs in the writing thread;
         every join is built on this batch's entities (the import's, which grow, are only scanned).
         """
-        self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE cruce_batch_entities AS "
-            "SELECT entity_id, hash(sum(hash(prop_id, value))) AS fp FROM cruce_incoming GROUP BY entity_id"
-        )
+        self.con.register("cruce_fingerprints", self._fingerprints.pop(id(prepared)))
+        try:
+            self.con.execute("CREATE OR REPLACE TEMP TABLE cruce_batch_entities AS SELECT * FROM cruce_fingerprints")
+        finally:
+            self.con.unregister("cruce_fingerprints")
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE cruce_batch_repeats AS SELECT b.entity_id, b.fp = e.fp AS same "
             f"FROM {self._entities} e JOIN cruce_batch_entities b ON b.entity_id = e.entity_id"
