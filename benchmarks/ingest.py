@@ -39,7 +39,7 @@ def _postgres_url() -> str | None:
     return url
 
 
-def run(rows: int) -> dict[str, Any]:
+def run(rows: int, postgresql: bool = True) -> dict[str, Any]:
     WORK.mkdir(parents=True, exist_ok=True)
     csv_path = WORK / f"purchases-{rows}.csv"
     if not csv_path.exists():
@@ -69,7 +69,7 @@ def run(rows: int) -> dict[str, Any]:
             "cpu_seconds": raw["cpu_seconds"],
         },
     }
-    pg = _postgres_url()
+    pg = _postgres_url() if postgresql else None
     if pg:
         url = f"{pg}{'&' if '?' in pg else '?'}schema=cruce_bench_{uuid.uuid4().hex[:8]}"
         try:
@@ -90,15 +90,18 @@ def run(rows: int) -> dict[str, Any]:
             "postgresql_ratio": round(pg_run["seconds"] / raw["seconds"], 2),
         }
     else:
-        figures["postgresql_skipped"] = "no PostgreSQL server answered at CRUCE_TEST_PG_URL"
+        figures["postgresql_skipped"] = (
+            "no PostgreSQL server answered at CRUCE_TEST_PG_URL" if postgresql else "not asked (--no-postgresql)"
+        )
     return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--no-postgresql", action="store_true", help="the embedded backend and the baseline only")
     args = parser.parse_args()
-    figures = run(args.rows)
+    figures = run(args.rows, postgresql=not args.no_postgresql)
     path = write_result("ingest", figures)
     print(path.read_text())
 
