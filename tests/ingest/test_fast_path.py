@@ -145,7 +145,11 @@ def test_an_import_leaves_the_stores_settings_as_they_were(tmp_path: Path) -> No
     csv.write_text(HEADER + "\n" + "\n".join(_rows(50, bad=False)) + "\n", encoding="utf-8")
     with open_store(str(tmp_path / "settings.duckdb")) as store:
         assert isinstance(store.con, duckdb.DuckDBPyConnection)
-        query = "SELECT current_setting('threads'), current_setting('force_compression')"
+        query = (
+            "SELECT current_setting('threads'), current_setting('force_compression'), current_setting('memory_limit')"
+        )
         before = store.con.execute(query).fetchall()
         import_file(store, csv, mapping)
+        assert store.con.execute(query).fetchall() == before
+        import_file(store, csv, mapping, dataset="again")  # the next import lowers and restores them again
         assert store.con.execute(query).fetchall() == before
