@@ -30,8 +30,10 @@ def run_measured(module: str, *args: str) -> dict[str, Any]:
 
     A separate process per step makes each step's peak RSS its own, not the maximum of all.
     """
-    out = subprocess.run([sys.executable, "-m", module, *args], check=True, capture_output=True, text=True).stdout
-    return dict(json.loads(out.strip().splitlines()[-1]))
+    done = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{module} {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def peak_rss_mb() -> float:
