@@ -412,6 +412,19 @@ def quiet_splink() -> None:
     logging.getLogger("splink").setLevel(logging.ERROR)
 
 
+PRIOR_BOUNDS = (1e-9, 0.5)
+
+
+def _bound_prior(linker: Any) -> None:
+    """Keep the estimated prior inside (0, 1): with a handful of records the deterministic rules can
+    find no pair (0) or every pair (1), and a match weight of log2(0) stops the whole run."""
+    settings = linker._settings_obj
+    low, high = PRIOR_BOUNDS
+    settings._probability_two_random_records_match = min(
+        max(float(settings._probability_two_random_records_match), low), high
+    )
+
+
 def train(linker: Any, spec: ModelSpec) -> None:
     """Estimate the model's parameters on the linker's data (see the module's docstring)."""
     quiet_splink()
@@ -420,6 +433,7 @@ def train(linker: Any, spec: ModelSpec) -> None:
         training.estimate_probability_two_random_records_match(spec.deterministic, recall=spec.recall)
     except Exception as exc:  # too few records for the rules: keep the default prior
         logging.getLogger(__name__).info("prior not estimated: %s", exc)
+    _bound_prior(linker)
     training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=1)
     for block in spec.training_blocks:
         try:
