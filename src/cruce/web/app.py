@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -84,6 +86,19 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+WORKER_THREADS = 8
+"""Requests served at once (Starlette runs each synchronous route in a worker thread; anyio's
+default is 40). Two cores gain nothing from 40 store queries at once: each holds DuckDB buffers,
+and under load 40 of them ran the store out of its memory limit (a 500 to the user). More wait
+their turn in the event loop instead."""
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+    yield
+
+
 def create_app(
     store_url: str,
     *,
@@ -109,6 +124,7 @@ def create_app(
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.services = services
     app.state.templates = _templates()

@@ -152,5 +152,6 @@ class ImportJobs:
         finally:
             job.finished = time.time()
             self.services.close_view(view)
+            self.services.tune()  # the import writer put DuckDB's threads back to its default
             if job.state == "failed":
                 shutil.rmtree(path.parent, ignore_errors=True)

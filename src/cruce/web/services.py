@@ -23,6 +23,12 @@ from cruce.security import Guard, Security
 from cruce.store import Store, open_store
 
 DEFAULT_MAX_UPLOAD_MB = 200
+READ_THREADS = 1
+"""DuckDB threads per query while the web application holds the store. The server answers many
+requests at once on a small machine: splitting each one's scans over the cores cost a quarter
+more CPU a request in coordination (measured on the entity page and search), for no gain once
+the requests themselves keep the cores busy. Imports set their own (``tune`` puts this back
+after each web import)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,7 @@ class Services:
 
     def __post_init__(self) -> None:
         self.store = open_store(self.store_url)
+        self.tune()
         self.schema = default_schema()
         try:
             security = Security(self.store)
@@ -87,6 +94,11 @@ class Services:
             self.store.close()
             raise
         self._main = View(self.store, security, Guard(self.store, security, self.schema))
+
+    def tune(self) -> None:
+        """The store's settings for serving (``READ_THREADS``); an import writer resets them when it ends."""
+        if self.store.backend == "duckdb":
+            self.store.con.execute(f"SET threads = {READ_THREADS}")  # type: ignore[attr-defined]
 
     @property
     def main(self) -> View:
