@@ -53,8 +53,8 @@ bench: setup  ## side-by-side benchmarks, results in benchmarks/results/
 	$(BIN)/python -m benchmarks.run
 
 lint: setup  ## ruff and mypy
-	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks scripts tools
+	$(BIN)/ruff format --check src tests benchmarks scripts tools
 	$(BIN)/mypy
 
 format: setup
