@@ -13,7 +13,7 @@ $(UV):
 	.uv/bin/pip install --quiet uv==$(UV_VERSION)
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --extra dev --extra spark --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --extra dev --extra spark --python $(PYTHON)
 	touch $@
 
 # PPRL's clkhash pins an old cryptography, so it has an environment of its own (docs/adr/0006)

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cruce.i18n import _
+from cruce.yaml_loader import safe_load
 
 BUILTIN_DIR = Path(__file__).parent / "mappings"
 DEFAULT_NULLS = ("", "null", "NULL", "None", "N/A", "n/a", "#N/A", "NaN", "nan")
@@ -191,7 +192,7 @@ class Mapping(BaseModel):
 
 def _parse(text: str, origin: str) -> Mapping:
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         raise MappingError(_("{file}: not valid YAML: {reason}").format(file=origin, reason=exc)) from exc
     if not isinstance(data, dict):

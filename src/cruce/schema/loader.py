@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from cruce.schema.model import EnumType, Property, PropertyType, Schema, SchemaType
+from cruce.yaml_loader import safe_load
 
 SCHEMA_VERSION = 1
 TYPES_DIR = Path(__file__).parent / "types"
@@ -30,7 +31,7 @@ class SchemaError(ValueError):
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise SchemaError(f"{path.name}: not valid YAML: {exc}") from exc
     if data is None:
