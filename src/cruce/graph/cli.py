@@ -293,4 +293,7 @@ def register(
             _("Most new links"), [{**r, "score": int(r["new_edges"])} for r in out["top"]], score=_("New links")
         )
 
+    from cruce.graph.exchange_cli import register_exchange
+
+    register_exchange(graph_app, open_store=open_store, user_errors=user_errors)
     app.add_typer(graph_app, name="graph")
