@@ -167,6 +167,9 @@ def create_app(
     from cruce.web import api_graph
 
     app.include_router(api_graph.router, prefix=API_PREFIX)
+    from cruce.web import api_graph_export
+
+    app.include_router(api_graph_export.router, prefix=API_PREFIX)
     app.include_router(pages_watch.router)
     app.include_router(pages.router)
     app.include_router(pages_admin.router)
