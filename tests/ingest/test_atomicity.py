@@ -106,7 +106,8 @@ def test_kill_9_mid_import_changes_nothing_and_rerun_completes(store_url: str, t
             [sys.executable, "-m", "cruce", "--db", store_url, "status"], capture_output=True, text=True, env=env
         )
         assert "had been interrupted" in status.stdout
-        assert not Path(store_url + ".tmp").exists() or not any(Path(store_url + ".tmp").iterdir())
+        for spill in (Path(store_url + ".tmp"), Path(store_url + ".compute.tmp")):
+            assert not spill.exists() or not any(spill.iterdir())
     assert _counts(store_url) == before
 
     rerun = subprocess.run(

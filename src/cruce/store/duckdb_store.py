@@ -70,13 +70,18 @@ class DuckDBStore(SqlStore):
         self._compute: duckdb.DuckDBPyConnection | None = None
         self.upgraded_from, self.version = self._migrate()
         self.interrupted_imports = self._remove_interrupted_imports()
+        if self.path != ":memory:":  # a killed import's spilled batches: we hold the database lock
+            shutil.rmtree(self.path + ".compute.tmp", ignore_errors=True)
 
     def _spill_directory(self) -> Path:
-        """Where import batches may spill: beside the database (so a killed import's leftovers are
-        found and removed at the next open), or a fresh temporary folder for ``:memory:``."""
+        """Where the compute connection may spill: beside the database (so a killed import's
+        leftovers are found and removed at the next open), or a fresh temporary folder for
+        ``:memory:``. Never ``<database>.tmp``: that is DuckDB's own spill folder for the database
+        file, and two instances spilling into one folder overwrite each other's files (reads
+        came back short, and the process crashed, on imports of a million rows)."""
         if self.path == ":memory:":
             return Path(tempfile.mkdtemp(prefix="cruce-"))
-        spill = Path(self.path + ".tmp")
+        spill = Path(self.path + ".compute.tmp")
         shutil.rmtree(spill, ignore_errors=True)  # we hold the database lock: nobody else uses it
         return spill
 
