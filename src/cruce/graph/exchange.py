@@ -291,7 +291,7 @@ def export(
     include_protected: bool = False,
 ) -> Exported:
     """Choose the selection, name it through ``namer`` and write it in ``fmt`` to ``out``."""
-    from cruce.graph import exchange_ftm, service
+    from cruce.graph import service
     from cruce.graph.model import graph_model
 
     if fmt not in FORMATS:
@@ -307,6 +307,8 @@ def export(
                  else f"community {community} ({method})" if community is not None else "graph")  # fmt: skip
     sel = select(g, nodes, namer, graph_model().undirected, described)
     if fmt == "ftm":
+        from cruce.graph import exchange_ftm  # FollowTheMoney's model takes a second to load: only when needed
+
         records = exchange_ftm.write_ftm(sel, namer, out, include_protected)
     else:
         write(sel, fmt, out, nodes=nodes_csv)

@@ -17,7 +17,6 @@ import typer
 from rich.console import Console
 
 from cruce.graph.exchange import EXTENSIONS, FORMATS, ExchangeError, export
-from cruce.graph.exchange_ftm import import_ftm
 from cruce.graph.graph import open_graph
 from cruce.graph.present import StoreNamer
 from cruce.graph.questions import GraphQuestionError
@@ -112,6 +111,8 @@ def register_exchange(
         dataset: Annotated[str, typer.Option("--dataset", "-d", help=_("Dataset to import into."))],
         force: Annotated[bool, typer.Option("--force", help=_("Import again even if already imported."))] = False,
     ) -> None:
+        from cruce.graph.exchange_ftm import import_ftm  # FollowTheMoney loads only for this command
+
         with user_errors(), open_store(ctx) as store:
             try:
                 done = import_ftm(store, file, dataset, force=force)

@@ -34,6 +34,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -185,7 +186,8 @@ def ftm_entities(sel: Selection, namer: Any, include_protected: bool = False) ->
         s, t, kind = int(g.src[e]), int(g.dst[e]), g.etypes[int(g.etype[e])]
         if g.schema_of(s) == "Phone" or g.schema_of(t) == "Phone":
             phone, party = (s, t) if g.schema_of(s) == "Phone" else (t, s)
-            if party in proxies and proxies[party].schema.is_a("LegalEntity"):
+            redacted = sel.labels[party].caption == REDACTED if party in sel.labels else True
+            if party in proxies and proxies[party].schema.is_a("LegalEntity") and not redacted:
                 number = (entities.get(phone) or Entity("", "")).properties.get("number", [])
                 for value in number:
                     proxies[party].add("phone", value, quiet=True)
@@ -221,8 +223,12 @@ def _link(sel: Selection, e: int, kind: str, source: str, target: str) -> dict[s
 
 def _camel(kind: str) -> str:
     """``allied_with`` → ``AlliedWith`` (a relation's cruce type), other edge names as they are."""
-    relations = {snake(t): t for t in default_schema().types if default_schema().types[t].kind == "relation"}
-    return relations.get(kind, kind)
+    return _relation_names().get(kind, kind)
+
+
+@cache
+def _relation_names() -> dict[str, str]:
+    return {snake(name): name for name, t in default_schema().types.items() if t.kind == "relation"}
 
 
 def write_ftm(sel: Selection, namer: Any, out: TextIO, include_protected: bool = False) -> int:
