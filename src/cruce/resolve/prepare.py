@@ -90,54 +90,60 @@ def load_statements(
 # Where and from whom a person buys is evidence too: US law has a handgun bought in the buyer's
 # state of residence, and most buyers go back to the same shop.
 RETAIL_EVENTS = ("FirearmPurchase", "Trace")
-_RETAIL_PATHS = (
-    # (what, the event's property, the linked entity's schema and property, or None for the event's own value)
-    ("serial", "firearm", ("Firearm", "serial_number")),
-    ("ffl", "dealer", ("Organization", "ffl_number")),
-    ("state", "state", None),
-    ("state", "purchase_state", None),
-)
+_EVENT_PROPS = ("purchaser", "firearm", "dealer", "state", "purchase_state")
+_TARGETS = (("Firearm", "serial_number"), ("Organization", "ffl_number"))
 
 
-def _retail_sql(what: str, via: str, target: tuple[str, str] | None) -> str:
-    events = ", ".join(f"'{e}'" for e in RETAIL_EVENTS)
-    head = (
-        f"SELECT CAST(pp.value AS VARCHAR) AS entity_id, '{what}' AS prop, {{value}} AS value FROM statement pp "
-        "JOIN property ppp ON ppp.prop_id = pp.prop_id "
-        "JOIN import_run i ON i.no = pp.import_no "
-        "JOIN statement ep ON ep.entity_id = pp.entity_id "
-        "JOIN property epp ON epp.prop_id = ep.prop_id AND epp.schema = ppp.schema "
+def _scan(store: Store, con: duckdb.DuckDBPyConnection, name: str, where: str, params: list[Any]) -> None:
+    """Copy the (entity_id, prop, value) statements that ``where`` picks into compute table ``name``:
+    a filtered scan of the store; the joins are done in the compute connection, whose memory is
+    sized for resolution (the store's is kept small for the web server and imports)."""
+    sql = (
+        "SELECT CAST(s.entity_id AS VARCHAR) AS entity_id, p.prop, s.value FROM statement s "
+        "JOIN property p ON p.prop_id = s.prop_id JOIN import_run i ON i.no = s.import_no WHERE " + where
     )
-    where = f"WHERE ppp.schema IN ({events}) AND ppp.prop = 'purchaser' AND epp.prop = '{via}'"
-    if target is None:
-        return head.format(value="ep.value") + where
-    schema, prop = target
-    return (
-        head.format(value="ts.value")
-        + "JOIN statement ts ON CAST(ts.entity_id AS VARCHAR) = ep.value "
-        + "JOIN property tsp ON tsp.prop_id = ts.prop_id "
-        + where
-        + f" AND tsp.schema = '{schema}' AND tsp.prop = '{prop}'"
-    )
+    con.register("cruce_rs_incoming", _fetch_arrow(store, sql, params))
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM cruce_rs_incoming")
+    finally:
+        con.unregister("cruce_rs_incoming")
 
 
 def load_retail_context(store: Store, con: duckdb.DuckDBPyConnection, ids: Sequence[str] | None = None) -> int:
-    """Copy (entity_id, prop, value) of what each person bought at retail — the firearms' serials,
-    the dealers' licence numbers, the states of purchase — into ``cruce_rs_bought``."""
-    parts = []
-    for what, via, target in _RETAIL_PATHS:
-        # one query per path: DuckDB 1.5.5 never returned from the UNION ALL of these joins
-        sql = _retail_sql(what, via, target)
-        if ids is not None:
-            sql += " AND pp.value IN (" + ", ".join("?" for _ in ids) + ")"
-        parts.append(_fetch_arrow(store, sql, list(ids) if ids is not None else []))
-    table = pa.concat_tables(parts)
-    con.register("cruce_rs_incoming", table)
-    try:
-        con.execute("CREATE OR REPLACE TABLE cruce_rs_bought AS SELECT * FROM cruce_rs_incoming")
-    finally:
-        con.unregister("cruce_rs_incoming")
-    return int(table.num_rows)
+    """Copy (entity_id, prop, value) of what each person bought at retail — the firearms' serials
+    (prop ``serial``), the dealers' licence numbers (``ffl``), the states of purchase (``state``) —
+    into ``cruce_rs_bought``."""
+    events = ", ".join(f"'{e}'" for e in RETAIL_EVENTS)
+    props = ", ".join(f"'{p}'" for p in _EVENT_PROPS)
+    where = f"p.schema IN ({events}) AND p.prop IN ({props})"
+    params: list[Any] = []
+    if ids is not None:  # only the events these people bought in
+        marks = ", ".join("?" for _ in ids)
+        where += (
+            " AND s.entity_id IN (SELECT b.entity_id FROM statement b JOIN property bp ON bp.prop_id = b.prop_id "
+            f"WHERE bp.schema IN ({events}) AND bp.prop = 'purchaser' AND b.value IN ({marks}))"
+        )
+        params.extend(ids)
+    _scan(store, con, "cruce_rs_events", where, params)
+    targets = " OR ".join(f"(p.schema = '{t}' AND p.prop = '{prop}')" for t, prop in _TARGETS)
+    _scan(store, con, "cruce_rs_targets", f"({targets})", [])
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE cruce_rs_bought AS
+        WITH buyer AS (SELECT entity_id AS event, value AS person FROM cruce_rs_events WHERE prop = 'purchaser')
+        SELECT b.person AS entity_id,
+               CASE e.prop WHEN 'firearm' THEN 'serial' WHEN 'dealer' THEN 'ffl' ELSE 'state' END AS prop,
+               coalesce(t.value, e.value) AS value
+        FROM buyer b JOIN cruce_rs_events e ON e.entity_id = b.event AND e.prop <> 'purchaser'
+        LEFT JOIN cruce_rs_targets t ON t.entity_id = e.value
+            AND t.prop = CASE e.prop WHEN 'firearm' THEN 'serial_number' WHEN 'dealer' THEN 'ffl_number' END
+        WHERE e.prop IN ('state', 'purchase_state') OR t.value IS NOT NULL;
+        DROP TABLE cruce_rs_events;
+        DROP TABLE cruce_rs_targets
+        """
+    )
+    row = con.execute("SELECT count(*) FROM cruce_rs_bought").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _fetch_arrow(store: Store, sql: str, params: list[Any]) -> pa.Table:
