@@ -171,6 +171,11 @@ def test_the_cli_exports_and_audits(db: str, tmp_path: Path) -> None:
     assert json.loads(entries[0].detail or "{}")["format"] == "csv"
     bad = CliRunner().invoke(build_app(), ["--db", db, "graph", "export", "--format", "pdf", "--out", str(out)])
     assert bad.exit_code == 2
+    for wrong in (["--entity", "00000000-0000-0000-0000-000000000000"], ["--community", "-1"]):
+        missing = tmp_path / "missing.graphml"
+        result = CliRunner().invoke(build_app(), ["--db", db, "graph", "export", *wrong, "--out", str(missing)])
+        assert result.exit_code == 2, result.output
+        assert not missing.exists()
 
 
 def test_a_viewers_export_has_no_protected_names(world: World) -> None:

@@ -83,11 +83,11 @@ def selection_nodes(
     if center is not None and community is not None:
         raise ExchangeError(_("Choose an entity or a community, not both."))
     if center is not None:
-        limit = max_nodes or q.DEFAULT_MAX_NODES
+        limit = max_nodes or max(g.n, 1)  # the command line exports a neighbourhood whole
         return np.sort(q.neighbourhood(g, center, hops=hops, filters=q.Filters(), max_nodes=limit).nodes)
     if community is not None:
         membership = q.partition(g, method, resolution, seed)
-        found = np.flatnonzero(membership == community)
+        found = np.flatnonzero(membership == community) if community >= 0 else np.array([], dtype=np.int64)
         if not len(found):
             raise q.NotInGraphError(_("No community {k} in the graph (or it is not visible).").format(k=community))
         return found
