@@ -25,12 +25,20 @@ def machine() -> dict[str, Any]:
     }
 
 
-def run_measured(module: str, *args: str) -> dict[str, Any]:
+class StepTimeoutError(RuntimeError):
+    """A measured step ran past its time allowance and was stopped."""
+
+
+def run_measured(module: str, *args: str, timeout: float | None = None) -> dict[str, Any]:
     """Run ``python -m module args`` in a fresh process; it prints one JSON line of figures.
 
     A separate process per step makes each step's peak RSS its own, not the maximum of all.
+    ``timeout`` (seconds) stops a step that runs longer (``StepTimeoutError``).
     """
-    done = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True)
+    try:
+        done = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise StepTimeoutError(f"{module} {' '.join(args)} stopped after {timeout:.0f} s") from exc
     if done.returncode != 0:
         raise SystemExit(f"{module} {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-4000:]}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
