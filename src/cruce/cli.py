@@ -7,8 +7,7 @@ so that help texts, messages and errors are all in it.
 import csv
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +17,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColum
 from rich.table import Table
 
 from cruce import __version__
+from cruce.cli_support import user_errors
 from cruce.export import FORMATS, write_csv, write_jsonl, write_parquet
 from cruce.i18n import LANGUAGES, _, current_language, set_language
 from cruce.ingest.compile import reason_text
@@ -33,14 +33,9 @@ errors = Console(stderr=True)
 USER_ERRORS = (ReadError, MappingError, StoreError, SchemaError)
 
 
-@contextmanager
-def _user_errors() -> Iterator[None]:
+def _user_errors() -> AbstractContextManager[None]:
     """Show a user error as one clear line in the user's language, and exit with status 2."""
-    try:
-        yield None
-    except USER_ERRORS as exc:
-        errors.print(f"[bold red]{_('Error')}:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+    return user_errors(*USER_ERRORS)
 
 
 def _open(ctx: typer.Context) -> Store:

@@ -7,7 +7,6 @@ command line is the database operator's: protected people stay redacted unless
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from cruce.cli_support import cli_actor, fail
 from cruce.graph.exchange import EXTENSIONS, FORMATS, ExchangeError, export
 from cruce.graph.graph import open_graph
 from cruce.graph.present import StoreNamer
@@ -24,18 +24,6 @@ from cruce.i18n import _
 
 console = Console()
 errors = Console(stderr=True)
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    errors.print(f"[bold red]{_('Error')}:[/] {exc}", highlight=False, soft_wrap=True)
-    return typer.Exit(2)
 
 
 def register_exchange(
@@ -76,7 +64,7 @@ def register_exchange(
         ] = False,
     ) -> None:
         if format_ not in FORMATS:
-            raise _fail(ExchangeError(_("Unknown format {format}; use one of: {formats}").format(
+            raise fail(ExchangeError(_("Unknown format {format}; use one of: {formats}").format(
                 format=format_, formats=", ".join(FORMATS))))  # fmt: skip
         target = out or Path(f"cruce-graph.{EXTENSIONS[format_]}")
         with user_errors(), open_store(ctx) as store:
@@ -93,12 +81,12 @@ def register_exchange(
                         export(store, g, namer, format_, fh, nodes_csv=True, **options)  # type: ignore[arg-type]
             except (ExchangeError, GraphQuestionError) as exc:
                 target.unlink(missing_ok=True)
-                raise _fail(exc) from None
+                raise fail(exc) from None
             from cruce.security.guard import Security
 
             detail = {"format": format_, "selection": done.selection, "nodes": done.nodes, "edges": done.edges,
                       "include_protected": include_protected}  # fmt: skip
-            Security(store).audit.record(_actor(), "graph_export", target=done.selection, detail=detail)
+            Security(store).audit.record(cli_actor(), "graph_export", target=done.selection, detail=detail)
         console.print(_("{nodes} entities and {edges} links written to {file} ({format}).").format(
             nodes=done.nodes, edges=done.edges, file=target, format=format_))  # fmt: skip
         if format_ == "csv":
@@ -117,7 +105,7 @@ def register_exchange(
             try:
                 done = import_ftm(store, file, dataset, force=force)
             except ExchangeError as exc:
-                raise _fail(exc) from None
+                raise fail(exc) from None
         result = done.result
         assert result is not None
         if result.already_imported is not None:

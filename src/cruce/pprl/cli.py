@@ -2,37 +2,22 @@
 
 from __future__ import annotations
 
-import getpass
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from cruce import cli_support
+from cruce.cli_support import cli_actor
 from cruce.i18n import _
 from cruce.pprl.match import DEFAULT_THRESHOLD
 from cruce.pprl.worker import PprlError
 
 console = Console()
 errors = Console(stderr=True)
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
-@contextmanager
-def _pprl_errors() -> Iterator[None]:
-    try:
-        yield None
-    except PprlError as exc:
-        errors.print(f"[bold red]{_('Error')}:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
 
 
 def register(
@@ -53,7 +38,7 @@ def register(
     ) -> None:
         from cruce.pprl.files import write_secret
 
-        with _pprl_errors():
+        with cli_support.user_errors(PprlError):
             write_secret(file)
         console.print(_("Secret written to {file}. Send it to the other agency by a safe channel.").format(file=file))
 
@@ -89,7 +74,7 @@ def register(
         from cruce.pprl.encode import encode_file, encode_store
         from cruce.pprl.files import read_secret
 
-        with user_errors(), _pprl_errors():
+        with user_errors(), cli_support.user_errors(PprlError):
             if type_ != "Person":
                 raise PprlError(_("PPRL encodes people only: --type Person."))
             if (csv_file is None) != (mapping is None):
@@ -99,10 +84,10 @@ def register(
                 if csv_file is not None and mapping is not None:
                     result = encode_file(
                         csv_file, mapping, secret, out, audit_store=store, dataset=dataset, map_path=map_path,
-                        actor=_actor(),
+                        actor=cli_actor(),
                     )  # fmt: skip
                 else:
-                    result = encode_store(store, secret, out, dataset=dataset, map_path=map_path, actor=_actor())
+                    result = encode_store(store, secret, out, dataset=dataset, map_path=map_path, actor=cli_actor())
         console.print(
             _("{n} people encoded into {file} ({protected} of them protected). Send only that file.").format(
                 n=result.records, file=result.out, protected=result.protected_people
@@ -139,7 +124,7 @@ def register(
         from cruce.pprl.files import read_map
         from cruce.pprl.match import match_files, write_pairs
 
-        with _pprl_errors():
+        with cli_support.user_errors(PprlError):
             maps = [read_map(p) for p in ids or []]
             with errors.status(_("Matching…")):
                 result = match_files(file_a, file_b, threshold, one_to_one=one_to_one)

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Annotated, Any, Literal
@@ -16,18 +15,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cruce.cli_support import cli_actor
 from cruce.i18n import _
 
 console = Console()
 errors = Console(stderr=True)
 BAR_WIDTH = 30
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 def waterfall_lines(explanation: Any, width: int = BAR_WIDTH) -> list[tuple[str, str, str, str]]:
@@ -113,7 +106,7 @@ def register(
             explicit = ctx.get_parameter_source("type_")
             only = [type_] if explicit is not None and explicit.name != "DEFAULT" else None
             with user_errors(), open_store(ctx) as store:
-                print_increments(link_imports(store, types=only, actor=_actor()))
+                print_increments(link_imports(store, types=only, actor=cli_actor()))
             return
         from cruce.resolve.engine import STEPS, resolve
 
@@ -137,7 +130,7 @@ def register(
                     type_,
                     threshold=threshold,
                     retrain=retrain,
-                    actor=_actor(),
+                    actor=cli_actor(),
                     on_progress=on_progress,
                     engine=engine,
                     spark_master=spark_master,
@@ -227,7 +220,7 @@ def register(
                         decision=decision, choices=", ".join(DECISIONS)
                     )
                 )
-            group = judge(store, first, second, decision, _actor(), note)
+            group = judge(store, first, second, decision, cli_actor(), note)
         console.print(_("Decision {id} recorded; clusters updated.").format(id=group))
 
     @resolve_app.command("split", help=_("Take a record out of its entity (it is judged not the same as the others)."))
@@ -239,7 +232,7 @@ def register(
         from cruce.resolve.engine import split
 
         with user_errors(), open_store(ctx) as store:
-            group = split(store, record, _actor(), note)
+            group = split(store, record, cli_actor(), note)
         if group is None:
             console.print(_("The record is alone in its entity; nothing to split."))
         else:
@@ -253,7 +246,7 @@ def register(
         from cruce.resolve.engine import undo
 
         with user_errors(), open_store(ctx) as store:
-            undone = undo(store, decision, _actor())
+            undone = undo(store, decision, cli_actor())
         if not undone:
             console.print(_("No decision in force with id {id}.").format(id=decision))
         else:
@@ -422,7 +415,7 @@ def link_after_import(store: Any, import_id: str) -> None:
     """``cruce import --resolve``: incremental linking of what the import brought, and its summary."""
     from cruce.resolve.incremental import link_imports
 
-    print_increments(link_imports(store, [import_id], actor=_actor()))
+    print_increments(link_imports(store, [import_id], actor=cli_actor()))
 
 
 def print_increments(results: list[Any]) -> None:

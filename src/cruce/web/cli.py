@@ -7,38 +7,26 @@ the audit log as done by ``cli`` from the local machine.
 
 from __future__ import annotations
 
-import getpass
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from cruce.cli_support import cli_actor, user_errors
 from cruce.i18n import _
 
 console = Console()
 errors = Console(stderr=True)
 
 
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
-@contextmanager
-def _account_errors() -> Iterator[None]:
+def _account_errors() -> AbstractContextManager[None]:
     from cruce.security import AccountError
 
-    try:
-        yield None
-    except AccountError as exc:
-        errors.print(f"[bold red]{_('Error')}:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+    return user_errors(AccountError)
 
 
 def _groups(text: str) -> set[str]:
@@ -102,7 +90,7 @@ def register(
                 user = sec.accounts.add(
                     username, password, role, display_name=name, groups=_groups(groups), language=language, now=now()
                 )
-                sec.audit.record(_actor(), "user_add", target=user.username, detail={"role": user.role.value})
+                sec.audit.record(cli_actor(), "user_add", target=user.username, detail={"role": user.role.value})
         console.print(_("User {name} added. Their first password, shown only now: {password}").format(
             name=user.username, password=password))  # fmt: skip
 
@@ -126,7 +114,7 @@ def register(
             store, sec = security(ctx)
             with store:
                 user = sec.accounts.set_disabled(username, disabled)
-                sec.audit.record(_actor(), "user_disable" if disabled else "user_enable", target=user.username)
+                sec.audit.record(cli_actor(), "user_disable" if disabled else "user_enable", target=user.username)
         console.print(_("Saved."))
 
     @users.command("disable", help=_("Disable a user: they can no longer sign in, and their sessions end."))
@@ -144,7 +132,7 @@ def register(
             with store:
                 password = secrets.token_urlsafe(12)
                 user = sec.accounts.set_password(username, password, now=now())
-                sec.audit.record(_actor(), "user_reset", target=user.username)
+                sec.audit.record(cli_actor(), "user_reset", target=user.username)
         console.print(_("New password for {name}, shown only now: {password}").format(
             name=user.username, password=password))  # fmt: skip
 
@@ -161,7 +149,7 @@ def register(
                 sec.accounts.set_role(username, role)
                 if groups is not None:
                     sec.accounts.set_groups(username, _groups(groups))
-                sec.audit.record(_actor(), "user_role", target=username, detail={"role": role, "groups": groups})
+                sec.audit.record(cli_actor(), "user_role", target=username, detail={"role": role, "groups": groups})
         console.print(_("Saved."))
 
     @users.command("token", help=_("Make an API token for scripts (printed once)."))
@@ -175,7 +163,7 @@ def register(
             store, sec = security(ctx)
             with store:
                 token = sec.accounts.create_token(username, name, _groups(scopes), now=now())
-                sec.audit.record(_actor(), "token_add", target=username, detail={"scopes": sorted(_groups(scopes))})
+                sec.audit.record(cli_actor(), "token_add", target=username, detail={"scopes": sorted(_groups(scopes))})
         console.print(_("API token for {name}, shown only now:").format(name=username))
         console.print(token, highlight=False, soft_wrap=True)
 
@@ -185,7 +173,7 @@ def register(
             store, sec = security(ctx)
             with store:
                 uri = sec.accounts.enrol_totp(username)
-                sec.audit.record(_actor(), "totp_enrol", target=username)
+                sec.audit.record(cli_actor(), "totp_enrol", target=username)
         console.print(uri, highlight=False, soft_wrap=True)
 
     datasets = typer.Typer(help=_("Dataset handling markings and need-to-know groups."))
@@ -203,7 +191,7 @@ def register(
             with store:
                 policy = sec.policies.set(dataset, marking, _groups(groups), now=now())
                 sec.audit.record(
-                    _actor(), "dataset_mark", target=dataset,
+                    cli_actor(), "dataset_mark", target=dataset,
                     detail={"marking": policy.marking.value, "groups": sorted(policy.groups)},
                 )  # fmt: skip
         console.print(_("Saved."))

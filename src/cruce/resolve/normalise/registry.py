@@ -63,15 +63,15 @@ NORMALISERS: dict[MatchKind, Callable[[str], str | None]] = {
 
 
 def _descends(schema: Schema, type_name: str, ancestor: str) -> bool:
-    seen, todo = set(), [type_name]
-    while todo:
-        name = todo.pop()
+    seen, pending = set(), [type_name]
+    while pending:
+        name = pending.pop()
         if name == ancestor:
             return True
         if name in seen or name not in schema.types:
             continue
         seen.add(name)
-        todo.extend(schema.types[name].extends)
+        pending.extend(schema.types[name].extends)
     return False
 
 
