@@ -30,6 +30,7 @@ VENDOR := src/cruce/web/static/vendor
 assets: node_modules/.installed  ## copy the web pages' libraries (npm) into $(VENDOR), served by cruce itself
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp node_modules/cytoscape/dist/cytoscape.min.js $(VENDOR)/cytoscape.min.js
 
 setup: .venv/.synced $(PPRL)/.venv/.synced assets  ## create .venv (and tools/pprl/.venv for PPRL) from the uv.lock files, and the web assets
 
