@@ -50,7 +50,7 @@ def test_parallel_records_collapse_into_one_edge(db: str, tmp_path: Path) -> Non
     (tmp_path / "a.csv").write_text(rows, encoding="utf-8")
     with open_store(db) as store:
         import_file(store, tmp_path / "a.csv", tmp_path / "m.yaml")
-        snap = build(store)
+        snap = build(store, tmp_path / "graph")
     ids = snap.nodes["id"].to_pylist()
     pairs = [
         (ids[s], ids[d], t)
@@ -87,6 +87,9 @@ def test_snapshot_is_rebuilt_when_the_store_changes(db: str, tmp_path: Path) -> 
         after = open_graph(store)
         assert after.rebuilt
         assert after.graph.n > first.graph.n  # a record split off is an entity of its own
+        report = after.graph.snapshot.stage
+        assert report is not None
+        assert report.read_imports == 0
         # a new import too
         (tmp_path / "m.yaml").write_text(EXTRA, encoding="utf-8")
         (tmp_path / "a.csv").write_text("pid,name,org,since\nZ9,Zoe Paz,Nadie,2020-01-01\n", encoding="utf-8")
@@ -94,12 +97,36 @@ def test_snapshot_is_rebuilt_when_the_store_changes(db: str, tmp_path: Path) -> 
         newest = open_graph(store)
         assert newest.rebuilt
         assert newest.graph.m == after.graph.m + 1
+        report = newest.graph.snapshot.stage
+        assert report is not None
+        assert (report.read_imports, report.restarted) == (1, False)
+        assert report.kept_imports == len(store.imports()) - 1
     # a fresh process finds the snapshot on disk, up to date
     with open_store(db) as store:
         from cruce.graph import graph as module
 
         module._LOADED.clear()
         assert not open_graph(store).rebuilt
+
+
+def test_an_update_after_an_import_equals_a_build_from_scratch(db: str, tmp_path: Path) -> None:
+    """The stage read import by import gives the graph that reading the whole store gives."""
+    with open_store(db) as store:
+        build(store, tmp_path / "kept")
+        (tmp_path / "m.yaml").write_text(EXTRA, encoding="utf-8")
+        rows = "pid,name,org,since\nX1,Ana Ruiz,Los Altos,2021-05-01\nX2,Eva Sol,Los Altos,2018-03-01\n"
+        (tmp_path / "a.csv").write_text(rows, encoding="utf-8")
+        import_file(store, tmp_path / "a.csv", tmp_path / "m.yaml")
+        # a part left by a killed build is not in the manifest, so never read
+        (tmp_path / "kept" / "stage" / "part-99999999-0000.tmp").mkdir()
+        updated = build(store, tmp_path / "kept")
+        fresh = build(store, tmp_path / "fresh")
+    assert updated.stage is not None
+    assert updated.stage.read_imports == 1
+    assert fresh.stage is not None
+    assert fresh.stage.read_imports == updated.stage.kept_imports + 1
+    assert updated.nodes.to_pylist() == fresh.nodes.to_pylist()
+    assert updated.edges.to_pylist() == fresh.edges.to_pylist()
 
 
 @pytest.mark.postgres
@@ -109,7 +136,7 @@ def test_the_same_graph_on_postgresql(scenario: Path, tmp_path: Path) -> None:
         import_scenario(scenario, url)
         import_scenario(scenario, str(tmp_path / "plain.duckdb"))
         with open_store(url) as pg, open_store(str(tmp_path / "plain.duckdb")) as duck:
-            a, b = build(pg), build(duck)
+            a, b = build(pg, tmp_path / "pg"), build(duck, tmp_path / "duck")
     finally:
         drop_pg_schema(url)
 

@@ -164,3 +164,18 @@ def test_an_import_from_the_page_links_its_people_to_resolved_entities(fresh: Wo
     assert linked is not None
     assert made[0] > 0
     assert linked[0] == made[0]  # every person of the second import is in a cluster now
+
+
+def test_an_import_from_the_page_brings_the_link_graph_up_to_date(fresh: World, tmp_path: Path) -> None:
+    """After a web import the graph already holds its records: the next network question waits for nothing."""
+    from cruce.graph.build import cache_dir, fingerprint, load
+
+    client = fresh.session("analyst")
+    sales = write_purchases_csv(tmp_path / "sales.csv", 40, seed=3).read_bytes()
+    job = _upload(fresh, client, sales, "sales-graph")
+    assert job["state"] == "done", job
+    store = fresh.app.state.services.main.store
+    snapshot = load(cache_dir(store))
+    assert snapshot is not None, "the import job wrote the graph snapshot"
+    assert snapshot.fingerprint == fingerprint(store)
+    assert snapshot.nodes.num_rows > 40

@@ -9,8 +9,10 @@ record ids (the records behind the edge; ``cruce.graph.questions.edge_records`` 
 
 The snapshot is two Parquet files and a ``meta.json`` in a cache folder (``cache_dir``), keyed by a
 fingerprint of the store's imports, resolution runs and decisions (``fingerprint``). When the
-fingerprint changes, the next question rebuilds the snapshot from scratch: the build is a few
-set-based queries, so a rebuild is cheap next to keeping the pieces in step by hand.
+fingerprint changes, the next question (or the import job, ``update``) builds it again, from the
+*stage* (``cruce.graph.stage``): the records of every import, read from the store once each. So
+an update after an import reads that import's statements only, and one after a resolution
+decision none; what is done again each time is the set-based grouping below, over the stage.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cruce.graph.extract import staged
 from cruce.graph.model import FLOW_BITS, FLOW_OF_TYPE, MENTIONS, GraphModel, graph_model, snake
+from cruce.graph.stage import StageReport, open_stage, refresh
 from cruce.store.base import Store
 
 FORMAT = 1
@@ -43,6 +45,7 @@ class Snapshot:
     fingerprint: str
     built_at: float
     seconds: float
+    stage: StageReport | None = None  # how the store's records were read (None: a snapshot loaded from disk)
 
 
 def fingerprint(store: Store) -> str:
@@ -154,18 +157,13 @@ ORDER BY s.idx, d.idx, agg.type;
 """
 
 
-def build(store: Store, model: GraphModel | None = None) -> Snapshot:
-    """Read the store and make the node and edge tables (no cache involved)."""
+def build(store: Store, folder: Path, model: GraphModel | None = None) -> Snapshot:
+    """Bring the stage in ``folder`` up to date with the store and make the node and edge tables."""
     started = time.perf_counter()
     model = model or graph_model()
     key = fingerprint(store)
-    con = staged(store, model)
-    before = {
-        name: row[0]
-        for name in ("memory_limit", "preserve_insertion_order")
-        if (row := con.execute(f"SELECT current_setting('{name}')").fetchone()) is not None
-    }
-    # the store keeps DuckDB small for imports; a build of millions of links needs more for its joins
+    report = refresh(store, model, folder)
+    con = open_stage(store, model, folder)
     con.execute(f"SET memory_limit = '{os.environ.get('CRUCE_GRAPH_MEMORY', '4GB')}'")
     con.execute("SET preserve_insertion_order = false")  # every order the build relies on is explicit
     try:
@@ -187,13 +185,9 @@ def build(store: Store, model: GraphModel | None = None) -> Snapshot:
             "datasets FROM g_edge"
         ).to_arrow_table()
         datasets = tuple(str(r[0]) for r in con.execute("SELECT DISTINCT dataset FROM g_import ORDER BY 1").fetchall())
-        for name in ("g_r", "g_recnode", "g_recinfo", "g_link", "g_ds", "g_node", "g_edge"):
-            con.execute(f"DROP TABLE IF EXISTS {name}")
     finally:
-        for name, value in before.items():
-            con.execute(f"SET {name} = '{value}'" if isinstance(value, str) else f"SET {name} = {value}")
         con.close()
-    return Snapshot(nodes, edges, datasets, key, time.time(), time.perf_counter() - started)
+    return Snapshot(nodes, edges, datasets, key, time.time(), time.perf_counter() - started, report)
 
 
 # -- the snapshot on disk -----------------------------------------------------------------------

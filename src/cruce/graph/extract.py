@@ -1,21 +1,20 @@
-"""Read what the graph needs from the store, set-based: six queries, whatever the store's size.
+"""Read what the graph needs from the store, set-based: seven queries, whatever the store's size.
 
-The same SQL runs on both backends. On DuckDB the reads are views over the store's own tables,
-worked on by the store's connection; on PostgreSQL each read is streamed out with ``COPY … TO
-STDOUT`` into an in-memory DuckDB, so that one transformation (``cruce.graph.build``) serves both.
+The same SQL runs on both backends, for all imports or for some (``cruce.graph.stage`` reads each
+import once). On PostgreSQL each read is streamed out with ``COPY … TO STDOUT`` into Arrow, so
+that one transformation (``cruce.graph.build``, in DuckDB) serves both backends.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from cruce.graph.model import ANCHORS, GraphModel
-from cruce.store.base import Store
 
 
 def _quote(text: str) -> str:
@@ -26,9 +25,15 @@ def _in(values: Any) -> str:
     return ", ".join(_quote(v) for v in sorted(values)) or "''"
 
 
-def raw_queries(model: GraphModel) -> dict[str, str]:
-    """name → SQL (portable) of each read; UUIDs are read as text."""
-    visible = "IN (SELECT no FROM import_run)"  # statements of finished imports only, as the store's view
+def raw_queries(model: GraphModel, imports: Sequence[int] | None = None) -> dict[str, str]:
+    """name → SQL (portable) of each read, of the given imports' statements (else of all); UUIDs
+    are read as text."""
+    # statements of finished imports only, as the store's view
+    visible = (
+        f"IN ({', '.join(str(int(n)) for n in imports) or 'NULL'})"
+        if imports is not None
+        else ("IN (SELECT no FROM import_run)")
+    )
     date_keys = [f"{t}.{p}" for t, props in model.date_props.items() for p in props]
     entity_types = [t for t in model.node_types if t not in model.event_types]
     return {
@@ -68,7 +73,7 @@ def raw_queries(model: GraphModel) -> dict[str, str]:
     }  # fmt: skip
 
 
-_PG_TYPES: dict[str, dict[str, pa.DataType]] = {
+PG_TYPES: dict[str, dict[str, pa.DataType]] = {
     "g_ref": {"rec": pa.string(), "tgt": pa.string(), "schema": pa.string(), "prop": pa.string(),
               "import_no": pa.int32(), "protected": pa.bool_()},
     "g_ent": {"rec": pa.string(), "schema": pa.string(), "import_no": pa.int32()},
@@ -80,7 +85,7 @@ _PG_TYPES: dict[str, dict[str, pa.DataType]] = {
 }  # fmt: skip
 
 
-def _copy_out(conn: Any, sql: str, types: dict[str, pa.DataType]) -> pa.Table:
+def copy_out(conn: Any, sql: str, types: dict[str, pa.DataType]) -> pa.Table:
     """One PostgreSQL query as an Arrow table, through COPY (no row-by-row Python)."""
     buffer = io.BytesIO()
     with conn.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv, HEADER true)".encode()) as copy:
@@ -94,20 +99,3 @@ def _copy_out(conn: Any, sql: str, types: dict[str, pa.DataType]) -> pa.Table:
         convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True,
                                              true_values=["t", "true"], false_values=["f", "false"]),
     )  # fmt: skip
-
-
-def staged(store: Store, model: GraphModel) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection on which the ``g_*`` reads are tables or views."""
-    queries = raw_queries(model)
-    if store.backend == "duckdb":
-        con: duckdb.DuckDBPyConnection = store.con.cursor()  # type: ignore[attr-defined]
-        for name, sql in queries.items():
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
-        return con
-    con = duckdb.connect(":memory:")
-    for name, sql in queries.items():
-        table = _copy_out(store.conn, sql, _PG_TYPES[name])  # type: ignore[attr-defined]
-        con.register(f"{name}_arrow", table)
-        con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
-        con.unregister(f"{name}_arrow")
-    return con

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from cruce.graph.build import MAX_DATASET_BITS, Snapshot, build, cache_dir, fingerprint, load, save
 from cruce.graph.model import FLOWS
+from cruce.graph.stage import drop_stage
 from cruce.store.base import Store
 
 NO_DATE_LO = np.iinfo(np.int32).min
@@ -235,8 +236,10 @@ def open_graph(store: Store, *, rebuild: bool = False, folder: Path | None = Non
             return GraphState(held, False, folder)
         snapshot = None if rebuild else load(folder)
         rebuilt = snapshot is None or snapshot.fingerprint != key
+        if rebuild:
+            drop_stage(folder)  # read every record from the store again
         if rebuilt:
-            snapshot = build(store)
+            snapshot = build(store, folder)
             save(snapshot, folder)
         assert snapshot is not None
         graph = LinkGraph(snapshot)

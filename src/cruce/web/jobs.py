@@ -107,6 +107,18 @@ class ImportJobs:
             link_imports(store, [import_id], actor=principal.username)
         except Exception as exc:  # the import is committed whatever happens here
             log.warning("incremental linking after import %s failed: %s", import_id, type(exc).__name__)
+        ImportJobs._update_graph(store, import_id)
+
+    @staticmethod
+    def _update_graph(store: Store, import_id: str) -> None:
+        """Bring the link graph up to date now (reading the new import's records only), so that the
+        next network question does not wait for it. Like linking, an extra: failures are logged."""
+        from cruce.graph.graph import open_graph
+
+        try:
+            open_graph(store)
+        except Exception as exc:  # the next question builds it again
+            log.warning("graph update after import %s failed: %s", import_id, type(exc).__name__)
 
     def _run(self, job: Job, principal: Principal, path: Path, address: str | None) -> None:
         view = self.services.new_view()
