@@ -1,21 +1,41 @@
-"""Search: the index the imports maintain (``index``) and the queries over it (``query``).
+"""Search: the term index (``terms``), how a query word reaches terms (``text``, ``expand``) and
+the query over the postings (``query``); ``index`` keeps the value and reference tables that
+imports write.
 
 Access is not decided here: ``cruce.security.guard.Guard`` works out what a principal may see
 and passes it to ``query.find``; surfaces search only through the guard.
 """
 
+from cruce.search.expand import Expanded, Match, Vocabulary, vocabulary
 from cruce.search.index import SEARCHABLE_TYPES, IndexSpec, backfill, fold, fold_sql, index_sql, index_step
-from cruce.search.query import Found, find, words_of
+from cruce.search.query import FACETS, Explained, Filters, Found, Hit, find
+from cruce.search.terms import Progress, Props, catch_up, pending_imports, reindex
+from cruce.search.text import Word, query_words, value_terms
 
 __all__ = [
+    "FACETS",
     "SEARCHABLE_TYPES",
+    "Expanded",
+    "Explained",
+    "Filters",
     "Found",
+    "Hit",
     "IndexSpec",
+    "Match",
+    "Progress",
+    "Props",
+    "Vocabulary",
+    "Word",
     "backfill",
+    "catch_up",
     "find",
     "fold",
     "fold_sql",
     "index_sql",
     "index_step",
-    "words_of",
+    "pending_imports",
+    "query_words",
+    "reindex",
+    "value_terms",
+    "vocabulary",
 ]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cruce.schema.model import PropertyType, Schema
-from cruce.search import find, words_of
+from cruce.search import Filters, Found, Props, catch_up, find, query_words, value_terms, vocabulary
 from cruce.search import fold as fold  # re-exported: cruce.security.fold
 from cruce.security.accounts import Accounts, Principal, Role
 from cruce.security.audit import AuditLog
@@ -37,6 +37,17 @@ from cruce.store.base import DatasetSummary, Entity, ImportRecord, Reject, State
 
 
 @dataclass(frozen=True)
+class MatchShown:
+    """Why a hit matched one query word: the value (as the principal may see it) and the rule."""
+
+    word: str
+    term: str
+    prop: str
+    value: str
+    rule: str  # exact, stem, variant, fuzzy or prefix (cruce.search.expand)
+
+
+@dataclass(frozen=True)
 class SearchHit:
     entity_id: str
     schema: str
@@ -44,6 +55,8 @@ class SearchHit:
     matched_property: str
     matched_value: str
     datasets: tuple[str, ...]
+    score: int = 0
+    matches: tuple[MatchShown, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,7 @@ class SearchResults:
     total: int
     hits: tuple[SearchHit, ...]
     protected: bool = False  # the search matched protected values (within the principal's caseload)
+    facets: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)  # facet → value → hits
 
 
 @dataclass(frozen=True)
@@ -374,40 +388,62 @@ class Guard:
         *,
         schema: str | None = None,
         dataset: str | None = None,
+        flow: str | None = None,
+        place: str | None = None,
+        year: str | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
         limit: int = 50,
         offset: int = 0,
         access: Access | None = None,
     ) -> SearchResults:
-        """Entities with a searchable value containing every word of the query, accents and case aside.
+        """Entities matching the words of the query, best first, each match explained, with facets.
 
-        Protected values are searched only where the principal may see them, so a search
-        cannot reveal that a victim's name is in the store.
+        Words match accents and case aside, by stem in free text, as name variants and with
+        typos (``cruce.search.expand``). Protected values are searched only where the principal
+        may see them, so a search cannot reveal that a victim's name is in the store. Terms of
+        imports not indexed yet are added first (``cruce.search.catch_up``).
         """
-        words = words_of(query)
+        words = query_words(query)
         access = access or self.access(principal)
         visible = sorted(access.visible)
         if dataset:
             visible = [d for d in visible if d == dataset]
         if not words or not visible:
             return SearchResults(query, 0, ())
+        catch_up(self.db, self.schema)
+        vocab = vocabulary(self.db)
+        props = Props.of(self.db, self.schema)
+        filters = Filters(schema, flow, place, year, date_from, date_to)
         found = find(
-            self.db.fetch, words, visible=visible, caseload=sorted(access.caseload), schema=schema,
-            date_from=date_from, date_to=date_to, limit=limit, offset=offset,
+            self.db.fetch, [vocab.expand(w) for w in words], visible=visible, caseload=sorted(access.caseload),
+            text_props=props.text, filters=filters, limit=limit, offset=offset,
         )  # fmt: skip
-        ids = [r[0] for r in found.rows]
+        hits = self._shown_hits(principal, found, access)
+        return SearchResults(query, found.total, tuple(hits), found.protected, found.facets)
+
+    def _shown_hits(self, principal: Principal, found: Found, access: Access) -> list[SearchHit]:
+        """The hits as the principal may see them; each match shown with the value it matched, redacted."""
+        ids = [h.entity_id for h in found.hits]
         protected, loaded = found.protected_people, self._load(ids)  # find() tells which hits are protected people
+        names = {str(r[0]): str(r[1]) for r in self.db.fetch("SELECT prop_id, prop FROM property")}
         hits = []
-        for eid, stype, prop, _folded in found.rows:
+        for hit in found.hits:
+            eid = hit.entity_id
             entity = self.entity(
                 principal, eid, access=access, protected_person=eid in protected, loaded=loaded.get(eid)
             )
             if entity is None:
                 continue
-            shown = _matched_value(entity, prop, words)
-            hits.append(SearchHit(eid, stype, caption(entity), prop, shown, tuple(entity.datasets)))
-        return SearchResults(query, found.total, tuple(hits), found.protected)
+            shown = tuple(
+                MatchShown(m.word, m.term, names.get(m.prop, m.prop), _matched_value(entity, names.get(m.prop, m.prop),
+                           m.term), m.rule)
+                for m in hit.matches
+            )  # fmt: skip
+            first = shown[0] if shown else MatchShown("", "", "", REDACTED, "")
+            hits.append(SearchHit(eid, hit.schema, caption(entity), first.prop, first.value, tuple(entity.datasets),
+                                  hit.score, shown))  # fmt: skip
+        return hits
 
     # -- counts and exports -------------------------------------------------------------------
     def counts_by_schema(self, principal: Principal) -> dict[str, int]:
@@ -482,14 +518,13 @@ class Guard:
         return contact
 
 
-def _matched_value(entity: Entity, prop: str, words: list[str]) -> str:
-    """The smallest value of ``prop`` with every word, as shown (the index keeps values folded only).
+def _matched_value(entity: Entity, prop: str, term: str) -> str:
+    """The smallest value of ``prop`` holding ``term``, as shown (the index keeps terms only).
 
-    Never the index's folded value itself: what is shown comes from the entity as the guard
-    redacted it.
+    Never a value from the index: what is shown comes from the entity as the guard redacted it.
     """
     values = [st.value for st in entity.statements if st.prop == prop]
-    found = [v for v in values if all(w in fold(v) for w in words)] or [v for v in values if v != REDACTED]
+    found = [v for v in values if v != REDACTED and term in value_terms(v)] or [v for v in values if v != REDACTED]
     return min(found, key=lambda v: (fold(v), v)) if found else REDACTED
 
 

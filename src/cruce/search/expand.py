@@ -1,0 +1,219 @@
+"""From a query word to the terms it matches, each with the rule that matched and a weight.
+
+The vocabulary is held in memory (one copy per store and process, renewed when the index
+changes), so expansion costs no query and runs the same for DuckDB and PostgreSQL. Rules, best
+first:
+
+- **exact**: the term is the word (accents and case aside);
+- **stem**: the same Spanish or English stem (``traficantes`` → ``traficante``, ``guns`` → ``gun``),
+  matched in free text only: stemming names would make María and Mario one name;
+- **variant**: the same name by the resolution normalisers: a nickname and its name (Pepe and
+  José, Ma. and María), a surname glued to its particle (Delacruz and de la Cruz);
+- **fuzzy**: one typo in a word of five letters or more, two from nine letters on — but never
+  two different common names (Mario is not a typo of María; the resolution lexicon knows both);
+- **prefix**: a word with a digit matches the terms it starts (a partial serial number).
+
+A word's weight is the rule's times the word's rarity (inverse document frequency), in
+integers so that both backends add scores up exactly alike.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+import Stemmer
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from cruce.resolve.normalise import parse_person_name
+
+# the resolution lexicon: what a nickname stands for, and which words are known names
+from cruce.resolve.normalise._lexicon import GIVEN, NICKNAMES, SURNAME
+from cruce.search.text import Word
+
+if TYPE_CHECKING:
+    from cruce.security.db import AppDB
+
+Rule = Literal["exact", "stem", "variant", "fuzzy", "prefix"]
+RULE_WEIGHT: dict[Rule, int] = {"exact": 100, "stem": 80, "variant": 70, "fuzzy": 50, "prefix": 40}
+FUZZY_FAR = 35  # the weight of a match two edits away
+MAX_PER_RULE = 25
+FUZZY_MIN_LENGTH = (5, 9)  # one edit from five letters, two from nine
+PREFIX_MIN_LENGTH = 3
+
+_REVERSE_NICKNAMES: dict[str, set[str]] = defaultdict(set)
+for _nick, _names in NICKNAMES.items():
+    for _name in _names:
+        _REVERSE_NICKNAMES[_name].add(_nick)
+_KNOWN_NAMES = frozenset(GIVEN) | frozenset(SURNAME)
+
+
+@dataclass(frozen=True)
+class Match:
+    """A term a query word matches, how, and what it adds to an entity's score."""
+
+    term_id: int
+    term: str
+    rule: Rule
+    weight: int
+    distance: int = 0
+
+    @property
+    def text_only(self) -> bool:
+        return self.rule == "stem"
+
+
+@dataclass(frozen=True)
+class Expanded:
+    word: Word
+    matches: tuple[Match, ...]
+
+
+@dataclass
+class Vocabulary:
+    """Every term of the index, with what expansion needs to find terms near a word."""
+
+    terms: list[str] = field(default_factory=list)  # term_id - 1 → term
+    ids: dict[str, int] = field(default_factory=dict)
+    df: list[int] = field(default_factory=list)
+    entities: int = 0
+    stems: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_length: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    ordered: list[str] = field(default_factory=list)  # sorted, for prefixes
+
+    def add(self, rows: list[tuple[int, str]]) -> None:
+        """Append terms numbered after the last one held (the index numbers terms densely)."""
+        if not rows:
+            return
+        spanish, english = Stemmer.Stemmer("spanish"), Stemmer.Stemmer("english")
+        texts = [t for _n, t in rows]
+        for (number, term), es, en in zip(rows, spanish.stemWords(texts), english.stemWords(texts), strict=True):
+            if number != len(self.terms) + 1:
+                raise ValueError(f"term {number} out of order")
+            self.terms.append(term)
+            self.ids[term] = number
+            self.df.append(0)
+            self.stems["es:" + es].append(number)
+            if en != es:
+                self.stems["en:" + en].append(number)
+            self.by_length[len(term)].append(term)
+        self.ordered = sorted(self.ordered + texts) if self.ordered else sorted(texts)
+
+    # -- rules ----------------------------------------------------------------------------------
+    def _stems(self, word: str) -> set[int]:
+        es = Stemmer.Stemmer("spanish").stemWord(word)
+        en = Stemmer.Stemmer("english").stemWord(word)
+        return {*self.stems.get("es:" + es, ()), *self.stems.get("en:" + en, ()), *self.stems.get("es:" + en, ())}
+
+    def _variants(self, word: str) -> set[str]:
+        forms = {word, *NICKNAMES.get(word, ())}
+        for form in list(forms):
+            forms |= _REVERSE_NICKNAMES.get(form, set())
+        if len(word) > 4 and word.startswith("de"):  # "delacruz": the surname after its particles
+            for surname in parse_person_name(word).surnames:
+                if " " in surname:
+                    forms.add(surname.rsplit(" ", 1)[-1])
+        forms.discard(word)
+        return {f for f in forms if f in self.ids}
+
+    def _fuzzy(self, word: str) -> list[tuple[str, int]]:
+        near, far = FUZZY_MIN_LENGTH
+        if len(word) < near:
+            return []
+        most = 2 if len(word) >= far else 1
+        found: list[tuple[str, int]] = []
+        for length in range(len(word) - most, len(word) + most + 1):
+            choices = self.by_length.get(length)
+            if not choices:
+                continue
+            for term, distance, _i in process.extract(
+                word, choices, scorer=Levenshtein.distance, score_cutoff=most, limit=None
+            ):
+                if distance and not (word in _KNOWN_NAMES and term in _KNOWN_NAMES):
+                    found.append((term, int(distance)))
+        return found
+
+    def _prefixed(self, word: str) -> list[str]:
+        if len(word) < PREFIX_MIN_LENGTH or not any(ch.isdigit() for ch in word):
+            return []
+        at = bisect.bisect_right(self.ordered, word)
+        found: list[str] = []
+        while at < len(self.ordered) and self.ordered[at].startswith(word) and len(found) < 10 * MAX_PER_RULE:
+            found.append(self.ordered[at])
+            at += 1
+        return found
+
+    # -- a word -----------------------------------------------------------------------------------
+    def _df(self, term: str) -> int:
+        return self.df[self.ids[term] - 1]
+
+    def _rarity(self, df: int) -> float:
+        total = max(self.entities, df, 1)
+        return math.log(1 + (total - df + 0.5) / (df + 0.5))
+
+    def _best(self, terms: list[str]) -> list[str]:
+        """At most ``MAX_PER_RULE`` of ``terms``: the most frequent first (the likelier meant)."""
+        return sorted(terms, key=lambda t: (-self._df(t), t))[:MAX_PER_RULE]
+
+    def expand(self, word: Word) -> Expanded:
+        """The terms ``word`` matches, each once under its best rule."""
+        text = word.text
+        found: dict[str, tuple[Rule, int]] = {}
+        if text in self.ids:
+            found[text] = ("exact", 0)
+        for term in self._best([self.terms[n - 1] for n in self._stems(text)]):
+            found.setdefault(term, ("stem", 0))
+        for term in self._best(sorted(self._variants(text))):
+            found.setdefault(term, ("variant", 0))
+        fuzzy = sorted(self._fuzzy(text), key=lambda pair: (pair[1], -self._df(pair[0]), pair[0]))
+        for term, distance in fuzzy[:MAX_PER_RULE]:
+            found.setdefault(term, ("fuzzy", distance))
+        for term in self._best(self._prefixed(text)):
+            found.setdefault(term, ("prefix", 0))
+        if not found:
+            return Expanded(word, ())
+        own = self._df(text) if text in self.ids else max(self._df(t) for t, (r, _d) in found.items() if r != "prefix")
+        rarity = self._rarity(own) if text in self.ids or any(r != "prefix" for r, _d in found.values()) else 1.0
+        matches = []
+        for term, (rule, distance) in found.items():
+            base = FUZZY_FAR if rule == "fuzzy" and distance > 1 else RULE_WEIGHT[rule]
+            weight = max(1, round(base * rarity * 10))
+            matches.append(Match(self.ids[term], term, rule, weight, distance))
+        return Expanded(word, tuple(sorted(matches, key=lambda m: (-m.weight, m.term))))
+
+
+# -- one vocabulary per store, renewed when the index changes -------------------------------------
+_CACHE: dict[str, tuple[tuple[int, ...], Vocabulary]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _generation(db: AppDB) -> tuple[int, ...]:
+    """Imports indexed, the newest, entities, terms, and the first catch-up since the last reindex."""
+    row = db.one(
+        "SELECT count(*), COALESCE(max(import_no), 0), COALESCE(sum(entities), 0), "
+        "(SELECT count(*) FROM search_term), COALESCE(min(run), 0) FROM search_indexed"
+    )
+    return tuple(int(v) for v in row) if row else (0, 0, 0, 0, 0)
+
+
+def vocabulary(db: AppDB) -> Vocabulary:
+    """The store's vocabulary as the index holds it now: new terms appended, all again after a reindex."""
+    key = _generation(db)
+    with _CACHE_LOCK:
+        held = _CACHE.get(db.store.url)
+        if held is not None and held[0] == key:
+            return held[1]
+        same_numbers = held is not None and held[0][4] == key[4] and key[3] >= len(held[1].terms)
+        vocab = held[1] if held is not None and same_numbers else Vocabulary()
+        rows = db.fetch("SELECT term_id, term FROM search_term WHERE term_id > ? ORDER BY term_id", (len(vocab.terms),))
+        vocab.add([(int(r[0]), str(r[1])) for r in rows])
+        for number, count in db.fetch("SELECT term_id, df FROM search_term"):
+            vocab.df[int(number) - 1] = int(count)
+        vocab.entities = key[2]
+        _CACHE[db.store.url] = (key, vocab)
+        return vocab
