@@ -103,6 +103,41 @@ def test_path_names_its_records(scenario: Path, resolved_db: Path, loaded: tuple
     assert "traces.csv" in files
 
 
+def test_shortest_paths_are_as_short_as_igraphs_and_keep_to_the_filters(
+    loaded: tuple[LinkGraph, dict[str, str]],
+) -> None:
+    """The two-ended search finds a path exactly when igraph does, of the same length, edge by edge
+    joined, from the first entity to the second; with a time window, only through edges in it."""
+    import warnings
+
+    g, _canonical = loaded
+    rng = np.random.default_rng(3)
+    hubs = np.argsort(-g.degree)[:20]
+    pairs = [
+        *rng.integers(0, g.n, (60, 2)).tolist(),
+        *[(int(a), int(b)) for a, b in zip(hubs[:10], hubs[10:], strict=True)],
+    ]
+    found_some = 0
+    for a, b in pairs:
+        ours = q.paths(g, a, b)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            theirs = g.igraph.get_shortest_path(a, b, mode="all", output="epath")
+        expected = len(theirs) if (theirs or a == b) and len(theirs) <= q.MAX_PATH_LENGTH else None
+        assert (len(ours[0].edges) if ours else None) == expected, (a, b)
+        if ours and a != b:
+            found_some += 1
+            path = ours[0]
+            assert (path.nodes[0], path.nodes[-1]) == (a, b)
+            for i, e in enumerate(path.edges):
+                assert {int(g.src[e]), int(g.dst[e])} == {path.nodes[i], path.nodes[i + 1]}
+    assert found_some >= 10
+    window = q.Filters(since=date(2019, 1, 1))
+    for a, b in pairs[:30]:
+        for path in q.paths(g, a, b, filters=window):
+            assert all(g.last[e] >= day(date(2019, 1, 1)) for e in path.edges)
+
+
 def test_time_window_filters_edges(loaded: tuple[LinkGraph, dict[str, str]]) -> None:
     g, _canonical = loaded
     dated = g.first > -(2**31)

@@ -157,6 +157,14 @@ class LinkGraph:
         local.stamp += 1
         return local.mark, int(local.stamp)
 
+    def depths(self) -> np.ndarray:
+        """This thread's array of node depths, meaningful only where ``marks`` stamped a node now."""
+        local = self._scratch
+        if getattr(local, "depth", None) is None:
+            local.depth = np.zeros(self.n, dtype=np.int16)
+        depth: np.ndarray = local.depth
+        return depth
+
     @cached_property
     def degree(self) -> np.ndarray:
         return np.bincount(np.concatenate([self.src, self.dst]), minlength=self.n).astype(np.int64)
