@@ -124,6 +124,7 @@ def timeline_of(
 def _assemble(
     subject: str, members: dict[str, Entity], canonical: str | None, items: list[Item], filters: Filters
 ) -> Timeline:
+    """Filtered and ordered; the types and flows found are those before filtering (the choices to offer)."""
     types = sorted({(i.schema, i.type_label) for i in items}, key=lambda t: t[1].lower())
     flows = sorted({f for i in items for f in i.flows})
     kept = [i for i in items if filters.keeps_kind(i.schema, i.flows) and filters.keeps_dates(i.start, i.end)]
@@ -131,6 +132,7 @@ def _assemble(
     return Timeline(
         subject, tuple(members), canonical, tuple(i for i in kept if i.start is not None),
         tuple(i for i in kept if i.start is None), tuple(types), tuple(flows),
+        caption(members[subject]) if subject in members else "",
     )  # fmt: skip
 
 

@@ -174,6 +174,7 @@ class Timeline:
     undated: tuple[Item, ...]
     types: tuple[tuple[str, str], ...] = field(default=())  # (schema, label) found before filtering
     flows: tuple[str, ...] = field(default=())
+    caption: str = ""  # the subject's, as the principal may see it
 
     @property
     def clustered(self) -> bool:

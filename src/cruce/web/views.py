@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -10,6 +11,9 @@ from pathlib import Path
 from cruce.schema.model import PropertyType, Schema
 from cruce.security import REDACTED, Guard, Principal
 from cruce.security.guard import caption
+from cruce.timeline import FLOW_CHOICES, Filters, Item, PartialDate, Timeline, entity_timeline
+from cruce.timeline.axis import Axis, layout
+from cruce.timeline.present import FLOW_LABELS, PRECISION_NOTES, when
 
 # Which types make up each flow on the dashboard; the rest is shared (people, places, vehicles...).
 FLOWS: dict[str, tuple[str, ...]] = {
@@ -178,3 +182,73 @@ def open_cases(guard: Guard, principal: Principal, limit: int = 10) -> list[tupl
     """(id, caption, status) of Case entities not closed, in visible datasets."""
     cases = guard.entities(principal, "Case", limit=limit * 5)
     return [(c.id, caption(c), c.first("status")) for c in cases if c.first("status") != "closed"][:limit]
+
+
+# -- the timeline (cruce.timeline) on the entity page and its own page ------------------------------
+@dataclass(frozen=True)
+class Chip:
+    """One filter choice: its value in the query string, its label, whether it is on."""
+
+    value: str
+    label: str
+    on: bool
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    n: int
+    item: Item
+    when: str
+    note: str  # "year only", "month only"
+    flow_labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TimelineView:
+    entity_id: str
+    timeline: Timeline
+    axis: Axis | None
+    rows: tuple[TimelineRow, ...]
+    undated: tuple[TimelineRow, ...]
+    types: tuple[Chip, ...]
+    flows: tuple[Chip, ...]
+    since: str
+    until: str
+    bad_dates: bool  # a date that is not one was given (and left out of the filters)
+    lane_labels: dict[str, str]
+    filtered: bool
+
+
+def timeline_filters(params: Mapping[str, list[str]]) -> tuple[Filters, str, str, bool]:
+    """The filters of a page's query string (``type``, ``flow``, ``since``, ``until``, as the API's)."""
+    since, until = ((params.get(k) or [""])[0].strip()[:10] for k in ("since", "until"))
+    since_date, until_date = PartialDate.parse(since), PartialDate.parse(until)
+    bad = bool(since and not since_date) or bool(until and not until_date)
+    flows = frozenset(f for f in params.get("flow", []) if f in FLOW_CHOICES)
+    types = frozenset(t[:100] for t in params.get("type", [])[:50])
+    return Filters(types, flows, since_date, until_date), since, until, bad
+
+
+def timeline_view(
+    guard: Guard, principal: Principal, entity_id: str, lang: str, tr: Callable[[str], str],
+    params: Mapping[str, list[str]], *, address: str | None = None,
+) -> TimelineView | None:  # fmt: skip
+    """The entity's timeline (its resolved entity's every record) with the page's filters, its axis and chips."""
+    filters, since, until, bad = timeline_filters(params)
+    tl = entity_timeline(guard, principal, entity_id, lang=lang, filters=filters, address=address)
+    if tl is None:
+        return None
+    flow_label = {f: tr(FLOW_LABELS[f]) for f in FLOW_CHOICES}
+
+    def row(n: int, item: Item) -> TimelineRow:
+        note = tr(PRECISION_NOTES[item.start.precision]) if item.start and not item.start.exact else ""
+        return TimelineRow(n, item, when(item, lang), note, tuple(flow_label[f] for f in item.flows))
+
+    rows = tuple(row(n, i) for n, i in enumerate(tl.items, 1))
+    return TimelineView(
+        tl.subject, tl, layout(tl.items, lang), rows,
+        tuple(row(n, i) for n, i in enumerate(tl.undated, len(rows) + 1)),
+        tuple(Chip(t, label, t in filters.types) for t, label in tl.types),
+        tuple(Chip(f, flow_label[f], f in filters.flows) for f in FLOW_CHOICES if f in tl.flows),
+        since, until, bad, flow_label, filters.active,
+    )  # fmt: skip
