@@ -9,7 +9,7 @@ and passes it to ``query.find``; surfaces search only through the guard.
 from cruce.search.expand import Expanded, Match, Vocabulary, vocabulary
 from cruce.search.index import SEARCHABLE_TYPES, IndexSpec, backfill, fold, fold_sql, index_sql, index_step
 from cruce.search.query import FACETS, Explained, Filters, Found, Hit, find
-from cruce.search.terms import Progress, Props, catch_up, pending_imports, reindex
+from cruce.search.terms import IndexState, Progress, Props, catch_up, pending_imports, props_of, reindex, state
 from cruce.search.text import Word, query_words, value_terms
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Found",
     "Hit",
     "IndexSpec",
+    "IndexState",
     "Match",
     "Progress",
     "Props",
@@ -34,8 +35,10 @@ __all__ = [
     "index_sql",
     "index_step",
     "pending_imports",
+    "props_of",
     "query_words",
     "reindex",
+    "state",
     "value_terms",
     "vocabulary",
 ]

@@ -192,18 +192,12 @@ _CACHE: dict[str, tuple[tuple[int, ...], Vocabulary]] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def _generation(db: AppDB) -> tuple[int, ...]:
-    """Imports indexed, the newest, entities, terms, and the first catch-up since the last reindex."""
-    row = db.one(
-        "SELECT count(*), COALESCE(max(import_no), 0), COALESCE(sum(entities), 0), "
-        "(SELECT count(*) FROM search_term), COALESCE(min(run), 0) FROM search_indexed"
-    )
-    return tuple(int(v) for v in row) if row else (0, 0, 0, 0, 0)
+def vocabulary(db: AppDB, key: tuple[int, ...]) -> Vocabulary:
+    """The store's vocabulary as the index holds it now: new terms appended, all again after a reindex.
 
-
-def vocabulary(db: AppDB) -> Vocabulary:
-    """The store's vocabulary as the index holds it now: new terms appended, all again after a reindex."""
-    key = _generation(db)
+    ``key`` is the index's generation (``cruce.search.terms.IndexState.generation``): imports
+    indexed, the newest, entities, terms, and the first catch-up since the last reindex.
+    """
     with _CACHE_LOCK:
         held = _CACHE.get(db.store.url)
         if held is not None and held[0] == key:

@@ -115,7 +115,9 @@ def find(
         return Found(0, (), False)
     params: list[Any] = []
     imports_of = "SELECT no FROM import_run WHERE dataset IN ({})"
-    where = [f"p.import_no IN ({imports_of.format(_marks(visible))})"]
+    terms = sorted({m.term_id for e in words for m in e.matches})
+    # the terms again as a list: DuckDB then skips the row groups of postings (sorted by term) without them
+    where = [f"p.term_id IN ({_ids(terms)})", f"p.import_no IN ({imports_of.format(_marks(visible))})"]
     params += visible
     where.append(f"(q.text_only = 0 OR p.prop_id IN ({_ids(text_props)}))")
     in_caseload = f"p.import_no IN ({imports_of.format(_marks(caseload))})" if caseload else "FALSE"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -70,6 +70,7 @@ class Props:
     text: frozenset[int]  # free text: the only values matched by stem
     places: frozenset[int]
     dates: frozenset[int]  # dates that tell when a thing happened (not a birthday)
+    names: dict[int, str] = field(default_factory=dict)  # number → property name
 
     @classmethod
     def of(cls, db: AppDB, schema: Schema) -> Props:
@@ -90,7 +91,10 @@ class Props:
                 places.add(n)
             if spec_prop is not None and spec_prop.type in TIME_TYPES and pair[1] not in NOT_TIME:
                 dates.add(n)
-        return cls(*(frozenset(s) for s in (searchable, protected, text, places, dates)))
+        names = {int(r[2]): str(r[1]) for r in rows}
+        return cls(
+            frozenset(searchable), frozenset(protected), frozenset(text), frozenset(places), frozenset(dates), names
+        )
 
 
 # -- staging rows in a temporary table, on either backend ----------------------------------------
@@ -188,15 +192,61 @@ class _Postings:
         return distinct.sort_by(order)
 
 
+@dataclass(frozen=True)
+class IndexState:
+    """What one small query tells about the index: whether imports wait, and its generation."""
+
+    imports: int
+    newest_import: int
+    indexed: int
+    newest_indexed: int
+    entities: int
+    terms: int
+    first_run: int
+    properties: int
+
+    @property
+    def behind(self) -> bool:
+        return (self.imports, self.newest_import) != (self.indexed, self.newest_indexed)
+
+    @property
+    def generation(self) -> tuple[int, ...]:
+        return (self.indexed, self.newest_indexed, self.entities, self.terms, self.first_run)
+
+
+def state(db: AppDB) -> IndexState:
+    row = db.one(
+        "SELECT (SELECT count(*) FROM import_run), (SELECT COALESCE(max(no), 0) FROM import_run), count(*), "
+        "COALESCE(max(import_no), 0), COALESCE(sum(entities), 0), (SELECT count(*) FROM search_term), "
+        "COALESCE(min(run), 0), (SELECT count(*) FROM property) FROM search_indexed"
+    )
+    return IndexState(*(int(v) for v in row)) if row else IndexState(0, 0, 0, 0, 0, 0, 0, 0)
+
+
+_PROPS: dict[tuple[str, int, int], Props] = {}
+
+
+def props_of(db: AppDB, schema: Schema, properties: int) -> Props:
+    """``Props.of``, kept per store and number of properties (imports only ever add properties)."""
+    key = (db.store.url, id(schema), properties)
+    found = _PROPS.get(key)
+    if found is None:
+        found = _PROPS[key] = Props.of(db, schema)
+    return found
+
+
 def pending_imports(db: AppDB) -> list[int]:
     """Finished imports whose terms are not in the index yet."""
     rows = db.fetch("SELECT no FROM import_run WHERE no NOT IN (SELECT import_no FROM search_indexed) ORDER BY no")
     return [int(r[0]) for r in rows]
 
 
-def catch_up(db: AppDB, schema: Schema) -> Progress:
-    """Add the terms and facets of every finished import not indexed yet, in one transaction."""
-    if not pending_imports(db):
+def catch_up(db: AppDB, schema: Schema, known: IndexState | None = None) -> Progress:
+    """Add the terms and facets of every finished import not indexed yet, in one transaction.
+
+    ``known``, the state the caller has just read, saves a query when nothing waits.
+    """
+    if not (known or state(db)).behind:
         return Progress()
     with _lock(db.store.url), db.transaction():
         if db.backend == "postgresql":  # another process catching up waits here, then finds nothing to do

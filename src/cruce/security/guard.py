@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cruce.schema.model import PropertyType, Schema
-from cruce.search import Filters, Found, Props, catch_up, find, query_words, value_terms, vocabulary
+from cruce.search import Filters, Found, Props, catch_up, find, props_of, query_words, state, value_terms, vocabulary
 from cruce.search import fold as fold  # re-exported: cruce.security.fold
 from cruce.security.accounts import Accounts, Principal, Role
 from cruce.security.audit import AuditLog
@@ -411,22 +411,25 @@ class Guard:
             visible = [d for d in visible if d == dataset]
         if not words or not visible:
             return SearchResults(query, 0, ())
-        catch_up(self.db, self.schema)
-        vocab = vocabulary(self.db)
-        props = Props.of(self.db, self.schema)
+        now = state(self.db)
+        if now.behind:
+            catch_up(self.db, self.schema, now)
+            now = state(self.db)
+        vocab = vocabulary(self.db, now.generation)
+        props = props_of(self.db, self.schema, now.properties)
         filters = Filters(schema, flow, place, year, date_from, date_to)
         found = find(
             self.db.fetch, [vocab.expand(w) for w in words], visible=visible, caseload=sorted(access.caseload),
             text_props=props.text, filters=filters, limit=limit, offset=offset,
         )  # fmt: skip
-        hits = self._shown_hits(principal, found, access)
+        hits = self._shown_hits(principal, found, access, props)
         return SearchResults(query, found.total, tuple(hits), found.protected, found.facets)
 
-    def _shown_hits(self, principal: Principal, found: Found, access: Access) -> list[SearchHit]:
+    def _shown_hits(self, principal: Principal, found: Found, access: Access, props: Props) -> list[SearchHit]:
         """The hits as the principal may see them; each match shown with the value it matched, redacted."""
         ids = [h.entity_id for h in found.hits]
         protected, loaded = found.protected_people, self._load(ids)  # find() tells which hits are protected people
-        names = {str(r[0]): str(r[1]) for r in self.db.fetch("SELECT prop_id, prop FROM property")}
+        names = {str(n): name for n, name in props.names.items()}
         hits = []
         for hit in found.hits:
             eid = hit.entity_id

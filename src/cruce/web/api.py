@@ -117,6 +117,17 @@ class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
 
+class MatchOut(BaseModel):
+    word: str = Field(description="The query word, folded.")
+    term: str = Field(description="The word of the value it matched, folded.")
+    property: str
+    value: str = Field(description="The value as the caller may see it (protected values redacted).")
+    rule: Literal["exact", "stem", "variant", "fuzzy", "prefix"] = Field(
+        description="exact word; same Spanish or English stem (free text); name variant (nickname, particle); "
+        "typo; beginning of an identifier."
+    )
+
+
 class Hit(BaseModel):
     id: str
     schema_: str = Field(alias="schema")
@@ -124,6 +135,8 @@ class Hit(BaseModel):
     matched_property: str
     matched_value: str
     datasets: list[str]
+    score: int = Field(description="Sum over the words matched of the rule's weight times the word's rarity.")
+    matches: list[MatchOut] = Field(description="The best match of each query word the entity matched.")
     model_config = ConfigDict(populate_by_name=True)
 
 
@@ -133,6 +146,9 @@ class SearchOut(BaseModel):
     limit: int
     offset: int
     hits: list[Hit]
+    facets: dict[str, dict[str, int]] = Field(
+        description="Hits in all, by type, dataset, flow, place (country or state code) and year."
+    )
 
 
 class ValueOut(BaseModel):
@@ -343,25 +359,32 @@ def search(
     q: Annotated[str, Query(max_length=500, description="Words to find, accents and case aside.")],
     type: Annotated[str | None, Query(max_length=100)] = None,
     dataset: Annotated[str | None, Query(max_length=200)] = None,
+    flow: Annotated[str | None, Query(max_length=20, description="firearms, drugs or people")] = None,
+    place: Annotated[str | None, Query(max_length=20, description="Country or state code: MX, MX-SON")] = None,
+    year: Annotated[str | None, Query(max_length=4, description="YYYY")] = None,
     date_from: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
     date_to: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> SearchOut:
+    """Entities matching the words, best first, each match explained, with facet counts of all hits."""
     view = _view(request)
     results = view.guard.search(
-        principal, q, schema=type, dataset=dataset, date_from=date_from, date_to=date_to, limit=limit, offset=offset
-    )
+        principal, q, schema=type, dataset=dataset, flow=flow, place=place, year=year, date_from=date_from,
+        date_to=date_to, limit=limit, offset=offset,
+    )  # fmt: skip
     if results.protected:  # a plain search is not audited; one that matched protected values is
         view.security.audit.record(
             principal.username, "search", detail={"query": q[:200], "api": True}, address=client_address(request)
         )
     hits = [
         Hit(id=h.entity_id, schema_=h.schema, caption=h.caption, matched_property=h.matched_property,
-            matched_value=h.matched_value, datasets=list(h.datasets))
+            matched_value=h.matched_value, datasets=list(h.datasets), score=h.score,
+            matches=[MatchOut(word=m.word, term=m.term, property=m.prop, value=m.value, rule=m.rule)
+                     for m in h.matches])
         for h in results.hits
     ]  # fmt: skip
-    return SearchOut(query=q, total=results.total, limit=limit, offset=offset, hits=hits)
+    return SearchOut(query=q, total=results.total, limit=limit, offset=offset, hits=hits, facets=results.facets)
 
 
 @router.get("/entities/{entity_id}", response_model=EntityOut, responses=NOT_FOUND, tags=["read"])

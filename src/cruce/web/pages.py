@@ -156,12 +156,28 @@ def _search_types(ctx: Ctx) -> list[tuple[str, str]]:
     )
 
 
+def place_label(code: str, lang: str) -> str:
+    """A country or state code (``MX``, ``MX-SON``) by its name in ``lang``; the code if unknown."""
+    from cruce.schema.places import country_name, state_name
+
+    try:
+        return state_name(code, lang) if "-" in code else country_name(code, lang)
+    except (KeyError, LookupError, ValueError):
+        return code
+
+
+FACET_FILTERS = ("type", "dataset", "flow", "place", "year")
+
+
 @router.get("/search", response_class=HTMLResponse)
 def search(
     request: Request,
     q: Annotated[str, Query(max_length=500)] = "",
     type: Annotated[str, Query(max_length=100)] = "",
     dataset: Annotated[str, Query(max_length=200)] = "",
+    flow: Annotated[str, Query(max_length=20)] = "",
+    place: Annotated[str, Query(max_length=20)] = "",
+    year: Annotated[str, Query(max_length=4)] = "",
     date_from: Annotated[str, Query(max_length=10)] = "",
     date_to: Annotated[str, Query(max_length=10)] = "",
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
@@ -173,24 +189,45 @@ def search(
     results = None
     if q.strip():
         results = ctx.guard.search(
-            p, q, schema=type or None, dataset=dataset or None, date_from=date_from or None,
-            date_to=date_to or None, limit=limit, offset=offset, access=access,
+            p, q, schema=type or None, dataset=dataset or None, flow=flow or None, place=place or None,
+            year=year or None, date_from=date_from or None, date_to=date_to or None, limit=limit, offset=offset,
+            access=access,
         )  # fmt: skip
         if results.protected:  # a plain search is not audited; one that matched protected values is
             ctx.audit("search", query=q[:200], type=type or None, dataset=dataset or None)
     schema = ctx.guard.schema
     hits = [
-        (h, type_label(schema, h.schema, ctx.lang), prop_label(schema, h.schema, h.matched_property, ctx.lang))
+        (
+            h,
+            type_label(schema, h.schema, ctx.lang),
+            [(m, prop_label(schema, h.schema, m.prop, ctx.lang)) for m in h.matches],
+        )
         for h in (results.hits if results else ())
     ]
-    params: dict[str, Any] = {"q": q, "type": type, "dataset": dataset, "date_from": date_from, "date_to": date_to}
+    params: dict[str, Any] = {
+        "q": q, "type": type, "dataset": dataset, "flow": flow, "place": place, "year": year,
+        "date_from": date_from, "date_to": date_to,
+    }  # fmt: skip
 
     def page_url(at: int) -> str:
         return "/search?" + urlencode({**{k: v for k, v in params.items() if v}, "offset": max(0, at)})
 
+    def facet_url(name: str, value: str) -> str:
+        """The same search narrowed to ``value`` of a facet (or widened again, with "")."""
+        return "/search?" + urlencode({k: v for k, v in {**params, name: value}.items() if v})
+
+    labels = {
+        "type": lambda v: type_label(schema, v, ctx.lang),
+        "place": lambda v: place_label(v, ctx.lang),
+    }
+    facets = [
+        (name, [(value, labels.get(name, str)(value), n) for value, n in (results.facets.get(name) or {}).items()])
+        for name in FACET_FILTERS
+        if results is not None
+    ]
     return ctx.render(
         "search.html", results=results, hits=hits, types=_search_types(ctx), datasets=sorted(access.visible),
-        limit=limit, offset=offset, page_url=page_url, **params,
+        limit=limit, offset=offset, page_url=page_url, facet_url=facet_url, facets=facets, **params,
     )  # fmt: skip
 
 
