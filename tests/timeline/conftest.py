@@ -95,11 +95,24 @@ entities:
       name: xid
       date: {column: year, format: "%Y"}
       person: {entity: traveler}
+      port: {entity: port}
   traveler:
     schema: Person
     key: [xid]
     properties:
       name: traveler
+  port:
+    schema: Location
+    key: [port]
+    properties:
+      name: port
+  crossed_at:
+    schema: CrossedAt
+    key: [xid]
+    properties:
+      crosser: {entity: traveler}
+      port: {entity: port}
+      crossing: {entity: crossing}
 """
 TIPS = """
 name: t-tips
@@ -151,7 +164,8 @@ FILES = {
     "sales": (SALES, f"pid,date,buyer,dob,serial,state\nP1,2019-03-14,{JUAN},1980-05-01,S100,TX\n"
                      f"P2,2020-07-02,JUAN PEREZ LOPEZ,1980-05-01,S200,AZ\n"),
     "recoveries": (RECOVERIES, "rid,month,serial,holder\nR1,2021-03,S100,Juan Perez\n"),
-    "crossings": (CROSSINGS, f"xid,year,traveler\nX1,2018,{JUAN}\nX2,2023,{VICTIM}\nX3,,Juan Pérez\n"),
+    "crossings": (CROSSINGS, f"xid,year,traveler,port\nX1,2018,{JUAN},Nogales\nX2,2023,{VICTIM},Nogales\n"
+                             "X3,,Juan Pérez,Laredo\n"),
     "tips": (TIPS, f"tip_id,received_at,flow,text,tipster,subject\nT1,2022-06-11 23:39,drugs,moves loads,{TIPSTER},"
                    f"{JUAN}\n"),
     "network": (NETWORK, f"nid,recruiter,recruit,method\nN1,{JUAN},{RECRUIT},false job offer\n"),

@@ -51,6 +51,7 @@ def test_the_cluster_s_events_in_order_with_their_precision(tworld: TimelineWorl
 
 def test_undated_items_are_kept_apart(tworld: TimelineWorld) -> None:
     tl = _timeline(tworld, ADMIN, tworld.people.juan["X3"])
+    # (each crossing's CrossedAt relation only repeats the crossing: not shown twice)
     assert sorted(i.schema for i in tl.undated) == ["BorderCrossing", "Recruited"]
     assert all(i.start is None for i in tl.undated)
     recruitment = next(i for i in tl.undated if i.schema == "Recruited")
