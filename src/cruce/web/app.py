@@ -175,6 +175,9 @@ def create_app(
 
     app.include_router(api_graph_charts.router, prefix=API_PREFIX)
     app.include_router(pages_graph.router)
+    from cruce.web import pages_graph_questions
+
+    app.include_router(pages_graph_questions.router)
     app.include_router(pages_watch.router)
     app.include_router(pages.router)
     app.include_router(pages_admin.router)

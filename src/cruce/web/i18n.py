@@ -58,10 +58,13 @@ def choose(user_language: str | None, cookie: str | None, accept: str | None) ->
     return from_accept_language(accept) or "en"
 
 
-def fmt_number(value: float | int | None, lang: str) -> str:
+def fmt_number(value: float | int | None, lang: str, significant: int | None = None) -> str:
+    """A number as the reader's locale writes it; with ``significant``, to that many significant
+    digits (a PageRank of 0.0000123 is not 0)."""
     if value is None:
         return ""
-    return str(format_decimal(value, locale=LOCALES.get(lang, "en_US")))
+    pattern = "@" * significant if significant else None
+    return str(format_decimal(value, format=pattern, locale=LOCALES.get(lang, "en_US")))
 
 
 def fmt_datetime(value: datetime | None, lang: str) -> str:
