@@ -101,6 +101,7 @@ def explorer_page(
         "entity": entity.strip(),
         "hops": hops,
         "maxNodes": max_nodes,
+        "defaultMaxNodes": DEFAULT_MAX_NODES,
         "flows": list(FLOWS),
         "types": type_labels(ctx),
         "relations": relation_labels(ctx),

@@ -7,7 +7,7 @@
   if (!configNode || typeof window.cytoscape !== "function") { return; }
   var config = JSON.parse(configNode.textContent);
   var L = config.labels;
-  var COSE_MAX = 300;          // above this many nodes, a concentric layout (linear time) instead of cose
+  var COSE_MAX = 200;          // above this many nodes, a concentric layout (linear time) instead of cose
   var TEXTURE_FROM = 1500;     // above this many elements, draw a texture while panning and zooming
   var DAY = 86400000;
   var TYPE_COLOURS = ["#1f77b4", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#a6761d",
@@ -161,11 +161,11 @@
     });
   }
 
-  function runLayout(done) {
+  function runLayout(done, fresh) {
     var count = cy.nodes().length;
     var started = performance.now();
     var options = count <= COSE_MAX
-      ? { name: "cose", animate: false, randomize: false, numIter: 800, nodeRepulsion: function () { return 6000; },
+      ? { name: "cose", animate: false, randomize: !!fresh, numIter: 500, nodeRepulsion: function () { return 6000; },
           idealEdgeLength: function () { return 50; }, fit: true, padding: 20 }
       : { name: "concentric", animate: false, fit: true, padding: 20, avoidOverlap: false, minNodeSpacing: 6,
           concentric: function (n) { return n.hasClass("start") ? 1000 : 100 - (n.data("distance") || 0); },
@@ -199,7 +199,9 @@
   function remember() {
     // the address and the language switch keep the start and the hops (switching language reloads the page)
     if (!state.center) { return; }
-    var url = "/graph?" + query({ entity: state.center, hops: hops() });
+    var params = { entity: state.center, hops: hops() };
+    if (config.maxNodes !== config.defaultMaxNodes) { params.max_nodes = config.maxNodes; }
+    var url = "/graph?" + query(params);
     window.history.replaceState(null, "", url);
     document.querySelectorAll(".lang-switch input[name=next]").forEach(function (input) { input.value = url; });
   }
@@ -226,7 +228,7 @@
         runLayout(function (ms) {
           showStatus(say(L.laidOut, { ms: ms }));
           $("explorer-canvas").setAttribute("data-ready", "1");
-        });
+        }, true);
       })
       .catch(failed);
   }
