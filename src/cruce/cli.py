@@ -400,6 +400,9 @@ def build_app() -> typer.Typer:
     from cruce.graph.cli import register as register_graph_commands
 
     register_graph_commands(app, open_store=_open, user_errors=_user_errors)
+    from cruce.search.cli import register as register_search_commands
+
+    register_search_commands(app, open_store=_open, user_errors=_user_errors)
     from cruce.pprl.cli import register as register_pprl_commands
 
     register_pprl_commands(app, open_store=_open, user_errors=_user_errors)
