@@ -155,3 +155,25 @@ def test_partial_dates() -> None:
     assert moment is not None
     assert (moment.precision, moment.exact) == ("time", True)
     assert PartialDate.parse("2024-05-02").format("es") == "2 may 2024"  # type: ignore[union-attr]
+
+
+def test_the_axis_lanes_ticks_dots_and_bars(tworld: TimelineWorld) -> None:
+    from cruce.timeline.axis import LEFT, WIDTH, layout
+
+    tl = _timeline(tworld, ADMIN, tworld.people.juan["P1"])
+    axis = layout(tl.items, "es")
+    assert axis is not None
+    assert [lane.flow for lane in axis.lanes] == ["firearms", "drugs", "shared"]
+    assert [t.label for t in axis.ticks] == ["2018", "2019", "2020", "2021", "2022", "2023"]
+    by_item = {m.n: m for m in axis.marks}
+    assert 1 not in by_item  # born in 1980: in the list, not on an axis of 2018-2022
+    assert by_item[2].width > 0  # 2018, known to the year: a bar across it
+    assert by_item[3].point  # a day: a dot
+    assert by_item[5].width > 0  # March 2021: a bar
+    assert all(LEFT <= m.x <= WIDTH for m in axis.marks)
+    assert by_item[2].x < by_item[3].x < by_item[4].x < by_item[5].x
+    # a short span is ticked by month, in the reader's language
+    short = layout([i for i in tl.items if i.schema == "FirearmRecovery"], "es")
+    assert short is not None
+    assert short.ticks[0].label == "mar 2021"
+    assert layout(tl.undated, "en") is None

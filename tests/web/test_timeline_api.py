@@ -92,7 +92,8 @@ def test_entity_page_draws_the_axis_with_chips_and_the_list(tw: tuple[World, Peo
     client = world.session("analyst")
     html = client.get(f"/entity/{people.juan['P1']}").text
     assert 'id="timeline-axis"' in html
-    assert html.count('class="tl-mark tl-') == 6  # one mark per dated item (each in one flow)
+    # one mark per dated event (each in one flow); his birth, decades before, stays in the list only
+    assert html.count('class="tl-mark tl-') == 5
     assert 'class="tl-mark tl-span tl-shared"' in html  # the crossing known to the year: a bar
     assert 'id="timeline-cluster"' in html  # says it holds the resolved entity's records
     assert 'name="type" value="FirearmPurchase"' in html

@@ -88,12 +88,18 @@ def _tick_label(day: date, monthly: bool, lang: str) -> str:
 
 
 def layout(items: tuple[Item, ...] | list[Item], lang: str) -> Axis | None:
-    """The axis of the dated ``items`` (numbered from 1 in their order); None when there are none."""
+    """The axis of the dated ``items`` (numbered from 1 in their order); None when there are none.
+
+    The span is the events' (a birth decades before them would squeeze them into a corner): an
+    entity's own dates outside it stay in the list, not on the axis.
+    """
     dated = [(n, i) for n, i in enumerate(items, 1) if i.start is not None]
+    events = [(n, i) for n, i in dated if i.kind != "milestone"] or dated
     if not dated:
         return None
-    first = min(i.start.first for _n, i in dated if i.start)
-    last = max((i.end or i.start).last for _n, i in dated if i.start)
+    first = min(i.start.first for _n, i in events if i.start)
+    last = max((i.end or i.start).last for _n, i in events if i.start)
+    dated = [(n, i) for n, i in dated if i.start and i.start.first >= first and (i.end or i.start).last <= last]
     ticks = _ticks(first, last)
     monthly = last.year - first.year + 1 <= 2
     lo, hi = ticks[0], ticks[-1]
