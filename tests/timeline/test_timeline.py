@@ -150,6 +150,9 @@ def test_not_a_record_or_not_visible(tworld: TimelineWorld) -> None:
 def test_partial_dates() -> None:
     assert PartialDate.parse("2019-02").last.day == 28  # type: ignore[union-attr]
     assert PartialDate.parse("2019-13") is None
+    assert PartialDate.parse("2021-02-31") is None  # not a date a source can hold
+    assert PartialDate.bound("2021-02-31") == PartialDate.parse("2021-02-28")  # a range's end as written
+    assert PartialDate.bound("2021-13-01") is None
     assert PartialDate.parse("[redacted]") is None
     moment = PartialDate.parse("2024-05-02T10:22:00")
     assert moment is not None

@@ -51,7 +51,7 @@ Protected = Annotated[
 def _date_option(value: str | None, option: str) -> PartialDate | None:
     if value is None:
         return None
-    parsed = PartialDate.parse(value)
+    parsed = PartialDate.bound(value)
     if parsed is None:
         raise fail(ValueError(_("{option}: a date as YYYY, YYYY-MM or YYYY-MM-DD, not {value}.").format(
             option=option, value=value)))  # fmt: skip

@@ -55,6 +55,19 @@ class PartialDate:
         except ValueError:
             return None
 
+    @classmethod
+    def bound(cls, value: str | None) -> PartialDate | None:
+        """A range's end as a user writes it: as ``parse``, but a day past the month's end (2021-02-31)
+        is its last day, so that every well-formed date is one."""
+        parsed = cls.parse(value)
+        match = _PATTERN.match(value or "")
+        if parsed is not None or match is None or match.group(3) is None:
+            return parsed
+        year, month = int(match.group(1)), int(match.group(2))
+        if year < 1 or not 1 <= month <= 12:
+            return None
+        return cls.parse(f"{year:04d}-{month:02d}-{min(int(match.group(3)), calendar.monthrange(year, month)[1]):02d}")
+
     @property
     def exact(self) -> bool:
         """Known to the day (or better)."""

@@ -24,7 +24,7 @@ from cruce.web.views import TimelineView, timeline_view
 router = APIRouter(responses=ERRORS, dependencies=[Depends(_no_unknown_query_parameters)], tags=["read"])
 pages = APIRouter(include_in_schema=False)
 
-DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+DATE_PATTERN = r"^[1-9]\d{3}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 Flow = Literal["firearms", "drugs", "people", "shared"]
 
 
@@ -91,7 +91,7 @@ class TimelineOut(BaseModel):
 
 
 def _date(value: str | None, name: str) -> PartialDate | None:
-    parsed = PartialDate.parse(value)
+    parsed = PartialDate.bound(value)
     if value and parsed is None:
         raise HTTPException(status_code=422, detail=f"{name}: not a date (YYYY, YYYY-MM or YYYY-MM-DD).")
     return parsed

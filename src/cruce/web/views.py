@@ -222,7 +222,7 @@ class TimelineView:
 def timeline_filters(params: Mapping[str, list[str]]) -> tuple[Filters, str, str, bool]:
     """The filters of a page's query string (``type``, ``flow``, ``since``, ``until``, as the API's)."""
     since, until = ((params.get(k) or [""])[0].strip()[:10] for k in ("since", "until"))
-    since_date, until_date = PartialDate.parse(since), PartialDate.parse(until)
+    since_date, until_date = PartialDate.bound(since), PartialDate.bound(until)
     bad = bool(since and not since_date) or bool(until and not until_date)
     flows = frozenset(f for f in params.get("flow", []) if f in FLOW_CHOICES)
     types = frozenset(t[:100] for t in params.get("type", [])[:50])
