@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import api_load, graph, ingest, pprl, resolve, synth
+from benchmarks import api_load, graph, ingest, pprl, resolve, search, synth
 from benchmarks.common import write_result
 
 
@@ -20,6 +20,9 @@ def main() -> None:
         "--graph-edges", type=int, nargs="+", default=[1_000_000, 10_000_000], help="graph benchmark sizes (edges)"
     )
     parser.add_argument("--graph-scale", type=int, default=graph.COMMUNITIES_SCALE, help="graph-communities scale")
+    parser.add_argument(
+        "--search-scale", type=int, default=search.DEFAULT_SCALE, help="search benchmark's synth records"
+    )
     args = parser.parse_args()
     topics = (
         ("ingest", lambda: ingest.run(args.rows)),
@@ -29,6 +32,7 @@ def main() -> None:
         (pprl.TOPIC, lambda: pprl.run(args.pprl_scale)),
         ("graph-communities", lambda: graph.run_communities(args.graph_scale)),
         ("graph", lambda: graph.run_speed(args.graph_edges)),
+        ("search", lambda: search.run(args.search_scale)),
     )
     for topic, run in topics:
         path = write_result(topic, run())

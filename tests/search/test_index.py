@@ -236,9 +236,11 @@ def test_an_import_killed_in_its_commit_leaves_no_index_rows(store_url: str, tmp
     with open_store(store_url) as store:
         assert (_index_rows(store), store.statement_count(), len(store.imports())) == before
         guard = Guard(store, Security(store), default_schema())
-        assert guard.search(SYSTEM, "zoila").total == 0
+        assert guard.search(SYSTEM, "zoila").total == 0  # the search caught the term index up: no term either
+        assert guard.db.fetch("SELECT count(*) FROM search_term WHERE term = 'zoila'") == [(0,)]
         import_file(store, tmp_path / "late.csv", tmp_path / "late.yaml")  # and again, to the end
         assert guard.search(SYSTEM, "zoila").total == 1
+        assert guard.db.fetch("SELECT count(*) FROM search_term WHERE term = 'zoila'") == [(1,)]
 
 
 def test_an_older_store_is_backfilled_when_opened(
@@ -319,3 +321,18 @@ def test_only_searches_touching_protected_values_are_audited(world: World, who: 
         assert VICTIM not in page.text
         assert api["total"] == 0
         assert _searches(world, who) == before
+
+
+@pytest.mark.parametrize("who", ["analyst", "caseworker"])
+def test_variants_and_typos_of_a_protected_name_follow_the_same_rule(world: World, who: str) -> None:
+    """A typo or a nickname of a victim's name finds her only where her name may be seen."""
+    client, headers = world.session(who), world.api(who)
+    for query in ("maria peres", "ma perez lopez", "MARÍA PÉREZ LÓPZE"):
+        api = client.get("/api/v1/search", params={"q": query}, headers=headers).json()
+        page = client.get("/search", params={"q": query})
+        if who == "caseworker":
+            assert world.victim_id in {h["id"] for h in api["hits"]}, query
+        else:
+            assert api["total"] == 0, query
+            assert api["facets"]["type"] == {}
+            assert VICTIM not in page.text

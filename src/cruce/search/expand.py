@@ -9,8 +9,9 @@ first:
   matched in free text only: stemming names would make María and Mario one name;
 - **variant**: the same name by the resolution normalisers: a nickname and its name (Pepe and
   José, Ma. and María), a surname glued to its particle (Delacruz and de la Cruz);
-- **fuzzy**: one typo in a word of five letters or more, two from nine letters on — but never
-  two different common names (Mario is not a typo of María; the resolution lexicon knows both);
+- **fuzzy**: one typo (a letter changed, added or dropped, or two swapped) in a word of five letters
+  or more, two from nine letters on — but never two different common names (Mario is not a typo
+  of María; the resolution lexicon knows both);
 - **prefix**: a word with a digit matches the terms it starts (a partial serial number).
 
 A word's weight is the rule's times the word's rarity (inverse document frequency), in
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Literal
 
 import Stemmer
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from cruce.resolve.normalise import parse_person_name
 
@@ -51,6 +52,16 @@ for _nick, _names in NICKNAMES.items():
     for _name in _names:
         _REVERSE_NICKNAMES[_name].add(_nick)
 _KNOWN_NAMES = frozenset(GIVEN) | frozenset(SURNAME)
+_GLUED = ("delos", "delas", "dela", "del", "de")
+
+
+def _glued_surname(term: str) -> str | None:
+    """The surname in a term written with its particles glued on ("delacruz" → "cruz"), if any."""
+    for glued in _GLUED:
+        rest = term[len(glued) :]
+        if term.startswith(glued) and len(rest) >= 3 and rest in SURNAME:
+            return rest
+    return None
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,7 @@ class Vocabulary:
     stems: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     by_length: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
     ordered: list[str] = field(default_factory=list)  # sorted, for prefixes
+    glued: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # "cruz" → ["delacruz"]
 
     def add(self, rows: list[tuple[int, str]]) -> None:
         """Append terms numbered after the last one held (the index numbers terms densely)."""
@@ -102,6 +114,9 @@ class Vocabulary:
             if en != es:
                 self.stems["en:" + en].append(number)
             self.by_length[len(term)].append(term)
+            core = _glued_surname(term)
+            if core:
+                self.glued[core].append(term)
         self.ordered = sorted(self.ordered + texts) if self.ordered else sorted(texts)
 
     # -- rules ----------------------------------------------------------------------------------
@@ -118,6 +133,7 @@ class Vocabulary:
             for surname in parse_person_name(word).surnames:
                 if " " in surname:
                     forms.add(surname.rsplit(" ", 1)[-1])
+        forms.update(self.glued.get(word, ()))
         forms.discard(word)
         return {f for f in forms if f in self.ids}
 
@@ -132,7 +148,7 @@ class Vocabulary:
             if not choices:
                 continue
             for term, distance, _i in process.extract(
-                word, choices, scorer=Levenshtein.distance, score_cutoff=most, limit=None
+                word, choices, scorer=OSA.distance, score_cutoff=most, limit=None
             ):
                 if distance and not (word in _KNOWN_NAMES and term in _KNOWN_NAMES):
                     found.append((term, int(distance)))
@@ -161,13 +177,15 @@ class Vocabulary:
         return sorted(terms, key=lambda t: (-self._df(t), t))[:MAX_PER_RULE]
 
     def expand(self, word: Word) -> Expanded:
-        """The terms ``word`` matches, each once under its best rule."""
+        """The terms ``word`` matches, each once under its best rule — and once more as a stem.
+
+        A stem matches free text only, so a term that shares the word's stem may also match
+        names under another rule (``franciscoo`` is a stem of ``francisco`` and a typo of it).
+        """
         text = word.text
         found: dict[str, tuple[Rule, int]] = {}
         if text in self.ids:
             found[text] = ("exact", 0)
-        for term in self._best([self.terms[n - 1] for n in self._stems(text)]):
-            found.setdefault(term, ("stem", 0))
         for term in self._best(sorted(self._variants(text))):
             found.setdefault(term, ("variant", 0))
         fuzzy = sorted(self._fuzzy(text), key=lambda pair: (pair[1], -self._df(pair[0]), pair[0]))
@@ -175,16 +193,24 @@ class Vocabulary:
             found.setdefault(term, ("fuzzy", distance))
         for term in self._best(self._prefixed(text)):
             found.setdefault(term, ("prefix", 0))
-        if not found:
+        stems = [t for t in self._best([self.terms[n - 1] for n in self._stems(text)]) if t != text]
+        if not found and not stems:
             return Expanded(word, ())
-        own = self._df(text) if text in self.ids else max(self._df(t) for t, (r, _d) in found.items() if r != "prefix")
-        rarity = self._rarity(own) if text in self.ids or any(r != "prefix" for r, _d in found.values()) else 1.0
+        rarity = self._rarity(self._word_df(text, found, stems))
+        pairs = [*found.items(), *((t, ("stem", 0)) for t in stems)]
         matches = []
-        for term, (rule, distance) in found.items():
+        for term, (rule, distance) in pairs:
             base = FUZZY_FAR if rule == "fuzzy" and distance > 1 else RULE_WEIGHT[rule]
             weight = max(1, round(base * rarity * 10))
             matches.append(Match(self.ids[term], term, rule, weight, distance))
-        return Expanded(word, tuple(sorted(matches, key=lambda m: (-m.weight, m.term))))
+        return Expanded(word, tuple(sorted(matches, key=lambda m: (-m.weight, m.term, m.rule))))
+
+    def _word_df(self, text: str, found: dict[str, tuple[Rule, int]], stems: list[str]) -> int:
+        """How common the word is: its own term's count, else that of its commonest near term."""
+        if text in self.ids:
+            return self._df(text)
+        near = [t for t, (rule, _d) in found.items() if rule != "prefix"] + stems
+        return max((self._df(t) for t in near), default=0)
 
 
 # -- one vocabulary per store, renewed when the index changes -------------------------------------

@@ -182,7 +182,7 @@ def find(
 
 
 def _found(rows: list[tuple[Any, ...]], words: Sequence[Expanded]) -> Found:
-    by_term: dict[tuple[int, int], Match] = {(i, m.term_id): m for i, e in enumerate(words) for m in e.matches}
+    by_term = {(i, m.term_id, m.weight): m for i, e in enumerate(words) for m in e.matches}
     hits: list[tuple[str, str, int, str]] = []
     people: set[str] = set()
     facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
@@ -204,7 +204,9 @@ def _found(rows: list[tuple[Any, ...]], words: Sequence[Expanded]) -> Found:
     return Found(total, found, touched, frozenset(people), trimmed)
 
 
-def _explained(why: str, words: Sequence[Expanded], by_term: dict[tuple[int, int], Match]) -> tuple[Explained, ...]:
+def _explained(
+    why: str, words: Sequence[Expanded], by_term: dict[tuple[int, int, int], Match]
+) -> tuple[Explained, ...]:
     """The packed best match of each word (``word:weight·term·prop``) read back, in query order.
 
     The property is given by number here; ``Guard.search`` names it and finds the value it shows.
@@ -212,8 +214,8 @@ def _explained(why: str, words: Sequence[Expanded], by_term: dict[tuple[int, int
     found = []
     for part in sorted(why.split(), key=lambda p: int(p.split(":")[0])):
         word_no, packed = (int(x) for x in part.split(":"))
-        term_id, prop_id = (packed // 10000) % 100000000, packed % 10000
-        match = by_term.get((word_no, term_id))
+        weight, term_id, prop_id = packed // 10**12, (packed // 10000) % 10**8, packed % 10000
+        match = by_term.get((word_no, term_id, weight))
         if match is not None:
             found.append(Explained(words[word_no].word.text, match.term, str(prop_id), match.rule))
     return tuple(found)

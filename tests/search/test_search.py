@@ -1,0 +1,202 @@
+"""Search as users rely on it: name variants found, exact before variant before typo, each match
+explained, facets counted and filtering, the term index caught up, rebuilt alike, and the same
+answers from DuckDB and PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cruce.ingest.pipeline import import_file
+from cruce.schema.loader import default_schema
+from cruce.search import query_words, reindex, value_terms
+from cruce.search.terms import index_rows
+from cruce.security import SYSTEM, Guard, SearchResults, Security
+from cruce.store import Store, open_store
+from tests.web.conftest import drop_pg_schema, pg_url_or_skip
+
+PEOPLE = """
+name: test-people
+dataset: {dataset}
+entities:
+  person:
+    schema: Person
+    key: [pid]
+    properties:
+      name: name
+      nationality: nationality
+"""
+SALES = """
+name: test-sales
+dataset: sales
+entities:
+  purchase:
+    schema: FirearmPurchase
+    key: [tx]
+    properties:
+      transaction_number: tx
+      date: day
+      purchaser: {entity: buyer}
+  buyer:
+    schema: Person
+    key: [buyer]
+    properties:
+      name: buyer
+"""
+TIPS = """
+name: test-tips
+dataset: tips
+entities:
+  tip:
+    schema: Tip
+    key: [tid]
+    properties:
+      text: text
+"""
+NAMES = [
+    "Joaquín Archivaldo Guzmán Loera alias El Chapo",
+    "Francisco Ramírez Soto",
+    "Paco Ramírez Soto",
+    "Franciscoo Ramírez Soto",
+    "Mario Hernández",
+    "María Hernández",
+    "Ana Delacruz",
+]
+
+
+def _import(store: Store, tmp: Path, name: str, mapping: str, header: str, rows: list[str]) -> None:
+    (tmp / f"{name}.yaml").write_text(mapping, encoding="utf-8")
+    (tmp / f"{name}.csv").write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    import_file(store, tmp / f"{name}.csv", tmp / f"{name}.yaml")
+
+
+def _fill(store: Store, tmp: Path) -> None:
+    people = [f'P{i},"{n}",{"US" if i % 2 else "MX"}' for i, n in enumerate(NAMES)]
+    _import(store, tmp, "people", PEOPLE.format(dataset="people"), "pid,name,nationality", people)
+    sales = ["T1,2021-05-02,Luis Quintero", "T2,2022-01-09,Luis Quintero", "T3,2022-03-01,Luisa Quintana"]
+    _import(store, tmp, "sales", SALES, "tx,day,buyer", sales)
+    tips = ['K1,"Los traficantes de armas cruzan por Nogales"', 'K2,"A man sells guns near the port"']
+    _import(store, tmp, "tips", TIPS, "tid,text", tips)
+
+
+@pytest.fixture(autouse=True)
+def _secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRUCE_SECRET_KEY", base64.urlsafe_b64encode(b"k" * 32).decode())
+
+
+@pytest.fixture
+def guard(store_url: str, tmp_path: Path) -> Iterator[Guard]:
+    with open_store(store_url) as store:
+        _fill(store, tmp_path)
+        yield Guard(store, Security(store), default_schema())
+
+
+def _captions(found: SearchResults) -> list[str]:
+    return [h.caption for h in found.hits]
+
+
+def test_words_and_terms_fold_alike() -> None:
+    assert [w.text for w in query_words("Guzmán  LOERA, alias El Chapo")] == ["guzman", "loera", "alias", "el", "chapo"]
+    assert [w.required for w in query_words("Juan de la Cruz")] == [True, False, False, True]
+    assert [w.text for w in query_words("AK-47 5-74-123")] == ["ak47", "574123"]  # punctuated pieces with digits
+    assert value_terms("AK-47 de Muñoz_Ruiz") == {"ak", "47", "ak47", "de", "munoz", "ruiz", "munozruiz"}
+
+
+def test_name_variants_are_found(guard: Guard) -> None:
+    chapo = "Joaquín Archivaldo Guzmán Loera alias El Chapo"
+    assert _captions(guard.search(SYSTEM, "Guzman Loera")) == [chapo]
+    assert _captions(guard.search(SYSTEM, "el chapo")) == [chapo]  # an alias is a name too
+    assert _captions(guard.search(SYSTEM, "Joaquin Guzman")) == [chapo]  # middle name and second surname left out
+    assert _captions(guard.search(SYSTEM, "Guzmna Loera")) == [chapo]  # a typo
+    assert _captions(guard.search(SYSTEM, "de la cruz ana")) == ["Ana Delacruz"]  # particles glued
+    # two different common names are not a typo of each other
+    assert _captions(guard.search(SYSTEM, "maria hernandez")) == ["María Hernández"]
+    assert _captions(guard.search(SYSTEM, "zzz hernandez")) == []  # every word of one or two is needed
+
+
+def test_exact_before_variant_before_typo_each_explained(guard: Guard) -> None:
+    found = guard.search(SYSTEM, "francisco ramirez")
+    assert _captions(found) == ["Francisco Ramírez Soto", "Paco Ramírez Soto", "Franciscoo Ramírez Soto"]
+    scores = [h.score for h in found.hits]
+    assert scores == sorted(scores, reverse=True)
+    assert len(set(scores)) == 3
+    rules = [[(m.word, m.term, m.prop, m.rule) for m in h.matches] for h in found.hits]
+    assert rules == [
+        [("francisco", "francisco", "name", "exact"), ("ramirez", "ramirez", "name", "exact")],
+        [("francisco", "paco", "name", "variant"), ("ramirez", "ramirez", "name", "exact")],
+        [("francisco", "franciscoo", "name", "fuzzy"), ("ramirez", "ramirez", "name", "exact")],
+    ]
+    assert found.hits[1].matches[0].value == "Paco Ramírez Soto"  # the value as written
+
+
+def test_stems_match_free_text_not_names(guard: Guard) -> None:
+    found = guard.search(SYSTEM, "traficante arma")
+    assert [(h.schema, [m.rule for m in h.matches]) for h in found.hits] == [("Tip", ["stem", "stem"])]
+    assert guard.search(SYSTEM, "gun").total == 1  # English: guns
+    # María and Mario share a Spanish stem (and are one letter apart), but names are not stemmed
+    assert _captions(guard.search(SYSTEM, "mario hernandez")) == ["Mario Hernández"]
+
+
+def test_facets_count_all_hits_and_filter(guard: Guard) -> None:
+    found = guard.search(SYSTEM, "quintero")
+    assert found.total == 1
+    assert found.facets["type"] == {"Person": 1}
+    assert found.facets["flow"] == {"firearms": 1}  # the buyer, by the purchases that name him
+    assert found.facets["year"] == {"2021": 1, "2022": 1}
+    assert found.facets["dataset"] == {"sales": 1}
+    ramirez = guard.search(SYSTEM, "ramirez soto")
+    assert ramirez.total == 3
+    assert ramirez.facets["place"] == {"US": 2, "MX": 1}
+    assert {h.caption for h in guard.search(SYSTEM, "ramirez soto", place="MX").hits} == {"Paco Ramírez Soto"}
+    assert guard.search(SYSTEM, "ramirez soto", flow="firearms").total == 0
+    assert guard.search(SYSTEM, "quintero", year="2021").total == 1
+    assert guard.search(SYSTEM, "quintero", year="2020").total == 0
+    assert guard.search(SYSTEM, "quintero", schema="Tip").total == 0
+    assert guard.search(SYSTEM, "T1").facets["flow"] == {"firearms": 1}  # the purchase itself
+
+
+def test_new_imports_are_caught_up_and_reindex_is_idempotent(guard: Guard, tmp_path: Path) -> None:
+    assert guard.search(SYSTEM, "zoila").total == 0
+    _import(guard.store, tmp_path, "late", PEOPLE.format(dataset="late"), "pid,name,nationality", ["L1,Zoila Paz,MX"])
+    assert guard.search(SYSTEM, "zoila").total == 1  # the new import's terms added before the answer
+    incremental = index_rows(guard.db)
+    reindex(guard.db, guard.schema)
+    rebuilt = index_rows(guard.db)
+    reindex(guard.db, guard.schema)
+    assert index_rows(guard.db) == rebuilt
+    # the same content as the increments (terms may be numbered otherwise)
+    for key in ("postings", "facets"):
+        assert rebuilt[key] == incremental[key]
+    assert sorted((t, df) for _n, t, df in rebuilt["terms"]) == sorted((t, df) for _n, t, df in incremental["terms"])
+    assert guard.search(SYSTEM, "zoila paz").total == 1  # the vocabulary held in memory follows the renumbering
+
+
+def _answers(guard: Guard) -> list[tuple[object, ...]]:
+    queries = ["francisco ramirez", "guzman loera", "el chapo", "quintero", "traficantes", "quintana luisa", "T1"]
+    out = []
+    for query in queries:
+        found = guard.search(SYSTEM, query)
+        hits = [(h.entity_id, h.score, tuple((m.word, m.term, m.prop, m.value, m.rule) for m in h.matches))
+                for h in found.hits]  # fmt: skip
+        out.append((query, found.total, hits, found.facets))
+    return out
+
+
+@pytest.mark.postgres
+def test_duckdb_and_postgresql_give_the_same_answers(tmp_path: Path) -> None:
+    url = pg_url_or_skip()
+    answers = []
+    try:
+        for store_url in (str(tmp_path / "s.duckdb"), url):
+            with open_store(store_url) as store:
+                _fill(store, tmp_path)
+                guard = Guard(store, Security(store), default_schema())
+                answers.append(_answers(guard))
+                answers.append(_answers(guard))  # and again, from the vocabulary held in memory
+    finally:
+        drop_pg_schema(url)
+    assert answers[0] == answers[1] == answers[2] == answers[3]
+    assert all(total for _q, total, _h, _f in answers[0])
