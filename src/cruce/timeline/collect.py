@@ -154,11 +154,12 @@ class _Reader:
         if not ids:
             return []
         marks = ",".join("CAST(? AS UUID)" for _ in ids)
-        rows = self.guard.db.fetch(
+        types = sorted(self.model.item_types)
+        rows = self.guard.db.fetch(  # items, and protected links whatever their type (they make a protected person)
             "SELECT CAST(r.entity_id AS VARCHAR), CAST(r.target AS VARCHAR), p.schema, p.prop, r.protected, i.dataset "
             "FROM entity_ref r JOIN property p ON p.prop_id = r.prop_id JOIN import_run i ON i.no = r.import_no "
-            f"WHERE r.target IN ({marks})",
-            ids,
+            f"WHERE r.target IN ({marks}) AND (r.protected OR p.schema IN ({','.join('?' for _ in types)}))",
+            (*ids, *types),
         )
         return [_Link(str(r[0]), str(r[1]), str(r[2]), str(r[3]), bool(r[4]), str(r[5])) for r in rows]
 
