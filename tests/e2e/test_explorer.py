@@ -131,12 +131,19 @@ def test_a_large_neighbourhood_is_laid_out_in_bounded_time_and_summarised(browse
         print(f"explorer: {nodes:,} entities, {elements:,} elements laid out in {layout_ms:,} ms")
         assert elements >= 5_000
         assert layout_ms < LAYOUT_BOUND_MS
-        redraw_ms = page.evaluate(  # still responsive: a zoom is drawn within the next frames
-            "() => new Promise(done => { const cy = cruceExplorer.cy; const t = performance.now();"
-            " cy.zoom(cy.zoom() * 1.5); requestAnimationFrame(() => requestAnimationFrame("
-            " () => done(performance.now() - t))); })"
+        # still responsive: a zoom is drawn within the next two frames (the first zoom builds the
+        # picture drawn while moving and is not counted; the median of three, the machine being shared)
+        zooms = page.evaluate(
+            "async () => { const cy = cruceExplorer.cy; const frame = () => new Promise(r =>"
+            " requestAnimationFrame(() => requestAnimationFrame(r))); const out = [];"
+            " for (let i = 0; i < 4; i++) { const t = performance.now(); cy.zoom(cy.zoom() * (i % 2 ? 0.8 : 1.25));"
+            " await frame(); out.push(performance.now() - t); } return out; }"
         )
-        print(f"explorer: zoom redrawn in {redraw_ms:.0f} ms")
+        redraw_ms = sorted(zooms[1:])[1]
+        print(
+            f"explorer: zooms drawn in {', '.join(f'{z:.0f}' for z in zooms)} ms (median after the first: "
+            f"{redraw_ms:.0f})"
+        )
         assert redraw_ms < REDRAW_BOUND_MS
         # past the page's limit the rest is summarised by type, and a summary opens on demand
         page.goto(f"/graph?entity={hub}&hops=2&max_nodes=500")
