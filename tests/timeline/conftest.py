@@ -22,6 +22,7 @@ from cruce.resolve.store import CLUSTER_SCHEMA, ResolutionStore
 from cruce.schema.loader import default_schema
 from cruce.security import Guard, Marking, Principal, Role, Security
 from cruce.security.audit import now
+from cruce.security.db import AppDB
 from cruce.store import Store, open_store
 from tests.conftest import SCREENING_MAPPING
 
@@ -195,11 +196,11 @@ def _import(store: Store, tmp: Path, name: str, mapping: str, rows: str) -> None
 
 def person(store: Store, dataset: str, name: str) -> list[str]:
     """Ids of the Person records of a dataset with this name."""
-    rows = store.con.execute(  # type: ignore[attr-defined]
+    rows = AppDB(store).fetch(
         "SELECT DISTINCT CAST(entity_id AS VARCHAR) FROM statements WHERE dataset = ? AND schema = 'Person' "
         "AND prop = 'name' AND value = ? ORDER BY 1",
-        [dataset, name],
-    ).fetchall()
+        (dataset, name),
+    )
     return [str(r[0]) for r in rows]
 
 

@@ -4,6 +4,7 @@ in both languages."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -131,3 +132,19 @@ def test_timeline_page_in_spanish_with_parties_and_sources(tw: tuple[World, Peop
     assert 'id="timeline-empty"' in analyst
     assert VICTIM not in analyst
     assert world.session("viewer").get(f"/entity/{people.victim}/timeline").status_code == 404
+
+
+def test_the_same_timeline_on_each_backend(store_url: str, tmp_path: Path) -> None:
+    world = build_world(store_url, tmp_path)
+    try:
+        people = add_timeline_data(world.view.store, tmp_path, world.victim_id)
+        code, tl = _api(world, "analyst", people.juan["P1"])
+        assert code == 200
+        assert [i["date"] for i in tl["items"]] == ["1980-05-01", "2018", "2019-03-14", "2020-07-02", "2021-03",
+                                                    "2022-06-11T23:39:00"]  # fmt: skip
+        assert [i["type"] for i in tl["undated"]] == ["BorderCrossing", "Recruited"]
+        hers = _api(world, "caseworker", people.victim)[1]
+        assert [i["type"] for i in hers["items"]] == ["BorderCrossing", "Screening"]
+        assert _api(world, "analyst", people.victim)[1]["items"] == []
+    finally:
+        world.app.state.services.close()
