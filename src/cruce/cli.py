@@ -406,7 +406,9 @@ def build_app() -> typer.Typer:
     from cruce.pprl.cli import register as register_pprl_commands
 
     register_pprl_commands(app, open_store=_open, user_errors=_user_errors)
-    __import__("cruce.timeline.cli").timeline.cli.register(app, open_store=_open, user_errors=_user_errors)
+    from cruce.timeline.cli import register as register_timeline_commands
+
+    register_timeline_commands(app, open_store=_open, user_errors=_user_errors)
     return app
 
 

@@ -170,7 +170,9 @@ def create_app(
     from cruce.web import api_graph_export
 
     app.include_router(api_graph_export.router, prefix=API_PREFIX)
-    __import__("cruce.web.api_timeline").web.api_timeline.install(app, API_PREFIX)
+    from cruce.web import api_timeline
+
+    api_timeline.install(app, API_PREFIX)
     from cruce.web import api_graph_charts, pages_graph
 
     app.include_router(api_graph_charts.router, prefix=API_PREFIX)
