@@ -23,6 +23,7 @@ import pyarrow as pa
 from cruce.i18n import _
 from cruce.search.index import fold_sql
 from cruce.store.base import CommitStep, ImportRecord, StoreError
+from cruce.store.lookup import LookupKeeper
 from cruce.store.sql import SqlStore
 
 DEFAULT_MEMORY_LIMIT = "256MB"
@@ -67,6 +68,7 @@ class DuckDBStore(SqlStore):
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.con = _connect(self.path)
         self._init_cache()
+        self._lookup = LookupKeeper(Path(self.path + ".lookup.sqlite"), self) if self.path != ":memory:" else None
         self._compute: duckdb.DuckDBPyConnection | None = None
         self.upgraded_from, self.version = self._migrate()
         self.interrupted_imports = self._remove_interrupted_imports()
@@ -115,10 +117,28 @@ class DuckDBStore(SqlStore):
         return bool(rows)
 
     def close(self) -> None:
+        if self._lookup is not None and self._lookup.owner is self:
+            self._lookup.stop()
         self.con.close()
         if self._compute is not None:
             self._compute.close()
             shutil.rmtree(self._spill, ignore_errors=True)
+
+    def _statement_rows(self, ids: list[str], imports: dict[int, tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """From the lookup file when it holds every finished import; else a scan (and the lookup is
+        brought up to date in the background for the next reads)."""
+        if self._lookup is not None:
+            rows = self._lookup.rows(self, ids, frozenset(imports))
+            if rows is not None:
+                return rows
+        return super()._statement_rows(ids, imports)
+
+    def refresh_lookup(self) -> int:
+        """Bring the lookup file up to date now (after an import, at start-up); entities written."""
+        if self._lookup is None:
+            return 0
+        finished = frozenset(int(r[0]) for r in self._fetch("SELECT no FROM import_run"))
+        return self._lookup.lookup.catch_up(self.con, finished)
 
     def compute(self) -> duckdb.DuckDBPyConnection:
         """A private in-memory connection: batch work stays out of the import's transaction."""
@@ -229,7 +249,11 @@ class DuckDBImportWriter:
                 return self._add_to_existing_dataset()
             return self._add_to_new_dataset(prepared)
         finally:
-            self.con.unregister("cruce_incoming")
+            if self.earlier_imports:
+                self.con.execute("DROP VIEW IF EXISTS cruce_incoming")
+                self.con.execute("DROP TABLE IF EXISTS cruce_incoming_batch")
+            else:
+                self.con.unregister("cruce_incoming")
 
     def _add_to_new_dataset(self, prepared: pa.Table) -> int:
         """Write the batch, less the entities whose statements an earlier batch already wrote.
@@ -340,7 +364,14 @@ class DuckDBImportWriter:
         self.con.execute("DROP TABLE cruce_reindex")
 
     def _add_to_existing_dataset(self) -> int:
-        """Statements the dataset already has are not added again; they are marked seen (at commit)."""
+        """Statements the dataset already has are not added again; they are marked seen (at commit).
+
+        The batch is copied into a table first: DuckDB 1.5 pushes the join's filter into the Arrow
+        scan of the batch, which it cannot do for a UUID column ("Unimplemented type UUID for Arrow
+        Filter Pushdown") when the dataset holds few statements."""
+        self.con.execute("CREATE OR REPLACE TEMP TABLE cruce_incoming_batch AS SELECT * FROM cruce_incoming")
+        self.con.unregister("cruce_incoming")
+        self.con.execute("CREATE OR REPLACE TEMP VIEW cruce_incoming AS SELECT * FROM cruce_incoming_batch")
         self.con.execute(
             "INSERT INTO cruce_seen SELECT b.entity_id, b.prop_id, b.value FROM cruce_incoming b "
             f"SEMI JOIN (SELECT entity_id, prop_id, value FROM statement WHERE {self._in_dataset()}) s "

@@ -108,6 +108,12 @@ class ImportJobs:
         except Exception as exc:  # the import is committed whatever happens here
             log.warning("incremental linking after import %s failed: %s", import_id, type(exc).__name__)
         ImportJobs._update_graph(store, import_id)
+        refresh = getattr(store, "refresh_lookup", None)  # DuckDB: entities by key for the pages (ADR 0008)
+        if refresh is not None:
+            try:
+                refresh()
+            except Exception as exc:  # reads scan until the next catch-up
+                log.warning("entity lookup update after import %s failed: %s", import_id, type(exc).__name__)
 
     @staticmethod
     def _update_graph(store: Store, import_id: str) -> None:
