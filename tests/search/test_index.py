@@ -61,20 +61,15 @@ def _people(store: Store, tmp: Path, dataset: str, names: list[str], start: int 
     _import(store, tmp, dataset, PEOPLE.format(dataset=dataset), "pid,name,nationality", rows, **kw)
 
 
-def _index_rows(store: Store) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
-    """Both index tables, with the dataset and the property of each row."""
+def _index_rows(store: Store) -> list[tuple[str, ...]]:
+    """The reference index, with the dataset and the property of each row."""
     fetch = store._fetch  # type: ignore[attr-defined]
-    values = fetch(
-        "SELECT CAST(v.entity_id AS VARCHAR), i.dataset, p.schema, p.prop, v.folded, v.protected "
-        "FROM search_value v JOIN import_run i ON i.no = v.import_no JOIN property p ON p.prop_id = v.prop_id "
-        "ORDER BY 1, 2, 3, 4, 5"
-    )
     refs = fetch(
         "SELECT CAST(r.target AS VARCHAR), CAST(r.entity_id AS VARCHAR), i.dataset, p.schema, p.prop, r.protected "
         "FROM entity_ref r JOIN import_run i ON i.no = r.import_no JOIN property p ON p.prop_id = r.prop_id "
         "ORDER BY 1, 2, 3, 4, 5"
     )
-    return [tuple(map(str, r)) for r in values], [tuple(map(str, r)) for r in refs]
+    return [tuple(map(str, r)) for r in refs]
 
 
 @pytest.fixture(autouse=True)
@@ -123,11 +118,9 @@ def test_index_follows_imports(guarded: tuple[Store, Guard], tmp_path: Path) -> 
     refs = guard.references(SYSTEM, ana)
     assert sorted((r.schema, r.prop) for r in refs) == [("FirearmPurchase", "purchaser")] * 2
     assert all(r.entity is not None and r.entity.schema == "FirearmPurchase" for r in refs)
-    values, entity_refs = _index_rows(store)
-    imports = {str(r.dataset) for r in store.imports()}
-    assert {v[1] for v in values} == imports
+    entity_refs = _index_rows(store)
     assert {r[2] for r in entity_refs} == {"sales"}
-    assert {v[4] for v in values if v[3] == "name" and v[4].startswith("jos")} == {"jose perez nunez", "jose perez"}
+    assert {(r[3], r[4]) for r in entity_refs} == {("FirearmPurchase", "purchaser")}
 
 
 REPEATS = """
@@ -185,8 +178,7 @@ def test_an_import_in_many_batches_has_the_index_of_its_statements(store_url: st
         import_file(store, csv, mapping, batch_rows=4)  # 15 batches: buyers met again and again
         assert _statement_rows(store) == expected  # each statement once, from its first row
         indexed = _index_rows(store)
-        assert len(indexed[0]) == len([r for r in expected if r[2] in ("name", "transaction_number")])
-        assert len(indexed[1]) == len([r for r in expected if r[2] == "purchaser"]) == 30
+        assert len(indexed) == len([r for r in expected if r[2] == "purchaser"]) == 30
         backfill(store)  # the index made again from the committed statements
         assert _index_rows(store) == indexed
 
@@ -253,8 +245,7 @@ def test_an_older_store_is_backfilled_when_opened(
         _people(store, tmp_path, "people", NAMES)
         _import(store, tmp_path, "sales", SALES, "tx,buyer", ["T1,Ana Ruiz", "T2,Beto Sol"])
         expected = _index_rows(store)
-        assert expected[0]
-        assert expected[1]
+        assert expected
     drop_store(store_url)
     # a cruce from before the index: migrations up to 0003, imports without the index step
     older = tmp_path / "migrations"

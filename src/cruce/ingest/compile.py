@@ -23,7 +23,6 @@ from cruce.ingest.readers import ROW_COLUMN
 from cruce.ingest.sqlfuncs import key_sql, spanish_months_sql
 from cruce.schema import places
 from cruce.schema.model import Property, PropertyType, Schema
-from cruce.search.index import SEARCHABLE_TYPES, fold_sql
 
 BAD_ROWS = "cruce_rejected_rows"
 _LOOKUP_TYPES = {PropertyType.COUNTRY, PropertyType.STATE, PropertyType.ENUM}
@@ -609,18 +608,16 @@ def _fast_path(
 
 
 def _index_columns(cells: list[Cell], k: str, value: str, uuids: set[int]) -> str:
-    """The search index's columns of a batch statement (``cruce.search.index``), made beside it
-    so that a writer can index each batch as it adds it: ``folded`` for a searchable property's
-    value, ``target`` (the entity pointed at) for a reference, and whether the property is
-    protected. ``uuids``: the cells whose ``target`` column already holds the UUID."""
-    searchable = [c.index for c in cells if c.prop.type in SEARCHABLE_TYPES]
+    """The reference index's columns of a batch statement (``cruce.search.index``), made beside it
+    so that a writer can index each batch as it adds it: ``target`` (the entity pointed at) for a
+    reference, and whether the property is protected. ``uuids``: the cells whose ``target``
+    column already holds the UUID."""
     parsed = [c.index for c in cells if c.prop.type is PropertyType.ENTITY and c.index not in uuids]
     protected = [c.index for c in cells if c.prop.protected]
-    folded = f"CASE WHEN {_in(k, searchable)} THEN {fold_sql(value, 'duckdb')} END"
     target = "target" if uuids else "CAST(NULL AS UUID)"
     if parsed:
         target = f"CASE WHEN {_in(k, parsed)} THEN TRY_CAST({value} AS UUID) ELSE {target} END"
-    return f"{folded} AS folded, {target} AS target, {_in(k, protected)} AS protected"
+    return f"{target} AS target, {_in(k, protected)} AS protected"
 
 
 def _in(column: str, numbers: list[int]) -> str:

@@ -1,23 +1,21 @@
-"""The search index: two small tables kept beside the statements, written in the import's own commit.
-
-``search_value`` holds, for every statement of a searchable property (names, free text,
-identifiers, phones, e-mails), the entity, the property (and with it the type), the import (and
-with it the dataset), the value folded (lower case, no accents), and whether the property is
-protected. Search reads it
-instead of folding every statement of the store at every query.
+"""The reference index: a table kept beside the statements, written in the import's own commit.
 
 ``entity_ref`` holds every statement of an entity-reference property turned around: which entity
 (``target``) is pointed at, by which entity, through which property, in which dataset, and whether
-the property is protected (a case's victim). The entity page's incoming links and the protected
-person rule read it instead of comparing every value of the store with an id.
+the property is protected (a case's victim). The entity page's incoming links, the graph and the
+protected person rule read it instead of comparing every value of the store with an id.
 
-Both are filled for an import's new statements: on DuckDB, into a new dataset, with each batch
-(the batch carries its index columns, made by ``cruce.ingest.compile``), under the import's
-number, which readers only take once the import is recorded; otherwise inside the transaction
-that makes the import visible (``index_step``, run by the store's ``commit``). Either way a
-killed import leaves no index rows behind (ADR 0003). A store imported into before the index
-existed is indexed by the migration that creates the tables (``backfill``). Which properties are indexed is the schema's
-business (``IndexSpec.of``); the SQL is the same on DuckDB and PostgreSQL but for folding.
+It is filled for an import's new statements: on DuckDB, into a new dataset, with each batch (the
+batch carries its index columns, made by ``cruce.ingest.compile``), under the import's number,
+which readers only take once the import is recorded; otherwise inside the transaction that makes
+the import visible (``index_step``, run by the store's ``commit``). Either way a killed import
+leaves no index rows behind (ADR 0003). A store imported into before the index existed is indexed
+by the migration that creates the table (``backfill``). Which properties are indexed is the
+schema's business (``IndexSpec.of``).
+
+Until store version 8 a second table, ``search_value``, held every searchable value folded; search
+reads its own term index now (``cruce.search.terms``, ADR 0007), so imports no longer write it and
+migration 0008 drops it. ``fold`` and ``fold_sql`` stay: what the search and the guard compare.
 """
 
 from __future__ import annotations
@@ -98,18 +96,11 @@ def index_sql(
     narrow — the property and the import as numbers, as in ``statement`` — because writing the
     names of the type, property and dataset into every row cost the import twice as much (ADR 0004).
     """
-    text = [n for pair, n in property_ids.items() if pair in spec.searchable]
     refs = [n for pair, n in property_ids.items() if pair in spec.references]
     protected = [n for pair, n in property_ids.items() if pair in spec.protected]
     is_protected = f"s.prop_id IN ({_ids(protected)})" if protected else "FALSE"
     which = f"s.import_no = {int(import_no)}" if import_no is not None else "s.import_no IN (SELECT no FROM import_run)"
     statements = []
-    if text:
-        statements.append(
-            "INSERT INTO search_value (entity_id, import_no, prop_id, folded, protected) "
-            f"SELECT s.entity_id, s.import_no, s.prop_id, {fold_sql('s.value', backend)}, {is_protected} "
-            f"FROM statement s WHERE {which} AND s.prop_id IN ({_ids(text)})"
-        )
     if refs:
         target = _uuid_sql("s.value", backend)
         # sorted by target: on DuckDB each import's rows then make narrow zone maps for `target = ?`
@@ -154,10 +145,9 @@ def backfill(store: _Migrating, schema: Schema | None = None) -> int:
         from cruce.schema.loader import default_schema
 
         schema = default_schema()
-    store._fetch("DELETE FROM search_value")
     store._fetch("DELETE FROM entity_ref")
     ids = {(str(r[0]), str(r[1])): int(r[2]) for r in store._fetch("SELECT schema, prop, prop_id FROM property")}
     for sql in index_sql(store.backend, IndexSpec.of(schema), ids, None):
         store._fetch(sql)
-    rows = store._fetch("SELECT (SELECT count(*) FROM search_value) + (SELECT count(*) FROM entity_ref)")
+    rows = store._fetch("SELECT count(*) FROM entity_ref")
     return int(rows[0][0])

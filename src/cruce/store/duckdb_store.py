@@ -21,7 +21,6 @@ import duckdb
 import pyarrow as pa
 
 from cruce.i18n import _
-from cruce.search.index import fold_sql
 from cruce.store.base import CommitStep, ImportRecord, StoreError
 from cruce.store.lookup import LookupKeeper
 from cruce.store.sql import SqlStore
@@ -30,7 +29,7 @@ DEFAULT_MEMORY_LIMIT = "256MB"
 COMPUTE_MEMORY_LIMIT = "192MB"
 IMPORT_MEMORY_LIMIT = "192MB"
 REPEATS_PER_SLICE = 4_000_000
-INDEX_TABLES = ("search_value", "entity_ref")  # the search index (cruce.search.index)
+INDEX_TABLES = ("entity_ref",)  # the reference index (cruce.search.index)
 
 
 def _index_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -180,8 +179,8 @@ class DuckDBImportWriter:
     this import (an entity seen in an earlier batch), and — only when the dataset already had
     data — those of earlier imports, whose ``last_import_no`` is then moved forward at commit.
 
-    Into a new dataset, each batch's search index rows (``cruce.search.index``; the batch carries
-    its ``folded``, ``target`` and ``protected`` columns) are written with it, like its statements,
+    Into a new dataset, each batch's reference index rows (``cruce.search.index``; the batch carries
+    its ``target`` and ``protected`` columns) are written with it, like its statements,
     under the pending import's number: readers take index rows of finished imports only, except
     that a protected reference counts at once (more is protected, never less). Each batch's
     ``entity_ref`` rows are sorted by target, for zone maps (ADR 0004). ``indexes_batches`` says
@@ -228,7 +227,7 @@ class DuckDBImportWriter:
     def prepare_statements(self, compute: duckdb.DuckDBPyConnection, table: str) -> pa.Table:
         """The batch as Arrow (``table`` may be a view: it is read once), without the property's
         name (``prop_id`` stands for it here), with its index columns when they are written per batch."""
-        index = ", folded, target, protected" if self.indexes_batches else ""
+        index = ", target, protected" if self.indexes_batches else ""
         prepared = compute.execute(
             f"SELECT entity_id, prop_id, value, original, source_row{index} FROM {table}"
         ).to_arrow_table()
@@ -296,10 +295,6 @@ class DuckDBImportWriter:
         ).fetchone()
         if self.indexes_batches:
             self.con.execute(
-                f"INSERT INTO search_value SELECT b.entity_id, {self.number}, b.prop_id, b.folded, b.protected "
-                f"FROM {select} WHERE b.folded IS NOT NULL"
-            )
-            self.con.execute(
                 f"INSERT INTO entity_ref SELECT b.target, b.entity_id, {self.number}, b.prop_id, b.protected "
                 f"FROM {select} WHERE b.target IS NOT NULL ORDER BY b.target"
             )
@@ -347,8 +342,7 @@ class DuckDBImportWriter:
     def _reindex(self, yours: str) -> None:
         """The index rows of the changed entities, again from their remaining statements (the
         property's protection is the one their rows had)."""
-        values = f"{fold_sql('s.value', 'duckdb')} AS folded"
-        for table, made in (("search_value", values), ("entity_ref", "TRY_CAST(s.value AS UUID) AS target")):
+        for table, made in (("entity_ref", "TRY_CAST(s.value AS UUID) AS target"),):
             self.con.execute(
                 "CREATE OR REPLACE TEMP TABLE cruce_reindex AS "
                 f"SELECT DISTINCT entity_id, prop_id, protected FROM {table} WHERE {yours}"
