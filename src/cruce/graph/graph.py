@@ -157,6 +157,15 @@ class LinkGraph:
         local.stamp += 1
         return local.mark, int(local.stamp)
 
+    def slots(self, size: int) -> np.ndarray:
+        """This thread's scratch array of ``size`` integers (``questions._distinct``), never cleared."""
+        local = self._scratch
+        found: np.ndarray | None = getattr(local, f"slots_{size}", None)
+        if found is None:
+            found = np.empty(size, dtype=np.int64)
+            setattr(local, f"slots_{size}", found)
+        return found
+
     def depths(self) -> np.ndarray:
         """This thread's array of node depths, meaningful only where ``marks`` stamped a node now."""
         local = self._scratch

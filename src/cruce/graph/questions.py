@@ -170,6 +170,18 @@ def _gather(indptr: np.ndarray, frontier: np.ndarray) -> np.ndarray:
     return positions
 
 
+def _distinct(values: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+    """``values`` without repeats, in the order of their last occurrence, in linear time: each
+    value writes its position into ``scratch`` (one slot per possible value, never cleared: only
+    the slots just written are read), and the occurrence whose position stayed is kept."""
+    if len(values) < 2:
+        return values
+    order = np.arange(len(values))
+    scratch[values] = order
+    kept: np.ndarray = values[scratch[values] == order]
+    return kept
+
+
 # -- neighbourhood ---------------------------------------------------------------------------------
 def neighbourhood(
     g: LinkGraph, center: int, hops: int = 2, filters: Filters | None = None, max_nodes: int = DEFAULT_MAX_NODES
@@ -198,7 +210,7 @@ def neighbourhood(
             ok = filters.edge_ok(g, ee) & (filters.node_ok(g, nb) | (nb == center))
             nb, ee = nb[ok], ee[ok]
         kept_edges.append(ee)
-        new = np.unique(nb[mark[nb] != stamp]).astype(np.int64)
+        new = _distinct(nb[mark[nb] != stamp], g.slots(g.n)).astype(np.int64)
         if not len(new):
             break
         if len(new) > max_nodes - count:
@@ -212,7 +224,7 @@ def neighbourhood(
             break
     nodes, dist = np.concatenate(order), np.concatenate(distance)
     edges = np.concatenate(kept_edges) if kept_edges else np.zeros(0, dtype=np.int64)
-    edges = np.unique(edges[(mark[g.src[edges]] == stamp) & (mark[g.dst[edges]] == stamp)])
+    edges = np.sort(_distinct(edges[(mark[g.src[edges]] == stamp) & (mark[g.dst[edges]] == stamp)], g.slots(g.m)))
     return Neighbourhood(center, nodes, dist, edges, len(nodes), truncated)
 
 
