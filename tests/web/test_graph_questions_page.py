@@ -37,9 +37,11 @@ def test_signed_out_readers_are_sent_to_sign_in(world: World) -> None:
 def test_key_players_match_the_api_and_open_in_the_explorer(world: World) -> None:
     client = world.session("admin")
     html = client.get("/graph/questions?q=key-players&measure=degree").text
-    api = world.client().get(
-        "/api/v1/graph/key-players", params={"measure": "degree", "limit": 25}, headers=world.api("admin")
-    ).json()
+    api = (
+        world.client()
+        .get("/api/v1/graph/key-players", params={"measure": "degree", "limit": 25}, headers=world.api("admin"))
+        .json()
+    )
     assert _entity_links(html) == [n["id"] for n in api]
     assert api, "the small world has linked entities"
     assert f'href="/graph?entity={api[0]["id"]}"' in html
