@@ -6,6 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from cruce.ingest.pipeline import import_file
 from cruce.store import open_store
 from cruce.store.duckdb_store import DuckDBStore
@@ -117,3 +119,23 @@ def test_a_damaged_lookup_file_costs_speed_not_answers(tmp_path: Path) -> None:
         found = _by_lookup(store, ids)
         assert found is not None
         assert sorted(found) == sorted(_by_scan(store, ids))
+
+
+def test_a_lookup_made_slice_by_slice_misses_no_entity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """However many slices of the id space the catch-up reads (256 here), every entity is in one."""
+    from cruce.store import lookup
+
+    monkeypatch.setattr(lookup, "STATEMENTS_PER_SLICE", 1)
+    db = tmp_path / "s.duckdb"
+    people = "".join(f"P{i},Persona {i},MX\n" for i in range(300))
+    with open_store(str(db)) as store:
+        assert isinstance(store, DuckDBStore)
+        _import(store, tmp_path, "a", "pid,name,nationality\n" + people)
+        assert store.refresh_lookup() == 300
+        ids = _ids(store)
+        assert sorted(_by_lookup(store, ids) or []) == sorted(_by_scan(store, ids))
+        _import(store, tmp_path, "b", "pid,name,nationality\nP7,Persona Siete,MX\nP400,Nueva,GT\n")
+        store._lookup.wait(30)  # type: ignore[union-attr]
+        assert store.refresh_lookup() in (0, 2)  # the two entities touched (unless a stale read did it first)
+        ids = _ids(store)
+        assert sorted(_by_lookup(store, ids) or []) == sorted(_by_scan(store, ids))

@@ -118,29 +118,25 @@ class EntityLookup:
             return written
 
     def _write_entities(self, duck: Any, con: sqlite3.Connection, new: list[int], first: bool) -> int:
-        listed = ", ".join(str(int(n)) for n in new)
-        touched = (
-            "" if first else
-            f"AND s.entity_id IN (SELECT entity_id FROM statement WHERE import_no IN ({listed}) "
-            f"OR last_import_no IN ({listed}))"
-        )  # fmt: skip
+        """Every entity the new imports touched (all of them the first time), slice by slice of the
+        entity id space: the store's DuckDB works within a few hundred megabytes, shared with the
+        readers, and grouping ten million statements at once would take it all. One SQLite
+        transaction for the whole: readers see the lookup before or after, never half."""
         cur = duck.cursor()
         try:
-            cur.execute(
-                "SELECT CAST(s.entity_id AS VARCHAR), to_json(list([p.schema, p.prop, s.value, s.original, "
-                "CAST(s.source_row AS VARCHAR), CAST(s.import_no AS VARCHAR), CAST(s.last_import_no AS VARCHAR)])) "
-                "FROM statement s JOIN property p ON p.prop_id = s.prop_id "
-                f"WHERE s.import_no IN (SELECT no FROM import_run) {touched} GROUP BY s.entity_id"
-            )
+            row = cur.execute("SELECT count(*) FROM statement").fetchone()
+            slices = _slices(int(row[0]) if row else 0)
             written = 0
             con.execute("BEGIN")
             try:
-                while batch := cur.fetchmany(BATCH):
-                    con.executemany(
-                        "INSERT OR REPLACE INTO entity VALUES (?, ?)",
-                        [(uuid.UUID(eid).bytes, _typed(text)) for eid, text in batch],
-                    )
-                    written += len(batch)
+                for lo, hi in _ranges(slices):
+                    cur.execute(_slice_sql(new, first, lo, hi))
+                    while batch := cur.fetchmany(BATCH):
+                        con.executemany(
+                            "INSERT OR REPLACE INTO entity VALUES (?, ?)",
+                            [(uuid.UUID(eid).bytes, _typed(text)) for eid, text in batch],
+                        )
+                        written += len(batch)
                 con.executemany("INSERT OR IGNORE INTO held VALUES (?)", [(n,) for n in new])
                 con.execute("COMMIT")
             except BaseException:
@@ -161,6 +157,44 @@ class EntityLookup:
         if con is not None:
             con.close()
             self._local.con = None
+
+
+STATEMENTS_PER_SLICE = 300_000
+
+
+def _slices(statements: int) -> int:
+    """A power of two, up to 256, so that a slice holds about ``STATEMENTS_PER_SLICE`` statements."""
+    slices = 1
+    while slices < 256 and statements > slices * STATEMENTS_PER_SLICE:
+        slices *= 2
+    return slices
+
+
+def _ranges(slices: int) -> list[tuple[str, str]]:
+    """The entity id space cut into ``slices`` ranges by the first two hex digits."""
+    step = 256 // slices
+    return [
+        (f"{i:02x}000000-0000-0000-0000-000000000000", f"{i + step - 1:02x}ffffff-ffff-ffff-ffff-ffffffffffff")
+        for i in range(0, 256, step)
+    ]
+
+
+def _slice_sql(new: list[int], first: bool, lo: str, hi: str) -> str:
+    """The statement rows, grouped by entity, of one slice: of every entity the first time, else
+    of the entities the new imports added a statement to or saw again."""
+    in_slice = f"entity_id BETWEEN CAST('{lo}' AS UUID) AND CAST('{hi}' AS UUID)"
+    listed = ", ".join(str(int(n)) for n in new)
+    touched = (
+        "" if first else
+        f"AND s.entity_id IN (SELECT entity_id FROM statement WHERE {in_slice} "
+        f"AND (import_no IN ({listed}) OR last_import_no IN ({listed})))"
+    )  # fmt: skip
+    return (
+        "SELECT CAST(s.entity_id AS VARCHAR), to_json(list([p.schema, p.prop, s.value, s.original, "
+        "CAST(s.source_row AS VARCHAR), CAST(s.import_no AS VARCHAR), CAST(s.last_import_no AS VARCHAR)])) "
+        "FROM statement s JOIN property p ON p.prop_id = s.prop_id "
+        f"WHERE s.{in_slice} AND s.import_no IN (SELECT no FROM import_run) {touched} GROUP BY s.entity_id"
+    )
 
 
 def _typed(text: str) -> str:
