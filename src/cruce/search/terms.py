@@ -13,9 +13,11 @@ PostgreSQL hold the same vocabulary with the same numbers, and the same postings
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -269,7 +271,30 @@ def reindex(db: AppDB, schema: Schema) -> Progress:
         return _index(db, Props.of(db, schema), numbers) if numbers else Progress()
 
 
+@contextmanager
+def _room(db: AppDB) -> Iterator[None]:
+    """More memory for DuckDB while terms and facets are made: the store keeps it small for
+    serving and imports (256 MB), and the facets of a million entities need more. PostgreSQL
+    manages its own."""
+    if db.backend != "duckdb":
+        yield
+        return
+    con = db.store.con  # type: ignore[attr-defined]
+    row = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    con.execute(f"SET memory_limit = '{os.environ.get('CRUCE_SEARCH_MEMORY', '2GB')}'")
+    try:
+        yield
+    finally:
+        if row is not None:
+            con.execute(f"SET memory_limit = '{row[0]}'")
+
+
 def _index(db: AppDB, props: Props, numbers: Sequence[int]) -> Progress:
+    with _room(db):
+        return _index_within(db, props, numbers)
+
+
+def _index_within(db: AppDB, props: Props, numbers: Sequence[int]) -> Progress:
     known = {str(r[1]): int(r[0]) for r in db.fetch("SELECT term_id, term FROM search_term")}
     postings = _Postings(known)
     which = _ids(numbers)
