@@ -3,6 +3,8 @@ and protected people kept protected."""
 
 from __future__ import annotations
 
+import pytest
+
 from cruce.security import Principal
 from cruce.timeline import Filters, PartialDate, Timeline, entity_timeline
 from tests.timeline.conftest import (
@@ -180,3 +182,20 @@ def test_the_axis_lanes_ticks_dots_and_bars(tworld: TimelineWorld) -> None:
     assert short is not None
     assert short.ticks[0].label == "mar 2021"
     assert layout(tl.undated, "en") is None
+
+
+def test_a_timeline_reads_at_most_max_linked_records_and_says_how_many_it_left_out(
+    tworld: TimelineWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dealer with fifty thousand sales is not read whole: past the cap, the least recently
+    imported records are left out, and the timeline says how many."""
+    from cruce.timeline import collect
+
+    full = _timeline(tworld, ADMIN, tworld.people.juan["P1"])
+    assert full.left_out == 0
+    monkeypatch.setattr(collect, "MAX_LINKED", 2)
+    capped = _timeline(tworld, ADMIN, tworld.people.juan["P1"])
+    assert capped.left_out >= 1
+    shown, everything = len(capped.items) + len(capped.undated), len(full.items) + len(full.undated)
+    assert everything - capped.left_out <= shown < everything  # a linked record makes one item at most
+    assert {(i.start.text if i.start else "", i.schema) for i in capped.items} <= set(_dates(full))

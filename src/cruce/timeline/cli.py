@@ -87,6 +87,10 @@ def _table(tl: Timeline, lang: str) -> None:
     title = _("Timeline of {caption}").format(caption=tl.caption)
     if tl.clustered:
         title += " " + _("({n} records of one resolved entity)").format(n=len(tl.members))
+    if tl.left_out:
+        title += " " + _("({n} more linked records not read: the 5,000 most recently imported are)").format(
+            n=tl.left_out
+        )
     table = Table(title=escape(title))
     for col in (_("Date"), _("What"), _("Flows"), _("Role"), _("Source")):
         table.add_column(col)

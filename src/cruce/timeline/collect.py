@@ -24,7 +24,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cruce.resolve.store import ResolutionStore
@@ -46,6 +46,9 @@ from cruce.timeline.model import (
     timeline_model,
 )
 
+MAX_LINKED = 5_000
+"""The most records linked to a timeline's entities that are read (the most recently imported)."""
+
 
 @dataclass(frozen=True)
 class _Link:
@@ -57,6 +60,7 @@ class _Link:
     prop: str
     protected: bool
     dataset: str
+    import_no: int = 0
 
 
 def _uuid(text: str) -> str | None:
@@ -118,7 +122,8 @@ def timeline_of(
         return None
     reader = _Reader(guard, principal, access, address, lang, timeline_model(guard.schema))
     items = reader.items(members)
-    return _assemble(subject or (ids[0] if ids else ""), members, canonical, items, filters or Filters())
+    timeline = _assemble(subject or (ids[0] if ids else ""), members, canonical, items, filters or Filters())
+    return replace(timeline, left_out=reader.left_out)
 
 
 def _assemble(
@@ -145,6 +150,7 @@ class _Reader:
         self.guard, self.principal, self.access, self.address = guard, principal, access, address
         self.lang, self.model = lang, model
         self.schema: Schema = guard.schema
+        self.left_out = 0  # records linked to the set that were not read (``_capped``)
 
     def _shown(self, ids: Iterable[str]) -> dict[str, Entity]:
         return self.guard.entities_by_id(self.principal, list(ids), access=self.access, address=self.address)
@@ -156,12 +162,13 @@ class _Reader:
         marks = ",".join("CAST(? AS UUID)" for _ in ids)
         types = sorted(self.model.item_types)
         rows = self.guard.db.fetch(  # items, and protected links whatever their type (they make a protected person)
-            "SELECT CAST(r.entity_id AS VARCHAR), CAST(r.target AS VARCHAR), p.schema, p.prop, r.protected, i.dataset "
+            "SELECT CAST(r.entity_id AS VARCHAR), CAST(r.target AS VARCHAR), p.schema, p.prop, r.protected, i.dataset, "
+            "r.import_no "
             "FROM entity_ref r JOIN property p ON p.prop_id = r.prop_id JOIN import_run i ON i.no = r.import_no "
             f"WHERE r.target IN ({marks}) AND (r.protected OR p.schema IN ({','.join('?' for _ in types)}))",
             (*ids, *types),
         )
-        return [_Link(str(r[0]), str(r[1]), str(r[2]), str(r[3]), bool(r[4]), str(r[5])) for r in rows]
+        return [_Link(str(r[0]), str(r[1]), str(r[2]), str(r[3]), bool(r[4]), str(r[5]), int(r[6])) for r in rows]
 
     def _mentions(self, members: dict[str, Entity]) -> dict[str, set[str]]:
         """Tips and documents written from the same source row as a record: anchor -> the records."""
@@ -201,6 +208,7 @@ class _Reader:
         links = [lk for lk in links if lk.schema in self.model.item_types and lk.dataset in self.access.visible]
         if restricted:  # a protected person the principal may not name: only what their caseload holds
             links = [lk for lk in links if lk.dataset in self.access.caseload]
+        links = self._capped(links)
         roles: dict[str, dict[str, str]] = defaultdict(dict)  # record -> {subject member: property}
         for lk in links:
             roles[lk.record].setdefault(lk.target, lk.prop)
@@ -220,6 +228,19 @@ class _Reader:
             and not (restricted and not set(m.datasets) <= self.access.caseload)
         ]  # fmt: skip
         return items + self._milestones(dated)
+
+    def _capped(self, links: list[_Link]) -> list[_Link]:
+        """At most ``MAX_LINKED`` records, the most recently imported: a dealer with fifty thousand
+        sales would otherwise be read whole for a page that shows a few (``left_out`` says how many
+        were not read)."""
+        newest: dict[str, int] = {}
+        for lk in links:
+            newest[lk.record] = max(newest.get(lk.record, 0), lk.import_no)
+        if len(newest) <= MAX_LINKED:
+            return links
+        kept = set(sorted(newest, key=lambda r: (-newest[r], r))[:MAX_LINKED])
+        self.left_out = len(newest) - len(kept)
+        return [lk for lk in links if lk.record in kept]
 
     def _item_records(self, members: dict[str, Entity], linked: set[str], restricted: bool) -> dict[str, Entity]:
         """The records that are items: those linked to the set, those it names, and members that are events."""

@@ -175,6 +175,7 @@ class Timeline:
     types: tuple[tuple[str, str], ...] = field(default=())  # (schema, label) found before filtering
     flows: tuple[str, ...] = field(default=())
     caption: str = ""  # the subject's, as the principal may see it
+    left_out: int = 0  # linked records not read: past the cap, the least recently imported
 
     @property
     def clustered(self) -> bool:

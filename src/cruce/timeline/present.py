@@ -73,6 +73,7 @@ def timeline_out(tl: Timeline, lang: str) -> dict[str, Any]:
         "clustered": tl.clustered, "items": [item_out(i, lang) for i in tl.items],
         "undated": [item_out(i, lang) for i in tl.undated],
         "types": [{"type": t, "label": label} for t, label in tl.types], "flows": list(tl.flows),
+        "left_out": tl.left_out,
     }  # fmt: skip
 
 

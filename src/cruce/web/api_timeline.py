@@ -88,6 +88,9 @@ class TimelineOut(BaseModel):
     undated: list[ItemOut] = Field(description="Items without a date (a date range does not apply to them).")
     types: list[TypeOut] = Field(description="The types found, before the filters (the choices to offer).")
     flows: list[str]
+    left_out: int = Field(
+        0, description="Linked records not read: a timeline reads at most 5,000, the most recently imported."
+    )
 
 
 def _date(value: str | None, name: str) -> PartialDate | None:
