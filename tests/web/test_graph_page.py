@@ -205,6 +205,11 @@ def test_a_bad_chart_is_refused(world: World) -> None:
     assert client.post("/api/v1/graph/charts", json={"name": "x", "chart": bad}, headers=headers).status_code == 422
     extra = {**CHART, "names": ["someone"]}
     assert client.post("/api/v1/graph/charts", json={"name": "x", "chart": extra}, headers=headers).status_code == 422
+    for hops, status in ((2.0, 201), ("2", 422), (2.5, 422)):  # JSON's 2.0 is the integer 2; "2" is text
+        sent = {**CHART, "filters": {**CHART["filters"], "hops": hops}}
+        assert client.post("/api/v1/graph/charts", json={"name": "x", "chart": sent}, headers=headers).status_code == (
+            status
+        ), hops
 
 
 def test_the_store_keeps_charts_per_user(store_url: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from cruce.graph.charts import MAX_NAME, Chart, ChartError, Charts, ChartSummary
 from cruce.web.api import BODY_ERRORS, ERRORS, NOT_FOUND, Reader, Strict, Utc, _no_unknown_query_parameters
@@ -34,6 +34,14 @@ class ChartNode(Strict):
     hidden: bool = False
 
 
+def _whole(value: object) -> object:
+    """2.0 is the integer 2 in JSON (JSON Schema says so, and clients send it): a strict model
+    would refuse it. Anything else is left to the strict check (a string stays refused)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class ChartFilters(Strict):
     hidden_types: Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=100)] = Field(
         default_factory=list, description="Entity types switched off."
@@ -43,7 +51,7 @@ class ChartFilters(Strict):
     )
     since: Day | None = None
     until: Day | None = None
-    hops: Annotated[int, Field(ge=1, le=3)] = 1
+    hops: Annotated[int, BeforeValidator(_whole), Field(ge=1, le=3)] = 1
     colour: Literal["type", "flow"] = "type"
 
 
