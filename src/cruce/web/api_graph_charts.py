@@ -51,7 +51,7 @@ class ChartFilters(Strict):
     )
     since: Day | None = None
     until: Day | None = None
-    hops: Annotated[int, BeforeValidator(_whole), Field(ge=1, le=3)] = 1
+    hops: Annotated[int, Field(ge=1, le=3), BeforeValidator(_whole)] = 1
     colour: Literal["type", "flow"] = "type"
 
 
