@@ -169,7 +169,7 @@ class ImportJobs:
             job.state = "failed"
         finally:
             job.finished = time.time()
+            self.services.tune(view.store)  # the import writer put DuckDB's threads back to its default
             self.services.close_view(view)
-            self.services.tune()  # the import writer put DuckDB's threads back to its default
             if job.state == "failed":
                 shutil.rmtree(path.parent, ignore_errors=True)

@@ -95,10 +95,17 @@ class Services:
             raise
         self._main = View(self.store, security, Guard(self.store, security, self.schema))
 
-    def tune(self) -> None:
-        """The store's settings for serving (``READ_THREADS``); an import writer resets them when it ends."""
-        if self.store.backend == "duckdb":
-            self.store.con.execute(f"SET threads = {READ_THREADS}")  # type: ignore[attr-defined]
+    def tune(self, store: Store | None = None) -> None:
+        """The store's settings for serving (``READ_THREADS``); an import writer resets them when it ends.
+
+        An import job passes its own view's store: run on the main connection from the job's
+        thread, the SET's result was taken by a statement the main thread ran meanwhile (a test
+        reading the audit log got no rows that way; another, resolving, a table of "Success").
+        The setting belongs to the database, whichever connection of it sets it.
+        """
+        target = store or self.store
+        if target.backend == "duckdb":
+            target.con.execute(f"SET threads = {READ_THREADS}")  # type: ignore[attr-defined]
 
     @property
     def main(self) -> View:
