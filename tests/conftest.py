@@ -38,6 +38,19 @@ entities:
 """A mapping for tests of protected persons: a Screening whose person (protected) has a name.
 Format it with the dataset: ``SCREENING_MAPPING.format(dataset=...)``."""
 
+PEOPLE_MAPPING = """
+name: test-people
+dataset: {dataset}
+entities:
+  person:
+    schema: Person
+    key: [pid]
+    properties:
+      name: name
+      nationality: nationality
+"""
+"""People with a name and a nationality (columns pid, name, nationality); format it with the dataset."""
+
 
 def shared_data(*parts: str) -> Path:
     """A file of ../shared/data, or skip the test with the reason when it is not there."""

@@ -18,19 +18,10 @@ from cruce.ingest.pipeline import import_file
 from cruce.schema.loader import default_schema
 from cruce.security import SYSTEM, Guard, Security
 from cruce.store import Store, open_store
+from tests.conftest import PEOPLE_MAPPING
 from tests.web.conftest import VICTIM, World, build_world, drop_pg_schema, pg_url_or_skip
 
-PEOPLE = """
-name: test-people
-dataset: {dataset}
-entities:
-  person:
-    schema: Person
-    key: [pid]
-    properties:
-      name: name
-      nationality: nationality
-"""
+PEOPLE = PEOPLE_MAPPING
 SALES = """
 name: test-sales
 dataset: sales

@@ -16,19 +16,10 @@ from cruce.search import query_words, reindex, value_terms
 from cruce.search.terms import index_rows
 from cruce.security import SYSTEM, Guard, SearchResults, Security
 from cruce.store import Store, open_store
+from tests.conftest import PEOPLE_MAPPING
 from tests.web.conftest import drop_pg_schema, pg_url_or_skip
 
-PEOPLE = """
-name: test-people
-dataset: {dataset}
-entities:
-  person:
-    schema: Person
-    key: [pid]
-    properties:
-      name: name
-      nationality: nationality
-"""
+PEOPLE = PEOPLE_MAPPING
 SALES = """
 name: test-sales
 dataset: sales

@@ -7,25 +7,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from tests.conftest import PEOPLE_MAPPING
 
 from cruce.ingest.pipeline import import_file
 from cruce.store import open_store
 from cruce.store.duckdb_store import DuckDBStore
 from cruce.store.sql import SqlStore
 
-MAPPING = """
-name: lookup-people
-description: test
-dataset: lookup-people
-source: test
-entities:
-  person:
-    schema: Person
-    key: [pid]
-    properties:
-      name: name
-      nationality: nationality
-"""
+MAPPING = PEOPLE_MAPPING.format(dataset="lookup-people")
 
 
 def _import(store: DuckDBStore, tmp: Path, name: str, rows: str) -> None:

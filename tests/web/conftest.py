@@ -149,11 +149,14 @@ def secret_key_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    """One world per test module on DuckDB (read-mostly tests share it)."""
+    """One world per test module on DuckDB (read-mostly tests share it), its graph cache in its folder."""
     tmp = tmp_path_factory.mktemp("web")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CRUCE_GRAPH_CACHE", str(tmp / "graph-cache"))
     built = build_world(str(tmp / "web.duckdb"), tmp)
     yield built
     built.app.state.services.close()
+    mp.undo()
 
 
 @pytest.fixture

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.web.conftest import VICTIM, World, build_world
+from tests.web.conftest import VICTIM, World
 
 CHART: dict[str, Any] = {
     "center": None,
@@ -18,17 +17,6 @@ CHART: dict[str, Any] = {
     "filters": {"hidden_types": ["Location"], "hidden_relations": [], "since": "2024-01-01", "until": None,
                 "hops": 2, "colour": "flow"},
 }  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    tmp = tmp_path_factory.mktemp("graph-page")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CRUCE_GRAPH_CACHE", str(tmp / "graph-cache"))
-    built = build_world(str(tmp / "web.duckdb"), tmp)
-    yield built
-    built.app.state.services.close()
-    mp.undo()
 
 
 def _config(html: str) -> dict[str, Any]:

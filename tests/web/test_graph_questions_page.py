@@ -5,23 +5,11 @@ parameters refused, and the page in Spanish."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
 from cruce.web.pages_graph_questions import QUESTIONS
-from tests.web.conftest import VICTIM, XSS, World, build_world, csrf_of
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    tmp = tmp_path_factory.mktemp("graph-questions")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CRUCE_GRAPH_CACHE", str(tmp / "graph-cache"))
-    built = build_world(str(tmp / "web.duckdb"), tmp)
-    yield built
-    built.app.state.services.close()
-    mp.undo()
+from tests.web.conftest import VICTIM, XSS, World, csrf_of
 
 
 def _entity_links(html: str) -> list[str]:

@@ -53,9 +53,9 @@ def _parents(g: LinkGraph, chosen: np.ndarray, distance: np.ndarray, allowed: np
     neighbour at distance d - 1 along an allowed edge, and so on up (one chain per node)."""
     indptr, neighbour, edge = g.csr
     found: set[int] = set()
-    todo = [int(i) for i in chosen]
-    while todo:
-        i = todo.pop()
+    pending = [int(i) for i in chosen]
+    while pending:
+        i = pending.pop()
         d = distance[i]
         if d <= 0:
             continue
@@ -66,7 +66,7 @@ def _parents(g: LinkGraph, chosen: np.ndarray, distance: np.ndarray, allowed: np
         parent = int(neighbour[ok[np.argmax(g.degree[neighbour[ok]])]])
         if parent not in found:
             found.add(parent)
-            todo.append(parent)
+            pending.append(parent)
     return np.array(sorted(found), dtype=np.int64)
 
 

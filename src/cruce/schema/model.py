@@ -143,3 +143,17 @@ class Schema(BaseModel):
 
     def concrete(self) -> list[SchemaType]:
         return [t for t in self.types.values() if not t.abstract]
+
+
+def type_label(schema: Schema, name: str, lang: str) -> str:
+    """A type's label in ``lang``; its name when the schema does not know it."""
+    stype = schema.types.get(name)
+    return stype.label.get(lang) if stype else name
+
+
+def prop_label(schema: Schema, type_name: str, prop: str, lang: str) -> str:
+    """A property's label in ``lang``; its name when the schema does not know it."""
+    stype = schema.types.get(type_name)
+    if stype is None or prop not in stype.properties:
+        return prop
+    return stype.properties[prop].label.get(lang)

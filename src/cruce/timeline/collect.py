@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cruce.resolve.store import ResolutionStore
-from cruce.schema.model import Schema
+from cruce.schema.model import Schema, prop_label, type_label
 from cruce.security import REDACTED, Guard, Principal
 from cruce.security.guard import Access, caption
 from cruce.store.base import Entity
@@ -276,7 +276,7 @@ class _Reader:
         self, entity: Entity, kind: str, subject_roles: dict[str, str], parties: dict[str, Entity], subject: set[str]
     ) -> Item:
         schema = self.schema
-        type_label = _type_label(schema, entity.schema, self.lang)
+        kind_label = type_label(schema, entity.schema, self.lang)
         start, end, others = self._dates(entity)
         shown = []
         for prop in self.model.entity_props.get(entity.schema, ()):
@@ -284,12 +284,12 @@ class _Reader:
                 party = parties.get(value)
                 if party is None:
                     continue
-                role = _prop_label(schema, entity.schema, prop, self.lang)
+                role = prop_label(schema, entity.schema, prop, self.lang)
                 shown.append(Party(party.id, party.schema, caption(party), prop, role, party.id in subject))
-        role_words = sorted({_prop_label(schema, entity.schema, p, self.lang) for p in subject_roles.values() if p})
-        label = self._label(entity, type_label, {p.role: p.caption for p in reversed(shown)})
+        role_words = sorted({prop_label(schema, entity.schema, p, self.lang) for p in subject_roles.values() if p})
+        label = self._label(entity, kind_label, {p.role: p.caption for p in reversed(shown)})
         return Item(
-            entity.id, kind, entity.schema, type_label, caption(entity), label, start, end,
+            entity.id, kind, entity.schema, kind_label, caption(entity), label, start, end,
             self.model.flows_of(entity.schema, entity.properties.get("flow", [])), tuple(role_words), tuple(shown),
             _sources(entity), tuple(others), _place(entity),
         )  # fmt: skip
@@ -311,7 +311,7 @@ class _Reader:
         end_prop = next((p for p in END_PROPS if values.get(p)), None)
         end = max(values[end_prop], key=_last) if end_prop else None
         others = [
-            OtherDate(p, _prop_label(self.schema, entity.schema, p, self.lang), d)
+            OtherDate(p, prop_label(self.schema, entity.schema, p, self.lang), d)
             for p in props if p not in (start_prop, end_prop) for d in values[p]
         ]  # fmt: skip
         if start is None and others:  # no "when" property: the earliest of its other dates
@@ -333,7 +333,7 @@ class _Reader:
     def _milestone(self, schema: str, prop: str, value: str, having: list[Entity]) -> Item:
         when = PartialDate.parse(value)
         first = having[0]
-        label = _prop_label(self.schema, schema, prop, self.lang)
+        label = prop_label(self.schema, schema, prop, self.lang)
         sources = sorted(
             {_source(st.dataset, st.source_file, st.source_row, st.import_id)
              for m in having for st in m.statements if st.prop == prop and st.value == value},
@@ -341,7 +341,7 @@ class _Reader:
         )  # fmt: skip
         parties = tuple(Party(m.id, m.schema, caption(m), prop, label, True) for m in having)
         return Item(
-            first.id, "milestone", schema, _type_label(self.schema, schema, self.lang), caption(first),
+            first.id, "milestone", schema, type_label(self.schema, schema, self.lang), caption(first),
             f"{label}: {caption(first)}", when, None, self.model.flows_of(schema, first.properties.get("flow", [])),
             (), parties, tuple(sources), prop=prop,
         )  # fmt: skip
@@ -379,15 +379,3 @@ def _sources(entity: Entity) -> tuple[Source, ...]:
 def _place(entity: Entity) -> str | None:
     parts = [v for p in ("municipality", "state") for v in entity.properties.get(p, [])[:1] if v != REDACTED]
     return ", ".join(parts) or None
-
-
-def _type_label(schema: Schema, name: str, lang: str) -> str:
-    stype = schema.types.get(name)
-    return stype.label.get(lang) if stype else name
-
-
-def _prop_label(schema: Schema, type_name: str, prop: str, lang: str) -> str:
-    stype = schema.types.get(type_name)
-    if stype is None or prop not in stype.properties:
-        return prop
-    return stype.properties[prop].label.get(lang)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from cruce.export import write_csv
 from cruce.ingest.compile import REASONS
 from cruce.ingest.mapping import builtin_mappings
+from cruce.schema.model import prop_label, type_label
 from cruce.security import Role
 from cruce.security.audit import now
 from cruce.web.context import (
@@ -26,7 +27,7 @@ from cruce.web.context import (
 from cruce.web.i18n import LANG_COOKIE
 from cruce.web.i18n import mark as _
 from cruce.web.uploads import UploadError, save_upload
-from cruce.web.views import counts_by_flow, entity_view, open_cases, prop_label, type_label
+from cruce.web.views import counts_by_flow, entity_view, open_cases
 
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form(alias=CSRF_FIELD)]

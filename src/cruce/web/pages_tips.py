@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from cruce.schema.model import type_label
 from cruce.security import AccountError
 from cruce.security.audit import now
 from cruce.web.context import CSRF_FIELD, Ctx, page
 from cruce.web.i18n import mark as _
-from cruce.web.views import type_label
 
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form(alias=CSRF_FIELD)]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from cruce.schema.model import PropertyType, Schema
+from cruce.schema.model import PropertyType, Schema, prop_label, type_label
 from cruce.security import REDACTED, Guard, Principal
 from cruce.security.guard import caption
 from cruce.timeline import FLOW_CHOICES, Filters, Item, PartialDate, Timeline, entity_timeline
@@ -64,18 +64,6 @@ class EntityView:
     rows: tuple[PropertyRow, ...]
     related: tuple[Related, ...]
     timeline: tuple[Related, ...]
-
-
-def type_label(schema: Schema, name: str, lang: str) -> str:
-    stype = schema.types.get(name)
-    return stype.label.get(lang) if stype else name
-
-
-def prop_label(schema: Schema, type_name: str, prop: str, lang: str) -> str:
-    stype = schema.types.get(type_name)
-    if stype is None or prop not in stype.properties:
-        return prop
-    return stype.properties[prop].label.get(lang)
 
 
 def value_display(schema: Schema, type_name: str, prop: str, value: str, lang: str) -> str:

@@ -13,13 +13,13 @@ from datetime import datetime
 from cruce.resolve.engine import ResolutionError, judge, split, undo
 from cruce.resolve.review import PairExplanation, Review
 from cruce.resolve.store import Judgement, StoredPair
-from cruce.schema.model import PropertyType
+from cruce.schema.model import PropertyType, prop_label, type_label
 from cruce.security import REDACTED, Guard, Principal, Role
 from cruce.security.guard import Access, caption
 from cruce.store.base import Entity
 from cruce.web.i18n import Translator
 from cruce.web.i18n import mark as _
-from cruce.web.views import prop_label, type_label, value_display
+from cruce.web.views import value_display
 
 DECIDERS = (Role.ADMIN, Role.ANALYST)
 DECISION_LABELS = {"same": _("same"), "not_same": _("not the same"), "unsure": _("unsure")}
