@@ -12,7 +12,8 @@ import pytest
 
 from cruce.ingest.pipeline import import_file
 from cruce.schema.loader import default_schema
-from cruce.search import query_words, reindex, value_terms
+from cruce.search import memory as search_memory
+from cruce.search import query_words, reindex, state, value_terms
 from cruce.search.terms import index_rows
 from cruce.security import SYSTEM, Guard, SearchResults, Security
 from cruce.store import Store, open_store
@@ -191,3 +192,43 @@ def test_duckdb_and_postgresql_give_the_same_answers(tmp_path: Path) -> None:
         drop_pg_schema(url)
     assert answers[0] == answers[1] == answers[2] == answers[3]
     assert all(total for _q, total, _h, _f in answers[0])
+
+
+def _filtered_answers(guard: Guard) -> list[object]:
+    asked = [("ramirez soto", {"place": "MX"}), ("ramirez soto", {"flow": "firearms"}), ("quintero", {"year": "2021"}),
+             ("quintero", {"schema": "Person"}), ("quintero", {"schema": "Tip"}), ("luis", {"dataset": "sales"}),
+             ("ramirez soto", {"offset": 1, "limit": 1})]  # fmt: skip
+    out: list[object] = []
+    for query, options in asked:
+        found = guard.search(SYSTEM, query, **options)  # type: ignore[arg-type]
+        out.append((query, found.total, [(h.entity_id, h.score) for h in found.hits], found.facets))
+    return out
+
+
+def test_postings_in_memory_give_the_stores_answers(
+    guard: Guard, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRUCE_SEARCH_IN_MEMORY", "0")
+    from_store = _answers(guard), _filtered_answers(guard)
+    monkeypatch.setenv("CRUCE_SEARCH_IN_MEMORY", "1")
+    now = state(guard.db)
+    assert search_memory.held(guard.db, now.generation, now.entities, wait=True) is not None
+
+    def no_sql(*args: object, **kwargs: object) -> None:
+        raise AssertionError("searched in the store, not in memory")
+
+    with monkeypatch.context() as m:
+        m.setattr("cruce.security.guard.find", no_sql)
+        assert (_answers(guard), _filtered_answers(guard)) == from_store
+    # a new import: the copy in memory is stale, and the store answers (with the new name) until it is loaded again
+    _import(guard.store, tmp_path, "later", PEOPLE.format(dataset="later"), "pid,name,nationality", ["L2,Zoila Paz,MX"])
+    assert guard.search(SYSTEM, "zoila paz").total == 1
+    monkeypatch.setenv("CRUCE_SEARCH_IN_MEMORY", "0")
+    from_store = _answers(guard), _filtered_answers(guard)
+    monkeypatch.setenv("CRUCE_SEARCH_IN_MEMORY", "1")
+    now = state(guard.db)
+    assert search_memory.held(guard.db, now.generation, now.entities, wait=True) is not None
+    with monkeypatch.context() as m:
+        m.setattr("cruce.security.guard.find", no_sql)
+        assert guard.search(SYSTEM, "zoila paz").total == 1
+        assert (_answers(guard), _filtered_answers(guard)) == from_store

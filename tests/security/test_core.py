@@ -11,6 +11,8 @@ import pytest
 
 from cruce.ingest.pipeline import import_file
 from cruce.schema.loader import default_schema
+from cruce.search import catch_up, state
+from cruce.search import memory as search_memory
 from cruce.security import REDACTED, AccountError, Guard, Marking, Principal, Role, Security
 from cruce.security.audit import now
 from cruce.store import Store, open_store
@@ -127,13 +129,27 @@ def test_audit_chain_detects_edits_deletions_and_survives_retention(opened: tupl
     assert not sec.audit.verify().ok
 
 
-def test_markings_groups_and_protected_values(opened: tuple[Store, Security], tmp_path: Path) -> None:
+def _search_in(guard: Guard, in_memory: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Searches from here on answered by the term index in memory, or by the store's SQL alone."""
+    monkeypatch.setenv("CRUCE_SEARCH_IN_MEMORY", "1" if in_memory else "0")
+    if in_memory:
+        catch_up(guard.db, guard.schema)
+        now_ = state(guard.db)
+        assert search_memory.held(guard.db, now_.generation, now_.entities, wait=True) is not None
+        monkeypatch.setattr("cruce.security.guard.find", None)  # the SQL path would fail
+
+
+@pytest.mark.parametrize("in_memory", [False, True], ids=["sql", "memory"])
+def test_markings_groups_and_protected_values(
+    opened: tuple[Store, Security], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_memory: bool
+) -> None:
     store, sec = opened
     _import(store, tmp_path, "screenings-unit")
     _import(store, tmp_path, "screenings-open")
     t = now()
     sec.policies.set("screenings-unit", Marking.RED, {"victim-services"}, now=t)
     guard = Guard(store, sec, default_schema())
+    _search_in(guard, in_memory, monkeypatch)
     admin = _user(sec, "root", Role.ADMIN)
     caseworker = _user(sec, "case", Role.CASEWORKER, {"victim-services"})
     other_caseworker = _user(sec, "case2", Role.CASEWORKER, {"elsewhere"})

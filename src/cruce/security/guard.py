@@ -12,11 +12,13 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from cruce.schema.model import PropertyType, Schema
 from cruce.search import Filters, Found, Props, catch_up, find, props_of, query_words, state, value_terms, vocabulary
 from cruce.search import fold as fold  # re-exported: cruce.security.fold
+from cruce.search import memory as search_memory
 from cruce.security.accounts import Accounts, Principal, Role
 from cruce.security.audit import AuditLog
 from cruce.security.db import AppDB
@@ -418,9 +420,12 @@ class Guard:
         vocab = vocabulary(self.db, now.generation)
         props = props_of(self.db, self.schema, now.properties)
         filters = Filters(schema, flow, place, year, date_from, date_to)
-        found = find(
-            self.db.fetch, [vocab.expand(w) for w in words], visible=visible, caseload=sorted(access.caseload),
-            text_props=props.text, filters=filters, limit=limit, offset=offset,
+        expanded = [vocab.expand(w) for w in words]
+        in_memory = None if date_from or date_to else search_memory.held(self.db, now.generation, now.entities)
+        run = in_memory.find if in_memory is not None else partial(find, self.db.fetch)
+        found = run(
+            expanded, visible=visible, caseload=sorted(access.caseload), text_props=props.text, filters=filters,
+            limit=limit, offset=offset,
         )  # fmt: skip
         hits = self._shown_hits(principal, found, access, props)
         return SearchResults(query, found.total, tuple(hits), found.protected, found.facets)

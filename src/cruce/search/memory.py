@@ -1,0 +1,419 @@
+"""The term index held in memory, evaluated with numpy: the same hits as ``query.find``, without SQL.
+
+``query.find`` asks the store to join the postings with the expanded terms, group them by entity
+and word, and count the facets of all hits: one statement, but DuckDB spends some 30 ms planning
+and running it even on a small store, and about 60 ms at a million entities (ADR 0009). Here the
+postings (term, entity, import, property, protected) are numpy arrays grouped by term, so a
+query reads only the rows of its own terms, keeps each entity's best match per word with
+``np.maximum.at``, and counts facets over the hits alone.
+
+The arrays are loaded whole, in one read transaction, and stand for one generation of the index
+(``cruce.search.terms.IndexState.generation``); when the index moves on, the store's SQL path
+answers until a new load is in place (``held``), so a stale copy costs speed, never a wrong
+answer. Entities are numbered in the order of their id as text, so ties on score fall to the
+smaller id exactly as in SQL. Hits, scores, explanations and facets are the same as
+``query.find``'s on the same index: a test runs both.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from cruce.search.query import Filters, Found, _found, needed
+
+if TYPE_CHECKING:
+    from cruce.search.expand import Expanded
+    from cruce.security.db import AppDB
+
+log = logging.getLogger(__name__)
+
+# about ten postings of 17 bytes an entity: 4M entities take some 700 MB; a larger index stays in the store
+MAX_ENTITIES = int(os.environ.get("CRUCE_SEARCH_MEMORY_ENTITIES", "4000000"))
+NO_FILTERS = Filters()
+_PACK_WEIGHT, _PACK_TERM = 10**12, 10**4  # as query.find packs a word's best match
+
+Columns = Callable[[str], dict[str, np.ndarray]]  # runs a query, returns its columns by name
+
+
+@dataclass(frozen=True)
+class Postings:
+    """One generation of the term index, as arrays."""
+
+    generation: tuple[int, ...]
+    entity_ids: np.ndarray  # entity number -> id as text (object array, in text order)
+    term_start: np.ndarray  # term_id -> first row of its postings (CSR over ``p_*``)
+    p_entity: np.ndarray
+    p_import: np.ndarray
+    p_prop: np.ndarray
+    p_protected: np.ndarray
+    person: np.ndarray  # entity number -> a protected property points at it
+    f_start: np.ndarray  # entity number -> first row of its facets (CSR over ``f_*``)
+    f_import: np.ndarray
+    f_code: np.ndarray
+    facet_values: tuple[tuple[str, str], ...]  # facet code -> (kind, value)
+    dataset_of: dict[int, str]  # import number -> dataset
+    schema_code: np.ndarray  # prop_id -> its schema's rank among schemas (-1: none)
+    schemas: tuple[str, ...]  # schema rank -> name, sorted (so min rank is min name, as in SQL)
+
+    @property
+    def size(self) -> int:
+        return int(self.p_entity.size)
+
+    # -- access as arrays ---------------------------------------------------------------------------
+    def _imports(self, datasets: Sequence[str]) -> np.ndarray:
+        wanted = set(datasets)
+        top = max(self.dataset_of, default=0)
+        mask = np.zeros(top + 2, dtype=bool)
+        for no, name in self.dataset_of.items():
+            mask[no] = name in wanted
+        return mask
+
+    def _import_mask(self, mask: np.ndarray, imports: np.ndarray) -> np.ndarray:
+        inside = imports < mask.size
+        found: np.ndarray = inside & mask[np.where(inside, imports, 0)]
+        return found
+
+    def _with_facet(self, kind: str, value: str, visible: np.ndarray) -> np.ndarray:
+        """Entity numbers -> has this facet value in a visible import."""
+        allowed = np.zeros(self.entity_ids.size, dtype=bool)
+        try:
+            code = self.facet_values.index((kind, value))
+        except ValueError:
+            return allowed
+        rows = np.flatnonzero((self.f_code == code) & self._import_mask(visible, self.f_import))
+        owners = np.searchsorted(self.f_start, rows, side="right") - 1
+        allowed[owners] = True
+        return allowed
+
+    # -- the query ------------------------------------------------------------------------------------
+    def find(
+        self,
+        words: Sequence[Expanded],
+        *,
+        visible: Sequence[str],
+        caseload: Sequence[str],
+        text_props: frozenset[int],
+        filters: Filters = NO_FILTERS,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Found:
+        """As ``query.find`` (without the date range, which reads statements: the caller uses SQL)."""
+        required = sum(1 for e in words if e.word.required)
+        if not visible or not any(e.matches for e in words) or (required and not any(
+            e.matches for e in words if e.word.required
+        )):  # fmt: skip
+            return Found(0, (), False)
+        seen = self._imports(visible)
+        inside = self._imports(caseload)
+        texts = np.zeros(self.schema_code.size, dtype=bool)
+        texts[[p for p in text_props if p < texts.size]] = True
+        allowed = self._allowed(filters, seen)
+        schema = self.schemas.index(filters.schema) if filters.schema in self.schemas else None
+        if filters.schema and schema is None:
+            return _found([("total", "", 0, "", 0, 0, "")], words)
+        n = self.entity_ids.size
+        per_word: list[tuple[Any, ...]] = []
+        for e in words:
+            best = np.zeros(n, dtype=np.int64)
+            low_import = np.full(n, np.iinfo(np.int32).max, dtype=np.int32)
+            low_schema = np.full(n, np.iinfo(np.int16).max, dtype=np.int16)
+            touched = np.zeros(n, dtype=np.int8)
+            person = np.zeros(n, dtype=np.int8)
+            for m in e.matches:
+                if m.term_id + 1 >= self.term_start.size:
+                    continue
+                lo, hi = int(self.term_start[m.term_id]), int(self.term_start[m.term_id + 1])
+                ent, imp = self.p_entity[lo:hi], self.p_import[lo:hi]
+                prop, prot = self.p_prop[lo:hi], self.p_protected[lo:hi]
+                is_person = self.person[ent]
+                keep = self._import_mask(seen, imp)
+                keep &= self._import_mask(inside, imp) | (~prot & ~is_person)
+                if m.text_only:
+                    keep &= texts[prop]
+                if schema is not None:
+                    keep &= self.schema_code[prop] == schema
+                if allowed is not None:
+                    keep &= allowed[ent]
+                if not keep.any():
+                    continue
+                ent, imp, prop = ent[keep], imp[keep], prop[keep]
+                packed = m.weight * _PACK_WEIGHT + m.term_id * _PACK_TERM + prop.astype(np.int64)
+                np.maximum.at(best, ent, packed)
+                np.minimum.at(low_import, ent, imp.astype(np.int32))
+                np.minimum.at(low_schema, ent, self.schema_code[prop])
+                np.maximum.at(touched, ent, (prot[keep] | is_person[keep]).astype(np.int8))
+                np.maximum.at(person, ent, is_person[keep].astype(np.int8))
+            per_word.append((best, low_import, low_schema, touched, person, 1 if e.word.required else 0))
+        return self._ranked(per_word, words, needed(required), seen, limit, offset)
+
+    def _allowed(self, filters: Filters, seen: np.ndarray) -> np.ndarray | None:
+        allowed: np.ndarray | None = None
+        for kind in ("flow", "place", "year"):
+            value = getattr(filters, kind)
+            if value:
+                mask = self._with_facet(kind, value, seen)
+                allowed = mask if allowed is None else allowed & mask
+        return allowed
+
+    def _ranked(
+        self, per_word: list[tuple[Any, ...]], words: Sequence[Expanded], need: int, seen: np.ndarray,
+        limit: int, offset: int,
+    ) -> Found:  # fmt: skip
+        any_match = np.zeros(self.entity_ids.size, dtype=bool)
+        for best, *_rest in per_word:
+            any_match |= best > 0
+        ents = np.flatnonzero(any_match)
+        score = np.zeros(ents.size, dtype=np.int64)
+        count = np.zeros(ents.size, dtype=np.int64)
+        low_import = np.full(ents.size, np.iinfo(np.int32).max, dtype=np.int32)
+        low_schema = np.full(ents.size, np.iinfo(np.int16).max, dtype=np.int16)
+        touched = np.zeros(ents.size, dtype=np.int8)
+        person = np.zeros(ents.size, dtype=np.int8)
+        for best, w_import, w_schema, w_touched, w_person, req in per_word:
+            b = best[ents]
+            hit = b > 0
+            score += np.where(hit, b // _PACK_WEIGHT, 0)
+            count += hit * req
+            low_import = np.minimum(low_import, np.where(hit, w_import[ents], low_import))
+            low_schema = np.minimum(low_schema, np.where(hit, w_schema[ents], low_schema))
+            touched |= np.where(hit, w_touched[ents], 0).astype(np.int8)
+            person |= np.where(hit, w_person[ents], 0).astype(np.int8)
+        keep = count >= need
+        ents, score = ents[keep], score[keep]
+        low_import, low_schema, touched, person = low_import[keep], low_schema[keep], touched[keep], person[keep]
+        rows: list[tuple[Any, ...]] = [("total", "", int(ents.size), "", int(touched.max(initial=0)), 0, "")]
+        if ents.size:
+            order = np.lexsort((ents, -score))[offset : offset + limit]
+            for at in order:
+                eid = int(ents[at])
+                why = " ".join(f"{i}:{int(pw[0][eid])}" for i, pw in enumerate(per_word) if pw[0][eid] > 0)
+                rows.append(("hit", self.entity_ids[eid], int(score[at]), self.schemas[int(low_schema[at])],
+                             int(touched[at]), int(person[at]), why))  # fmt: skip
+            rows += self._facet_rows(ents, low_import, low_schema, seen)
+        return _found(rows, words)
+
+    def _facet_rows(
+        self, ents: np.ndarray, low_import: np.ndarray, low_schema: np.ndarray, seen: np.ndarray
+    ) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = []
+        codes, counts = np.unique(low_schema, return_counts=True)
+        rows += [("type", self.schemas[int(c)], int(k), "", 0, 0, "") for c, k in zip(codes, counts, strict=True)]
+        by_dataset: dict[str, int] = {}
+        numbers, counts = np.unique(low_import, return_counts=True)
+        for no, k in zip(numbers, counts, strict=True):
+            name = self.dataset_of.get(int(no))
+            if name is not None:
+                by_dataset[name] = by_dataset.get(name, 0) + int(k)
+        rows += [("dataset", name, k, "", 0, 0, "") for name, k in by_dataset.items()]
+        starts, ends = self.f_start[ents], self.f_start[ents + 1]
+        lengths = ends - starts
+        total = int(lengths.sum())
+        if total:
+            owner = np.repeat(np.arange(ents.size), lengths)
+            at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+            visible = self._import_mask(seen, self.f_import[at])
+            pairs = np.unique(owner[visible].astype(np.int64) * (len(self.facet_values) + 1) + self.f_code[at][visible])
+            codes, counts = np.unique(pairs % (len(self.facet_values) + 1), return_counts=True)
+            for code, k in zip(codes, counts, strict=True):
+                kind, value = self.facet_values[int(code)]
+                rows.append((kind, value, int(k), "", 0, 0, ""))
+        return rows
+
+
+# -- loading -----------------------------------------------------------------------------------------
+_ENTITIES = (
+    "CREATE TEMP TABLE cruce_search_entity AS SELECT entity_id, "
+    "CAST(row_number() OVER (ORDER BY CAST(entity_id AS VARCHAR)) - 1 AS INTEGER) AS n "
+    "FROM (SELECT DISTINCT entity_id FROM search_posting) AS d"
+)
+_FACET_CODES = (
+    "CREATE TEMP TABLE cruce_search_facet_code AS SELECT kind, value, "
+    "CAST(row_number() OVER (ORDER BY kind, value) - 1 AS INTEGER) AS code "
+    "FROM (SELECT DISTINCT kind, value FROM search_facet) AS d"
+)
+_STATE = (
+    "SELECT (SELECT count(*) FROM import_run) AS a, (SELECT COALESCE(max(no), 0) FROM import_run) AS b, "
+    "count(*) AS c, COALESCE(max(import_no), 0) AS d, COALESCE(sum(entities), 0) AS e, "
+    "(SELECT count(*) FROM search_term) AS f, COALESCE(min(run), 0) AS g, (SELECT count(*) FROM property) AS h "
+    "FROM search_indexed"
+)
+
+
+def load(columns: Columns) -> Postings:
+    """Every posting and facet of the index, read by ``columns`` inside one read transaction."""
+    state = columns(_STATE)
+    generation = tuple(int(state[k][0]) for k in "cdefg")
+    columns(_ENTITIES)
+    columns(_FACET_CODES)
+    try:
+        ids = columns("SELECT CAST(entity_id AS VARCHAR) AS k FROM cruce_search_entity ORDER BY n")["k"]
+        terms = int(columns("SELECT COALESCE(max(term_id), 0) AS t FROM search_term")["t"][0])
+        p = columns(
+            "SELECT p.term_id AS t, e.n AS n, p.import_no AS i, p.prop_id AS p, p.protected AS x "
+            "FROM search_posting p JOIN cruce_search_entity e ON e.entity_id = p.entity_id ORDER BY p.term_id"
+        )
+        people = columns(
+            "SELECT DISTINCT e.n AS n FROM entity_ref r JOIN cruce_search_entity e ON e.entity_id = r.target "
+            "WHERE r.protected"
+        )["n"]
+        f = columns(
+            "SELECT e.n AS n, f.import_no AS i, c.code AS c FROM search_facet f "
+            "JOIN cruce_search_entity e ON e.entity_id = f.entity_id "
+            "JOIN cruce_search_facet_code c ON c.kind = f.kind AND c.value = f.value ORDER BY e.n"
+        )
+        codes = columns("SELECT kind AS k, value AS v FROM cruce_search_facet_code ORDER BY code")
+        imports = columns("SELECT no AS n, dataset AS d FROM import_run")
+        props = columns("SELECT prop_id AS p, schema AS s FROM property")
+    finally:
+        columns("DROP TABLE IF EXISTS cruce_search_entity")
+        columns("DROP TABLE IF EXISTS cruce_search_facet_code")
+    n = len(ids)
+    person = np.zeros(n, dtype=bool)
+    person[np.asarray(people, dtype=np.int64)] = True
+    schemas = tuple(sorted({str(s) for s in props["s"]}))
+    schema_code = np.full(int(max(props["p"], default=0)) + 1, -1, dtype=np.int16)
+    for pid, name in zip(props["p"], props["s"], strict=True):
+        schema_code[int(pid)] = schemas.index(str(name))
+    return Postings(
+        generation=generation,
+        entity_ids=np.asarray([str(i) for i in ids], dtype=object),
+        term_start=_starts(np.asarray(p["t"], dtype=np.int64), terms + 1),
+        p_entity=np.asarray(p["n"], dtype=np.int32),
+        p_import=np.asarray(p["i"], dtype=np.int32),
+        p_prop=np.asarray(p["p"], dtype=np.int32),
+        p_protected=np.asarray(p["x"], dtype=bool),
+        person=person,
+        f_start=_starts(np.asarray(f["n"], dtype=np.int64), n),
+        f_import=np.asarray(f["i"], dtype=np.int32),
+        f_code=np.asarray(f["c"], dtype=np.int32),
+        facet_values=tuple((str(k), str(v)) for k, v in zip(codes["k"], codes["v"], strict=True)),
+        dataset_of={int(no): str(name) for no, name in zip(imports["n"], imports["d"], strict=True)},
+        schema_code=schema_code,
+        schemas=schemas,
+    )
+
+
+def _starts(keys: np.ndarray, size: int) -> np.ndarray:
+    """CSR offsets of sorted ``keys`` in 0..size-1: rows of key k are ``[starts[k], starts[k + 1])``."""
+    return np.searchsorted(keys, np.arange(size + 1), side="left").astype(np.int64)
+
+
+def duckdb_columns(cursor: Any) -> Columns:
+    def run(sql: str) -> dict[str, np.ndarray]:
+        result = cursor.execute(sql)
+        return dict(result.fetchnumpy()) if result.description else {}
+
+    return run
+
+
+def postgresql_columns(db: AppDB) -> Columns:
+    def run(sql: str) -> dict[str, np.ndarray]:
+        if sql.startswith("CREATE TEMP TABLE"):
+            sql = sql.replace(" AS SELECT", " ON COMMIT DROP AS SELECT", 1)
+        with db.store.conn.cursor() as cur:  # type: ignore[attr-defined]
+            cur.execute(sql)
+            if not cur.description:
+                return {}
+            names = [c.name for c in cur.description]
+            rows = cur.fetchall()
+        return {name: np.asarray([r[i] for r in rows], dtype=object) for i, name in enumerate(names)}
+
+    return run
+
+
+# -- one copy per store and process, loaded beside the SQL path ------------------------------------
+@dataclass
+class _Held:
+    postings: Postings | None = None
+    loading: tuple[int, ...] | None = None
+    failed: tuple[int, ...] | None = None
+    done: threading.Event = field(default_factory=threading.Event)  # set when the current load ends
+
+
+_HELD: dict[str, _Held] = {}
+_HELD_LOCK = threading.Lock()
+
+
+def enabled() -> bool:
+    return os.environ.get("CRUCE_SEARCH_IN_MEMORY", "1") != "0"
+
+
+def held(db: AppDB, generation: tuple[int, ...], entities: int, *, wait: bool = False) -> Postings | None:
+    """The postings of this generation if they are in memory; otherwise starts loading them (in
+    the background on DuckDB, at once on PostgreSQL or when ``wait``) and returns None when
+    the caller should use SQL meanwhile. Above ``MAX_ENTITIES`` the index stays in the store."""
+    if not enabled() or entities > MAX_ENTITIES or entities == 0:
+        return None
+    while True:
+        with _HELD_LOCK:
+            slot = _HELD.setdefault(db.store.url, _Held())
+            if slot.postings is not None and slot.postings.generation == generation:
+                return slot.postings
+            if slot.failed == generation:
+                return None
+            if slot.loading is None:
+                slot.loading, slot.done = generation, threading.Event()
+                break
+            done = slot.done
+        if not wait:
+            return None
+        done.wait(timeout=600)
+    if db.backend == "postgresql":
+        return _load_now(db, slot, generation)
+    with db._lock:  # a cursor is made on the store's connection, then used by the loader alone
+        cursor = db.store.con.cursor()  # type: ignore[attr-defined]
+    if wait:
+        return _load_duckdb(cursor, db.store.url, slot, generation)
+    threading.Thread(target=_load_duckdb, args=(cursor, db.store.url, slot, generation), daemon=True).start()
+    return None
+
+
+def _load_now(db: AppDB, slot: _Held, generation: tuple[int, ...]) -> Postings | None:
+    try:
+        with db.transaction():
+            loaded = load(postgresql_columns(db))
+    except Exception:
+        log.exception("search postings not loaded; searches use the store")
+        loaded = None
+    return _keep(slot, generation, loaded)
+
+
+def _load_duckdb(cursor: Any, url: str, slot: _Held, generation: tuple[int, ...]) -> Postings | None:
+    started = time.perf_counter()
+    try:
+        cursor.execute("BEGIN TRANSACTION")
+        try:
+            loaded: Postings | None = load(duckdb_columns(cursor))
+        finally:
+            cursor.execute("ROLLBACK")
+            cursor.close()
+        log.info("search postings of %s loaded in %.1f s", url, time.perf_counter() - started)
+    except Exception:
+        log.exception("search postings not loaded; searches use the store")
+        loaded = None
+    return _keep(slot, generation, loaded)
+
+
+def _keep(slot: _Held, generation: tuple[int, ...], loaded: Postings | None) -> Postings | None:
+    with _HELD_LOCK:
+        slot.loading = None
+        slot.done.set()
+        if loaded is None:
+            slot.failed = generation
+            return None
+        slot.postings = loaded
+        return loaded if loaded.generation == generation else None
+
+
+def forget(url: str) -> None:
+    """Drop a store's copy (after a reindex, in tests)."""
+    with _HELD_LOCK:
+        _HELD.pop(url, None)
