@@ -29,6 +29,7 @@ import base64
 import json
 import os
 import random
+import resource
 import shutil
 import sqlite3
 import time
@@ -133,7 +134,8 @@ def _percentiles(seconds: list[float]) -> dict[str, float]:
 
 def run_cruce(db: Path, queries: list[tuple[str, set[str]]], reindex_first: bool = True) -> dict[str, Any]:
     from cruce.schema.loader import default_schema
-    from cruce.search import reindex
+    from cruce.search import memory as search_memory
+    from cruce.search import reindex, state
     from cruce.security import SYSTEM, Guard, Security
     from cruce.store import open_store
 
@@ -145,6 +147,10 @@ def run_cruce(db: Path, queries: list[tuple[str, set[str]]], reindex_first: bool
         reindex_seconds = time.perf_counter() - started
         if hasattr(store, "refresh_lookup"):  # what a server has done in its first seconds (ADR 0008)
             store.refresh_lookup()
+        started = time.perf_counter()
+        now = state(guard.db)  # the postings loaded in memory (ADR 0009), as a server does in the background
+        in_memory = search_memory.held(guard.db, now.generation, now.entities, wait=True)
+        load_seconds = time.perf_counter() - started
         for query, _others in queries:  # warm-up: the vocabulary read, the caches
             guard.search(SYSTEM, query, schema="Person", limit=TOP)
         seconds, hits = [], 0
@@ -157,6 +163,10 @@ def run_cruce(db: Path, queries: list[tuple[str, set[str]]], reindex_first: bool
     return {
         "entities": entities,
         "reindex_seconds": round(reindex_seconds, 1),
+        "in_memory": in_memory is not None,
+        "memory_load_seconds": round(load_seconds, 1),
+        "memory_mb": round(in_memory.nbytes / 2**20, 1) if in_memory is not None else None,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "terms": built.new_terms if built else None,
         "postings": built.postings if built else None,
         "facet_rows": built.facets if built else None,

@@ -14,8 +14,10 @@ from cruce.schema.loader import default_schema
 from cruce.search import catch_up, state
 from cruce.search import memory as search_memory
 from cruce.security import REDACTED, AccountError, Guard, Marking, Principal, Role, Security
+from cruce.security import SYSTEM as SYSTEM_PRINCIPAL
 from cruce.security.audit import now
 from cruce.store import Store, open_store
+from cruce.store.memo import one_request
 from tests.conftest import SCREENING_MAPPING as MAPPING
 
 ROWS = (
@@ -200,3 +202,32 @@ def test_token_last_use_is_recorded_to_the_minute(opened: tuple[Store, Security]
     later = t + timedelta(minutes=2)
     sec.accounts.principal_for_token(token, now=later)
     assert sec.accounts.tokens(principal.user_id)[0][4] == later
+
+
+def test_protected_people_follow_each_import(opened: tuple[Store, Security], tmp_path: Path) -> None:
+    """The set of protected people is kept between requests, and a finished import renews it."""
+    store, sec = opened
+    guard = Guard(store, sec, default_schema())
+    analyst = _user(sec, "ana", Role.ANALYST)
+    _import(store, tmp_path, "screenings-a")
+    first = guard.search(SYSTEM_PRINCIPAL, "maria perez").hits[0].entity_id
+    assert guard.entity(analyst, first).first("name") == REDACTED  # type: ignore[union-attr]
+    _import(store, tmp_path, "screenings-b")  # a second screening: another protected María
+    second = next(h.entity_id for h in guard.search(SYSTEM_PRINCIPAL, "maria perez").hits if h.entity_id != first)
+    assert guard.entity(analyst, second).first("name") == REDACTED  # type: ignore[union-attr]
+    assert guard.search(analyst, "maria perez").total == 0
+
+
+def test_a_request_reads_each_small_answer_once(opened: tuple[Store, Security], tmp_path: Path) -> None:
+    store, sec = opened
+    _import(store, tmp_path, "screenings-a")
+    guard = Guard(store, sec, default_schema())
+    with one_request():
+        before = guard.policies()
+        sec.policies.set("screenings-a", Marking.RED, {"victim-services"}, now=now())
+        assert guard.policies() == before  # within one read request: the answer first given
+        assert store.import_generation() == (1, 1)
+        _import(store, tmp_path, "screenings-b")
+        assert store.import_generation() == (1, 1)
+    assert guard.policies()["screenings-a"].marking is Marking.RED  # the next request reads again
+    assert store.import_generation() == (2, 2)

@@ -20,6 +20,7 @@ import pyarrow.csv as pacsv
 
 from cruce.security.db import AppDB
 from cruce.store.base import Store
+from cruce.store.memo import once
 
 DECISIONS = ("same", "not_same", "unsure")
 CLUSTER_SCHEMA = pa.schema([("entity_id", pa.string()), ("canonical_id", pa.string())])
@@ -275,9 +276,13 @@ class ResolutionStore:
 
     def canonical_of(self, entity_id: str) -> tuple[str, str] | None:
         """(canonical id, entity type) of a record, or None when it was never resolved."""
-        row = self.db.one(
-            "SELECT CAST(canonical_id AS VARCHAR), entity_type FROM entity_cluster WHERE entity_id = CAST(? AS UUID)",
-            (entity_id,),
+        row = once(
+            ("canonical_of", self.db.store.url, entity_id),
+            lambda: self.db.one(
+                "SELECT CAST(canonical_id AS VARCHAR), entity_type FROM entity_cluster "
+                "WHERE entity_id = CAST(? AS UUID)",
+                (entity_id,),
+            ),
         )
         return (str(row[0]), str(row[1])) if row else None
 

@@ -64,8 +64,11 @@ class Postings:
     schemas: tuple[str, ...]  # schema rank -> name, sorted (so min rank is min name, as in SQL)
 
     @property
-    def size(self) -> int:
-        return int(self.p_entity.size)
+    def nbytes(self) -> int:
+        """The arrays' bytes (the ids as text counted at 60 bytes each)."""
+        arrays = (self.term_start, self.p_entity, self.p_import, self.p_prop, self.p_protected, self.person,
+                  self.f_start, self.f_import, self.f_code, self.schema_code)  # fmt: skip
+        return sum(int(a.nbytes) for a in arrays) + 60 * int(self.entity_ids.size)
 
     # -- access as arrays ---------------------------------------------------------------------------
     def _imports(self, datasets: Sequence[str]) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -36,6 +37,10 @@ from cruce.security.policy import (
 from cruce.security.sessions import Sessions
 from cruce.security.tips import Tips
 from cruce.store.base import DatasetSummary, Entity, ImportRecord, Reject, Statement, Store
+from cruce.store.memo import once
+
+_PROTECTED: dict[str, tuple[tuple[int, int], frozenset[str]]] = {}  # store -> (import generation, people)
+_PROTECTED_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ class Guard:
     # -- datasets -----------------------------------------------------------------------------
     def policies(self) -> dict[str, DatasetPolicy]:
         """The policy of every dataset imported into, in one query (this runs for every request)."""
-        return self.security.policies.of_imported()
+        return once(("policies", self.store.url), self.security.policies.of_imported)
 
     def access(self, principal: Principal) -> Access:
         policies = self.policies()
@@ -176,11 +181,22 @@ class Guard:
         ids = [i for i in ids if _is_uuid(i)]
         if not ids:
             return set()
-        marks = ",".join("CAST(? AS UUID)" for _ in ids)
-        rows = self.db.fetch(
-            f"SELECT DISTINCT CAST(target AS VARCHAR) FROM entity_ref WHERE protected AND target IN ({marks})", ids
-        )
-        return {str(r[0]) for r in rows}
+        return set(self._all_protected_people() & set(ids))
+
+    def _all_protected_people(self) -> frozenset[str]:
+        """Every entity a protected property points at, kept per store until an import finishes
+        (only imports write references; the generation is read before the set, so a set read
+        while an import commits is at worst a larger one, kept until the next request)."""
+        generation = self.store.import_generation()
+        with _PROTECTED_LOCK:
+            held = _PROTECTED.get(self.store.url)
+        if held is not None and held[0] == generation:
+            return held[1]
+        rows = self.db.fetch("SELECT DISTINCT CAST(target AS VARCHAR) FROM entity_ref WHERE protected")
+        people = frozenset(str(r[0]) for r in rows)
+        with _PROTECTED_LOCK:
+            _PROTECTED[self.store.url] = (generation, people)
+        return people
 
     def _load(self, entity_ids: list[str]) -> dict[str, Entity]:
         """Several entities in one query (for a page of search hits, an entity's links)."""

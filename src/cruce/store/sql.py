@@ -22,6 +22,7 @@ from typing import Any, Self
 
 from cruce.i18n import _
 from cruce.store.base import DatasetSummary, Entity, ImportRecord, Reject, Statement, StoreError, statement_id
+from cruce.store.memo import once
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -214,10 +215,19 @@ class SqlStore(ABC):
                     found[asked[c]] = list(read[c])
         return found
 
+    def import_generation(self) -> tuple[int, int]:
+        """The finished imports' count and newest number: what changes when, and only when, an import
+        finishes (imports are never removed). Asked once per web request (``cruce.store.memo``)."""
+
+        def read() -> tuple[int, int]:
+            row = self._fetch("SELECT count(*), max(no) FROM import_run")[0]
+            return int(row[0]), int(row[1] or 0)
+
+        return once(("import_generation", self.url), read)
+
     def _entity_cache(self) -> EntityCache:
         """The cache, emptied when the imports have changed since it was filled (one small query)."""
-        row = self._fetch("SELECT count(*), max(no) FROM import_run")[0]
-        generation = (int(row[0]), int(row[1] or 0))
+        generation = self.import_generation()
         holder = self._entity_caches
         if holder[0].generation != generation:
             holder[0] = EntityCache(generation)
@@ -236,9 +246,12 @@ class SqlStore(ABC):
         )
 
     def _read_statements(self, ids: list[str]) -> dict[str, list[Statement]]:
-        imports = {
-            int(r[0]): r[1:] for r in self._fetch("SELECT no, id, dataset, source_file, started_at FROM import_run")
-        }
+        imports = once(
+            ("imports_by_number", self.url),
+            lambda: {
+                int(r[0]): r[1:] for r in self._fetch("SELECT no, id, dataset, source_file, started_at FROM import_run")
+            },
+        )
         rows = self._statement_rows(ids, imports)
         if not rows:
             return {}

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cruce import __version__
+from cruce.store.memo import one_request
 from cruce.web.context import SignInRequired, page, signin_redirect
 from cruce.web.i18n import fmt_date, fmt_datetime, fmt_number
 from cruce.web.services import Services, Settings, default_max_upload_bytes, default_upload_dir
@@ -83,6 +84,10 @@ class SecurityHeaders:
                 message = {**message, "headers": kept + extra}
             await send(message)
 
+        if scope.get("method") in ("GET", "HEAD"):  # reads: a small query asked again is answered once
+            with one_request():
+                await self.app(scope, receive, send_with_headers)
+            return
         await self.app(scope, receive, send_with_headers)
 
 

@@ -1,0 +1,47 @@
+"""Answers read once per web request: the same small query asked again within one page is not run again.
+
+An entity page asks the store several times which imports have finished, what the datasets'
+policies are and which entities are protected people — the entity, its links and its timeline
+each need them. On DuckDB each of those small queries costs about a millisecond of planning, so
+the page spent more time asking again than reading what it shows (issue #4). Within a read-only
+request (a GET) nothing it reads changes its answer, except what other threads commit meanwhile,
+which the request may as well not see: a request is one moment.
+
+``one_request`` opens the memo (the web application does it for GET and HEAD requests; writes
+never use it, so a POST that changes a policy and reads it back sees its change); ``once``
+answers from it when one is open, and computes every time otherwise (command line, jobs, tests).
+The memo lives in a context variable, which Starlette copies into the thread that runs a sync
+endpoint; background threads started with ``threading.Thread`` do not inherit it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_MEMO: ContextVar[dict[Hashable, Any] | None] = ContextVar("cruce_request_memo", default=None)
+
+
+@contextmanager
+def one_request() -> Iterator[None]:
+    """Answers given within this block are kept for the rest of it."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def once(key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, or its answer already given for ``key`` within the current request."""
+    memo = _MEMO.get()
+    if memo is None:
+        return compute()
+    if key in memo:
+        return memo[key]  # type: ignore[no-any-return]
+    value = memo[key] = compute()
+    return value
