@@ -11,10 +11,10 @@ import dataclasses
 import json
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from cruce.schema.model import PropertyType, Schema
 from cruce.search import Filters, Found, Props, catch_up, find, props_of, query_words, state, value_terms, vocabulary
@@ -39,8 +39,22 @@ from cruce.security.tips import Tips
 from cruce.store.base import DatasetSummary, Entity, ImportRecord, Reject, Statement, Store
 from cruce.store.memo import once
 
-_PROTECTED: dict[str, tuple[tuple[int, int], frozenset[str]]] = {}  # store -> (import generation, people)
-_PROTECTED_LOCK = threading.Lock()
+T = TypeVar("T")
+_PER_IMPORT: dict[tuple[str, str], tuple[tuple[int, int], Any]] = {}  # (store, what) -> (import generation, it)
+_PER_IMPORT_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Link:
+    """One reference between two records, as ``entity_ref`` holds it, named."""
+
+    source: str  # the record whose property points
+    target: str
+    schema: str  # the source's type and property ("" when the property is not known yet)
+    prop: str
+    protected: bool
+    dataset: str | None  # None: an import still under way
+    import_no: int
 
 
 @dataclass(frozen=True)
@@ -131,7 +145,8 @@ class Guard:
     # -- datasets -----------------------------------------------------------------------------
     def policies(self) -> dict[str, DatasetPolicy]:
         """The policy of every dataset imported into, in one query (this runs for every request)."""
-        return once(("policies", self.store.url), self.security.policies.of_imported)
+        datasets = sorted(set(self.dataset_of_import().values()))  # held until an import finishes
+        return once(("policies", self.store.url), lambda: self.security.policies.all(datasets))
 
     def access(self, principal: Principal) -> Access:
         policies = self.policies()
@@ -183,20 +198,66 @@ class Guard:
             return set()
         return set(self._all_protected_people() & set(ids))
 
-    def _all_protected_people(self) -> frozenset[str]:
-        """Every entity a protected property points at, kept per store until an import finishes
-        (only imports write references; the generation is read before the set, so a set read
-        while an import commits is at worst a larger one, kept until the next request)."""
+    def _per_import(self, what: str, read: Callable[[], T]) -> T:
+        """``read()``, kept per store until an import finishes: for what only imports write
+        (references, properties, the imports themselves). The generation is read before the
+        answer, so an answer read while an import commits is at worst a newer one, kept until
+        the next request sees the new generation."""
         generation = self.store.import_generation()
-        with _PROTECTED_LOCK:
-            held = _PROTECTED.get(self.store.url)
+        key = (self.store.url, what)
+        with _PER_IMPORT_LOCK:
+            held = _PER_IMPORT.get(key)
         if held is not None and held[0] == generation:
-            return held[1]
-        rows = self.db.fetch("SELECT DISTINCT CAST(target AS VARCHAR) FROM entity_ref WHERE protected")
-        people = frozenset(str(r[0]) for r in rows)
-        with _PROTECTED_LOCK:
-            _PROTECTED[self.store.url] = (generation, people)
-        return people
+            return held[1]  # type: ignore[no-any-return]
+        found = read()
+        with _PER_IMPORT_LOCK:
+            _PER_IMPORT[key] = (generation, found)
+        return found
+
+    def _all_protected_people(self) -> frozenset[str]:
+        """Every entity a protected property points at."""
+        sql = "SELECT DISTINCT CAST(target AS VARCHAR) FROM entity_ref WHERE protected"
+        return self._per_import("protected people", lambda: frozenset(str(r[0]) for r in self.db.fetch(sql)))
+
+    def property_names(self) -> dict[int, tuple[str, str]]:
+        """Property number -> (type, property)."""
+        sql = "SELECT prop_id, schema, prop FROM property"
+        return self._per_import("properties", lambda: {int(r[0]): (str(r[1]), str(r[2])) for r in self.db.fetch(sql)})
+
+    def dataset_of_import(self) -> dict[int, str]:
+        """Finished import number -> its dataset."""
+        return {no: dataset for no, (_id, dataset) in self._imports().items()}
+
+    def import_number(self, import_id: str) -> int | None:
+        """The number of a finished import, by its id."""
+        numbers = self._per_import("import numbers", lambda: {i: no for no, (i, _d) in self._imports().items()})
+        return numbers.get(str(import_id))
+
+    def _imports(self) -> dict[int, tuple[str, str]]:
+        sql = "SELECT no, CAST(id AS VARCHAR), dataset FROM import_run"
+        return self._per_import("imports", lambda: {int(r[0]): (str(r[1]), str(r[2])) for r in self.db.fetch(sql)})
+
+    def references_to(self, entity_ids: Sequence[str]) -> list[Link]:
+        """Every reference to these entities (canonical UUID strings), finished imports or not: a
+        reference of an import under way has no dataset, and still makes its target protected."""
+        if not entity_ids:
+            return []
+        marks = ",".join("CAST(? AS UUID)" for _ in entity_ids)
+        rows = self.db.fetch(
+            "SELECT CAST(entity_id AS VARCHAR), CAST(target AS VARCHAR), prop_id, protected, import_no "
+            f"FROM entity_ref WHERE target IN ({marks})",
+            list(entity_ids),
+        )
+        return self._links(rows)
+
+    def _links(self, rows: Iterable[tuple[Any, ...]]) -> list[Link]:
+        props, datasets = self.property_names(), self.dataset_of_import()
+        out = []
+        for source, target, prop_id, protected, import_no in rows:
+            schema, prop = props.get(int(prop_id), ("", ""))
+            out.append(Link(str(source), str(target), schema, prop, bool(protected), datasets.get(int(import_no)),
+                            int(import_no)))  # fmt: skip
+        return out
 
     def _load(self, entity_ids: list[str]) -> dict[str, Entity]:
         """Several entities in one query (for a page of search hits, an entity's links)."""
@@ -349,21 +410,21 @@ class Guard:
         if not _is_uuid(entity_id):
             return None
         access = access or self.access(principal)
-        links = self.db.fetch(  # left joins: a protected link counts even without its import's row
-            "SELECT 'in', CAST(r.entity_id AS VARCHAR), p.schema, p.prop, r.protected, i.dataset FROM entity_ref r "
-            "LEFT JOIN property p ON p.prop_id = r.prop_id LEFT JOIN import_run i ON i.no = r.import_no "
-            "WHERE r.target = CAST(? AS UUID) UNION ALL "
-            "SELECT 'out', CAST(r.target AS VARCHAR), p.schema, p.prop, r.protected, i.dataset FROM entity_ref r "
-            "JOIN property p ON p.prop_id = r.prop_id JOIN import_run i ON i.no = r.import_no "
-            "WHERE r.entity_id = CAST(? AS UUID)",
-            (entity_id, entity_id),
+        key = str(uuid.UUID(entity_id))
+        both = self._links(
+            self.db.fetch(  # one scan, no join: the property names and datasets are held (``_per_import``)
+                "SELECT CAST(entity_id AS VARCHAR), CAST(target AS VARCHAR), prop_id, protected, import_no "
+                "FROM entity_ref WHERE target = CAST(? AS UUID) OR entity_id = CAST(? AS UUID)",
+                (entity_id, entity_id),
+            )
         )
-        person_protected = any(bool(r[4]) for r in links if r[0] == "in")
+        into = [lk for lk in both if lk.target == key]  # a protected link counts even before its import finished
+        person_protected = any(lk.protected for lk in into)
         incoming = _first_referrers(
-            {(r[1], r[2], r[3]) for r in links if r[0] == "in" and r[5] in access.visible}, limit
+            {(lk.source, lk.schema, lk.prop) for lk in into if lk.dataset in access.visible}, limit
         )
         # every entity it may point at, in any dataset: read now with the rest; shown below only if linked
-        outgoing = {str(r[1]) for r in links if r[0] == "out"}
+        outgoing = {lk.target for lk in both if lk.source == key and lk.dataset is not None}
         linked = sorted(({r[0] for r in incoming} | outgoing) - {str(uuid.UUID(entity_id))})
         protected, loaded = self._protected_people(linked), self._load([entity_id, *linked])
         entity = self.entity(

@@ -157,18 +157,13 @@ class _Reader:
 
     # -- what to read ---------------------------------------------------------------------------
     def _links_to(self, ids: list[str]) -> list[_Link]:
-        if not ids:
-            return []
-        marks = ",".join("CAST(? AS UUID)" for _ in ids)
-        types = sorted(self.model.item_types)
-        rows = self.guard.db.fetch(  # items, and protected links whatever their type (they make a protected person)
-            "SELECT CAST(r.entity_id AS VARCHAR), CAST(r.target AS VARCHAR), p.schema, p.prop, r.protected, i.dataset, "
-            "r.import_no "
-            "FROM entity_ref r JOIN property p ON p.prop_id = r.prop_id JOIN import_run i ON i.no = r.import_no "
-            f"WHERE r.target IN ({marks}) AND (r.protected OR p.schema IN ({','.join('?' for _ in types)}))",
-            (*ids, *types),
-        )
-        return [_Link(str(r[0]), str(r[1]), str(r[2]), str(r[3]), bool(r[4]), str(r[5]), int(r[6])) for r in rows]
+        """Items pointing at the set, and protected links whatever their type (they make a protected person)."""
+        types = self.model.item_types
+        return [
+            _Link(lk.source, lk.target, lk.schema, lk.prop, lk.protected, lk.dataset, lk.import_no)
+            for lk in self.guard.references_to(ids)
+            if lk.dataset is not None and (lk.protected or lk.schema in types)
+        ]
 
     def _mentions(self, members: dict[str, Entity]) -> dict[str, set[str]]:
         """Tips and documents written from the same source row as a record: anchor -> the records."""
@@ -180,19 +175,21 @@ class _Reader:
         if not rows_of:
             return {}
         found: dict[str, set[str]] = defaultdict(set)
-        anchors = sorted(self.model.anchor_types)
+        anchors = self.model.anchor_types
+        props = sorted(n for n, (schema, _p) in self.guard.property_names().items() if schema in anchors)
         by_import: dict[str, list[int]] = defaultdict(list)
         for import_id, row in rows_of:
             by_import[import_id].append(row)
         for import_id, rows in sorted(by_import.items()):
+            number = self.guard.import_number(import_id)
+            if number is None or not props:
+                continue
             rows = sorted(set(rows))[:1000]
-            schemas, at_rows = ",".join("?" for _ in anchors), ",".join("?" for _ in rows)
-            hits = self.guard.db.fetch(
-                "SELECT DISTINCT CAST(s.entity_id AS VARCHAR), s.source_row FROM statement s "
-                "JOIN property p ON p.prop_id = s.prop_id "
-                "WHERE s.import_no = (SELECT no FROM import_run WHERE id = ?) "
-                f"AND p.schema IN ({schemas}) AND s.source_row IN ({at_rows})",
-                (import_id, *anchors, *rows),
+            hits = self.guard.db.fetch(  # no join: the import's rows are together, and DuckDB skips the others
+                "SELECT DISTINCT CAST(entity_id AS VARCHAR), source_row FROM statement "
+                f"WHERE import_no = ? AND prop_id IN ({','.join('?' for _ in props)}) "
+                f"AND source_row IN ({','.join('?' for _ in rows)})",
+                (number, *props, *rows),
             )
             for anchor, row in hits:
                 found[str(anchor)] |= rows_of[(import_id, int(row))]
