@@ -35,6 +35,7 @@ from cruce.resolve.normalise import parse_person_name
 
 # the resolution lexicon: what a nickname stands for, and which words are known names
 from cruce.resolve.normalise._lexicon import GIVEN, NICKNAMES, SURNAME
+from cruce.search.grams import PairIndex
 from cruce.search.text import Word
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ _REVERSE_NICKNAMES: dict[str, set[str]] = defaultdict(set)
 for _nick, _names in NICKNAMES.items():
     for _name in _names:
         _REVERSE_NICKNAMES[_name].add(_nick)
+_PAIRS_LOCK = threading.Lock()
 _KNOWN_NAMES = frozenset(GIVEN) | frozenset(SURNAME)
 _GLUED = ("delos", "delas", "dela", "del", "de")
 
@@ -97,6 +99,7 @@ class Vocabulary:
     by_length: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
     ordered: list[str] = field(default_factory=list)  # sorted, for prefixes
     glued: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # "cruz" → ["delacruz"]
+    _pairs: PairIndex | None = None  # letter pairs → terms, made on the first fuzzy lookup after a change
 
     def add(self, rows: list[tuple[int, str]]) -> None:
         """Append terms numbered after the last one held (the index numbers terms densely)."""
@@ -118,6 +121,7 @@ class Vocabulary:
             if core:
                 self.glued[core].append(term)
         self.ordered = sorted(self.ordered + texts) if self.ordered else sorted(texts)
+        self._pairs = None
 
     # -- rules ----------------------------------------------------------------------------------
     def _stems(self, word: str) -> set[int]:
@@ -142,11 +146,17 @@ class Vocabulary:
         if len(word) < near:
             return []
         most = 2 if len(word) >= far else 1
+        with _PAIRS_LOCK:
+            if self._pairs is None:
+                self._pairs = PairIndex.build(self.terms)
+            pairs = self._pairs
+        shortlist = pairs.candidates(word, most)
+        if shortlist is None:  # the word is too short for letter pairs to rule terms out
+            groups = [self.by_length.get(n) or [] for n in range(len(word) - most, len(word) + most + 1)]
+        else:
+            groups = [shortlist]
         found: list[tuple[str, int]] = []
-        for length in range(len(word) - most, len(word) + most + 1):
-            choices = self.by_length.get(length)
-            if not choices:
-                continue
+        for choices in groups:
             for term, distance, _i in process.extract(
                 word, choices, scorer=OSA.distance, score_cutoff=most, limit=None
             ):
