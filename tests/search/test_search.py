@@ -232,3 +232,12 @@ def test_postings_in_memory_give_the_stores_answers(
         m.setattr("cruce.security.guard.find", no_sql)
         assert guard.search(SYSTEM, "zoila paz").total == 1
         assert (_answers(guard), _filtered_answers(guard)) == from_store
+
+
+def test_a_name_matching_all_its_words_ranks_above_a_longer_one(guard: Guard, tmp_path: Path) -> None:
+    """Length normalisation: the record that leaves out a surname is the likelier same person."""
+    rows = ['R1,"Carlos Rodríguez",MX', 'R2,"Carlos Pérez",MX', 'R3,"Carmen Rodríguez Olvera",MX']
+    _import(guard.store, tmp_path, "more", PEOPLE.format(dataset="more"), "pid,name,nationality", rows)
+    found = guard.search(SYSTEM, "carlos rodriguez olvera")
+    assert _captions(found) == ["Carlos Rodríguez", "Carmen Rodríguez Olvera"]
+    assert found.hits[0].score > found.hits[1].score  # by the words' weights alone (olvera is rarer), Carmen first

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 MAX_ENTITIES = int(os.environ.get("CRUCE_SEARCH_MEMORY_ENTITIES", "4000000"))
 NO_FILTERS = Filters()
 _PACK_WEIGHT, _PACK_TERM = 10**12, 10**4  # as query.find packs a word's best match
-_EMPTY = (0, np.iinfo(np.int32).max, np.iinfo(np.int16).max, 0, 0)  # the scratch arrays' values at rest
+_EMPTY = (0, np.iinfo(np.int32).max, np.iinfo(np.int16).max, 0, 0, np.iinfo(np.int16).max)  # scratch at rest
 
 Columns = Callable[[str], dict[str, np.ndarray]]  # runs a query, returns its columns by name
 
@@ -55,6 +55,7 @@ class _WordHits:
     low_schema: np.ndarray
     touched: np.ndarray
     person: np.ndarray
+    terms: np.ndarray  # the shortest value holding a match of the word
     required: int
 
 
@@ -79,6 +80,7 @@ class Postings:
     p_import: np.ndarray
     p_prop: np.ndarray
     p_protected: np.ndarray
+    p_terms: np.ndarray  # the length of the value the posting's term came from
     person: np.ndarray  # entity number -> a protected property points at it
     f_start: np.ndarray  # entity number -> first row of its facets (CSR over ``f_*``)
     f_import: np.ndarray
@@ -94,8 +96,8 @@ class Postings:
     @property
     def nbytes(self) -> int:
         """The arrays' bytes (the ids as text counted at 60 bytes each)."""
-        arrays = (self.term_start, self.p_entity, self.p_import, self.p_prop, self.p_protected, self.person,
-                  self.f_start, self.f_import, self.f_code, self.schema_code)  # fmt: skip
+        arrays = (self.term_start, self.p_entity, self.p_import, self.p_prop, self.p_protected, self.p_terms,
+                  self.person, self.f_start, self.f_import, self.f_code, self.schema_code)  # fmt: skip
         return sum(int(a.nbytes) for a in arrays) + 60 * int(self.entity_ids.size)
 
     # -- access as arrays ---------------------------------------------------------------------------
@@ -161,14 +163,14 @@ class Postings:
         """The entities one word matches, each with its best match, lowest import and type, and
         whether it touched protected values: reduced in arrays as long as the store's entities
         (kept between queries, so that only the rows of the word's own terms are visited)."""
-        best, low_import, low_schema, touched, person = self._scratch()
+        best, low_import, low_schema, touched, person, low_terms = self._scratch()
         visited = []
         for m in e.matches:
             if m.term_id + 1 >= self.term_start.size:
                 continue
             lo, hi = int(self.term_start[m.term_id]), int(self.term_start[m.term_id + 1])
             ent, imp = self.p_entity[lo:hi], self.p_import[lo:hi]
-            prop, prot = self.p_prop[lo:hi], self.p_protected[lo:hi]
+            prop, prot, terms = self.p_prop[lo:hi], self.p_protected[lo:hi], self.p_terms[lo:hi]
             is_person = self.person[ent]
             keep = self._import_mask(seen, imp)
             keep &= self._import_mask(inside, imp) | (~prot & ~is_person)
@@ -181,6 +183,7 @@ class Postings:
             if not keep.any():
                 continue
             ent, imp, prop = ent[keep], imp[keep], prop[keep]
+            np.minimum.at(low_terms, ent, terms[keep])
             np.maximum.at(best, ent, m.weight * _PACK_WEIGHT + m.term_id * _PACK_TERM + prop.astype(np.int64))
             np.minimum.at(low_import, ent, imp)
             np.minimum.at(low_schema, ent, self.schema_code[prop])
@@ -189,10 +192,10 @@ class Postings:
             visited.append(ent)
         ents = np.unique(np.concatenate(visited)) if visited else np.zeros(0, dtype=np.int32)
         found = _WordHits(
-            ents, best[ents], low_import[ents], low_schema[ents], touched[ents], person[ents],
+            ents, best[ents], low_import[ents], low_schema[ents], touched[ents], person[ents], low_terms[ents],
             1 if e.word.required else 0,
         )  # fmt: skip
-        best[ents], low_import[ents], low_schema[ents], touched[ents], person[ents] = _EMPTY  # ready for the next
+        best[ents], low_import[ents], low_schema[ents], touched[ents], person[ents], low_terms[ents] = _EMPTY
         return found
 
     def _allowed(self, filters: Filters, seen: np.ndarray) -> np.ndarray | None:
@@ -205,15 +208,17 @@ class Postings:
                 allowed = mask if allowed is None else allowed & mask
         return allowed
 
-    def _scratch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _scratch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Arrays as long as the entities, at rest (``_EMPTY``) between queries (``_word`` resets them)."""
         if not self._arrays:
             n = self.entity_ids.size
             self._arrays.extend((
                 np.zeros(n, dtype=np.int64), np.full(n, _EMPTY[1], dtype=np.int32),
                 np.full(n, _EMPTY[2], dtype=np.int16), np.zeros(n, dtype=np.int8), np.zeros(n, dtype=np.int8),
+                np.full(n, _EMPTY[5], dtype=np.int16),
             ))  # fmt: skip
-        best, low_import, low_schema, touched, person = self._arrays
-        return best, low_import, low_schema, touched, person
+        best, low_import, low_schema, touched, person, low_terms = self._arrays
+        return best, low_import, low_schema, touched, person, low_terms
 
     def _ranked(
         self, per_word: list[_WordHits], words: Sequence[Expanded], need: int, seen: np.ndarray, limit: int,
@@ -227,6 +232,7 @@ class Postings:
         low_schema = np.full(ents.size, _EMPTY[2], dtype=np.int16)
         touched = np.zeros(ents.size, dtype=np.int8)
         person = np.zeros(ents.size, dtype=np.int8)
+        length = np.zeros(ents.size, dtype=np.int64)
         start = 0
         for w in per_word:
             where = at[start : start + w.ents.size]
@@ -237,6 +243,9 @@ class Postings:
             low_schema[where] = np.minimum(low_schema[where], w.low_schema)
             touched[where] |= w.touched
             person[where] |= w.person
+            length[where] = np.maximum(length[where], w.terms)
+        length = np.maximum(np.maximum(length, count), 1)
+        score = score * (length + count) // (2 * length)  # as query.find scales it: by what the words cover
         keep = count >= need
         ents, score = ents[keep], score[keep]
         low_import, low_schema, touched, person = low_import[keep], low_schema[keep], touched[keep], person[keep]
@@ -307,7 +316,7 @@ def load(columns: Columns) -> Postings:
         ids = columns("SELECT CAST(entity_id AS VARCHAR) AS k FROM cruce_search_entity ORDER BY n")["k"]
         terms = int(columns("SELECT COALESCE(max(term_id), 0) AS t FROM search_term")["t"][0])
         p = columns(
-            "SELECT p.term_id AS t, e.n AS n, p.import_no AS i, p.prop_id AS p, p.protected AS x "
+            "SELECT p.term_id AS t, e.n AS n, p.import_no AS i, p.prop_id AS p, p.protected AS x, p.terms AS l "
             "FROM search_posting p JOIN cruce_search_entity e ON e.entity_id = p.entity_id ORDER BY p.term_id"
         )
         people = columns(
@@ -340,6 +349,7 @@ def load(columns: Columns) -> Postings:
         p_import=np.asarray(p["i"], dtype=np.int32),
         p_prop=np.asarray(p["p"], dtype=np.int32),
         p_protected=np.asarray(p["x"], dtype=bool),
+        p_terms=np.asarray(p["l"], dtype=np.int16),
         person=person,
         f_start=_starts(np.asarray(f["n"], dtype=np.int64), n),
         f_import=np.asarray(f["i"], dtype=np.int32),

@@ -7,7 +7,11 @@ DuckDB and PostgreSQL give the same hits in the same order.
 An entity is a hit when it matches enough of the query's required words: all of one or two,
 all but one of three to five, all but two of six or more (a record that leaves out a second
 surname or a middle name is still found). Its score is the sum, over the words it matches, of
-the best match's weight; ties go to the smaller entity id.
+the best match's weight, scaled by how much of the matched value those words cover: times
+(L + k) / 2L, for k required words matched in a value of L words (``text.value_length``, the
+shortest value holding the word's match). A record named "Carlos Rodríguez" then ranks above
+"Carmen Rodríguez Olvera" for the query "Carlos Rodríguez Olvera", as BM25's length
+normalisation would have it. Ties go to the smaller entity id.
 
 The caller (``cruce.security.guard.Guard``) decides what the principal may see and passes it in:
 ``visible`` datasets, and the ``caseload`` — datasets whose protected values the principal may
@@ -153,14 +157,19 @@ def find(
         f"SELECT p.entity_id, q.word, max(q.required) AS required, max(q.weight) AS weight, {best} AS best, "
         "min(pr.schema) AS stype, min(p.import_no) AS import_no, "
         "max(CASE WHEN p.protected OR pp.target IS NOT NULL THEN 1 ELSE 0 END) AS touched, "
-        "max(CASE WHEN pp.target IS NOT NULL THEN 1 ELSE 0 END) AS person "
+        "max(CASE WHEN pp.target IS NOT NULL THEN 1 ELSE 0 END) AS person, min(p.terms) AS terms "
         f"FROM search_posting p JOIN {_expansion_rows(words)} q ON q.term_id = p.term_id "
         "JOIN property pr ON pr.prop_id = p.prop_id "
         "LEFT JOIN (SELECT DISTINCT target FROM entity_ref WHERE protected) pp ON pp.target = p.entity_id "
         f"WHERE {' AND '.join(where)} GROUP BY p.entity_id, q.word"
     )
+    # the matched weights, times (length + matched) / (2 × length): all of a value's words matched keep
+    # their whole weight, half of them three quarters (integers, and an exact division on both backends)
+    length = "GREATEST(max(terms), sum(required), 1)"
+    scaled = f"sum(weight) * ({length} + sum(required))"
     hits = (
-        "SELECT entity_id, sum(weight) AS score, min(stype) AS stype, min(import_no) AS import_no, "
+        f"SELECT entity_id, CAST(({scaled} - mod({scaled}, 2 * {length})) / (2 * {length}) AS BIGINT) AS score, "
+        "min(stype) AS stype, min(import_no) AS import_no, "
         "max(touched) AS touched, max(person) AS person, "
         "string_agg(CAST(word AS VARCHAR) || ':' || CAST(best AS VARCHAR), ' ') AS why "
         f"FROM m GROUP BY entity_id HAVING sum(required) >= {needed(required)}"

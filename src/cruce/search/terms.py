@@ -27,7 +27,7 @@ import pyarrow as pa
 from cruce.graph.model import FLOW_OF_TYPE, FLOWS, NOT_TIME
 from cruce.schema.model import PropertyType, Schema
 from cruce.search.index import IndexSpec
-from cruce.search.text import value_terms
+from cruce.search.text import value_length, value_terms
 
 if TYPE_CHECKING:
     from cruce.security.db import AppDB
@@ -143,28 +143,33 @@ class _Postings:
         self.imports: list[int] = []
         self.props: list[int] = []
         self.protected: list[bool] = []
-        self._cache: dict[str, list[int]] = {}
+        self.lengths: list[int] = []
+        self._cache: dict[str, tuple[list[int], int]] = {}
 
-    def _term_ids(self, value: str) -> list[int]:
+    def _term_ids(self, value: str) -> tuple[list[int], int]:
+        """The value's term numbers, and its length in words (``value_length``)."""
         found = self._cache.get(value)
         if found is None:
-            found = []
+            numbers = []
             for term in value_terms(value):
                 number = self.known.get(term)
                 if number is None:
                     number = self._provisional.setdefault(term, self.first_new + len(self._provisional))
-                found.append(number)
+                numbers.append(number)
+            found = numbers, value_length(value)
             if len(self._cache) < 200_000:
                 self._cache[value] = found
         return found
 
     def add(self, entity: str, import_no: int, prop: int, value: str, protected: bool) -> None:
-        for term in self._term_ids(value):
+        numbers, length = self._term_ids(value)
+        for term in numbers:
             self.terms.append(term)
             self.entities.append(entity)
             self.imports.append(import_no)
             self.props.append(prop)
             self.protected.append(protected)
+            self.lengths.append(length)
 
     def new_terms(self) -> list[tuple[int, str]]:
         """(number, term) of the terms this catch-up adds, numbered in alphabetical order."""
@@ -187,9 +192,13 @@ class _Postings:
                 "import_no": pa.array(self.imports, pa.int32()),
                 "prop_id": pa.array(self.props, pa.int32()),
                 "protected": pa.array(self.protected, pa.bool_()),
+                "terms": pa.array(self.lengths, pa.int16()),
             }
         )
-        distinct = table.group_by(table.column_names, use_threads=False).aggregate([])
+        keys = ["term_id", "entity_id", "import_no", "prop_id", "protected"]
+        # a term in two values of one property: the shorter value's length (what a match covers best)
+        distinct = table.group_by(keys, use_threads=False).aggregate([("terms", "min")])
+        distinct = distinct.rename_columns([*keys, "terms"]).select(["term_id", *keys[1:], "terms"])
         order = [(c, "ascending") for c in ("term_id", "entity_id", "import_no", "prop_id")]
         return distinct.sort_by(order)
 
@@ -314,10 +323,10 @@ def _index_within(db: AppDB, props: Props, numbers: Sequence[int]) -> Progress:
         }))  # fmt: skip
         db.fetch("INSERT INTO search_term (term_id, term, df) SELECT term_id, term, 0 FROM cruce_new_term")
     _stage(db, "cruce_posting", "term_id INTEGER, entity_id VARCHAR, import_no INTEGER, prop_id INTEGER, "
-           "protected BOOLEAN", table)  # fmt: skip
+           "protected BOOLEAN, terms SMALLINT", table)  # fmt: skip
     db.fetch(
-        "INSERT INTO search_posting (term_id, entity_id, import_no, prop_id, protected) "
-        "SELECT term_id, CAST(entity_id AS UUID), import_no, prop_id, protected FROM cruce_posting "
+        "INSERT INTO search_posting (term_id, entity_id, import_no, prop_id, protected, terms) "
+        "SELECT term_id, CAST(entity_id AS UUID), import_no, prop_id, protected, terms FROM cruce_posting "
         "ORDER BY term_id, entity_id, import_no, prop_id"
     )
     db.fetch(
@@ -401,8 +410,8 @@ def index_rows(db: AppDB) -> dict[str, list[tuple[Any, ...]]]:
     return {
         "terms": db.fetch("SELECT term_id, term, df FROM search_term ORDER BY term_id"),
         "postings": db.fetch(
-            "SELECT t.term, CAST(p.entity_id AS VARCHAR), p.import_no, p.prop_id, p.protected FROM search_posting p "
-            "JOIN search_term t ON t.term_id = p.term_id ORDER BY 1, 2, 3, 4, 5"
+            "SELECT t.term, CAST(p.entity_id AS VARCHAR), p.import_no, p.prop_id, p.protected, p.terms "
+            "FROM search_posting p JOIN search_term t ON t.term_id = p.term_id ORDER BY 1, 2, 3, 4, 5"
         ),
         "facets": db.fetch(
             "SELECT CAST(entity_id AS VARCHAR), import_no, kind, value FROM search_facet ORDER BY 1, 2, 3, 4"

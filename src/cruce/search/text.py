@@ -44,6 +44,12 @@ class Word:
     required: bool = True
 
 
+def value_length(value: str) -> int:
+    """How many words a value has besides particles (1 at least, 1,000 at most): what a match of
+    all of a query's words covers of it (``cruce.search.query``)."""
+    return max(1, min(1000, len({w for w in fold(value).split() if w not in STOP_WORDS})))
+
+
 def query_words(query: str) -> list[Word]:
     """The words of a query, in order, at most ``MAX_WORDS``, repeated words once."""
     texts: list[str] = []
