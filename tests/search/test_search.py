@@ -241,3 +241,36 @@ def test_a_name_matching_all_its_words_ranks_above_a_longer_one(guard: Guard, tm
     found = guard.search(SYSTEM, "carlos rodriguez olvera")
     assert _captions(found) == ["Carlos Rodríguez", "Carmen Rodríguez Olvera"]
     assert found.hits[0].score > found.hits[1].score  # by the words' weights alone (olvera is rarer), Carmen first
+
+
+def test_a_version_8_index_is_emptied_and_built_again_with_lengths(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cruce.store import sql
+
+    older = tmp_path / "migrations"
+    for backend in ("duckdb", "postgresql"):
+        (older / backend).mkdir(parents=True)
+        for number, path in sql.migration_files(backend):
+            if number <= 8:
+                (older / backend / path.name).write_text(path.read_text())
+    with monkeypatch.context() as m:
+        m.setattr(sql.SqlStore, "migrations_dir", older)
+        with open_store(store_url) as store:
+            _fill(store, tmp_path)
+            assert store.schema_version() == 8
+            db = Guard(store, Security(store), default_schema()).db
+            with db.transaction():  # an index as version 8 held it (an upgrade once failed on a full table)
+                db.execute("INSERT INTO search_term VALUES (1, 'quintero', 1)")
+                db.execute(
+                    "INSERT INTO search_posting SELECT 1, entity_id, import_no, prop_id, FALSE FROM statement LIMIT 3"
+                )
+                db.execute("INSERT INTO search_indexed SELECT no, 1, 1 FROM import_run")
+    with open_store(store_url) as store:
+        assert store.schema_version() == 9
+        guard = Guard(store, Security(store), default_schema())
+        assert index_rows(guard.db)["postings"] == []  # emptied by the upgrade
+        assert _captions(guard.search(SYSTEM, "quintero")) == ["Luis Quintero"]  # and built again at once
+        lengths = {row[0]: row[5] for row in index_rows(guard.db)["postings"]}
+        assert lengths["quintero"] == 2
+        assert lengths["traficantes"] == 5  # "Los traficantes de armas cruzan por Nogales": particles aside

@@ -3,7 +3,14 @@
 -- many of the query's (docs/adr/0009-search-in-memory.md). The index is emptied: the next search
 -- (or `cruce search reindex`) builds it again from every finished import, lengths included.
 DELETE FROM search_indexed;
-DELETE FROM search_posting;
 DELETE FROM search_facet;
 DELETE FROM search_term;
-ALTER TABLE search_posting ADD COLUMN terms SMALLINT DEFAULT 1;
+DROP TABLE search_posting;
+CREATE TABLE search_posting (
+    term_id INTEGER NOT NULL,
+    entity_id UUID NOT NULL,
+    import_no INTEGER NOT NULL,
+    prop_id INTEGER NOT NULL,
+    protected BOOLEAN NOT NULL,
+    terms SMALLINT NOT NULL
+);
