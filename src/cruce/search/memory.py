@@ -153,7 +153,11 @@ class Postings:
         if filters.schema and schema is None:
             return _found([("total", "", 0, "", 0, 0, "")], words)
         with self._scratch_lock:
-            per_word = [self._word(e, seen, inside, texts, schema, allowed) for e in words]
+            try:
+                per_word = [self._word(e, seen, inside, texts, schema, allowed) for e in words]
+            except BaseException:  # the scratch arrays may hold a half-done word: made again next time
+                self._arrays.clear()
+                raise
         return self._ranked(per_word, words, needed(required), seen, limit, offset)
 
     def _word(
