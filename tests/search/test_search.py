@@ -274,3 +274,26 @@ def test_a_version_8_index_is_emptied_and_built_again_with_lengths(
         lengths = {row[0]: row[5] for row in index_rows(guard.db)["postings"]}
         assert lengths["quintero"] == 2
         assert lengths["traficantes"] == 5  # "Los traficantes de armas cruzan por Nogales": particles aside
+
+
+PARTS = """
+name: test-parts
+dataset: parts
+entities:
+  person:
+    schema: Person
+    key: [pid]
+    properties:
+      name: name
+      first_name: first
+      last_name: last
+"""
+
+
+def test_a_record_holding_its_name_in_parts_is_measured_by_its_full_name(guard: Guard, tmp_path: Path) -> None:
+    """Matched in its one-word parts, a record still has three words to its name, one not asked for."""
+    rows = ['E1,"Ernesto García Sepúlveda",Ernesto,García', 'E2,"Ernesto García",Ernesto,García']
+    _import(guard.store, tmp_path, "parts", PARTS, "pid,name,first,last", rows)
+    found = guard.search(SYSTEM, "ernesto garcia valenzuela")
+    assert _captions(found) == ["Ernesto García", "Ernesto García Sepúlveda"]
+    assert found.hits[0].score > found.hits[1].score

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 MAX_ENTITIES = int(os.environ.get("CRUCE_SEARCH_MEMORY_ENTITIES", "4000000"))
 NO_FILTERS = Filters()
 _PACK_WEIGHT, _PACK_TERM = 10**12, 10**4  # as query.find packs a word's best match
-_EMPTY = (0, np.iinfo(np.int32).max, np.iinfo(np.int16).max, 0, 0, np.iinfo(np.int16).max)  # scratch at rest
+_EMPTY = (0, np.iinfo(np.int32).max, np.iinfo(np.int16).max, 0, 0, 0)  # the scratch arrays at rest
 
 Columns = Callable[[str], dict[str, np.ndarray]]  # runs a query, returns its columns by name
 
@@ -55,7 +55,7 @@ class _WordHits:
     low_schema: np.ndarray
     touched: np.ndarray
     person: np.ndarray
-    terms: np.ndarray  # the shortest value holding a match of the word
+    terms: np.ndarray  # the longest value holding a match of the word
     required: int
 
 
@@ -167,7 +167,7 @@ class Postings:
         """The entities one word matches, each with its best match, lowest import and type, and
         whether it touched protected values: reduced in arrays as long as the store's entities
         (kept between queries, so that only the rows of the word's own terms are visited)."""
-        best, low_import, low_schema, touched, person, low_terms = self._scratch()
+        best, low_import, low_schema, touched, person, long_terms = self._scratch()
         visited = []
         for m in e.matches:
             if m.term_id + 1 >= self.term_start.size:
@@ -187,7 +187,7 @@ class Postings:
             if not keep.any():
                 continue
             ent, imp, prop = ent[keep], imp[keep], prop[keep]
-            np.minimum.at(low_terms, ent, terms[keep])
+            np.maximum.at(long_terms, ent, terms[keep])
             np.maximum.at(best, ent, m.weight * _PACK_WEIGHT + m.term_id * _PACK_TERM + prop.astype(np.int64))
             np.minimum.at(low_import, ent, imp)
             np.minimum.at(low_schema, ent, self.schema_code[prop])
@@ -196,10 +196,10 @@ class Postings:
             visited.append(ent)
         ents = np.unique(np.concatenate(visited)) if visited else np.zeros(0, dtype=np.int32)
         found = _WordHits(
-            ents, best[ents], low_import[ents], low_schema[ents], touched[ents], person[ents], low_terms[ents],
+            ents, best[ents], low_import[ents], low_schema[ents], touched[ents], person[ents], long_terms[ents],
             1 if e.word.required else 0,
         )  # fmt: skip
-        best[ents], low_import[ents], low_schema[ents], touched[ents], person[ents], low_terms[ents] = _EMPTY
+        best[ents], low_import[ents], low_schema[ents], touched[ents], person[ents], long_terms[ents] = _EMPTY
         return found
 
     def _allowed(self, filters: Filters, seen: np.ndarray) -> np.ndarray | None:
@@ -219,10 +219,10 @@ class Postings:
             self._arrays.extend((
                 np.zeros(n, dtype=np.int64), np.full(n, _EMPTY[1], dtype=np.int32),
                 np.full(n, _EMPTY[2], dtype=np.int16), np.zeros(n, dtype=np.int8), np.zeros(n, dtype=np.int8),
-                np.full(n, _EMPTY[5], dtype=np.int16),
+                np.zeros(n, dtype=np.int16),
             ))  # fmt: skip
-        best, low_import, low_schema, touched, person, low_terms = self._arrays
-        return best, low_import, low_schema, touched, person, low_terms
+        best, low_import, low_schema, touched, person, long_terms = self._arrays
+        return best, low_import, low_schema, touched, person, long_terms
 
     def _ranked(
         self, per_word: list[_WordHits], words: Sequence[Expanded], need: int, seen: np.ndarray, limit: int,

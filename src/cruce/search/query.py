@@ -9,9 +9,10 @@ all but one of three to five, all but two of six or more (a record that leaves o
 surname or a middle name is still found). Its score is the sum, over the words it matches, of
 the best match's weight, scaled by how much of the matched value those words cover: times
 (L + k) / 2L, for k required words matched in a value of L words (``text.value_length``, the
-shortest value holding the word's match). A record named "Carlos Rodríguez" then ranks above
-"Carmen Rodríguez Olvera" for the query "Carlos Rodríguez Olvera", as BM25's length
-normalisation would have it. Ties go to the smaller entity id.
+longest value holding a match: a record's full name, not the given name it also holds apart).
+A record named "Carlos Rodríguez" then ranks above "Carmen Rodríguez Olvera" for the query
+"Carlos Rodríguez Olvera", as BM25's length normalisation would have it. Ties go to the smaller
+entity id.
 
 The caller (``cruce.security.guard.Guard``) decides what the principal may see and passes it in:
 ``visible`` datasets, and the ``caseload`` — datasets whose protected values the principal may
@@ -157,7 +158,7 @@ def find(
         f"SELECT p.entity_id, q.word, max(q.required) AS required, max(q.weight) AS weight, {best} AS best, "
         "min(pr.schema) AS stype, min(p.import_no) AS import_no, "
         "max(CASE WHEN p.protected OR pp.target IS NOT NULL THEN 1 ELSE 0 END) AS touched, "
-        "max(CASE WHEN pp.target IS NOT NULL THEN 1 ELSE 0 END) AS person, min(p.terms) AS terms "
+        "max(CASE WHEN pp.target IS NOT NULL THEN 1 ELSE 0 END) AS person, max(p.terms) AS terms "
         f"FROM search_posting p JOIN {_expansion_rows(words)} q ON q.term_id = p.term_id "
         "JOIN property pr ON pr.prop_id = p.prop_id "
         "LEFT JOIN (SELECT DISTINCT target FROM entity_ref WHERE protected) pp ON pp.target = p.entity_id "

@@ -196,8 +196,8 @@ class _Postings:
             }
         )
         keys = ["term_id", "entity_id", "import_no", "prop_id", "protected"]
-        # a term in two values of one property: the shorter value's length (what a match covers best)
-        distinct = table.group_by(keys, use_threads=False).aggregate([("terms", "min")])
+        # a term in two values of one property: the longer value's length (as the query takes it)
+        distinct = table.group_by(keys, use_threads=False).aggregate([("terms", "max")])
         distinct = distinct.rename_columns([*keys, "terms"]).select(["term_id", *keys[1:], "terms"])
         order = [(c, "ascending") for c in ("term_id", "entity_id", "import_no", "prop_id")]
         return distinct.sort_by(order)
