@@ -179,3 +179,22 @@ def test_an_import_from_the_page_brings_the_link_graph_up_to_date(fresh: World, 
     assert snapshot is not None, "the import job wrote the graph snapshot"
     assert snapshot.fingerprint == fingerprint(store)
     assert snapshot.nodes.num_rows > 40
+
+
+def test_an_import_from_the_page_brings_search_up_to_date(fresh: World, tmp_path: Path) -> None:
+    """After a web import its terms are indexed and the index is in memory: the next search waits for nothing."""
+    from cruce.search import memory as search_memory
+    from cruce.search import state
+    from cruce.security.db import AppDB
+
+    client = fresh.session("analyst")
+    sales = write_purchases_csv(tmp_path / "sales.csv", 40, seed=5).read_bytes()
+    job = _upload(fresh, client, sales, "sales-search")
+    assert job["state"] == "done", job
+    db = AppDB(fresh.app.state.services.main.store)
+    now = state(db)
+    assert not now.behind  # the import's terms are in the index
+    with search_memory._HELD_LOCK:
+        held = search_memory._HELD[db.store.url].postings
+    assert held is not None
+    assert held.generation == now.generation  # and the index of this generation is in memory

@@ -108,12 +108,31 @@ class ImportJobs:
         except Exception as exc:  # the import is committed whatever happens here
             log.warning("incremental linking after import %s failed: %s", import_id, type(exc).__name__)
         ImportJobs._update_graph(store, import_id)
+        ImportJobs._update_search(store, import_id)
         refresh = getattr(store, "refresh_lookup", None)  # DuckDB: entities by key for the pages (ADR 0008)
         if refresh is not None:
             try:
                 refresh()
             except Exception as exc:  # reads scan until the next catch-up
                 log.warning("entity lookup update after import %s failed: %s", import_id, type(exc).__name__)
+
+    @staticmethod
+    def _update_search(store: Store, import_id: str) -> None:
+        """Add the import's terms to the search index and load the new index into memory now
+        (ADR 0009), so that the first search after the import does not wait for them. An extra:
+        the next search does both when this fails."""
+        from cruce.schema.loader import default_schema
+        from cruce.search import catch_up, state
+        from cruce.search import memory as search_memory
+        from cruce.security.db import AppDB
+
+        try:
+            db = AppDB(store)
+            catch_up(db, default_schema())
+            now = state(db)
+            search_memory.held(db, now.generation, now.entities, wait=True)
+        except Exception as exc:
+            log.warning("search index update after import %s failed: %s", import_id, type(exc).__name__)
 
     @staticmethod
     def _update_graph(store: Store, import_id: str) -> None:
