@@ -226,8 +226,9 @@ def test_a_request_reads_each_small_answer_once(opened: tuple[Store, Security], 
         before = guard.policies()
         sec.policies.set("screenings-a", Marking.RED, {"victim-services"}, now=now())
         assert guard.policies() == before  # within one read request: the answer first given
-        assert store.import_generation() == (1, 1)
+        first = store.import_generation()
+        assert first[:2] == (1, 1)
         _import(store, tmp_path, "screenings-b")
-        assert store.import_generation() == (1, 1)
+        assert store.import_generation() == first
     assert guard.policies()["screenings-a"].marking is Marking.RED  # the next request reads again
-    assert store.import_generation() == (2, 2)
+    assert store.import_generation()[:2] == (2, 2)

@@ -255,3 +255,26 @@ def test_entity_ids_match_the_python_formula(store: Store, tmp_path: Path, mappi
     import_file(store, write(tmp_path / "people.csv", ROWS[:1]), mapping_file)
     assert store.entity(entity_id("agency-a", "person", "1")) is not None
     assert store.entity(entity_id("agency-a", "org", "Transportes del Norte")) is not None
+
+
+def test_a_database_made_again_at_one_address_is_another_generation(
+    store_url: str, tmp_path: Path, mapping_file: Path
+) -> None:
+    """What is kept per store until an import finishes (protected people, property names) is kept
+    by this key: a database emptied and filled again alike must not take the first one's."""
+    from tests.conftest import drop_pg_schema
+
+    source = write(tmp_path / "people.csv", ROWS)
+    with open_store(store_url) as first:
+        import_file(first, source, mapping_file)
+        before = first.import_generation()
+    if store_url.startswith("postgresql"):
+        drop_pg_schema(store_url)
+    else:
+        for path in tmp_path.glob("store.duckdb*"):
+            path.unlink()
+    with open_store(store_url) as again:
+        import_file(again, source, mapping_file)
+        after = again.import_generation()
+    assert before[:2] == after[:2] == (1, 1)  # numbered alike
+    assert before != after

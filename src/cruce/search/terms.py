@@ -225,7 +225,35 @@ class IndexState:
         return (self.indexed, self.newest_indexed, self.entities, self.terms, self.first_run)
 
 
+_STATES: dict[str, tuple[tuple[object, ...], IndexState]] = {}  # DuckDB store -> (its key, the state)
+_CHANGES: dict[str, int] = {}  # catch-ups and reindexes committed by this process, by store
+_STATES_LOCK = threading.Lock()
+
+
+def _changed(db: AppDB) -> None:
+    """Note that this process has changed the index (after the transaction has ended)."""
+    with _STATES_LOCK:
+        _CHANGES[db.store.url] = _CHANGES.get(db.store.url, 0) + 1
+
+
 def state(db: AppDB) -> IndexState:
+    """The index's state; on DuckDB kept until an import finishes or this process changes the index
+    (DuckDB lets one process at a time write a file, so no other can), read again on PostgreSQL."""
+    if db.backend != "duckdb":
+        return _read_state(db)
+    url = db.store.url
+    with _STATES_LOCK:
+        key: tuple[object, ...] = (*db.store.import_generation(), _CHANGES.get(url, 0))
+        held = _STATES.get(url)
+    if held is not None and held[0] == key:
+        return held[1]
+    found = _read_state(db)
+    with _STATES_LOCK:
+        _STATES[url] = (key, found)
+    return found
+
+
+def _read_state(db: AppDB) -> IndexState:
     row = db.one(
         "SELECT (SELECT count(*) FROM import_run), (SELECT COALESCE(max(no), 0) FROM import_run), count(*), "
         "COALESCE(max(import_no), 0), COALESCE(sum(entities), 0), (SELECT count(*) FROM search_term), "
@@ -259,25 +287,31 @@ def catch_up(db: AppDB, schema: Schema, known: IndexState | None = None) -> Prog
     """
     if not (known or state(db)).behind:
         return Progress()
-    with _lock(db.store.url), db.transaction():
-        if db.backend == "postgresql":  # another process catching up waits here, then finds nothing to do
-            db.fetch("LOCK TABLE search_indexed IN EXCLUSIVE MODE")
-        numbers = pending_imports(db)
-        if not numbers:
-            return Progress()
-        props = Props.of(db, schema)
-        return _index(db, props, numbers)
+    try:
+        with _lock(db.store.url), db.transaction():
+            if db.backend == "postgresql":  # another process catching up waits here, then finds nothing to do
+                db.fetch("LOCK TABLE search_indexed IN EXCLUSIVE MODE")
+            numbers = pending_imports(db)
+            if not numbers:
+                return Progress()
+            props = Props.of(db, schema)
+            return _index(db, props, numbers)
+    finally:
+        _changed(db)
 
 
 def reindex(db: AppDB, schema: Schema) -> Progress:
     """Empty the term index and build it again from every finished import (idempotent)."""
-    with _lock(db.store.url), db.transaction():
-        if db.backend == "postgresql":
-            db.fetch("LOCK TABLE search_indexed IN EXCLUSIVE MODE")
-        for table in _TABLES:
-            db.fetch(f"DELETE FROM {table}")
-        numbers = [int(r[0]) for r in db.fetch("SELECT no FROM import_run ORDER BY no")]
-        return _index(db, Props.of(db, schema), numbers) if numbers else Progress()
+    try:
+        with _lock(db.store.url), db.transaction():
+            if db.backend == "postgresql":
+                db.fetch("LOCK TABLE search_indexed IN EXCLUSIVE MODE")
+            for table in _TABLES:
+                db.fetch(f"DELETE FROM {table}")
+            numbers = [int(r[0]) for r in db.fetch("SELECT no FROM import_run ORDER BY no")]
+            return _index(db, Props.of(db, schema), numbers) if numbers else Progress()
+    finally:
+        _changed(db)
 
 
 @contextmanager

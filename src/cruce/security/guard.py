@@ -40,7 +40,7 @@ from cruce.store.base import DatasetSummary, Entity, ImportRecord, Reject, State
 from cruce.store.memo import once
 
 T = TypeVar("T")
-_PER_IMPORT: dict[tuple[str, str], tuple[tuple[int, int], Any]] = {}  # (store, what) -> (import generation, it)
+_PER_IMPORT: dict[tuple[str, str], tuple[tuple[int, int, str], Any]] = {}  # (store, what) -> (import generation, it)
 _PER_IMPORT_LOCK = threading.Lock()
 
 

@@ -191,8 +191,8 @@ class Store(Protocol):
 
     def statement_count(self) -> int: ...
 
-    def import_generation(self) -> tuple[int, int]:
-        """The finished imports' count and newest number (changes when an import finishes)."""
+    def import_generation(self) -> tuple[int, int, str]:
+        """The finished imports' count, newest number and greatest id (changes when an import finishes)."""
         ...
 
     def statements(self, entity_id: str) -> list[Statement]: ...

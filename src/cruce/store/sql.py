@@ -61,7 +61,7 @@ class SqlStore(ABC):
     _entity_caches: list[EntityCache]
 
     def _init_cache(self) -> None:
-        self._entity_caches = [EntityCache((-1, -1))]
+        self._entity_caches = [EntityCache((-1, -1, ""))]
 
     # -- primitives ------------------------------------------------------------------------
     @abstractmethod
@@ -215,13 +215,15 @@ class SqlStore(ABC):
                     found[asked[c]] = list(read[c])
         return found
 
-    def import_generation(self) -> tuple[int, int]:
-        """The finished imports' count and newest number: what changes when, and only when, an import
-        finishes (imports are never removed). Asked once per web request (``cruce.store.memo``)."""
+    def import_generation(self) -> tuple[int, int, str]:
+        """The finished imports' count, newest number and greatest id: what changes when, and only
+        when, an import finishes (imports are never removed). The id (a time and a random part)
+        tells apart two databases made again at one address, whose imports are numbered alike
+        (tests do that on PostgreSQL). Asked once per web request (``cruce.store.memo``)."""
 
-        def read() -> tuple[int, int]:
-            row = self._fetch("SELECT count(*), max(no) FROM import_run")[0]
-            return int(row[0]), int(row[1] or 0)
+        def read() -> tuple[int, int, str]:
+            row = self._fetch("SELECT count(*), max(no), max(CAST(id AS VARCHAR)) FROM import_run")[0]
+            return int(row[0]), int(row[1] or 0), str(row[2] or "")
 
         return once(("import_generation", self.url), read)
 
@@ -377,11 +379,11 @@ class SqlStore(ABC):
 
 
 class EntityCache:
-    """Statements of entities read, per generation of the imports (count and newest number)."""
+    """Statements of entities read, per generation of the imports (``SqlStore.import_generation``)."""
 
     MAX_ENTITIES = 20_000
 
-    def __init__(self, generation: tuple[int, int]) -> None:
+    def __init__(self, generation: tuple[int, int, str]) -> None:
         self.generation = generation
         self._entries: OrderedDict[str, list[Statement]] = OrderedDict()
         self._lock = threading.Lock()
