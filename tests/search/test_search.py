@@ -297,3 +297,15 @@ def test_a_record_holding_its_name_in_parts_is_measured_by_its_full_name(guard: 
     found = guard.search(SYSTEM, "ernesto garcia valenzuela")
     assert _captions(found) == ["Ernesto García", "Ernesto García Sepúlveda"]
     assert found.hits[0].score > found.hits[1].score
+
+
+def test_particles_count_little_beside_other_words(guard: Guard, tmp_path: Path) -> None:
+    """ "de" and "los" are in a tenth of all names: matched, they must not outweigh a surname."""
+    rows = ['A1,"Abel Nava Delosreyes",MX', 'A2,"Abel De Los Reyes",MX']
+    _import(guard.store, tmp_path, "abel", PEOPLE.format(dataset="abel"), "pid,name,nationality", rows)
+    assert _captions(guard.search(SYSTEM, "Abel Nava de los Reyes"))[:2] == [
+        "Abel Nava Delosreyes",
+        "Abel De Los Reyes",
+    ]
+    # a query of particles alone still finds them, fully weighted
+    assert "Abel De Los Reyes" in _captions(guard.search(SYSTEM, "de los"))
