@@ -9,7 +9,7 @@ first:
   matched in free text only: stemming names would make María and Mario one name;
 - **variant**: the same name by the resolution normalisers: a nickname and its name (Pepe and
   José, Ma. and María), a surname glued to its particle (Delacruz and de la Cruz);
-- **fuzzy**: one typo (a letter changed, added or dropped, or two swapped) in a word of five letters
+- **fuzzy**: one typo (a letter changed, added or dropped, or two swapped) in a word of four letters
   or more, two from nine letters on — but never two different common names (Mario is not a typo
   of María; the resolution lexicon knows both);
 - **prefix**: a word with a digit matches the terms it starts (a partial serial number).
@@ -49,7 +49,7 @@ FUZZY_FAR = 35  # the weight of a match two edits away
 # ("Abel De Los Reyes" above "Abel Nava Delosreyes" for "Abel Nava de los Reyes").
 PARTICLE_SHARE = 0.2
 MAX_PER_RULE = 25
-FUZZY_MIN_LENGTH = (5, 9)  # one edit from five letters, two from nine
+FUZZY_MIN_LENGTH = (4, 9)  # one edit from four letters, two from nine
 PREFIX_MIN_LENGTH = 3
 
 _REVERSE_NICKNAMES: dict[str, set[str]] = defaultdict(set)
