@@ -309,3 +309,12 @@ def test_particles_count_little_beside_other_words(guard: Guard, tmp_path: Path)
     ]
     # a query of particles alone still finds them, fully weighted
     assert "Abel De Los Reyes" in _captions(guard.search(SYSTEM, "de los"))
+
+
+def test_a_four_letter_word_finds_its_typos(guard: Guard, tmp_path: Path) -> None:
+    rows = ['D1,"Verónica Daz Morales",MX']
+    _import(guard.store, tmp_path, "daz", PEOPLE.format(dataset="daz"), "pid,name,nationality", rows)
+    found = guard.search(SYSTEM, "Verónica Díaz Morales")
+    assert _captions(found) == ["Verónica Daz Morales"]
+    assert {(m.word, m.term, m.rule) for m in found.hits[0].matches} >= {("diaz", "daz", "fuzzy")}
+    assert _captions(guard.search(SYSTEM, "mario hernandez")) == ["Mario Hernández"]  # still not María
