@@ -7,7 +7,8 @@ import random
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from cruce.resolve.normalise._lexicon import GIVEN, SURNAME
+from cruce.resolve.normalise import GIVEN_NAMES as GIVEN
+from cruce.resolve.normalise import SURNAMES as SURNAME
 from cruce.search.grams import MAX_LENGTH, PairIndex
 
 

@@ -31,10 +31,10 @@ import Stemmer
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from cruce.resolve.normalise import parse_person_name
-
 # the resolution lexicon: what a nickname stands for, and which words are known names
-from cruce.resolve.normalise._lexicon import GIVEN, NICKNAMES, SURNAME
+from cruce.resolve.normalise import GIVEN_NAMES as GIVEN
+from cruce.resolve.normalise import NICKNAMES, parse_person_name
+from cruce.resolve.normalise import SURNAMES as SURNAME
 from cruce.search.grams import PairIndex
 from cruce.search.text import Word
 

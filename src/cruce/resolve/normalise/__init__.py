@@ -7,6 +7,9 @@ What each does, with examples, is in docs/reference/normalisers.md.
 
 from cruce.resolve.normalise._addresses import normalise_address
 from cruce.resolve.normalise._identifiers import CurpInfo, curp_info, rfc_valid, ssn_valid
+from cruce.resolve.normalise._lexicon import GIVEN as GIVEN_NAMES
+from cruce.resolve.normalise._lexicon import NICKNAMES
+from cruce.resolve.normalise._lexicon import SURNAME as SURNAMES
 from cruce.resolve.normalise._names import PersonName, name_similarity, parse_person_name
 from cruce.resolve.normalise._orgs import normalise_org_name, org_aliases
 from cruce.resolve.normalise._phones import normalise_phone
@@ -14,7 +17,11 @@ from cruce.resolve.normalise._serials import SerialNumber, normalise_serial, ser
 from cruce.resolve.normalise._text import fold
 from cruce.resolve.normalise._vehicles import normalise_plate, vin_valid
 
+# The lexicon the name normaliser knows (given names, surnames, nicknames), for search's name rules.
 __all__ = [
+    "GIVEN_NAMES",
+    "NICKNAMES",
+    "SURNAMES",
     "CurpInfo",
     "PersonName",
     "SerialNumber",
