@@ -432,8 +432,7 @@ def held(db: AppDB, generation: tuple[int, ...], entities: int, *, wait: bool = 
         done.wait(timeout=600)
     if db.backend == "postgresql":
         return _load_now(db, slot, generation)
-    with db._lock:  # a cursor is made on the store's connection, then used by the loader alone
-        cursor = db.store.con.cursor()  # type: ignore[attr-defined]
+    cursor = db.duckdb_cursor()  # used by the loader alone
     if wait:
         return _load_duckdb(cursor, db.store.url, slot, generation)
     threading.Thread(target=_load_duckdb, args=(cursor, db.store.url, slot, generation), daemon=True).start()

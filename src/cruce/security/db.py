@@ -48,6 +48,12 @@ class AppDB:
             cur = self.store.con.execute(sql, list(params))  # type: ignore[attr-defined]
             return list(cur.fetchall()) if cur.description else []
 
+    def duckdb_cursor(self) -> Any:
+        """A new DuckDB connection to the same database, for another thread to use alone (the
+        store's own connection is shared by this object's callers)."""
+        with self._lock:
+            return self.store.con.cursor()  # type: ignore[attr-defined]
+
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         rows = self.fetch(sql, params)
         return rows[0] if rows else None
