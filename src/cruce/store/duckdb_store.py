@@ -213,6 +213,7 @@ class DuckDBImportWriter:
         self.earlier_imports = [int(r[0]) for r in earlier]
         self.indexes_batches = not self.earlier_imports and len(_index_tables(self.con)) == len(INDEX_TABLES)
         self._fingerprints: dict[int, pa.Table] = {}  # made with each prepared batch, by its id
+        self._refs: dict[int, pa.Table] = {}  # the batch's reference rows sorted by target, likewise
         if self.earlier_imports:
             self.con.execute("CREATE OR REPLACE TEMP TABLE cruce_seen (entity_id UUID, prop_id INTEGER, value VARCHAR)")
         else:
@@ -237,6 +238,11 @@ class DuckDBImportWriter:
                 self._fingerprints[id(prepared)] = compute.execute(
                     "SELECT entity_id, hash(sum(hash(prop_id, value))) AS fp FROM cruce_prepared GROUP BY entity_id"
                 ).to_arrow_table()
+                if self.indexes_batches:  # sorted here too, for the zone maps (ADR 0004)
+                    self._refs[id(prepared)] = compute.execute(
+                        "SELECT target, entity_id, prop_id, protected FROM cruce_prepared WHERE target IS NOT NULL "
+                        "ORDER BY target"
+                    ).to_arrow_table()
             finally:
                 compute.unregister("cruce_prepared")
         return prepared
@@ -278,22 +284,42 @@ class DuckDBImportWriter:
             f"INSERT INTO {self._entities} SELECT entity_id, fp FROM cruce_batch_entities "
             "ANTI JOIN cruce_batch_repeats USING (entity_id)"
         )
+        refs = self._refs.pop(id(prepared), None)
         row = self.con.execute("SELECT count(*) FROM cruce_batch_repeats WHERE same").fetchone()
-        if row and row[0]:  # the batch less those entities, filtered once for the tables it goes to
-            keep = self.con.execute(
-                "SELECT b.entity_id NOT IN (SELECT entity_id FROM cruce_batch_repeats WHERE same) FROM cruce_incoming b"
-            ).to_arrow_table()
+        if row and row[0]:  # the batch less those entities, filtered once for each table it goes to
+            kept = "SELECT b.entity_id NOT IN (SELECT entity_id FROM cruce_batch_repeats WHERE same) FROM "
+            keep = self.con.execute(kept + "cruce_incoming b").to_arrow_table()
             self.con.unregister("cruce_incoming")
             self.con.register("cruce_incoming", prepared.filter(keep.column(0)))
-        return self._insert("cruce_incoming b")
+            if refs is not None:
+                self.con.register("cruce_incoming_refs", refs)
+                try:
+                    keep = self.con.execute(kept + "cruce_incoming_refs b").to_arrow_table()
+                finally:
+                    self.con.unregister("cruce_incoming_refs")
+                refs = refs.filter(keep.column(0))
+        if refs is None:
+            return self._insert("cruce_incoming b")
+        self.con.register("cruce_incoming_refs", refs)
+        try:
+            return self._insert("cruce_incoming b", refs="cruce_incoming_refs")
+        finally:
+            self.con.unregister("cruce_incoming_refs")
 
-    def _insert(self, select: str) -> int:
+    def _insert(self, select: str, refs: str | None = None) -> int:
+        """The batch's statements, and its reference rows: from ``refs`` (the batch's own, sorted by
+        target where it was prepared) or else from ``select``, sorted here."""
         self.con.execute("BEGIN TRANSACTION")
         row = self.con.execute(
             "INSERT INTO statement SELECT b.entity_id, b.prop_id, b.value, b.original, b.source_row, "
             f"{self.number}, {self.number} FROM {select}"
         ).fetchone()
-        if self.indexes_batches:
+        if refs is not None:
+            self.con.execute(
+                f"INSERT INTO entity_ref SELECT r.target, r.entity_id, {self.number}, r.prop_id, r.protected "
+                f"FROM {refs} r"
+            )
+        elif self.indexes_batches:
             self.con.execute(
                 f"INSERT INTO entity_ref SELECT b.target, b.entity_id, {self.number}, b.prop_id, b.protected "
                 f"FROM {select} WHERE b.target IS NOT NULL ORDER BY b.target"
