@@ -378,7 +378,13 @@ def duckdb_columns(cursor: Any) -> Columns:
     return run
 
 
+_FETCH_ROWS = 200_000
+
+
 def postgresql_columns(db: AppDB) -> Columns:
+    """Columns read a slice of rows at a time, each slice made into arrays at once: millions of
+    postings never stand as Python tuples all together."""
+
     def run(sql: str) -> dict[str, np.ndarray]:
         if sql.startswith("CREATE TEMP TABLE"):
             sql = sql.replace(" AS SELECT", " ON COMMIT DROP AS SELECT", 1)
@@ -387,8 +393,14 @@ def postgresql_columns(db: AppDB) -> Columns:
             if not cur.description:
                 return {}
             names = [c.name for c in cur.description]
-            rows = cur.fetchall()
-        return {name: np.asarray([r[i] for r in rows], dtype=object) for i, name in enumerate(names)}
+            parts: list[list[np.ndarray]] = [[] for _ in names]
+            while rows := cur.fetchmany(_FETCH_ROWS):
+                for i, column in enumerate(zip(*rows, strict=True)):
+                    parts[i].append(np.asarray(column, dtype=object if isinstance(column[0], str) else None))
+        return {
+            name: np.concatenate(part) if part else np.asarray([], dtype=object)
+            for name, part in zip(names, parts, strict=True)
+        }
 
     return run
 
@@ -430,8 +442,11 @@ def held(db: AppDB, generation: tuple[int, ...], entities: int, *, wait: bool = 
         if not wait:
             return None
         done.wait(timeout=600)
-    if db.backend == "postgresql":
-        return _load_now(db, slot, generation)
+    if db.backend == "postgresql":  # a connection of its own (the request's goes on)
+        if wait:
+            return _load_postgresql(db.store.url, slot, generation)
+        threading.Thread(target=_load_postgresql, args=(db.store.url, slot, generation), daemon=True).start()
+        return None
     cursor = db.duckdb_cursor()  # used by the loader alone
     if wait:
         return _load_duckdb(cursor, db.store.url, slot, generation)
@@ -439,10 +454,15 @@ def held(db: AppDB, generation: tuple[int, ...], entities: int, *, wait: bool = 
     return None
 
 
-def _load_now(db: AppDB, slot: _Held, generation: tuple[int, ...]) -> Postings | None:
+def _load_postgresql(url: str, slot: _Held, generation: tuple[int, ...]) -> Postings | None:
+    from cruce.security.db import AppDB
+    from cruce.store import open_store
+
     try:
-        with db.transaction():
-            loaded = load(postgresql_columns(db))
+        with open_store(url) as store:
+            db = AppDB(store)
+            with db.transaction():
+                loaded: Postings | None = load(postgresql_columns(db))
     except Exception:
         log.exception("search postings not loaded; searches use the store")
         loaded = None
