@@ -442,11 +442,8 @@ def held(db: AppDB, generation: tuple[int, ...], entities: int, *, wait: bool = 
         if not wait:
             return None
         done.wait(timeout=600)
-    if db.backend == "postgresql":  # a connection of its own (the request's goes on)
-        if wait:
-            return _load_postgresql(db.store.url, slot, generation)
-        threading.Thread(target=_load_postgresql, args=(db.store.url, slot, generation), daemon=True).start()
-        return None
+    if db.backend == "postgresql":  # on the request's own connection (the store keeps no password to open another)
+        return _load_postgresql(db, slot, generation)
     cursor = db.duckdb_cursor()  # used by the loader alone
     if wait:
         return _load_duckdb(cursor, db.store.url, slot, generation)
@@ -454,15 +451,10 @@ def held(db: AppDB, generation: tuple[int, ...], entities: int, *, wait: bool = 
     return None
 
 
-def _load_postgresql(url: str, slot: _Held, generation: tuple[int, ...]) -> Postings | None:
-    from cruce.security.db import AppDB
-    from cruce.store import open_store
-
+def _load_postgresql(db: AppDB, slot: _Held, generation: tuple[int, ...]) -> Postings | None:
     try:
-        with open_store(url) as store:
-            db = AppDB(store)
-            with db.transaction():
-                loaded: Postings | None = load(postgresql_columns(db))
+        with db.transaction():
+            loaded: Postings | None = load(postgresql_columns(db))
     except Exception:
         log.exception("search postings not loaded; searches use the store")
         loaded = None
