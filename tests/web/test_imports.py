@@ -194,7 +194,6 @@ def test_an_import_from_the_page_brings_search_up_to_date(fresh: World, tmp_path
     db = AppDB(fresh.app.state.services.main.store)
     now = state(db)
     assert not now.behind  # the import's terms are in the index
-    with search_memory._HELD_LOCK:
-        held = search_memory._HELD[db.store.url].postings
+    held = search_memory.current(db.store.url)
     assert held is not None
     assert held.generation == now.generation  # and the index of this generation is in memory

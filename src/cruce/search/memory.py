@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cruce.search.query import Filters, Found, _found, needed
+from cruce.search.query import Filters, Found, _found, needed, nothing_to_find
 
 if TYPE_CHECKING:
     from cruce.search.expand import Expanded
@@ -139,11 +139,9 @@ class Postings:
         offset: int = 0,
     ) -> Found:
         """As ``query.find`` (without the date range, which reads statements: the caller uses SQL)."""
-        required = sum(1 for e in words if e.word.required)
-        if not visible or not any(e.matches for e in words) or (required and not any(
-            e.matches for e in words if e.word.required
-        )):  # fmt: skip
+        if nothing_to_find(words, visible):
             return Found(0, (), False)
+        required = sum(1 for e in words if e.word.required)
         seen = self._imports(visible)
         inside = self._imports(caseload)
         texts = np.zeros(self.schema_code.size, dtype=bool)
@@ -488,7 +486,8 @@ def _keep(slot: _Held, generation: tuple[int, ...], loaded: Postings | None) -> 
         return loaded if loaded.generation == generation else None
 
 
-def forget(url: str) -> None:
-    """Drop a store's copy (after a reindex, in tests)."""
+def current(url: str) -> Postings | None:
+    """The copy in memory of a store's index, whatever its generation (None: none loaded)."""
     with _HELD_LOCK:
-        _HELD.pop(url, None)
+        slot = _HELD.get(url)
+        return slot.postings if slot is not None else None

@@ -84,6 +84,12 @@ def needed(required: int) -> int:
     return required - 1 if required <= 5 else required - 2
 
 
+def nothing_to_find(words: Sequence[Expanded], visible: Sequence[str]) -> bool:
+    """No dataset to search, or none of the words' terms (or of the required words') known."""
+    required = [e for e in words if e.word.required]
+    return not visible or not any(e.matches for e in words) or bool(required and not any(e.matches for e in required))
+
+
 def _marks(values: Sequence[Any]) -> str:
     return ",".join("?" for _ in values)
 
@@ -113,11 +119,9 @@ def find(
     offset: int = 0,
 ) -> Found:
     """Hits for the expanded words in visible datasets, best first, with facets counted over all hits."""
-    required = sum(1 for e in words if e.word.required)
-    if not visible or not any(e.matches for e in words) or (required and not any(
-        e.matches for e in words if e.word.required
-    )):  # fmt: skip
+    if nothing_to_find(words, visible):
         return Found(0, (), False)
+    required = sum(1 for e in words if e.word.required)
     params: list[Any] = []
     imports_of = "SELECT no FROM import_run WHERE dataset IN ({})"
     terms = sorted({m.term_id for e in words for m in e.matches})

@@ -28,6 +28,7 @@ from cruce.graph.model import FLOW_OF_TYPE, FLOWS, NOT_TIME
 from cruce.schema.model import PropertyType, Schema
 from cruce.search.index import IndexSpec
 from cruce.search.text import value_length, value_terms
+from cruce.store.memo import per_import
 
 if TYPE_CHECKING:
     from cruce.security.db import AppDB
@@ -225,14 +226,13 @@ class IndexState:
         return (self.indexed, self.newest_indexed, self.entities, self.terms, self.first_run)
 
 
-_STATES: dict[str, tuple[tuple[object, ...], IndexState]] = {}  # DuckDB store -> (its key, the state)
 _CHANGES: dict[str, int] = {}  # catch-ups and reindexes committed by this process, by store
-_STATES_LOCK = threading.Lock()
+_CHANGES_LOCK = threading.Lock()
 
 
 def _changed(db: AppDB) -> None:
     """Note that this process has changed the index (after the transaction has ended)."""
-    with _STATES_LOCK:
+    with _CHANGES_LOCK:
         _CHANGES[db.store.url] = _CHANGES.get(db.store.url, 0) + 1
 
 
@@ -241,16 +241,8 @@ def state(db: AppDB) -> IndexState:
     (DuckDB lets one process at a time write a file, so no other can), read again on PostgreSQL."""
     if db.backend != "duckdb":
         return _read_state(db)
-    url = db.store.url
-    with _STATES_LOCK:
-        key: tuple[object, ...] = (*db.store.import_generation(), _CHANGES.get(url, 0))
-        held = _STATES.get(url)
-    if held is not None and held[0] == key:
-        return held[1]
-    found = _read_state(db)
-    with _STATES_LOCK:
-        _STATES[url] = (key, found)
-    return found
+    changes = _CHANGES.get(db.store.url, 0)
+    return per_import(db.store, "search index state", lambda: _read_state(db), also=(changes,))
 
 
 def _read_state(db: AppDB) -> IndexState:

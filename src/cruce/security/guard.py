@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
@@ -37,11 +36,9 @@ from cruce.security.policy import (
 from cruce.security.sessions import Sessions
 from cruce.security.tips import Tips
 from cruce.store.base import DatasetSummary, Entity, ImportRecord, Reject, Statement, Store
-from cruce.store.memo import once
+from cruce.store.memo import once, per_import
 
 T = TypeVar("T")
-_PER_IMPORT: dict[tuple[str, str], tuple[tuple[int, int, str], Any]] = {}  # (store, what) -> (import generation, it)
-_PER_IMPORT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -198,44 +195,32 @@ class Guard:
             return set()
         return set(self._all_protected_people() & set(ids))
 
-    def _per_import(self, what: str, read: Callable[[], T]) -> T:
-        """``read()``, kept per store until an import finishes: for what only imports write
-        (references, properties, the imports themselves). The generation is read before the
-        answer, so an answer read while an import commits is at worst a newer one, kept until
-        the next request sees the new generation."""
-        generation = self.store.import_generation()
-        key = (self.store.url, what)
-        with _PER_IMPORT_LOCK:
-            held = _PER_IMPORT.get(key)
-        if held is not None and held[0] == generation:
-            return held[1]  # type: ignore[no-any-return]
-        found = read()
-        with _PER_IMPORT_LOCK:
-            _PER_IMPORT[key] = (generation, found)
-        return found
-
     def _all_protected_people(self) -> frozenset[str]:
         """Every entity a protected property points at."""
         sql = "SELECT DISTINCT CAST(target AS VARCHAR) FROM entity_ref WHERE protected"
-        return self._per_import("protected people", lambda: frozenset(str(r[0]) for r in self.db.fetch(sql)))
+        return per_import(self.store, "protected people", lambda: frozenset(str(r[0]) for r in self.db.fetch(sql)))
 
     def property_names(self) -> dict[int, tuple[str, str]]:
         """Property number -> (type, property)."""
         sql = "SELECT prop_id, schema, prop FROM property"
-        return self._per_import("properties", lambda: {int(r[0]): (str(r[1]), str(r[2])) for r in self.db.fetch(sql)})
+        return per_import(
+            self.store, "properties", lambda: {int(r[0]): (str(r[1]), str(r[2])) for r in self.db.fetch(sql)}
+        )
 
     def dataset_of_import(self) -> dict[int, str]:
         """Finished import number -> its dataset."""
-        return {no: dataset for no, (_id, dataset) in self._imports().items()}
+        return per_import(self.store, "datasets", lambda: {no: d for no, (_id, d) in self._imports().items()})
 
     def import_number(self, import_id: str) -> int | None:
         """The number of a finished import, by its id."""
-        numbers = self._per_import("import numbers", lambda: {i: no for no, (i, _d) in self._imports().items()})
+        numbers = per_import(self.store, "import numbers", lambda: {i: no for no, (i, _d) in self._imports().items()})
         return numbers.get(str(import_id))
 
     def _imports(self) -> dict[int, tuple[str, str]]:
         sql = "SELECT no, CAST(id AS VARCHAR), dataset FROM import_run"
-        return self._per_import("imports", lambda: {int(r[0]): (str(r[1]), str(r[2])) for r in self.db.fetch(sql)})
+        return per_import(
+            self.store, "imports", lambda: {int(r[0]): (str(r[1]), str(r[2])) for r in self.db.fetch(sql)}
+        )
 
     def references_to(self, entity_ids: Sequence[str]) -> list[Link]:
         """Every reference to these entities (canonical UUID strings), finished imports or not: a
@@ -412,7 +397,7 @@ class Guard:
         access = access or self.access(principal)
         key = str(uuid.UUID(entity_id))
         both = self._links(
-            self.db.fetch(  # one scan, no join: the property names and datasets are held (``_per_import``)
+            self.db.fetch(  # one scan, no join: the property names and datasets are held (``per_import``)
                 "SELECT CAST(entity_id AS VARCHAR), CAST(target AS VARCHAR), prop_id, protected, import_no "
                 "FROM entity_ref WHERE target = CAST(? AS UUID) OR entity_id = CAST(? AS UUID)",
                 (entity_id, entity_id),

@@ -7,6 +7,10 @@ the page spent more time asking again than reading what it shows (issue #4). Wit
 request (a GET) nothing it reads changes its answer, except what other threads commit meanwhile,
 which the request may as well not see: a request is one moment.
 
+``per_import`` keeps, between requests, what only an import changes (protected people, property
+names, the imports themselves, the search index's state on DuckDB), keyed by the store's import
+generation, which each request reads once.
+
 ``one_request`` opens the memo (the web application does it for GET and HEAD requests; writes
 never use it, so a POST that changes a policy and reads it back sees its change); ``once``
 answers from it when one is open, and computes every time otherwise (command line, jobs, tests).
@@ -16,10 +20,14 @@ endpoint; background threads started with ``threading.Thread`` do not inherit it
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from cruce.store.base import Store
 
 T = TypeVar("T")
 
@@ -45,3 +53,22 @@ def once(key: Hashable, compute: Callable[[], T]) -> T:
         return memo[key]  # type: ignore[no-any-return]
     value = memo[key] = compute()
     return value
+
+
+_PER_IMPORT: dict[tuple[str, str], tuple[tuple[Hashable, ...], Any]] = {}  # (store, what) -> (key, answer)
+_PER_IMPORT_LOCK = threading.Lock()
+
+
+def per_import(store: Store, what: str, read: Callable[[], T], *, also: tuple[Hashable, ...] = ()) -> T:
+    """``read()``, kept per store until an import finishes (or ``also`` changes). The generation is
+    read before the answer, so an answer read while an import commits is at worst a newer one,
+    kept until the next request sees the new generation."""
+    key = (*store.import_generation(), *also)
+    with _PER_IMPORT_LOCK:
+        held = _PER_IMPORT.get((store.url, what))
+    if held is not None and held[0] == key:
+        return held[1]  # type: ignore[no-any-return]
+    found = read()
+    with _PER_IMPORT_LOCK:
+        _PER_IMPORT[(store.url, what)] = (key, found)
+    return found
