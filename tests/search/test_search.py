@@ -167,7 +167,8 @@ def test_new_imports_are_caught_up_and_reindex_is_idempotent(guard: Guard, tmp_p
 
 
 def _answers(guard: Guard) -> list[tuple[object, ...]]:
-    queries = ["francisco ramirez", "guzman loera", "el chapo", "quintero", "traficantes", "quintana luisa", "T1"]
+    queries = ["francisco ramirez", "guzman loera", "el chapo", "quintero", "traficantes", "quintana luisa", "T1",
+               "hernandez mario", "mario hernandez soto", "paco ramirez"]  # fmt: skip
     out = []
     for query in queries:
         found = guard.search(SYSTEM, query)
@@ -243,8 +244,42 @@ def test_a_name_matching_all_its_words_ranks_above_a_longer_one(guard: Guard, tm
     assert found.hits[0].score > found.hits[1].score  # by the words' weights alone (olvera is rarer), Carmen first
 
 
-def test_a_version_8_index_is_emptied_and_built_again_with_lengths(
-    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_words_in_the_querys_order_rank_first(guard: Guard, tmp_path: Path) -> None:
+    """ "Leticia Ybarra" is given name and first surname: "Leticia Ybarra Ortega" before the
+    namesakes whose second surname is Ybarra; a name written surname first still found."""
+    rows = ['Y1,"Leticia Soto Ybarra",MX', 'Y2,"Leticia Tapia Ybarra",MX', 'Y3,"Leticia Rosales Ybarra",MX',
+            'Y4,"Leticia Ybarra Ortega",MX', 'Y5,"YBARRA ORTEGA, LETICIA",MX']  # fmt: skip
+    _import(guard.store, tmp_path, "ybarra", PEOPLE.format(dataset="ybarra"), "pid,name,nationality", rows)
+    found = guard.search(SYSTEM, "Leticia Ybarra")
+    assert _captions(found)[0] == "Leticia Ybarra Ortega"
+    assert found.hits[0].score > found.hits[1].score
+    assert set(_captions(found)) == {"Leticia Soto Ybarra", "Leticia Tapia Ybarra", "Leticia Rosales Ybarra",
+                                     "Leticia Ybarra Ortega", "YBARRA ORTEGA, LETICIA"}  # fmt: skip
+
+
+def test_a_surname_left_out_ranks_above_one_that_contradicts(guard: Guard, tmp_path: Path) -> None:
+    """For "Daniel Hernández Chávez", a record "Daniel Hernanddez" (typo, second surname left out)
+    may be him; "Daniel Hernández Ruiz" has another second surname, and is likelier someone else."""
+    rows = ['H1,"Daniel Hernández Ruiz",MX', 'H2,"Daniel Hernanddez",MX']
+    _import(guard.store, tmp_path, "chavez", PEOPLE.format(dataset="chavez"), "pid,name,nationality", rows)
+    found = guard.search(SYSTEM, "Daniel Hernández Chávez")
+    assert _captions(found) == ["Daniel Hernanddez", "Daniel Hernández Ruiz"]
+
+
+def test_an_alias_is_not_counted_in_a_names_length(guard: Guard, tmp_path: Path) -> None:
+    rows = ['C1,"Andrés Álvarez a. El Charro",MX', 'C2,"Andrés Álvarez Gómez",MX']
+    _import(guard.store, tmp_path, "charro", PEOPLE.format(dataset="charro"), "pid,name,nationality", rows)
+    found = guard.search(SYSTEM, "Andrés Álvarez")
+    assert _captions(found) == ["Andrés Álvarez a. El Charro", "Andrés Álvarez Gómez"]
+    assert found.hits[0].score > found.hits[1].score
+
+
+@pytest.mark.parametrize(
+    ("version", "posting"),
+    [(8, "1, entity_id, import_no, prop_id, FALSE"), (9, "1, entity_id, import_no, prop_id, FALSE, 2")],
+)
+def test_an_older_index_is_emptied_and_built_again_with_lengths_and_positions(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, version: int, posting: str
 ) -> None:
     from cruce.store import sql
 
@@ -252,28 +287,30 @@ def test_a_version_8_index_is_emptied_and_built_again_with_lengths(
     for backend in ("duckdb", "postgresql"):
         (older / backend).mkdir(parents=True)
         for number, path in sql.migration_files(backend):
-            if number <= 8:
+            if number <= version:
                 (older / backend / path.name).write_text(path.read_text())
     with monkeypatch.context() as m:
         m.setattr(sql.SqlStore, "migrations_dir", older)
         with open_store(store_url) as store:
             _fill(store, tmp_path)
-            assert store.schema_version() == 8
+            assert store.schema_version() == version
             db = Guard(store, Security(store), default_schema()).db
-            with db.transaction():  # an index as version 8 held it (an upgrade once failed on a full table)
+            with db.transaction():  # an index as that version held it (an upgrade once failed on a full table)
                 db.execute("INSERT INTO search_term VALUES (1, 'quintero', 1)")
-                db.execute(
-                    "INSERT INTO search_posting SELECT 1, entity_id, import_no, prop_id, FALSE FROM statement LIMIT 3"
-                )
+                db.execute(f"INSERT INTO search_posting SELECT {posting} FROM statement LIMIT 3")
                 db.execute("INSERT INTO search_indexed SELECT no, 1, 1 FROM import_run")
     with open_store(store_url) as store:
-        assert store.schema_version() == 9
+        assert store.schema_version() == sql.migration_files(store.backend)[-1][0]
         guard = Guard(store, Security(store), default_schema())
         assert index_rows(guard.db)["postings"] == []  # emptied by the upgrade
         assert _captions(guard.search(SYSTEM, "quintero")) == ["Luis Quintero"]  # and built again at once
-        lengths = {row[0]: row[5] for row in index_rows(guard.db)["postings"]}
+        rows = index_rows(guard.db)["postings"]
+        lengths = {row[0]: row[5] for row in rows}
         assert lengths["quintero"] == 2
         assert lengths["traficantes"] == 5  # "Los traficantes de armas cruzan por Nogales": particles aside
+        positions = {row[0]: row[6] for row in rows}
+        assert (positions["luis"], positions["quintero"]) == (0, 1)
+        assert (positions["los"], positions["traficantes"], positions["armas"]) == (-1, 0, 1)
 
 
 PARTS = """

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cruce.search.query import Filters, Found, _found, needed, nothing_to_find
+from cruce.search.query import IN_ORDER_SHARE, Filters, Found, _found, needed, nothing_to_find, word_places
 
 if TYPE_CHECKING:
     from cruce.search.expand import Expanded
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 MAX_ENTITIES = int(os.environ.get("CRUCE_SEARCH_MEMORY_ENTITIES", "4000000"))
 NO_FILTERS = Filters()
 _PACK_WEIGHT, _PACK_TERM = 10**12, 10**4  # as query.find packs a word's best match
-_EMPTY = (0, np.iinfo(np.int32).max, np.iinfo(np.int16).max, 0, 0, 0)  # the scratch arrays at rest
+_EMPTY = (0, np.iinfo(np.int32).max, np.iinfo(np.int16).max, 0, 0, 0, 0)  # the scratch arrays at rest
 
 Columns = Callable[[str], dict[str, np.ndarray]]  # runs a query, returns its columns by name
 
@@ -56,6 +56,7 @@ class _WordHits:
     touched: np.ndarray
     person: np.ndarray
     terms: np.ndarray  # the longest value holding a match of the word
+    in_place: np.ndarray  # a match of the word stands where the word stands in the query
     required: int
 
 
@@ -81,6 +82,7 @@ class Postings:
     p_prop: np.ndarray
     p_protected: np.ndarray
     p_terms: np.ndarray  # the length of the value the posting's term came from
+    p_position: np.ndarray  # where the term stands among that value's words (-1: a particle)
     person: np.ndarray  # entity number -> a protected property points at it
     f_start: np.ndarray  # entity number -> first row of its facets (CSR over ``f_*``)
     f_import: np.ndarray
@@ -97,7 +99,7 @@ class Postings:
     def nbytes(self) -> int:
         """The arrays' bytes (the ids as text counted at 60 bytes each)."""
         arrays = (self.term_start, self.p_entity, self.p_import, self.p_prop, self.p_protected, self.p_terms,
-                  self.person, self.f_start, self.f_import, self.f_code, self.schema_code)  # fmt: skip
+                  self.p_position, self.person, self.f_start, self.f_import, self.f_code, self.schema_code)  # fmt: skip
         return sum(int(a.nbytes) for a in arrays) + 60 * int(self.entity_ids.size)
 
     # -- access as arrays ---------------------------------------------------------------------------
@@ -152,20 +154,23 @@ class Postings:
             return _found([("total", "", 0, "", 0, 0, "")], words)
         with self._scratch_lock:
             try:
-                per_word = [self._word(e, seen, inside, texts, schema, allowed) for e in words]
+                per_word = [
+                    self._word(e, place, seen, inside, texts, schema, allowed)
+                    for e, place in zip(words, word_places(words), strict=True)
+                ]
             except BaseException:  # the scratch arrays may hold a half-done word: made again next time
                 self._arrays.clear()
                 raise
-        return self._ranked(per_word, words, needed(required), seen, limit, offset)
+        return self._ranked(per_word, words, required, seen, limit, offset)
 
     def _word(
-        self, e: Expanded, seen: np.ndarray, inside: np.ndarray, texts: np.ndarray, schema: int | None,
-        allowed: np.ndarray | None,
+        self, e: Expanded, place: int, seen: np.ndarray, inside: np.ndarray, texts: np.ndarray,
+        schema: int | None, allowed: np.ndarray | None,
     ) -> _WordHits:  # fmt: skip
         """The entities one word matches, each with its best match, lowest import and type, and
         whether it touched protected values: reduced in arrays as long as the store's entities
         (kept between queries, so that only the rows of the word's own terms are visited)."""
-        best, low_import, low_schema, touched, person, long_terms = self._scratch()
+        best, low_import, low_schema, touched, person, long_terms, in_place = self._scratch()
         visited = []
         for m in e.matches:
             if m.term_id + 1 >= self.term_start.size:
@@ -186,6 +191,7 @@ class Postings:
                 continue
             ent, imp, prop = ent[keep], imp[keep], prop[keep]
             np.maximum.at(long_terms, ent, terms[keep])
+            np.maximum.at(in_place, ent, (self.p_position[lo:hi][keep] == place).astype(np.int8))
             np.maximum.at(best, ent, m.weight * _PACK_WEIGHT + m.term_id * _PACK_TERM + prop.astype(np.int64))
             np.minimum.at(low_import, ent, imp)
             np.minimum.at(low_schema, ent, self.schema_code[prop])
@@ -195,9 +201,10 @@ class Postings:
         ents = np.unique(np.concatenate(visited)) if visited else np.zeros(0, dtype=np.int32)
         found = _WordHits(
             ents, best[ents], low_import[ents], low_schema[ents], touched[ents], person[ents], long_terms[ents],
-            1 if e.word.required else 0,
+            in_place[ents], 1 if e.word.required else 0,
         )  # fmt: skip
-        best[ents], low_import[ents], low_schema[ents], touched[ents], person[ents], long_terms[ents] = _EMPTY
+        for array, rest in zip(self._arrays, _EMPTY, strict=True):
+            array[ents] = rest
         return found
 
     def _allowed(self, filters: Filters, seen: np.ndarray) -> np.ndarray | None:
@@ -210,20 +217,19 @@ class Postings:
                 allowed = mask if allowed is None else allowed & mask
         return allowed
 
-    def _scratch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _scratch(self) -> tuple[np.ndarray, ...]:
         """Arrays as long as the entities, at rest (``_EMPTY``) between queries (``_word`` resets them)."""
         if not self._arrays:
             n = self.entity_ids.size
             self._arrays.extend((
                 np.zeros(n, dtype=np.int64), np.full(n, _EMPTY[1], dtype=np.int32),
                 np.full(n, _EMPTY[2], dtype=np.int16), np.zeros(n, dtype=np.int8), np.zeros(n, dtype=np.int8),
-                np.zeros(n, dtype=np.int16),
+                np.zeros(n, dtype=np.int16), np.zeros(n, dtype=np.int8),
             ))  # fmt: skip
-        best, low_import, low_schema, touched, person, long_terms = self._arrays
-        return best, low_import, low_schema, touched, person, long_terms
+        return tuple(self._arrays)
 
     def _ranked(
-        self, per_word: list[_WordHits], words: Sequence[Expanded], need: int, seen: np.ndarray, limit: int,
+        self, per_word: list[_WordHits], words: Sequence[Expanded], required: int, seen: np.ndarray, limit: int,
         offset: int,
     ) -> Found:  # fmt: skip
         every = np.concatenate([w.ents for w in per_word])
@@ -235,6 +241,7 @@ class Postings:
         touched = np.zeros(ents.size, dtype=np.int8)
         person = np.zeros(ents.size, dtype=np.int8)
         length = np.zeros(ents.size, dtype=np.int64)
+        in_order = np.zeros(ents.size, dtype=np.int64)
         start = 0
         for w in per_word:
             where = at[start : start + w.ents.size]
@@ -246,9 +253,12 @@ class Postings:
             touched[where] |= w.touched
             person[where] |= w.person
             length[where] = np.maximum(length[where], w.terms)
+            in_order[where] += w.in_place
         length = np.maximum(np.maximum(length, count), 1)
-        score = score * (length + count) // (2 * length)  # as query.find scales it: by what the words cover
-        keep = count >= need
+        conflict = np.minimum(required - count, length - count)
+        score = score * (length + count - conflict) // (2 * length)  # as query.find scales it
+        score = score * (IN_ORDER_SHARE + in_order) // IN_ORDER_SHARE
+        keep = count >= needed(required)
         ents, score = ents[keep], score[keep]
         low_import, low_schema, touched, person = low_import[keep], low_schema[keep], touched[keep], person[keep]
         rows: list[tuple[Any, ...]] = [("total", "", int(ents.size), "", int(touched.max(initial=0)), 0, "")]
@@ -318,7 +328,8 @@ def load(columns: Columns) -> Postings:
         ids = columns("SELECT CAST(entity_id AS VARCHAR) AS k FROM cruce_search_entity ORDER BY n")["k"]
         terms = int(columns("SELECT COALESCE(max(term_id), 0) AS t FROM search_term")["t"][0])
         p = columns(
-            "SELECT p.term_id AS t, e.n AS n, p.import_no AS i, p.prop_id AS p, p.protected AS x, p.terms AS l "
+            "SELECT p.term_id AS t, e.n AS n, p.import_no AS i, p.prop_id AS p, p.protected AS x, p.terms AS l, "
+            "p.position AS o "
             "FROM search_posting p JOIN cruce_search_entity e ON e.entity_id = p.entity_id ORDER BY p.term_id"
         )
         people = columns(
@@ -352,6 +363,7 @@ def load(columns: Columns) -> Postings:
         p_prop=np.asarray(p["p"], dtype=np.int32),
         p_protected=np.asarray(p["x"], dtype=bool),
         p_terms=np.asarray(p["l"], dtype=np.int16),
+        p_position=np.asarray(p["o"], dtype=np.int16),
         person=person,
         f_start=_starts(np.asarray(f["n"], dtype=np.int64), n),
         f_import=np.asarray(f["i"], dtype=np.int32),

@@ -8,11 +8,14 @@ An entity is a hit when it matches enough of the query's required words: all of 
 all but one of three to five, all but two of six or more (a record that leaves out a second
 surname or a middle name is still found). Its score is the sum, over the words it matches, of
 the best match's weight, scaled by how much of the matched value those words cover: times
-(L + k) / 2L, for k required words matched in a value of L words (``text.value_length``, the
-longest value holding a match: a record's full name, not the given name it also holds apart).
-A record named "Carlos Rodríguez" then ranks above "Carmen Rodríguez Olvera" for the query
-"Carlos Rodríguez Olvera", as BM25's length normalisation would have it. Ties go to the smaller
-entity id.
+(L + k − c) / 2L, for k of the query's Q required words matched in a value of L words
+(``text.value_length``, the longest value holding a match: a record's full name, not the given
+name it also holds apart, nor its alias), where c = min(Q − k, L − k) counts the words both sides
+hold unmatched — a surname the record contradicts, not one it leaves out. A record named "Carlos
+Rodríguez" then ranks above "Carmen Rodríguez Olvera" for the query "Carlos Rodríguez Olvera", as
+BM25's length normalisation would have it. Then each word matched where it stands in the query
+(``text.value_positions``) adds 1/``IN_ORDER_SHARE``: "Leticia Ybarra" finds "Leticia Ybarra
+Ortega" before "Leticia Soto Ybarra". Ties go to the smaller entity id.
 
 The caller (``cruce.security.guard.Guard``) decides what the principal may see and passes it in:
 ``visible`` datasets, and the ``caseload`` — datasets whose protected values the principal may
@@ -84,6 +87,12 @@ def needed(required: int) -> int:
     return required - 1 if required <= 5 else required - 2
 
 
+# A word matched where it stands in the query ("Leticia Ybarra" in "Leticia Ybarra Ortega") adds a
+# 32nd of the score: enough to rank a name written in the query's order before its namesakes with
+# the same words elsewhere ("Leticia Soto Ybarra"), too little to outweigh a better-matched word.
+IN_ORDER_SHARE = 32
+
+
 def nothing_to_find(words: Sequence[Expanded], visible: Sequence[str]) -> bool:
     """No dataset to search, or none of the words' terms (or of the required words') known."""
     required = [e for e in words if e.word.required]
@@ -98,13 +107,23 @@ def _ids(numbers: Sequence[int] | frozenset[int]) -> str:
     return ", ".join(str(int(n)) for n in sorted(numbers)) or "NULL"
 
 
+def word_places(words: Sequence[Expanded]) -> list[int]:
+    """Where each word stands among the query's required words (-1: not required), as
+    ``text.value_positions`` counts a value's words."""
+    places, at = [], 0
+    for e in words:
+        places.append(at if e.word.required else -1)
+        at += e.word.required
+    return places
+
+
 def _expansion_rows(words: Sequence[Expanded]) -> str:
     rows = [
-        f"({i}, {m.term_id}, {m.weight}, {1 if m.text_only else 0}, {1 if e.word.required else 0})"
-        for i, e in enumerate(words)
+        f"({i}, {m.term_id}, {m.weight}, {1 if m.text_only else 0}, {1 if e.word.required else 0}, {place})"
+        for i, (e, place) in enumerate(zip(words, word_places(words), strict=True))
         for m in e.matches
     ]
-    return f"(SELECT * FROM (VALUES {', '.join(rows)}) AS v(word, term_id, weight, text_only, required))"
+    return f"(SELECT * FROM (VALUES {', '.join(rows)}) AS v(word, term_id, weight, text_only, required, place))"
 
 
 def find(
@@ -162,7 +181,8 @@ def find(
         f"SELECT p.entity_id, q.word, max(q.required) AS required, max(q.weight) AS weight, {best} AS best, "
         "min(pr.schema) AS stype, min(p.import_no) AS import_no, "
         "max(CASE WHEN p.protected OR pp.target IS NOT NULL THEN 1 ELSE 0 END) AS touched, "
-        "max(CASE WHEN pp.target IS NOT NULL THEN 1 ELSE 0 END) AS person, max(p.terms) AS terms "
+        "max(CASE WHEN pp.target IS NOT NULL THEN 1 ELSE 0 END) AS person, max(p.terms) AS terms, "
+        "max(CASE WHEN p.position = q.place THEN 1 ELSE 0 END) AS in_place "
         f"FROM search_posting p JOIN {_expansion_rows(words)} q ON q.term_id = p.term_id "
         "JOIN property pr ON pr.prop_id = p.prop_id "
         "LEFT JOIN (SELECT DISTINCT target FROM entity_ref WHERE protected) pp ON pp.target = p.entity_id "
@@ -171,9 +191,14 @@ def find(
     # the matched weights, times (length + matched) / (2 × length): all of a value's words matched keep
     # their whole weight, half of them three quarters (integers, and an exact division on both backends)
     length = "GREATEST(max(terms), sum(required), 1)"
-    scaled = f"sum(weight) * ({length} + sum(required))"
+    conflict = f"LEAST({required} - sum(required), {length} - sum(required))"
+    scaled = f"sum(weight) * ({length} + sum(required) - {conflict})"
+    covered = f"(({scaled} - mod({scaled}, 2 * {length})) / (2 * {length}))"
+    # then each word matched where it stands in the query adds 1/IN_ORDER_SHARE
+    ordered = f"{covered} * ({IN_ORDER_SHARE} + sum(in_place))"
+    score = f"({ordered} - mod({ordered}, {IN_ORDER_SHARE})) / {IN_ORDER_SHARE}"
     hits = (
-        f"SELECT entity_id, CAST(({scaled} - mod({scaled}, 2 * {length})) / (2 * {length}) AS BIGINT) AS score, "
+        f"SELECT entity_id, CAST({score} AS BIGINT) AS score, "
         "min(stype) AS stype, min(import_no) AS import_no, "
         "max(touched) AS touched, max(person) AS person, "
         "string_agg(CAST(word AS VARCHAR) || ':' || CAST(best AS VARCHAR), ' ') AS why "

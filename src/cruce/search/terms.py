@@ -27,7 +27,7 @@ import pyarrow as pa
 from cruce.graph.model import FLOW_OF_TYPE, FLOWS, NOT_TIME
 from cruce.schema.model import PropertyType, Schema
 from cruce.search.index import IndexSpec
-from cruce.search.text import value_length, value_terms
+from cruce.search.text import value_length, value_positions
 from cruce.store.memo import per_import
 
 if TYPE_CHECKING:
@@ -145,27 +145,30 @@ class _Postings:
         self.props: list[int] = []
         self.protected: list[bool] = []
         self.lengths: list[int] = []
-        self._cache: dict[str, tuple[list[int], int]] = {}
+        self.positions: list[int] = []
+        self._cache: dict[tuple[str, bool], tuple[list[tuple[int, int]], int]] = {}
 
-    def _term_ids(self, value: str) -> tuple[list[int], int]:
-        """The value's term numbers, and its length in words (``value_length``)."""
-        found = self._cache.get(value)
+    def _term_ids(self, value: str, free_text: bool) -> tuple[list[tuple[int, int]], int]:
+        """The value's term numbers with their positions (``value_positions``), and its length in
+        words (``value_length``)."""
+        found = self._cache.get((value, free_text))
         if found is None:
             numbers = []
-            for term in value_terms(value):
+            for term, position in value_positions(value).items():
                 number = self.known.get(term)
                 if number is None:
                     number = self._provisional.setdefault(term, self.first_new + len(self._provisional))
-                numbers.append(number)
-            found = numbers, value_length(value)
+                numbers.append((number, min(position, 32767)))
+            found = numbers, value_length(value, free_text)
             if len(self._cache) < 200_000:
-                self._cache[value] = found
+                self._cache[value, free_text] = found
         return found
 
-    def add(self, entity: str, import_no: int, prop: int, value: str, protected: bool) -> None:
-        numbers, length = self._term_ids(value)
-        for term in numbers:
+    def add(self, entity: str, import_no: int, prop: int, value: str, protected: bool, free_text: bool) -> None:
+        numbers, length = self._term_ids(value, free_text)
+        for term, position in numbers:
             self.terms.append(term)
+            self.positions.append(position)
             self.entities.append(entity)
             self.imports.append(import_no)
             self.props.append(prop)
@@ -194,12 +197,15 @@ class _Postings:
                 "prop_id": pa.array(self.props, pa.int32()),
                 "protected": pa.array(self.protected, pa.bool_()),
                 "terms": pa.array(self.lengths, pa.int16()),
+                "position": pa.array(self.positions, pa.int16()),
             }
         )
         keys = ["term_id", "entity_id", "import_no", "prop_id", "protected"]
-        # a term in two values of one property: the longer value's length (as the query takes it)
-        distinct = table.group_by(keys, use_threads=False).aggregate([("terms", "max")])
-        distinct = distinct.rename_columns([*keys, "terms"]).select(["term_id", *keys[1:], "terms"])
+        # a term in two values of one property: the longer value's length (as the query takes it), the
+        # first place it stands in
+        distinct = table.group_by(keys, use_threads=False).aggregate([("terms", "max"), ("position", "min")])
+        distinct = distinct.rename_columns([*keys, "terms", "position"])
+        distinct = distinct.select(["term_id", *keys[1:], "terms", "position"])
         order = [(c, "ascending") for c in ("term_id", "entity_id", "import_no", "prop_id")]
         return distinct.sort_by(order)
 
@@ -338,7 +344,9 @@ def _index_within(db: AppDB, props: Props, numbers: Sequence[int]) -> Progress:
         f"WHERE import_no IN ({which}) AND prop_id IN ({_ids(props.searchable)})"
     )
     for entity, import_no, prop, value in rows:
-        postings.add(str(entity), int(import_no), int(prop), str(value), int(prop) in props.protected)
+        postings.add(
+            str(entity), int(import_no), int(prop), str(value), int(prop) in props.protected, int(prop) in props.text
+        )
     del rows
     table = postings.table()
     new_terms = postings.new_terms()
@@ -349,10 +357,10 @@ def _index_within(db: AppDB, props: Props, numbers: Sequence[int]) -> Progress:
         }))  # fmt: skip
         db.fetch("INSERT INTO search_term (term_id, term, df) SELECT term_id, term, 0 FROM cruce_new_term")
     _stage(db, "cruce_posting", "term_id INTEGER, entity_id VARCHAR, import_no INTEGER, prop_id INTEGER, "
-           "protected BOOLEAN, terms SMALLINT", table)  # fmt: skip
+           "protected BOOLEAN, terms SMALLINT, position SMALLINT", table)  # fmt: skip
     db.fetch(
-        "INSERT INTO search_posting (term_id, entity_id, import_no, prop_id, protected, terms) "
-        "SELECT term_id, CAST(entity_id AS UUID), import_no, prop_id, protected, terms FROM cruce_posting "
+        "INSERT INTO search_posting (term_id, entity_id, import_no, prop_id, protected, terms, position) "
+        "SELECT term_id, CAST(entity_id AS UUID), import_no, prop_id, protected, terms, position FROM cruce_posting "
         "ORDER BY term_id, entity_id, import_no, prop_id"
     )
     db.fetch(
@@ -436,7 +444,7 @@ def index_rows(db: AppDB) -> dict[str, list[tuple[Any, ...]]]:
     return {
         "terms": db.fetch("SELECT term_id, term, df FROM search_term ORDER BY term_id"),
         "postings": db.fetch(
-            "SELECT t.term, CAST(p.entity_id AS VARCHAR), p.import_no, p.prop_id, p.protected, p.terms "
+            "SELECT t.term, CAST(p.entity_id AS VARCHAR), p.import_no, p.prop_id, p.protected, p.terms, p.position "
             "FROM search_posting p JOIN search_term t ON t.term_id = p.term_id ORDER BY 1, 2, 3, 4, 5"
         ),
         "facets": db.fetch(

@@ -10,6 +10,7 @@ joined form, so identifiers are found however their punctuation was typed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from cruce.resolve.normalise import fold
@@ -25,14 +26,29 @@ STOP_WORDS = frozenset(
 
 def value_terms(value: str) -> set[str]:
     """The terms of a value: its folded words, and each punctuated piece joined."""
-    found: set[str] = set()
+    return set(value_positions(value))
+
+
+def value_positions(value: str) -> dict[str, int]:
+    """Each term of a value (``value_terms``) with where it first stands among the value's words
+    besides particles (a particle: -1; a joined piece: where its first word stands), so that a
+    query's words can be matched in the order they are written ("Leticia Ybarra" is "Leticia
+    Ybarra Ortega" rather than "Leticia Soto Ybarra")."""
+    found: dict[str, int] = {}
+    at = 0
     for piece in value.split():
         words = fold(piece).split()
-        found.update(w for w in words if len(w) <= MAX_TERM_LENGTH)
+        first = -1
+        for w in words:
+            here = -1 if w in STOP_WORDS else at
+            at += here >= 0
+            first = here if first < 0 else first
+            if len(w) <= MAX_TERM_LENGTH:
+                found.setdefault(w, here)
         if len(words) > 1:
             joined = "".join(words)
             if len(joined) <= MAX_TERM_LENGTH:
-                found.add(joined)
+                found.setdefault(joined, first)
     return found
 
 
@@ -44,9 +60,17 @@ class Word:
     required: bool = True
 
 
-def value_length(value: str) -> int:
+# where a name's alias begins: 'Andrés Álvarez a. "El Charro"', 'Juan Pérez alias El Gato'
+_ALIAS_MARK = re.compile(r"""\s(?:a\.|alias|aka|a\.k\.a\.)\s|["“”(]""", re.IGNORECASE)
+
+
+def value_length(value: str, free_text: bool = False) -> int:
     """How many words a value has besides particles (1 at least, 1,000 at most): what a match of
-    all of a query's words covers of it (``cruce.search.query``)."""
+    all of a query's words covers of it (``cruce.search.query``). Outside free text, an alias is
+    not counted: "Andrés Álvarez a. El Charro" is all matched by "Andrés Álvarez"."""
+    mark = None if free_text else _ALIAS_MARK.search(value)
+    if mark is not None and mark.start() > 0:
+        value = value[: mark.start()]
     return max(1, min(1000, len({w for w in fold(value).split() if w not in STOP_WORDS})))
 
 
