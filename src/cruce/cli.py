@@ -409,6 +409,9 @@ def build_app() -> typer.Typer:
     from cruce.timeline.cli import register as register_timeline_commands
 
     register_timeline_commands(app, open_store=_open, user_errors=_user_errors)
+    from cruce.analyses.firearms.cli import register as register_firearms_commands
+
+    register_firearms_commands(app, open_store=_open, user_errors=_user_errors)
     return app
 
 

@@ -13,11 +13,9 @@ PostgreSQL hold the same vocabulary with the same numbers, and the same postings
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +26,7 @@ from cruce.graph.model import FLOW_OF_TYPE, FLOWS, NOT_TIME
 from cruce.schema.model import PropertyType, Schema
 from cruce.search.index import IndexSpec
 from cruce.search.text import value_length, value_positions
+from cruce.store.duckdb_store import more_memory
 from cruce.store.memo import per_import
 
 if TYPE_CHECKING:
@@ -312,26 +311,8 @@ def reindex(db: AppDB, schema: Schema) -> Progress:
         _changed(db)
 
 
-@contextmanager
-def _room(db: AppDB) -> Iterator[None]:
-    """More memory for DuckDB while terms and facets are made: the store keeps it small for
-    serving and imports (256 MB), and the facets of a million entities need more. PostgreSQL
-    manages its own."""
-    if db.backend != "duckdb":
-        yield
-        return
-    con = db.store.con  # type: ignore[attr-defined]
-    row = con.execute("SELECT current_setting('memory_limit')").fetchone()
-    con.execute(f"SET memory_limit = '{os.environ.get('CRUCE_SEARCH_MEMORY', '2GB')}'")
-    try:
-        yield
-    finally:
-        if row is not None:
-            con.execute(f"SET memory_limit = '{row[0]}'")
-
-
 def _index(db: AppDB, props: Props, numbers: Sequence[int]) -> Progress:
-    with _room(db):
+    with more_memory(db.store, "CRUCE_SEARCH_MEMORY", "2GB"):
         return _index_within(db, props, numbers)
 
 

@@ -12,7 +12,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,25 @@ def _index_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     marks = ", ".join(f"'{t}'" for t in INDEX_TABLES)
     rows = con.execute(f"SELECT table_name FROM information_schema.tables WHERE table_name IN ({marks})").fetchall()
     return sorted(str(r[0]) for r in rows)
+
+
+@contextlib.contextmanager
+def more_memory(store: Any, variable: str, default: str) -> Iterator[None]:
+    """More memory for DuckDB during a large read (the ``variable`` setting, else ``default``): the
+    store keeps it small for serving and imports (``DEFAULT_MEMORY_LIMIT``), and a million
+    entities' facets or purchases would spill to disk. The limit is the instance's: it is put back
+    after. PostgreSQL manages its own."""
+    if getattr(store, "backend", None) != "duckdb":
+        yield
+        return
+    con = store.con
+    row = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    con.execute(f"SET memory_limit = '{os.environ.get(variable, default)}'")
+    try:
+        yield
+    finally:
+        if row is not None:
+            con.execute(f"SET memory_limit = '{row[0]}'")
 
 
 def _connect(path: str) -> duckdb.DuckDBPyConnection:

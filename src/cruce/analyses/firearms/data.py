@@ -1,0 +1,130 @@
+"""The firearms flow as tables in an in-memory DuckDB, and the filters every figure takes.
+
+``FirearmsData.load(store)`` reads the store once (``extract``) and derives what the figures and
+indicators share: each trace's time-to-crime (from its dates when the record lacks it), its
+recovery year, whether it reached a purchaser; each purchase's business-day number (for the
+five-business-day rule of multiple sales). Figures then run as SQL over these tables, so one
+computation serves both backends, the CLI, the API and the pages.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from datetime import date
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from cruce.analyses.firearms.extract import read_tables
+
+SHORT_TTC_DAYS = 1096  # under three years: ATF's usual cut for a "short" time-to-crime
+ONE_YEAR_DAYS = 366
+HANDGUN_TYPES = ("pistol", "revolver", "derringer")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a figure is about: recoveries in a period, in a country or state, of a type or caliber."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    recovery_country: str | None = None
+    recovery_state: str | None = None
+    firearm_type: str | None = None
+    caliber: str | None = None
+
+    def where(self, alias: str = "t") -> tuple[str, list[Any]]:
+        """SQL conditions on the traces table (``alias``) and their parameters."""
+        conditions, params = ["TRUE"], []
+        checks = [
+            ("date_from", f"{alias}.recovery_date >= ?"),
+            ("date_to", f"{alias}.recovery_date <= ?"),
+            ("recovery_country", f"{alias}.recovery_country = ?"),
+            ("recovery_state", f"{alias}.recovery_state = ?"),
+            ("firearm_type", f"lower({alias}.f_type) = lower(?)"),
+            ("caliber", f"lower({alias}.caliber) = lower(?)"),
+        ]
+        for name, sql in checks:
+            value = getattr(self, name)
+            if value:
+                conditions.append(sql)
+                params.append(value)
+        return " AND ".join(conditions), params
+
+    def asked(self) -> dict[str, str]:
+        """The filters set, as text (for answers and exports)."""
+        return {f.name: str(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name)}
+
+
+# business days since Monday 1970-01-05: a Saturday or Sunday counts as the Monday after
+_BUSINESS_DAY = (
+    "(5 * CAST(floor(CAST(d - DATE '1970-01-05' AS INTEGER) / 7) AS INTEGER) "
+    "+ LEAST(CAST(d - DATE '1970-01-05' AS INTEGER) % 7, 5))"
+)
+
+
+class FirearmsData:
+    """The tables (``traces``, ``purchases``, ``checks``, ``contacts``) on a connection of their own."""
+
+    def __init__(self, tables: dict[str, pa.Table]) -> None:
+        self.con = duckdb.connect()
+        self.lock = threading.Lock()  # one query at a time on the connection
+        self._once_lock = threading.Lock()
+        self._made: set[str] = set()
+        for name, table in tables.items():
+            self.con.register(f"{name}_raw", table)
+        self.con.execute(
+            "CREATE TABLE traces AS SELECT * EXCLUDE (ttc_days), "
+            "COALESCE(ttc_days, CAST(recovery_date - purchase_date AS INTEGER)) AS ttc, "
+            "year(recovery_date) AS recovery_year, "
+            "purchaser IS NOT NULL AS to_purchaser, "
+            "status LIKE 'completed%' AS completed "
+            "FROM traces_raw"
+        )
+        self.con.execute(
+            "CREATE TABLE purchases AS SELECT *, "
+            + _BUSINESS_DAY.replace("d -", "purchase_date -")
+            + " AS business_day FROM purchases_raw"
+        )
+        self.con.execute("CREATE TABLE checks AS SELECT * FROM checks_raw")
+        self.con.execute("CREATE TABLE contacts AS SELECT DISTINCT * FROM contacts_raw WHERE person IS NOT NULL")
+        for name in tables:
+            self.con.unregister(f"{name}_raw")
+
+    @classmethod
+    def load(cls, store: Any, imports: Sequence[int] | None = None) -> FirearmsData:
+        """From every finished import of the store, or from ``imports`` alone."""
+        return cls(read_tables(store, imports))
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        """A query's rows as dicts."""
+        with self.lock:
+            cur = self.con.cursor()
+            try:
+                result = cur.execute(sql, params or [])
+                names = [d[0] for d in result.description or []]
+                return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+            finally:
+                cur.close()
+
+    def execute(self, sql: str) -> None:
+        with self.lock:
+            self.con.execute(sql)
+
+    def once(self, name: str, make: Callable[[], None]) -> str:
+        """``make()`` the first time ``name`` is asked for (a derived table), then only ``name``."""
+        with self._once_lock:
+            if name not in self._made:
+                make()
+                self._made.add(name)
+        return name
+
+    def one(self, sql: str, params: list[Any] | None = None) -> dict[str, Any]:
+        found = self.rows(sql, params)
+        return found[0] if found else {}
+
+    def close(self) -> None:
+        self.con.close()

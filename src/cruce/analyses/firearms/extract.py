@@ -1,0 +1,223 @@
+"""Read the firearms flow out of the store: traces, purchases and background checks as flat tables.
+
+Each table pivots the statements of one event type (values by property) and follows its entity
+references to their canonical entities (``entity_cluster``, kept by resolution), so a purchaser
+in a trace and the same person in a dealer's sales are one ``purchaser`` value once resolved, and
+a traced gun and its sale one ``firearm``. The firearm's own fields (type, caliber, model, serial
+condition) come from the firearm record the event names. The same SQL runs on both backends; on
+PostgreSQL each read is streamed out with COPY into Arrow (``cruce.graph.extract.copy_out``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from cruce.graph.extract import copy_out
+from cruce.store.duckdb_store import more_memory
+
+FINISHED = "IN (SELECT no FROM import_run)"
+
+
+def _prop(schema: str, prop: str) -> str:
+    """A property's number, filled in when the store is read (``with_prop_ids``): statements are
+    picked by number, with no join on the property table and no text compared per row."""
+    return f"@{schema}.{prop}@"
+
+
+def with_prop_ids(sql: str, ids: dict[tuple[str, str], int]) -> str:
+    """``sql`` with each ``_prop`` mark replaced by the store's number (-1: a property never stored)."""
+    return re.sub(r"@(\w+)\.(\w+)@", lambda m: str(ids.get((m.group(1), m.group(2)), -1)), sql)
+
+
+def _values(schema: str, props: dict[str, str], among: str = "") -> str:
+    """One row per entity of ``schema``: each wanted property's value (the smallest, if several);
+    with ``among`` (a query of ids), of those entities alone."""
+    cases = ", ".join(
+        f"max(CASE WHEN s.prop_id = {_prop(schema, prop)} THEN s.value END) AS {alias}" for alias, prop in props.items()
+    )
+    wanted = ", ".join(_prop(schema, prop) for prop in props.values())
+    return (
+        f"SELECT s.entity_id, {cases} FROM statement s "
+        f"WHERE s.prop_id IN ({wanted}) AND s.import_no {FINISHED} "
+        + (f"AND s.entity_id IN ({among}) " if among else "")
+        + "GROUP BY s.entity_id"
+    )
+
+
+def _as_text(sql: str) -> str:
+    return f"CAST({sql} AS VARCHAR)"
+
+
+def _as_is(sql: str) -> str:
+    return sql
+
+
+def _refs(schema: str, props: dict[str, str], text_ids: bool) -> str:
+    """One row per entity of ``schema``: each wanted reference, as the record named and its canonical
+    id — as text on PostgreSQL (which has no ``min`` of a UUID), as UUIDs on DuckDB (joined faster)."""
+    as_id = _as_text if text_ids else _as_is
+    cols = []
+    for alias, prop in props.items():
+        mark = _prop(schema, prop)
+        cols.append(f"min(CASE WHEN r.prop_id = {mark} THEN {as_id('r.target')} END) AS {alias}_rec")
+        canonical = as_id("COALESCE(c.canonical_id, r.target)")
+        cols.append(f"min(CASE WHEN r.prop_id = {mark} THEN {canonical} END) AS {alias}")
+    wanted = ", ".join(_prop(schema, prop) for prop in props.values())
+    return (
+        f"SELECT r.entity_id, {', '.join(cols)} FROM entity_ref r "
+        "LEFT JOIN entity_cluster c ON c.entity_id = r.target "
+        f"WHERE r.prop_id IN ({wanted}) AND r.import_no {FINISHED} GROUP BY r.entity_id"
+    )
+
+
+_FIREARM_PROPS = {"f_type": "firearm_type", "caliber": "caliber", "model": "model", "manufacturer": "manufacturer",
+                  "serial": "serial_number", "serial_condition": "serial_obliterated"}  # fmt: skip
+_FIREARM = _values("Firearm", _FIREARM_PROPS)
+_DEALER = _values("Organization", {"dealer_name": "name", "ffl": "ffl_number"})
+
+_TRACE = _values(
+    "Trace",
+    {
+        "trace_number": "trace_number",
+        "recovery_date": "recovery_date",
+        "status": "trace_status",
+        "purchase_date": "purchase_date",
+        "purchase_state": "purchase_state",
+        "dealer_ffl": "dealer_ffl",
+        "ttc": "time_to_crime_days",
+    },
+)
+_TRACE_REFS = (
+    "Trace",
+    {
+        "firearm": "firearm",
+        "dealer": "dealer",
+        "purchaser": "purchaser",
+        "possessor": "possessor",
+        "recovery": "recovery",
+    },
+)
+_RECOVERY = _values(
+    "FirearmRecovery", {"recovery_state": "state", "recovery_country": "country", "municipality": "municipality"}
+)
+_PURCHASE = _values(
+    "FirearmPurchase",
+    {
+        "purchase_date": "date",
+        "purchase_state": "state",
+        "multiple_sale": "multiple_sale",
+        "transaction": "transaction_number",
+    },
+)
+_PURCHASE_REFS = ("FirearmPurchase", {"firearm": "firearm", "dealer": "dealer", "purchaser": "purchaser"})
+_CHECKS = _values(
+    "BackgroundCheckCount",
+    {"state": "state", "month": "period", "total": "total", "handgun": "handgun", "long_gun": "long_gun"},
+)
+_CHECKS_SQL = (
+    f"WITH v AS ({_CHECKS}) "
+    "SELECT v.state, CAST(concat(substr(v.month, 1, 7), '-01') AS DATE) AS month, "
+    "CAST(v.total AS FLOAT8) AS total, CAST(v.handgun AS FLOAT8) AS handgun, "
+    "CAST(v.long_gun AS FLOAT8) AS long_gun FROM v WHERE v.state IS NOT NULL"
+)
+# what people share: a phone, an address or an e-mail they gave, a phone or vehicle they use or own
+_CONTACTS_SQL = (
+    "SELECT CAST(COALESCE(c.canonical_id, s.entity_id) AS VARCHAR) AS person, p.prop AS kind, s.value "
+    "FROM statement s JOIN property p ON p.prop_id = s.prop_id "
+    "LEFT JOIN entity_cluster c ON c.entity_id = s.entity_id "
+    f"WHERE p.schema = 'Person' AND p.prop IN ('phone', 'address', 'email') AND s.import_no {FINISHED} "
+    "UNION "
+    "SELECT CAST(COALESCE(cu.canonical_id, u.target) AS VARCHAR) AS person, pi.schema AS kind, "
+    "CAST(COALESCE(ci.canonical_id, i.target) AS VARCHAR) AS value "
+    "FROM entity_ref u JOIN property pu ON pu.prop_id = u.prop_id "
+    "JOIN entity_ref i ON i.entity_id = u.entity_id JOIN property pi ON pi.prop_id = i.prop_id "
+    "LEFT JOIN entity_cluster cu ON cu.entity_id = u.target LEFT JOIN entity_cluster ci ON ci.entity_id = i.target "
+    "WHERE ((pu.schema = 'Uses' AND pu.prop = 'user' AND pi.prop = 'item') "
+    "OR (pu.schema = 'Owns' AND pu.prop = 'owner' AND pi.prop = 'asset')) AND pi.schema = pu.schema "
+    f"AND u.import_no {FINISHED}"
+)
+
+
+def queries(text_ids: bool) -> dict[str, str]:
+    """The reads, by table name: ids as text throughout (PostgreSQL), or as UUIDs until the last
+    select (DuckDB)."""
+    key, out = (_as_text, _as_is) if text_ids else (_as_is, _as_text)
+    trace_refs, purchase_refs = _refs(*_TRACE_REFS, text_ids), _refs(*_PURCHASE_REFS, text_ids)
+    traced = "SELECT CAST(firearm_rec AS UUID) FROM r" if text_ids else "SELECT firearm_rec FROM r"
+    traced_firearms = _values("Firearm", _FIREARM_PROPS, among=traced)  # a fifth of the guns
+    join_firearm_dealer = (
+        f"LEFT JOIN f ON {key('f.entity_id')} = r.firearm_rec LEFT JOIN d ON {key('d.entity_id')} = r.dealer_rec "
+    )
+    return {
+        "traces": (
+            f"WITH v AS ({_TRACE}), r AS ({trace_refs}), rec AS ({_RECOVERY}), "
+            f"f AS ({traced_firearms}), d AS ({_DEALER}) "
+            "SELECT CAST(v.entity_id AS VARCHAR) AS trace, v.trace_number, "
+            "CAST(v.recovery_date AS DATE) AS recovery_date, v.status, "
+            "CAST(v.purchase_date AS DATE) AS purchase_date, v.purchase_state, "
+            "COALESCE(v.dealer_ffl, d.ffl) AS dealer_ffl, d.dealer_name, "
+            f"CAST(CAST(v.ttc AS NUMERIC) AS INTEGER) AS ttc_days, {out('r.firearm')} AS firearm, "
+            f"{out('r.firearm_rec')} AS firearm_rec, {out('r.purchaser')} AS purchaser, "
+            f"{out('r.purchaser_rec')} AS purchaser_rec, {out('r.possessor')} AS possessor, "
+            "rec.recovery_state, rec.recovery_country, rec.municipality, "
+            "f.f_type, f.caliber, f.model, f.manufacturer, f.serial, f.serial_condition "
+            "FROM v LEFT JOIN r ON r.entity_id = v.entity_id "
+            f"LEFT JOIN rec ON {key('rec.entity_id')} = r.recovery_rec " + join_firearm_dealer
+        ),
+        "purchases": (
+            f"WITH v AS ({_PURCHASE}), r AS ({purchase_refs}), f AS ({_FIREARM}), d AS ({_DEALER}) "
+            "SELECT CAST(v.entity_id AS VARCHAR) AS purchase, v.transaction, "
+            "CAST(v.purchase_date AS DATE) AS purchase_date, v.purchase_state, v.multiple_sale, "
+            f"d.ffl AS dealer_ffl, d.dealer_name, {out('r.firearm')} AS firearm, {out('r.purchaser')} AS purchaser, "
+            f"{out('r.purchaser_rec')} AS purchaser_rec, f.f_type, f.caliber, f.model, f.manufacturer, f.serial "
+            "FROM v LEFT JOIN r ON r.entity_id = v.entity_id "
+            + join_firearm_dealer
+            + "WHERE v.purchase_date IS NOT NULL"
+        ),
+        "checks": _CHECKS_SQL,
+        "contacts": _CONTACTS_SQL,
+    }
+
+
+QUERIES = queries(text_ids=True)  # portable: PostgreSQL reads these
+
+PG_TYPES: dict[str, dict[str, pa.DataType]] = {
+    "traces": {"trace": pa.string(), "trace_number": pa.string(), "recovery_date": pa.date32(), "status": pa.string(),
+               "purchase_date": pa.date32(), "purchase_state": pa.string(), "dealer_ffl": pa.string(),
+               "dealer_name": pa.string(), "ttc_days": pa.int32(), "firearm": pa.string(), "firearm_rec": pa.string(),
+               "purchaser": pa.string(), "purchaser_rec": pa.string(), "possessor": pa.string(),
+               "recovery_state": pa.string(), "recovery_country": pa.string(), "municipality": pa.string(),
+               "f_type": pa.string(),
+               "caliber": pa.string(), "model": pa.string(), "manufacturer": pa.string(), "serial": pa.string(),
+               "serial_condition": pa.string()},
+    "purchases": {"purchase": pa.string(), "transaction": pa.string(), "purchase_date": pa.date32(),
+                  "purchase_state": pa.string(), "multiple_sale": pa.string(), "dealer_ffl": pa.string(),
+                  "dealer_name": pa.string(), "firearm": pa.string(), "purchaser": pa.string(),
+                  "purchaser_rec": pa.string(), "f_type": pa.string(),
+                  "caliber": pa.string(), "model": pa.string(), "manufacturer": pa.string(), "serial": pa.string()},
+    "checks": {"state": pa.string(), "month": pa.date32(), "total": pa.float64(), "handgun": pa.float64(),
+               "long_gun": pa.float64()},
+    "contacts": {"person": pa.string(), "kind": pa.string(), "value": pa.string()},
+}  # fmt: skip
+
+
+def read_tables(store: Any, imports: Sequence[int] | None = None) -> dict[str, pa.Table]:
+    """The tables, from either backend: of every finished import, or of ``imports`` alone (the
+    imports of the datasets a user may see)."""
+    ids = {(str(t), str(p)): int(n) for t, p, n in store._fetch("SELECT schema, prop, prop_id FROM property")}
+    reads = {name: with_prop_ids(sql, ids) for name, sql in queries(text_ids=store.backend != "duckdb").items()}
+    if imports is not None:
+        only = f"IN ({', '.join(str(int(n)) for n in imports) or 'NULL'})"
+        reads = {name: sql.replace(FINISHED, only) for name, sql in reads.items()}
+    if store.backend == "duckdb":
+        with more_memory(store, "CRUCE_ANALYSIS_MEMORY", "2GB"):
+            cursor = store.con.cursor()
+            try:
+                return {name: cursor.execute(sql).to_arrow_table() for name, sql in reads.items()}
+            finally:
+                cursor.close()
+    return {name: copy_out(store.conn, reads[name], PG_TYPES[name]) for name in reads}

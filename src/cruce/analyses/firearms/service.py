@@ -1,0 +1,58 @@
+"""The firearms analysis kept in memory for the server: read once per store state and per set of
+visible imports, and each answer computed once, so a dashboard asked again answers at once.
+
+The state is the graph's fingerprint (imports, resolution runs, analysts' decisions): any of them
+changes who a purchaser is, so a new one reads the store again. A few states are kept (users of
+different roles see different imports); the oldest is dropped first.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, TypeVar
+
+from cruce.analyses.firearms.data import FirearmsData
+from cruce.graph.build import fingerprint
+
+T = TypeVar("T")
+KEPT = 4
+
+_HELD: OrderedDict[tuple[Hashable, ...], Analysis] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+class Analysis:
+    """The tables of one store state as one set of users sees them, and the answers given so far."""
+
+    def __init__(self, data: FirearmsData) -> None:
+        self.data = data
+        self._answers: dict[Hashable, Any] = {}
+        self._lock = threading.Lock()
+
+    def answer(self, key: Hashable, compute: Callable[[FirearmsData], T]) -> T:
+        """``compute(data)``, once per ``key`` (a figure and its arguments)."""
+        with self._lock:
+            if key in self._answers:
+                return self._answers[key]  # type: ignore[no-any-return]
+        found = compute(self.data)
+        with self._lock:
+            self._answers[key] = found
+        return found
+
+
+def analysis(store: Any, imports: Sequence[int] | None = None) -> Analysis:
+    """The analysis of the store as it is now, over ``imports`` (None: all finished imports)."""
+    key = (store.url, fingerprint(store), tuple(imports) if imports is not None else None)
+    with _LOCK:
+        held = _HELD.get(key)
+        if held is not None:
+            _HELD.move_to_end(key)
+            return held
+    made = Analysis(FirearmsData.load(store, imports))
+    with _LOCK:
+        _HELD[key] = made
+        while len(_HELD) > KEPT:
+            _HELD.popitem(last=False)  # closed when the last request holding it ends
+    return made

@@ -1,0 +1,85 @@
+"""/api/v1/firearms: the figures over the datasets the user may see, on both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cruce.demo import COLUMNS
+from cruce.ingest.pipeline import import_file
+from cruce.security.audit import now
+from cruce.security.policy import Marking
+from cruce.synth.firearms import TRACE_COLUMNS
+from tests.analyses.test_firearms import SALES, TRACES, _write
+from tests.web.conftest import World, build_world
+from tests.web.conftest import secret_key_file as secret_key_file  # the web tests' key file, for PostgreSQL
+
+
+@pytest.fixture
+def world(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """The web tests' world, with the hand-made sales (open) and traces (amber, "other-unit" only)."""
+    monkeypatch.setenv("CRUCE_GRAPH_CACHE", str(tmp_path / "graph-cache"))
+    built = build_world(store_url, tmp_path)
+    store = built.app.state.services.main.store
+    sales = [dict(zip(COLUMNS, (*row, "500", "N"), strict=True)) for row in SALES]
+    import_file(store, _write(tmp_path / "sales.csv", COLUMNS, sales), "example-firearm-purchases")
+    import_file(store, _write(tmp_path / "traces.csv", TRACE_COLUMNS, TRACES), "atf-traces")
+    built.view.security.policies.set("firearm-traces", Marking.AMBER, {"other-unit"}, now=now())
+    yield built
+    built.app.state.services.close()
+
+
+def _get(world: World, who: str, path: str, **params: object) -> tuple[int, object]:
+    response = world.client().get(f"/api/v1/firearms{path}", params=params, headers=world.api(who))
+    return response.status_code, response.json()
+
+
+def test_figures_count_only_what_the_user_may_see(world: World) -> None:
+    code, seen = _get(world, "outsider", "/summary")
+    assert code == 200
+    assert seen["traces"] == 4  # type: ignore[index]
+    assert seen["completed_share"] == 0.75  # type: ignore[index]
+    code, hidden = _get(world, "analyst", "/summary")
+    assert code == 200
+    assert hidden["traces"] == 0  # type: ignore[index]
+    _code, states = _get(world, "outsider", "/sources", by="state")
+    assert {r["state"]: r["traces"] for r in states["rows"]} == {"US-TX": 2, "US-AZ": 1}  # type: ignore[index]
+    _code, behind = _get(world, "outsider", "/traces", source_state="US-TX")
+    assert sorted(r["trace_number"] for r in behind["rows"]) == ["T1", "T2"]  # type: ignore[index]
+    assert behind["filters"] == {"source_state": "US-TX"}  # type: ignore[index]
+    _code, sonora = _get(world, "outsider", "/summary", state="MX-SON", **{"from": "2021-01-01"})
+    assert sonora["traces"] == 2  # type: ignore[index]
+
+
+def test_leads_are_explained_and_named_through_the_guard(world: World) -> None:
+    code, answer = _get(world, "outsider", "/leads", threshold=0)
+    assert code == 200
+    leads = answer["leads"]  # type: ignore[index]
+    assert leads
+    named = {lead["name"] for lead in leads}
+    assert "Ana Ruiz Soto" in named
+    for lead in leads:
+        assert lead["score"] == pytest.approx(sum(f["points"] for f in lead["flags"]))
+    heavier = _get(world, "outsider", "/leads", threshold=0, weight="short_ttc=90")[1]
+    assert max(x["score"] for x in heavier["leads"]) > max(x["score"] for x in leads)  # type: ignore[index]
+    code, _bad = _get(world, "outsider", "/leads", weight="no_such_rule=3")
+    assert code == 422
+    # the analyst cannot see the traces: her leads rest on the sales alone
+    _code, theirs = _get(world, "analyst", "/leads", threshold=0)
+    flags = {f["indicator"] for lead in theirs["leads"] for f in lead["flags"]}  # type: ignore[index]
+    assert flags
+    assert not flags & {"short_ttc", "recovered_abroad", "recovered_together", "purchaser_not_possessor"}
+
+
+def test_indicators_say_their_sources(world: World) -> None:
+    code, rules = _get(world, "viewer", "/indicators")
+    assert code == 200
+    by_name = {r["rule"]: r for r in rules}  # type: ignore[union-attr]
+    assert "3310.4" in by_name["multiple_handguns"]["source"]
+    assert by_name["short_ttc"]["weight"] > 0
+    spanish = world.client().get(
+        "/api/v1/firearms/indicators", headers={**world.api("viewer"), "Accept-Language": "es"}
+    )
+    assert spanish.status_code == 200
