@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import api_load, graph, ingest, pprl, resolve, search, synth
+from benchmarks import api_load, firearms, graph, ingest, pprl, resolve, search, synth
 from benchmarks.common import write_result
 
 
@@ -23,6 +23,9 @@ def main() -> None:
     parser.add_argument(
         "--search-scale", type=int, default=search.DEFAULT_SCALE, help="search benchmark's synth records"
     )
+    parser.add_argument(
+        "--firearms-scale", type=int, default=firearms.DEFAULT_SCALE, help="firearms benchmark's synth records"
+    )
     args = parser.parse_args()
     topics = (
         ("ingest", lambda: ingest.run(args.rows)),
@@ -33,6 +36,7 @@ def main() -> None:
         ("graph-communities", lambda: graph.run_communities(args.graph_scale)),
         ("graph", lambda: graph.run_speed(args.graph_edges)),
         ("search", lambda: search.run(args.search_scale)),
+        ("firearms", lambda: firearms.run(args.firearms_scale)),
     )
     for topic, run in topics:
         path = write_result(topic, run())
