@@ -31,6 +31,7 @@ assets: node_modules/.installed  ## copy the web pages' libraries (npm) into $(V
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
 	cp node_modules/cytoscape/dist/cytoscape.min.js $(VENDOR)/cytoscape.min.js
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts.min.js
 
 setup: .venv/.synced $(PPRL)/.venv/.synced assets  ## create .venv (and tools/pprl/.venv for PPRL) from the uv.lock files, and the web assets
 

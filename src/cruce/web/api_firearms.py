@@ -163,6 +163,26 @@ def sources_api(
     return {"filters": f.asked(), "rows": _cells(rows)}
 
 
+@router.get("/recoveries", response_model=RowsOut)
+def recoveries_api(
+    request: Request,
+    principal: Reader,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    country: Country = None,
+    state: State = None,
+    firearm_type: FirearmType = None,
+    caliber: Caliber = None,
+    limit: Limit = 50,
+) -> Any:
+    """States of recovery: traces, share, short time-to-crime, share traced to a US purchaser."""
+    f = _filters(date_from, date_to, country, state, firearm_type, caliber)
+    rows = _analysis(request, principal).answer(
+        ("recoveries", f, limit), lambda d: figures.recovery_states(d, f, limit)
+    )
+    return {"filters": f.asked(), "rows": _cells(rows)}
+
+
 @router.get("/ttc", response_model=TtcOut)
 def ttc_api(
     request: Request,

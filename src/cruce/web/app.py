@@ -175,9 +175,10 @@ def create_app(
     from cruce.web import api_graph_export
 
     app.include_router(api_graph_export.router, prefix=API_PREFIX)
-    from cruce.web import api_firearms
+    from cruce.web import api_firearms, pages_firearms
 
     app.include_router(api_firearms.router, prefix=API_PREFIX)
+    app.include_router(pages_firearms.router)
     from cruce.web import api_timeline
 
     api_timeline.install(app, API_PREFIX)

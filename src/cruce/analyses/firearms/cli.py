@@ -170,6 +170,23 @@ def register(
             rows = figures.source_states(data, f, limit) if by == "state" else figures.source_dealers(data, f, limit)
         print_rows(rows, as_json, _("Source states") if by == "state" else _("Source dealers"))
 
+    @firearms_app.command("recoveries", help=_("States of recovery: traces, share, short time-to-crime."))
+    def recoveries_command(
+        ctx: typer.Context,
+        date_from: DateFrom = None,
+        date_to: DateTo = None,
+        country: Country = None,
+        state: State = None,
+        firearm_type: FirearmType = None,
+        caliber: Caliber = None,
+        limit: Limit = 20,
+        as_json: AsJson = False,
+    ) -> None:
+        f = _filters(date_from, date_to, country, state, firearm_type, caliber)
+        with loaded(ctx) as data:
+            rows = figures.recovery_states(data, f, limit)
+        print_rows(rows, as_json, _("States of recovery"))
+
     @firearms_app.command("ttc", help=_("Time-to-crime: bands, median, shares under one and three years."))
     def ttc_command(
         ctx: typer.Context,

@@ -91,6 +91,19 @@ def source_dealers(data: FirearmsData, filters: Filters, limit: int = 50) -> lis
     )
 
 
+def recovery_states(data: FirearmsData, filters: Filters, limit: int = 50) -> list[dict[str, Any]]:
+    """States of recovery: traces, share, short time-to-crime, share traced to a US purchaser."""
+    where, params = filters.where()
+    return data.rows(
+        "SELECT recovery_state AS state, count(*) AS traces, round(count(*) / sum(count(*)) OVER (), 4) AS share, "
+        f"count(*) FILTER (WHERE ttc < {SHORT_TTC_DAYS}) AS short_ttc, "
+        "round(count(*) FILTER (WHERE to_purchaser) / count(*), 4) AS to_purchaser_share "
+        f"FROM traces t WHERE {where} AND recovery_state IS NOT NULL GROUP BY recovery_state "
+        "ORDER BY traces DESC, state LIMIT ?",
+        [*params, limit],
+    )
+
+
 def time_to_crime(data: FirearmsData, filters: Filters, by: str | None = None, limit: int = 20) -> dict[str, Any]:
     """The distribution of time-to-crime in bands, its median, shares under one and three years;
     with ``by`` (source_state, dealer, type, caliber), the same per group."""

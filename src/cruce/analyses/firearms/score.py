@@ -54,7 +54,6 @@ class Flag:
     """One line of a score's explanation."""
 
     indicator: str
-    label: str
     count: int
     points: float
     evidence: tuple[str, ...]
@@ -95,13 +94,12 @@ def score_purchasers(
         f"LEFT JOIN {table} AS w(indicator, weight, cap) ON w.indicator = f.indicator",
         [threshold] if threshold is not None else [],
     )
-    labels = {r.name: r.label for r in rules()}
     found: dict[str, list[Flag]] = defaultdict(list)
     totals: dict[str, float] = {}
     for row in rows:
         totals[row["subject"]] = float(row["score"])
         found[row["subject"]].append(
-            Flag(row["indicator"], labels[row["indicator"]], int(row["count"]), float(row["points"]),
+            Flag(row["indicator"], int(row["count"]), float(row["points"]),
                  tuple(row["evidence"]))
         )  # fmt: skip
     leads = [
@@ -121,11 +119,14 @@ def baseline_by_time_to_crime(data: FirearmsData) -> list[tuple[str, int]]:
 
 
 def as_dict(lead: Lead) -> dict[str, Any]:
+    """A lead as the API and ``--json`` give it, each flag's label in the current language (a lead
+    is kept between requests in any language; its labels are not)."""
+    labels = {r.name: r.label for r in rules()}
     return {
         "purchaser": lead.purchaser,
         "score": lead.score,
         "flags": [
-            {"indicator": f.indicator, "label": f.label, "count": f.count, "points": f.points,
+            {"indicator": f.indicator, "label": labels[f.indicator], "count": f.count, "points": f.points,
              "evidence": list(f.evidence)}
             for f in lead.flags
         ],
