@@ -19,7 +19,7 @@ def _alert_about(world: World, who: str, record: str) -> str:
         "INSERT INTO watch (id, username, kind, target, threshold, created_at, active) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (watch.id, who, "entity", record, 0.0, watch.created_at, True),
     )
-    watchlists._write([(watch, record, 0.93, "an-import")])
+    watchlists.write_alerts([(watch, record, 0.93, "an-import")])
     return next(a.id for a in watchlists.alerts(who) if a.watch_id == watch.id)
 
 

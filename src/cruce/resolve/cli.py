@@ -302,7 +302,9 @@ def _register_watch(
             raise WatchError(_("No user {name}.").format(name=username))
         return user.principal()
 
-    @watch_app.command("add", help=_("Watch an entity (by a record id) or a name."))
+    @watch_app.command(
+        "add", help=_("Watch an entity (by a record id), a name, the flagged purchasers or a purchaser's purchases.")
+    )
     def add_command(
         ctx: typer.Context,
         user: Annotated[str, typer.Option("--user", "-u", help=_("The user whose watchlist it is."))],
@@ -310,26 +312,40 @@ def _register_watch(
             str | None, typer.Option("--entity", help=_("Id of a record: its entity is watched."))
         ] = None,
         name: Annotated[str | None, typer.Option("--name", help=_("A personal name to watch."))] = None,
+        flagged: Annotated[
+            bool, typer.Option("--flagged", help=_("Every purchaser the firearms leads flag: their new traces."))
+        ] = False,
+        purchases: Annotated[
+            str | None,
+            typer.Option("--purchases", help=_("Id of a purchaser's record: their new multiple sales.")),
+        ] = None,
         threshold: Annotated[
             float | None,
             typer.Option(
-                "--threshold", min=0.0, max=1.0, help=_("How alike a name must be (0 to 1; 0.85 if not given).")
+                "--threshold",
+                min=0.0,
+                max=1000.0,
+                help=_("How alike a name must be (0 to 1; 0.85 if not given); with --flagged, the lowest score."),
             ),
         ] = None,
     ) -> None:
         from cruce.resolve.watch import WatchError, Watchlists
 
         with user_errors(), open_store(ctx) as store:
-            if (entity is None) == (name is None):
-                raise WatchError(_("Give either --entity or --name."))
+            asked = [x for x in (entity, name, purchases) if x is not None] + (["flagged"] if flagged else [])
+            if len(asked) != 1:
+                raise WatchError(_("Give one of --entity, --name, --flagged or --purchases."))
             principal = _principal(store, user)
-            if entity is not None:
+            record = entity if entity is not None else purchases
+            if record is not None:
                 from cruce.schema.loader import default_schema
                 from cruce.security import Guard, Security
 
-                if Guard(store, Security(store), default_schema()).entity(principal, entity) is None:
-                    raise WatchError(_("No record {id} that {user} may see.").format(id=entity, user=user))
-                watch = Watchlists(store).add(user, "entity", entity, threshold)
+                if Guard(store, Security(store), default_schema()).entity(principal, record) is None:
+                    raise WatchError(_("No record {id} that {user} may see.").format(id=record, user=user))
+                watch = Watchlists(store).add(user, "entity" if entity is not None else "purchases", record, threshold)
+            elif flagged:
+                watch = Watchlists(store).add(user, "flagged", "", threshold)
             else:
                 watch = Watchlists(store).add(user, "name", str(name), threshold)
         console.print(_("Watch {id} added for {user}.").format(id=watch.id, user=user))
@@ -353,7 +369,7 @@ def _register_watch(
                 w.username,
                 _kind_label(w.kind),
                 w.target,
-                f"{w.threshold:.2f}" if w.kind == "name" else "",
+                f"{w.threshold:.2f}" if w.kind == "name" else (f"{w.threshold:g}" if w.kind == "flagged" else ""),
                 w.created_at.strftime("%Y-%m-%d %H:%M"),
                 _("yes") if w.active else _("no"),
             )
@@ -408,14 +424,27 @@ def _register_watch(
 
 
 def _kind_label(kind: str) -> str:
-    return {"entity": _("entity"), "name": _("name")}.get(kind, kind)
+    return {
+        "entity": _("entity"),
+        "name": _("name"),
+        "flagged": _("flagged purchasers"),
+        "purchases": _("purchases of"),
+    }.get(kind, kind)
 
 
 def link_after_import(store: Any, import_id: str) -> None:
     """``cruce import --resolve``: incremental linking of what the import brought, and its summary."""
+    from cruce.analyses.firearms.alerts import alert_after_import
     from cruce.resolve.incremental import link_imports
 
     print_increments(link_imports(store, [import_id], actor=cli_actor()))
+    raised = alert_after_import(store, [import_id])
+    if raised:
+        console.print(
+            _("{count} firearms alerts raised (new traces of flagged purchasers, new multiple sales).").format(
+                count=raised
+            )
+        )
 
 
 def print_increments(results: list[Any]) -> None:

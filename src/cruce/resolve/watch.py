@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from cruce.security import Principal
     from cruce.security.guard import Guard
 
-KINDS = ("entity", "name")
+KINDS = ("entity", "name", "flagged", "purchases")
+FLAGGED_TARGET = "firearms"  # a watch of every purchaser the firearms leads flag
 NAME_THRESHOLD = 0.85
 NAME_PROPERTIES = ("name", "alias")
 _WATCH_COLUMNS = "id, username, kind, target, threshold, created_at, active"
@@ -80,17 +81,23 @@ class Watchlists:
 
     # -- watches ---------------------------------------------------------------------------------
     def add(self, username: str, kind: str, target: str, threshold: float | None = None) -> Watch:
-        target = target.strip()
+        """A watch of a record's entity, of a name, of the flagged purchasers (``flagged``: a new
+        trace of a purchaser whose firearms score reaches ``threshold``, the leads' threshold when
+        none is given) or of a purchaser's purchases (``purchases``: a new multiple sale)."""
+        target = FLAGGED_TARGET if kind == "flagged" else target.strip()
         if kind not in KINDS:
-            raise WatchError(_("A watch is of an entity or of a name."))
+            raise WatchError(_("A watch is of an entity, a name, the flagged purchasers or a purchaser's purchases."))
         if not target:
             raise WatchError(_("Give the record id or the name to watch."))
-        if kind == "entity":
+        if kind in ("entity", "purchases"):
             try:
                 target = str(uuid.UUID(target))
             except ValueError:
                 raise WatchError(_("Record ids are UUIDs, like those on the entity pages.")) from None
-        if threshold is not None and not 0.0 < threshold <= 1.0:
+        if kind == "flagged":
+            if threshold is not None and not 0.0 < threshold <= 1000.0:
+                raise WatchError(_("The score threshold is a number above 0 and at most 1,000."))
+        elif threshold is not None and not 0.0 < threshold <= 1.0:
             raise WatchError(_("The threshold is a number above 0 and at most 1."))
         watch = Watch(
             uuid.uuid4().hex,
@@ -150,11 +157,11 @@ class Watchlists:
         self.db.execute(sql, params)
         return int(row[0]) if row else 0
 
-    def _alerted(self, watch_id: str) -> set[str]:
+    def alerted(self, watch_id: str) -> set[str]:
         rows = self.db.fetch("SELECT CAST(entity_id AS VARCHAR) FROM watch_alert WHERE watch_id = ?", (watch_id,))
         return {str(r[0]) for r in rows}
 
-    def _write(self, rows: list[tuple[Watch, str, float, str | None]]) -> None:
+    def write_alerts(self, rows: list[tuple[Watch, str, float, str | None]]) -> None:
         now = datetime.now()
         with self.db.transaction():
             for watch, record, probability, import_id in rows:
@@ -184,16 +191,16 @@ def alert_for(store: Store, results: Sequence[Any]) -> dict[str, int]:
     touched = [r for r in results if r.touched]
     if not watches or not touched:
         return {}
-    guard = _guard(store)
+    guard = guard_for(store)
     rs = ResolutionStore(store)
-    checker = _Checker(store, guard)
+    checker = AlertChecker(store, guard)
     counts: dict[str, int] = {}
     rows: list[tuple[Watch, str, float, str | None]] = []
     for watch in watches:
         principal = checker.principal(watch.username)
         if principal is None:
             continue
-        done = watchlists._alerted(watch.id)
+        done = watchlists.alerted(watch.id)
         if watch.kind == "entity":
             found = rs.canonical_of(watch.target)
             if found is None:
@@ -209,7 +216,7 @@ def alert_for(store: Store, results: Sequence[Any]) -> dict[str, int]:
                         continue
                     rows.append((watch, record, _strength(rs, record, canonical), import_id))
                     counts[entity_type] = counts.get(entity_type, 0) + 1
-        else:
+        elif watch.kind == "name":
             wanted = _parse(watch.target)
             for result in touched:
                 if result.entity_type != "Person":
@@ -223,11 +230,11 @@ def alert_for(store: Store, results: Sequence[Any]) -> dict[str, int]:
                         rows.append((watch, record, round(best, 4), import_id))
                         counts["Person"] = counts.get("Person", 0) + 1
     if rows:
-        watchlists._write(rows)
+        watchlists.write_alerts(rows)
     return counts
 
 
-def _guard(store: Store) -> Guard:
+def guard_for(store: Store) -> Guard:
     from cruce.schema.loader import default_schema
     from cruce.security.guard import Guard, Security
 
@@ -258,7 +265,7 @@ def _similarity(wanted: Any, name: str) -> float:
     return float(name_similarity(wanted, _parse(name)))
 
 
-class _Checker:
+class AlertChecker:
     """Who may see what, for the watches' users: ``Guard``'s access, worked out once per user."""
 
     def __init__(self, store: Store, guard: Guard) -> None:

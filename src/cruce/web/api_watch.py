@@ -23,10 +23,18 @@ router = APIRouter(responses=ERRORS, dependencies=[Depends(_no_unknown_query_par
 
 
 class WatchIn(Strict):
-    kind: Literal["entity", "name"]
-    target: Annotated[str, Field(min_length=1, max_length=500, description="A record id, or a personal name.")]
+    kind: Literal["entity", "name", "flagged", "purchases"] = Field(
+        description="entity: a record's entity; name: a personal name; flagged: every purchaser the firearms "
+        "leads flag (their new traces); purchases: a purchaser's new multiple sales (a record id)."
+    )
+    target: Annotated[
+        str, Field(min_length=1, max_length=500, description="A record id, or a personal name (flagged: any text).")
+    ]
     threshold: Annotated[
         float | None, Field(gt=0.0, le=1.0, description="How alike a name must be (0.85 if not given).")
+    ] = None
+    min_score: Annotated[
+        float | None, Field(gt=0.0, le=1000.0, description="flagged: the lowest risk score (the leads' if not given).")
     ] = None
 
 
@@ -89,12 +97,14 @@ def watches(request: Request, principal: Reader) -> list[WatchOut]:
 
 @router.post("/watches", response_model=WatchOut, status_code=201, responses={**NOT_FOUND, **BODY_ERRORS})
 def add_watch(request: Request, principal: Reader, body: WatchIn) -> WatchOut:
-    """Watch an entity (by the id of a record you may see) or a name."""
+    """Watch an entity (by the id of a record you may see), a name, the flagged purchasers, or a
+    purchaser's purchases."""
     view = services_of(request).view()
-    if body.kind == "entity" and view.guard.entity(principal, body.target.strip()) is None:
+    if body.kind in ("entity", "purchases") and view.guard.entity(principal, body.target.strip()) is None:
         raise HTTPException(status_code=404, detail="No such entity, or you may not see it.")
+    level = body.min_score if body.kind == "flagged" else body.threshold
     try:
-        watch = Watchlists(view.store).add(principal.username, body.kind, body.target, body.threshold)
+        watch = Watchlists(view.store).add(principal.username, body.kind, body.target, level)
     except WatchError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     view.security.audit.record(

@@ -107,6 +107,12 @@ class ImportJobs:
             link_imports(store, [import_id], actor=principal.username)
         except Exception as exc:  # the import is committed whatever happens here
             log.warning("incremental linking after import %s failed: %s", import_id, type(exc).__name__)
+        from cruce.analyses.firearms.alerts import alert_after_import
+
+        try:
+            alert_after_import(store, [import_id])
+        except Exception as exc:  # alerts are an extra too
+            log.warning("firearms alerts after import %s failed: %s", import_id, type(exc).__name__)
         ImportJobs._update_graph(store, import_id)
         ImportJobs._update_search(store, import_id)
         refresh = getattr(store, "refresh_lookup", None)  # DuckDB: entities by key for the pages (ADR 0008)

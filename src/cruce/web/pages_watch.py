@@ -46,15 +46,21 @@ def add_watch(
     ctx = page(request)
     ctx.check_csrf(csrf_token)
     if kind not in KINDS:
-        raise HTTPException(status_code=422, detail=ctx._(_("A watch is of an entity or of a name.")))
-    if kind == "entity" and ctx.guard.entity(ctx.principal, target.strip()) is None:
+        raise HTTPException(
+            status_code=422,
+            detail=ctx._(_("A watch is of an entity, a name, the flagged purchasers or a purchaser's purchases.")),
+        )
+    if kind in ("entity", "purchases") and ctx.guard.entity(ctx.principal, target.strip()) is None:
         raise HTTPException(status_code=404)
     try:
         level = float(threshold) if threshold.strip() else None
     except ValueError:
         raise HTTPException(
-            status_code=422, detail=ctx._(_("The threshold is a number above 0 and at most 1."))
+            status_code=422,
+            detail=ctx._(_("The threshold is a number above 0 and at most 1.")),  # or a score
         ) from None
+    if kind == "flagged":
+        level = None  # the leads' own threshold: the form's threshold is a name's likeness
     try:
         watch = Watchlists(ctx.view.store).add(ctx.principal.username, kind, target, level)
     except WatchError as exc:

@@ -75,7 +75,7 @@ def _refs(schema: str, props: dict[str, str], text_ids: bool) -> str:
 
 
 _FIREARM_PROPS = {"f_type": "firearm_type", "caliber": "caliber", "model": "model", "manufacturer": "manufacturer",
-                  "serial": "serial_number", "serial_condition": "serial_obliterated"}  # fmt: skip
+                  "serial_condition": "serial_obliterated"}  # fmt: skip
 _FIREARM = _values("Firearm", _FIREARM_PROPS)
 _DEALER = _values("Organization", {"dealer_name": "name", "ffl": "ffl_number"})
 
@@ -164,7 +164,7 @@ def queries(text_ids: bool) -> dict[str, str]:
             f"{out('r.firearm_rec')} AS firearm_rec, {out('r.purchaser')} AS purchaser, "
             f"{out('r.purchaser_rec')} AS purchaser_rec, {out('r.possessor')} AS possessor, "
             "rec.recovery_state, rec.recovery_country, rec.municipality, "
-            "f.f_type, f.caliber, f.model, f.manufacturer, f.serial, f.serial_condition "
+            "f.f_type, f.caliber, f.model, f.manufacturer, f.serial_condition "
             "FROM v LEFT JOIN r ON r.entity_id = v.entity_id "
             f"LEFT JOIN rec ON {key('rec.entity_id')} = r.recovery_rec " + join_firearm_dealer
         ),
@@ -172,8 +172,8 @@ def queries(text_ids: bool) -> dict[str, str]:
             f"WITH v AS ({_PURCHASE}), r AS ({purchase_refs}), f AS ({_FIREARM}), d AS ({_DEALER}) "
             "SELECT CAST(v.entity_id AS VARCHAR) AS purchase, v.transaction, "
             "CAST(v.purchase_date AS DATE) AS purchase_date, v.purchase_state, v.multiple_sale, "
-            f"d.ffl AS dealer_ffl, d.dealer_name, {out('r.firearm')} AS firearm, {out('r.purchaser')} AS purchaser, "
-            f"{out('r.purchaser_rec')} AS purchaser_rec, f.f_type, f.caliber, f.model, f.manufacturer, f.serial "
+            f"d.ffl AS dealer_ffl, {out('r.firearm')} AS firearm, {out('r.purchaser')} AS purchaser, "
+            f"{out('r.purchaser_rec')} AS purchaser_rec, f.f_type, f.caliber, f.model "
             "FROM v LEFT JOIN r ON r.entity_id = v.entity_id "
             + join_firearm_dealer
             + "WHERE v.purchase_date IS NOT NULL"
@@ -192,13 +192,13 @@ PG_TYPES: dict[str, dict[str, pa.DataType]] = {
                "purchaser": pa.string(), "purchaser_rec": pa.string(), "possessor": pa.string(),
                "recovery_state": pa.string(), "recovery_country": pa.string(), "municipality": pa.string(),
                "f_type": pa.string(),
-               "caliber": pa.string(), "model": pa.string(), "manufacturer": pa.string(), "serial": pa.string(),
+               "caliber": pa.string(), "model": pa.string(), "manufacturer": pa.string(),
                "serial_condition": pa.string()},
     "purchases": {"purchase": pa.string(), "transaction": pa.string(), "purchase_date": pa.date32(),
                   "purchase_state": pa.string(), "multiple_sale": pa.string(), "dealer_ffl": pa.string(),
-                  "dealer_name": pa.string(), "firearm": pa.string(), "purchaser": pa.string(),
-                  "purchaser_rec": pa.string(), "f_type": pa.string(),
-                  "caliber": pa.string(), "model": pa.string(), "manufacturer": pa.string(), "serial": pa.string()},
+                  "firearm": pa.string(), "purchaser": pa.string(), "purchaser_rec": pa.string(),
+                  "f_type": pa.string(),
+                  "caliber": pa.string(), "model": pa.string()},
     "checks": {"state": pa.string(), "month": pa.date32(), "total": pa.float64(), "handgun": pa.float64(),
                "long_gun": pa.float64()},
     "contacts": {"person": pa.string(), "kind": pa.string(), "value": pa.string()},
