@@ -175,3 +175,20 @@ def test_source_states_are_rated_per_100000_background_checks(tmp_path: Path) ->
                     if r["state"] == "Texas" and 2005 <= int(r["month"][:4]) <= 2021)  # fmt: skip
     assert states["US-TX"]["nics_checks"] == pytest.approx(texas)
     assert states["US-TX"]["per_100k_checks"] == pytest.approx(2 * 100000 / texas, abs=0.001)
+
+
+def test_a_lead_in_full_names_its_guns_and_the_people_its_flags_link(data: FirearmsData) -> None:
+    from cruce.analyses.firearms.leads import lead_detail
+
+    by_trace = {r["trace_number"]: r for r in figures.traces(data, Filters())}
+    ana, eva = by_trace["T1"]["purchaser"], by_trace["T2"]["purchaser"]
+    found = lead_detail(data, ana)
+    assert found is not None
+    assert [t["trace_number"] for t in found["traces"]] == ["T1"]
+    assert [t["recovery_state"] for t in found["traces"]] == ["MX-SON"]
+    assert {p["purchase_date"] for p in found["purchases"]} == {date(2021, 4, 1)}  # the trace names the sale
+    assert [x["purchaser"] for x in found["linked"]] == [eva]
+    assert found["linked"][0]["through"] == ["bought_beside_flagged", "recovered_together"]  # same shop and day too
+    assert found["linked"][0]["score"] > 0
+    assert found["score"] == found["lead"].score > 0
+    assert lead_detail(data, "00000000-0000-0000-0000-000000000000") is None

@@ -75,6 +75,13 @@ def test_dashboard_figures_exports_and_records(browser: Any, firearms_server: Se
         assert svg.lstrip().startswith("<svg")
         rows = list(csv.DictReader(io.StringIO(download(page, "#chart-ttc ~ .exports .export-csv").decode("utf-8"))))
         assert sum(int(r["traces"]) for r in rows) == summary["with_ttc"]
+        # a lead in full: its flags, its guns, who its flags link it to
+        name = page.locator("a.lead-link").first.inner_text()
+        page.locator("a.lead-link").first.click()
+        page.wait_for_selector("#lead-flags")
+        assert page.inner_text("#lead-name") == name
+        page.go_back()
+        page.wait_for_selector("#firearms-headline")
         # the records behind a figure: the traces of one trace result
         first = page.locator("section[aria-labelledby='completion-title'] tbody tr").first
         expected = int(first.locator("td.num").first.inner_text())

@@ -83,3 +83,16 @@ def test_indicators_say_their_sources(world: World) -> None:
         "/api/v1/firearms/indicators", headers={**world.api("viewer"), "Accept-Language": "es"}
     )
     assert spanish.status_code == 200
+
+
+def test_a_lead_in_full(world: World) -> None:
+    _code, leads = _get(world, "outsider", "/leads", threshold=0)
+    together = next(x for x in leads["leads"] if any(f["indicator"] == "recovered_together" for f in x["flags"]))  # type: ignore[index]
+    code, lead = _get(world, "outsider", f"/leads/{together['purchaser']}")
+    assert code == 200
+    assert lead["score"] == together["score"]  # type: ignore[index]
+    assert lead["traces"][0]["recovery_state"] == "MX-SON"  # type: ignore[index]
+    assert "recovered_together" in lead["linked"][0]["through"]  # type: ignore[index]
+    assert lead["linked"][0]["name"] in {"Ana Ruiz Soto", "Eva Mora"}  # type: ignore[index]
+    assert _get(world, "outsider", "/leads/00000000-0000-0000-0000-000000000000")[0] == 404
+    assert _get(world, "analyst", f"/leads/{together['purchaser']}")[0] == 404  # the traces are not hers to see

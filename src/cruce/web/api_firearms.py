@@ -12,12 +12,13 @@ import calendar
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field, StringConstraints
 
 from cruce.analyses.firearms import figures
 from cruce.analyses.firearms.data import Filters
 from cruce.analyses.firearms.indicators import dealer_indicators, rules
+from cruce.analyses.firearms.leads import lead_detail
 from cruce.analyses.firearms.score import (
     DEFAULT_THRESHOLD,
     DEFAULT_WEIGHTS,
@@ -29,7 +30,7 @@ from cruce.analyses.firearms.score import (
 from cruce.analyses.firearms.service import Analysis, analysis
 from cruce.security import Principal
 from cruce.security.guard import caption
-from cruce.web.api import ERRORS, Reader, _no_unknown_query_parameters
+from cruce.web.api import ERRORS, NOT_FOUND, Reader, _no_unknown_query_parameters
 from cruce.web.context import client_address, services_of
 
 router = APIRouter(
@@ -315,6 +316,41 @@ def leads_api(
             {**as_dict(lead), "name": caption(shown[lead.purchaser]) if lead.purchaser in shown else None}
             for lead in leads
         ],
+    }
+
+
+class LinkedOut(BaseModel):
+    purchaser: str
+    name: str | None
+    score: float
+    through: list[str] = Field(description="The flags that link them: recovered_together, bought_beside_flagged…")
+
+
+class LeadDetailOut(LeadOut):
+    purchases: list[dict[str, Cell]]
+    traces: list[dict[str, Cell]] = Field(description="Their traced guns: where and when each was recovered.")
+    linked: list[LinkedOut]
+
+
+@router.get("/leads/{purchaser}", response_model=LeadDetailOut, responses=NOT_FOUND)
+def lead_api(request: Request, principal: Reader, purchaser: Annotated[str, Path(max_length=40)]) -> Any:
+    """One purchaser in full: score and flags, purchases, traced guns, and the purchasers linked by a flag."""
+    found = _analysis(request, principal).answer(("lead", purchaser), lambda d: lead_detail(d, purchaser))
+    if found is None:
+        raise HTTPException(status_code=404, detail="No such purchaser among what you may see.")
+    ids = [purchaser, *(x["purchaser"] for x in found["linked"])]
+    guard = services_of(request).view().guard
+    shown = guard.entities_by_id(principal, ids, address=client_address(request))
+    names = {i: caption(shown[i]) for i in ids if i in shown}
+    flags = as_dict(found["lead"])["flags"] if found["lead"] else []
+    return {
+        "purchaser": purchaser,
+        "name": names.get(purchaser),
+        "score": found["score"],
+        "flags": flags,
+        "purchases": _cells(found["purchases"]),
+        "traces": _cells(found["traces"]),
+        "linked": [{**x, "name": names.get(x["purchaser"])} for x in found["linked"]],
     }
 
 

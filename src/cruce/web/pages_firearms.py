@@ -15,12 +15,13 @@ import io
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from cruce.analyses.firearms import figures
 from cruce.analyses.firearms.data import Filters
 from cruce.analyses.firearms.indicators import rules
+from cruce.analyses.firearms.leads import lead_detail
 from cruce.analyses.firearms.score import DEFAULT_THRESHOLD, as_dict, score_purchasers
 from cruce.analyses.firearms.service import Analysis, analysis
 from cruce.analyses.geo import state_boundaries
@@ -111,6 +112,29 @@ def dashboard_page(
         query=str(request.url.query),
         rules={r.name: r.label for r in rules()},
         threshold=DEFAULT_THRESHOLD,
+    )
+
+
+@router.get("/firearms/leads/{purchaser}", response_class=HTMLResponse)
+def lead_page(request: Request, purchaser: Annotated[str, Path(max_length=40)]) -> Response:
+    """One lead: the flags and their records, the purchases, where the guns were recovered, and
+    the purchasers the flags link them to."""
+    ctx = page(request)
+    held = _analysis(ctx)
+    found = held.answer(("lead", purchaser), lambda d: lead_detail(d, purchaser))
+    if found is None:
+        raise HTTPException(status_code=404)
+    ids = [purchaser, *(x["purchaser"] for x in found["linked"])]
+    shown = ctx.guard.entities_by_id(ctx.principal, ids, address=ctx.address)
+    names = {i: caption(shown[i]) for i in ids if i in shown}
+    flags = as_dict(found["lead"])["flags"] if found["lead"] else []
+    return ctx.render(
+        "firearms_lead.html",
+        lead=found,
+        flags=flags,
+        names=names,
+        purchases=_plain(found["purchases"]),
+        traces=_plain(found["traces"]),
     )
 
 

@@ -9,6 +9,7 @@ guidance, not a finding. A lead is a purchaser at or above ``threshold`` points.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,10 +73,11 @@ def score_purchasers(
     *,
     threshold: float | None = None,
     limit: int | None = None,
+    only: Sequence[str] | None = None,
 ) -> list[Lead]:
     """Purchasers who met a rule, best first (ties by id), each with the flags that scored: those
     at or above ``threshold`` points, at most ``limit`` of them (the sums are made in SQL; only the
-    leads asked for are read out with their flags and records)."""
+    leads asked for are read out with their flags and records); with ``only``, of those purchasers."""
     weights = weights or DEFAULT_WEIGHTS
     flags = purchaser_flags(data)
     table = "(VALUES " + ", ".join(f"('{name}', {float(w)}, {int(cap)})" for name, (w, cap) in weights.items()) + ")"
@@ -84,7 +86,15 @@ def score_purchasers(
         f"SELECT f.subject, round(sum({points}), 2) AS score FROM {flags} f "
         f"LEFT JOIN {table} AS w(indicator, weight, cap) ON w.indicator = f.indicator GROUP BY f.subject"
     )
-    where = "WHERE score >= ?" if threshold is not None else ""
+    conditions: list[str] = []
+    params: list[Any] = []
+    if threshold is not None:
+        conditions.append("score >= ?")
+        params.append(threshold)
+    if only is not None:
+        conditions.append(f"subject IN ({', '.join('?' for _ in only) or 'NULL'})")
+        params.extend(only)
+    where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
     chosen = f"SELECT subject, score FROM ({scored}) {where} ORDER BY score DESC, subject"
     if limit is not None:
         chosen += f" LIMIT {int(limit)}"
@@ -92,7 +102,7 @@ def score_purchasers(
         f"WITH c AS ({chosen}) SELECT c.subject, c.score, f.indicator, f.count, f.evidence, {points} AS points "
         f"FROM c JOIN {flags} f ON f.subject = c.subject "
         f"LEFT JOIN {table} AS w(indicator, weight, cap) ON w.indicator = f.indicator",
-        [threshold] if threshold is not None else [],
+        params,
     )
     found: dict[str, list[Flag]] = defaultdict(list)
     totals: dict[str, float] = {}
