@@ -10,76 +10,19 @@ PostgreSQL each read is streamed out with COPY into Arrow (``cruce.graph.extract
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
 
-from cruce.graph.extract import copy_out
-from cruce.store.duckdb_store import more_memory
-
-FINISHED = "IN (SELECT no FROM import_run)"
-
-
-def _prop(schema: str, prop: str) -> str:
-    """A property's number, filled in when the store is read (``with_prop_ids``): statements are
-    picked by number, with no join on the property table and no text compared per row."""
-    return f"@{schema}.{prop}@"
-
-
-def with_prop_ids(sql: str, ids: dict[tuple[str, str], int]) -> str:
-    """``sql`` with each ``_prop`` mark replaced by the store's number (-1: a property never stored)."""
-    return re.sub(r"@(\w+)\.(\w+)@", lambda m: str(ids.get((m.group(1), m.group(2)), -1)), sql)
-
-
-def _values(schema: str, props: dict[str, str], among: str = "") -> str:
-    """One row per entity of ``schema``: each wanted property's value (the smallest, if several);
-    with ``among`` (a query of ids), of those entities alone."""
-    cases = ", ".join(
-        f"max(CASE WHEN s.prop_id = {_prop(schema, prop)} THEN s.value END) AS {alias}" for alias, prop in props.items()
-    )
-    wanted = ", ".join(_prop(schema, prop) for prop in props.values())
-    return (
-        f"SELECT s.entity_id, {cases} FROM statement s "
-        f"WHERE s.prop_id IN ({wanted}) AND s.import_no {FINISHED} "
-        + (f"AND s.entity_id IN ({among}) " if among else "")
-        + "GROUP BY s.entity_id"
-    )
-
-
-def _as_text(sql: str) -> str:
-    return f"CAST({sql} AS VARCHAR)"
-
-
-def _as_is(sql: str) -> str:
-    return sql
-
-
-def _refs(schema: str, props: dict[str, str], text_ids: bool) -> str:
-    """One row per entity of ``schema``: each wanted reference, as the record named and its canonical
-    id — as text on PostgreSQL (which has no ``min`` of a UUID), as UUIDs on DuckDB (joined faster)."""
-    as_id = _as_text if text_ids else _as_is
-    cols = []
-    for alias, prop in props.items():
-        mark = _prop(schema, prop)
-        cols.append(f"min(CASE WHEN r.prop_id = {mark} THEN {as_id('r.target')} END) AS {alias}_rec")
-        canonical = as_id("COALESCE(c.canonical_id, r.target)")
-        cols.append(f"min(CASE WHEN r.prop_id = {mark} THEN {canonical} END) AS {alias}")
-    wanted = ", ".join(_prop(schema, prop) for prop in props.values())
-    return (
-        f"SELECT r.entity_id, {', '.join(cols)} FROM entity_ref r "
-        "LEFT JOIN entity_cluster c ON c.entity_id = r.target "
-        f"WHERE r.prop_id IN ({wanted}) AND r.import_no {FINISHED} GROUP BY r.entity_id"
-    )
-
+from cruce.analyses.tables import FINISHED, as_is, as_text, read, refs_sql, values_sql
 
 _FIREARM_PROPS = {"f_type": "firearm_type", "caliber": "caliber", "model": "model", "manufacturer": "manufacturer",
                   "serial_condition": "serial_obliterated"}  # fmt: skip
-_FIREARM = _values("Firearm", _FIREARM_PROPS)
-_DEALER = _values("Organization", {"dealer_name": "name", "ffl": "ffl_number"})
+_FIREARM = values_sql("Firearm", _FIREARM_PROPS)
+_DEALER = values_sql("Organization", {"dealer_name": "name", "ffl": "ffl_number"})
 
-_TRACE = _values(
+_TRACE = values_sql(
     "Trace",
     {
         "trace_number": "trace_number",
@@ -101,10 +44,10 @@ _TRACE_REFS = (
         "recovery": "recovery",
     },
 )
-_RECOVERY = _values(
+_RECOVERY = values_sql(
     "FirearmRecovery", {"recovery_state": "state", "recovery_country": "country", "municipality": "municipality"}
 )
-_PURCHASE = _values(
+_PURCHASE = values_sql(
     "FirearmPurchase",
     {
         "purchase_date": "date",
@@ -114,7 +57,7 @@ _PURCHASE = _values(
     },
 )
 _PURCHASE_REFS = ("FirearmPurchase", {"firearm": "firearm", "dealer": "dealer", "purchaser": "purchaser"})
-_CHECKS = _values(
+_CHECKS = values_sql(
     "BackgroundCheckCount",
     {"state": "state", "month": "period", "total": "total", "handgun": "handgun", "long_gun": "long_gun"},
 )
@@ -145,10 +88,10 @@ _CONTACTS_SQL = (
 def queries(text_ids: bool) -> dict[str, str]:
     """The reads, by table name: ids as text throughout (PostgreSQL), or as UUIDs until the last
     select (DuckDB)."""
-    key, out = (_as_text, _as_is) if text_ids else (_as_is, _as_text)
-    trace_refs, purchase_refs = _refs(*_TRACE_REFS, text_ids), _refs(*_PURCHASE_REFS, text_ids)
+    key, out = (as_text, as_is) if text_ids else (as_is, as_text)
+    trace_refs, purchase_refs = refs_sql(*_TRACE_REFS, text_ids), refs_sql(*_PURCHASE_REFS, text_ids)
     traced = "SELECT CAST(firearm_rec AS UUID) FROM r" if text_ids else "SELECT firearm_rec FROM r"
-    traced_firearms = _values("Firearm", _FIREARM_PROPS, among=traced)  # a fifth of the guns
+    traced_firearms = values_sql("Firearm", _FIREARM_PROPS, among=traced)  # a fifth of the guns
     join_firearm_dealer = (
         f"LEFT JOIN f ON {key('f.entity_id')} = r.firearm_rec LEFT JOIN d ON {key('d.entity_id')} = r.dealer_rec "
     )
@@ -208,16 +151,4 @@ PG_TYPES: dict[str, dict[str, pa.DataType]] = {
 def read_tables(store: Any, imports: Sequence[int] | None = None) -> dict[str, pa.Table]:
     """The tables, from either backend: of every finished import, or of ``imports`` alone (the
     imports of the datasets a user may see)."""
-    ids = {(str(t), str(p)): int(n) for t, p, n in store._fetch("SELECT schema, prop, prop_id FROM property")}
-    reads = {name: with_prop_ids(sql, ids) for name, sql in queries(text_ids=store.backend != "duckdb").items()}
-    if imports is not None:
-        only = f"IN ({', '.join(str(int(n)) for n in imports) or 'NULL'})"
-        reads = {name: sql.replace(FINISHED, only) for name, sql in reads.items()}
-    if store.backend == "duckdb":
-        with more_memory(store, "CRUCE_ANALYSIS_MEMORY", "2GB"):
-            cursor = store.con.cursor()
-            try:
-                return {name: cursor.execute(sql).to_arrow_table() for name, sql in reads.items()}
-            finally:
-                cursor.close()
-    return {name: copy_out(store.conn, reads[name], PG_TYPES[name]) for name in reads}
+    return read(store, queries(text_ids=store.backend != "duckdb"), PG_TYPES, imports)

@@ -1,0 +1,94 @@
+"""Reading event and entity tables out of the statement store, the same way for every analysis.
+
+An analysis names, per table, the properties it wants of one type (``values_sql``) and the
+references it follows (``refs_sql``: the record named and its canonical entity, from
+``entity_cluster``); ``read`` fills in the store's property numbers (statements are picked by
+number: no join on the property table, no text compared per row), keeps only the imports asked
+for, and returns Arrow tables — on DuckDB from a cursor with more memory for the read, on
+PostgreSQL streamed out with COPY (``cruce.graph.extract.copy_out``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from cruce.graph.extract import copy_out
+from cruce.store.duckdb_store import more_memory
+
+FINISHED = "IN (SELECT no FROM import_run)"
+
+
+def prop_mark(schema: str, prop: str) -> str:
+    """A property's number, filled in when the store is read (``with_prop_ids``): statements are
+    picked by number, with no join on the property table and no text compared per row."""
+    return f"@{schema}.{prop}@"
+
+
+def with_prop_ids(sql: str, ids: dict[tuple[str, str], int]) -> str:
+    """``sql`` with each ``prop_mark`` mark replaced by the store's number (-1: a property never stored)."""
+    return re.sub(r"@(\w+)\.(\w+)@", lambda m: str(ids.get((m.group(1), m.group(2)), -1)), sql)
+
+
+def values_sql(schema: str, props: dict[str, str], among: str = "") -> str:
+    """One row per entity of ``schema``: each wanted property's value (the smallest, if several);
+    with ``among`` (a query of ids), of those entities alone."""
+    cases = ", ".join(
+        f"max(CASE WHEN s.prop_id = {prop_mark(schema, prop)} THEN s.value END) AS {alias}"
+        for alias, prop in props.items()
+    )
+    wanted = ", ".join(prop_mark(schema, prop) for prop in props.values())
+    return (
+        f"SELECT s.entity_id, {cases} FROM statement s "
+        f"WHERE s.prop_id IN ({wanted}) AND s.import_no {FINISHED} "
+        + (f"AND s.entity_id IN ({among}) " if among else "")
+        + "GROUP BY s.entity_id"
+    )
+
+
+def as_text(sql: str) -> str:
+    return f"CAST({sql} AS VARCHAR)"
+
+
+def as_is(sql: str) -> str:
+    return sql
+
+
+def refs_sql(schema: str, props: dict[str, str], text_ids: bool) -> str:
+    """One row per entity of ``schema``: each wanted reference, as the record named and its canonical
+    id — as text on PostgreSQL (which has no ``min`` of a UUID), as UUIDs on DuckDB (joined faster)."""
+    as_id = as_text if text_ids else as_is
+    cols = []
+    for alias, prop in props.items():
+        mark = prop_mark(schema, prop)
+        cols.append(f"min(CASE WHEN r.prop_id = {mark} THEN {as_id('r.target')} END) AS {alias}_rec")
+        canonical = as_id("COALESCE(c.canonical_id, r.target)")
+        cols.append(f"min(CASE WHEN r.prop_id = {mark} THEN {canonical} END) AS {alias}")
+    wanted = ", ".join(prop_mark(schema, prop) for prop in props.values())
+    return (
+        f"SELECT r.entity_id, {', '.join(cols)} FROM entity_ref r "
+        "LEFT JOIN entity_cluster c ON c.entity_id = r.target "
+        f"WHERE r.prop_id IN ({wanted}) AND r.import_no {FINISHED} GROUP BY r.entity_id"
+    )
+
+
+def read(
+    store: Any, queries: dict[str, str], pg_types: dict[str, dict[str, pa.DataType]], imports: Sequence[int] | None
+) -> dict[str, pa.Table]:
+    """Each query's rows as Arrow, of every finished import or of ``imports`` alone."""
+    ids = {(str(t), str(p)): int(n) for t, p, n in store._fetch("SELECT schema, prop, prop_id FROM property")}
+    reads = {name: with_prop_ids(sql, ids) for name, sql in queries.items()}
+    if imports is not None:
+        only = f"IN ({', '.join(str(int(n)) for n in imports) or 'NULL'})"
+        reads = {name: sql.replace(FINISHED, only) for name, sql in reads.items()}
+    if store.backend == "duckdb":
+        with more_memory(store, "CRUCE_ANALYSIS_MEMORY", "2GB"):
+            cursor = store.con.cursor()
+            try:
+                return {name: cursor.execute(sql).to_arrow_table() for name, sql in reads.items()}
+            finally:
+                cursor.close()
+    return {name: copy_out(store.conn, reads[name], pg_types[name]) for name in reads}
