@@ -412,6 +412,9 @@ def build_app() -> typer.Typer:
     from cruce.analyses.firearms.cli import register as register_firearms_commands
 
     register_firearms_commands(app, open_store=_open, user_errors=_user_errors)
+    from cruce.analyses.flows_cli import register as register_flow_commands
+
+    register_flow_commands(app, open_store=_open, user_errors=_user_errors)
     return app
 
 

@@ -11,9 +11,11 @@ PostgreSQL streamed out with COPY (``cruce.graph.extract.copy_out``).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from cruce.graph.extract import copy_out
@@ -33,11 +35,16 @@ def with_prop_ids(sql: str, ids: dict[tuple[str, str], int]) -> str:
     return re.sub(r"@(\w+)\.(\w+)@", lambda m: str(ids.get((m.group(1), m.group(2)), -1)), sql)
 
 
-def values_sql(schema: str, props: dict[str, str], among: str = "") -> str:
-    """One row per entity of ``schema``: each wanted property's value (the smallest, if several);
-    with ``among`` (a query of ids), of those entities alone."""
+def values_sql(schema: str, props: dict[str, str], among: str = "", numbers: frozenset[str] = frozenset()) -> str:
+    """One row per entity of ``schema``: each wanted property's value (the largest, if several: by
+    number for the aliases in ``numbers``, which come out as FLOAT8); with ``among`` (a query of
+    ids), of those entities alone."""
+
+    def value(alias: str) -> str:
+        return "CAST(s.value AS FLOAT8)" if alias in numbers else "s.value"
+
     cases = ", ".join(
-        f"max(CASE WHEN s.prop_id = {prop_mark(schema, prop)} THEN s.value END) AS {alias}"
+        f"max(CASE WHEN s.prop_id = {prop_mark(schema, prop)} THEN {value(alias)} END) AS {alias}"
         for alias, prop in props.items()
     )
     wanted = ", ".join(prop_mark(schema, prop) for prop in props.values())
@@ -92,3 +99,44 @@ def read(
             finally:
                 cursor.close()
     return {name: copy_out(store.conn, reads[name], pg_types[name]) for name in reads}
+
+
+class Tables:
+    """An analysis's tables in an in-memory DuckDB of their own, queried one at a time; derived
+    tables made once (``once``)."""
+
+    def __init__(self) -> None:
+        self.con = duckdb.connect()
+        self.lock = threading.Lock()  # one query at a time on the connection
+        self._once_lock = threading.Lock()
+        self._made: set[str] = set()
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        """A query's rows as dicts."""
+        with self.lock:
+            cur = self.con.cursor()
+            try:
+                result = cur.execute(sql, params or [])
+                names = [d[0] for d in result.description or []]
+                return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+            finally:
+                cur.close()
+
+    def execute(self, sql: str) -> None:
+        with self.lock:
+            self.con.execute(sql)
+
+    def once(self, name: str, make: Callable[[], None]) -> str:
+        """``make()`` the first time ``name`` is asked for (a derived table), then only ``name``."""
+        with self._once_lock:
+            if name not in self._made:
+                make()
+                self._made.add(name)
+        return name
+
+    def one(self, sql: str, params: list[Any] | None = None) -> dict[str, Any]:
+        found = self.rows(sql, params)
+        return found[0] if found else {}
+
+    def close(self) -> None:
+        self.con.close()

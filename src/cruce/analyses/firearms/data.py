@@ -9,16 +9,15 @@ computation serves both backends, the CLI, the API and the pages.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from cruce.analyses.firearms.extract import read_tables
+from cruce.analyses.tables import Tables
 
 SHORT_TTC_DAYS = 1096  # under three years: ATF's usual cut for a "short" time-to-crime
 ONE_YEAR_DAYS = 366
@@ -66,14 +65,11 @@ _BUSINESS_DAY = (
 )
 
 
-class FirearmsData:
+class FirearmsData(Tables):
     """The tables (``traces``, ``purchases``, ``checks``, ``contacts``) on a connection of their own."""
 
     def __init__(self, tables: dict[str, pa.Table]) -> None:
-        self.con = duckdb.connect()
-        self.lock = threading.Lock()  # one query at a time on the connection
-        self._once_lock = threading.Lock()
-        self._made: set[str] = set()
+        super().__init__()
         for name, table in tables.items():
             self.con.register(f"{name}_raw", table)
         self.con.execute(
@@ -98,33 +94,3 @@ class FirearmsData:
     def load(cls, store: Any, imports: Sequence[int] | None = None) -> FirearmsData:
         """From every finished import of the store, or from ``imports`` alone."""
         return cls(read_tables(store, imports))
-
-    def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-        """A query's rows as dicts."""
-        with self.lock:
-            cur = self.con.cursor()
-            try:
-                result = cur.execute(sql, params or [])
-                names = [d[0] for d in result.description or []]
-                return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-            finally:
-                cur.close()
-
-    def execute(self, sql: str) -> None:
-        with self.lock:
-            self.con.execute(sql)
-
-    def once(self, name: str, make: Callable[[], None]) -> str:
-        """``make()`` the first time ``name`` is asked for (a derived table), then only ``name``."""
-        with self._once_lock:
-            if name not in self._made:
-                make()
-                self._made.add(name)
-        return name
-
-    def one(self, sql: str, params: list[Any] | None = None) -> dict[str, Any]:
-        found = self.rows(sql, params)
-        return found[0] if found else {}
-
-    def close(self) -> None:
-        self.con.close()

@@ -1,0 +1,96 @@
+"""``cruce violence …`` and ``cruce drugs …``: the official and press violence series, seizures and
+border crossings on the command line, as tables or with ``--json`` the rows themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Annotated, Any
+
+import typer
+
+from cruce.analyses import drugs, violence
+from cruce.analyses.firearms.cli import AsJson, print_rows
+from cruce.i18n import _
+
+
+def register(
+    app: typer.Typer,
+    *,
+    open_store: Callable[[typer.Context], Any],
+    user_errors: Callable[[], AbstractContextManager[None]],
+) -> None:
+    """Add ``violence`` and ``drugs`` to the ``cruce`` command."""
+    violence_app = typer.Typer(
+        help=_("Violence: homicides by state and year, and the press tallies of executions beside them."),
+        no_args_is_help=True,
+        rich_markup_mode=None,
+    )
+    drugs_app = typer.Typer(
+        help=_("Drugs: seizures by fiscal year and drug, and border crossings per port."),
+        no_args_is_help=True,
+        rich_markup_mode=None,
+    )
+
+    @contextmanager
+    def loaded(ctx: typer.Context, kind: type[Any]) -> Iterator[Any]:
+        with user_errors(), open_store(ctx) as store:
+            data = kind.load(store)
+        try:
+            yield data
+        finally:
+            data.close()
+
+    @violence_app.command("homicides", help=_("Homicides per state and year, with the rate per 100,000."))
+    def homicides_command(
+        ctx: typer.Context,
+        state: Annotated[str | None, typer.Option("--state", help=_("One state (ISO 3166-2, e.g. MX-CHH)."))] = None,
+        source: Annotated[str, typer.Option("--source", help=_("The series (INEGI by default)."))] = "INEGI",
+        as_json: AsJson = False,
+    ) -> None:
+        with loaded(ctx, violence.ViolenceData) as data:
+            rows = violence.homicides_by_state_year(data, source, state)
+        print_rows(rows, as_json, _("Homicides"))
+
+    @violence_app.command("executions", help=_("The press tallies of drug-war executions, per newspaper and year."))
+    def executions_command(ctx: typer.Context, as_json: AsJson = False) -> None:
+        with loaded(ctx, violence.ViolenceData) as data:
+            rows = violence.executions_by_year(data)
+        print_rows(rows, as_json, _("Executions"))
+
+    @violence_app.command("compare", help=_("Each series of a year side by side: official homicides, press tallies."))
+    def compare_command(
+        ctx: typer.Context,
+        first: Annotated[int | None, typer.Option("--from", help=_("First year."))] = None,
+        last: Annotated[int | None, typer.Option("--to", help=_("Last year."))] = None,
+        as_json: AsJson = False,
+    ) -> None:
+        with loaded(ctx, violence.ViolenceData) as data:
+            rows = violence.national_side_by_side(data, first, last)
+        series = sorted({k for row in rows for k in row if k != "year"})
+        print_rows([{"year": r["year"], **{k: r.get(k) for k in series}} for r in rows], as_json, _("Side by side"))
+
+    @drugs_app.command("seizures", help=_("Seizure events, pounds and kilograms per fiscal year and drug."))
+    def seizures_command(
+        ctx: typer.Context,
+        drug: Annotated[str | None, typer.Option("--drug", help=_("One drug (e.g. methamphetamine)."))] = None,
+        as_json: AsJson = False,
+    ) -> None:
+        with loaded(ctx, drugs.DrugsData) as data:
+            rows = drugs.seizures_by_fiscal_year(data, drug)
+        print_rows(rows, as_json, _("Seizures"))
+
+    @drugs_app.command("crossings", help=_("Border crossings per port, year and measure."))
+    def crossings_command(
+        ctx: typer.Context,
+        measure: Annotated[
+            str | None, typer.Option("--measure", help=_("One measure (e.g. personal_vehicle_passengers)."))
+        ] = None,
+        as_json: AsJson = False,
+    ) -> None:
+        with loaded(ctx, drugs.DrugsData) as data:
+            rows = drugs.crossings_by_port_year(data, measure)
+        print_rows(rows, as_json, _("Crossings"))
+
+    app.add_typer(violence_app, name="violence")
+    app.add_typer(drugs_app, name="drugs")
