@@ -3,8 +3,11 @@ border crossings on the command line, as tables or with ``--json`` the rows them
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -69,6 +72,27 @@ def register(
             rows = violence.national_side_by_side(data, first, last)
         series = sorted({k for row in rows for k in row if k != "year"})
         print_rows([{"year": r["year"], **{k: r.get(k) for k in series}} for r in rows], as_json, _("Side by side"))
+
+    @violence_app.command(
+        "change-points", help=_("Where and when violence changed level, per municipality (event records).")
+    )
+    def change_points_command(
+        ctx: typer.Context,
+        penalty: Annotated[
+            float, typer.Option("--penalty", min=0.1, help=_("Higher finds fewer, larger changes."))
+        ] = violence.PENALTY,
+        evaluate: Annotated[
+            Path | None, typer.Option("--evaluate", help=_("A synth scenario: check its planted disputes."))
+        ] = None,
+        as_json: AsJson = False,
+    ) -> None:
+        with loaded(ctx, violence.ViolenceData) as data:
+            if evaluate is not None:
+                found = violence.evaluate_escalations(data, evaluate, penalty=penalty)
+                sys.stdout.write(json.dumps(found, ensure_ascii=False, indent=2) + "\n")
+                return
+            rows = violence.change_points(data, penalty)
+        print_rows(rows, as_json, _("Change points"))
 
     @drugs_app.command("seizures", help=_("Seizure events, pounds and kilograms per fiscal year and drug."))
     def seizures_command(

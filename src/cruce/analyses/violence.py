@@ -10,19 +10,31 @@ event in event data); a month is ``YYYY-MM``.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from cruce.analyses.tables import Tables, read, values_sql
 
 _EVENT = values_sql(
     "ViolenceEvent",
-    {"date": "date", "state": "state", "country": "country", "violence_type": "violence_type", "killed": "killed",
-     "population": "population", "reported_by": "reported_by", "municipality": "municipality"},
+    {
+        "date": "date",
+        "state": "state",
+        "country": "country",
+        "violence_type": "violence_type",
+        "killed": "killed",
+        "population": "population",
+        "reported_by": "reported_by",
+        "municipality": "municipality",
+    },
     numbers=frozenset({"killed", "population"}),
-)  # fmt: skip
+)
 QUERIES = {
     "events": (
         f"SELECT CAST(v.entity_id AS VARCHAR) AS event, substr(v.date, 1, 7) AS month, "
@@ -32,10 +44,19 @@ QUERIES = {
     )
 }
 PG_TYPES = {
-    "events": {"event": pa.string(), "month": pa.string(), "year": pa.int32(), "state": pa.string(),
-               "country": pa.string(), "violence_type": pa.string(), "killed": pa.float64(),
-               "population": pa.float64(), "source": pa.string(), "municipality": pa.string()},
-}  # fmt: skip
+    "events": {
+        "event": pa.string(),
+        "month": pa.string(),
+        "year": pa.int32(),
+        "state": pa.string(),
+        "country": pa.string(),
+        "violence_type": pa.string(),
+        "killed": pa.float64(),
+        "population": pa.float64(),
+        "source": pa.string(),
+        "municipality": pa.string(),
+    },
+}
 
 
 class ViolenceData(Tables):
@@ -93,3 +114,121 @@ def national_side_by_side(
             continue
         table.setdefault(row["year"], {"year": row["year"]})[row["series"]] = row["killed"]
     return [table[y] for y in sorted(table)]
+
+
+# -- change points ---------------------------------------------------------------------------------
+PENALTY = 30.0  # times the series' noise variance and the log of its length: a new level must stand out
+
+
+def _months(first: str, last: str) -> list[str]:
+    year, month = int(first[:4]), int(first[5:7])
+    out = []
+    while f"{year:04d}-{month:02d}" <= last:
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def _breaks(signal: np.ndarray, penalty: float) -> list[int]:
+    """Indices where a new segment of ``signal`` starts (PELT, least squares, from ``ruptures``),
+    with a penalty scaled to the series' own noise (from its month-to-month differences)."""
+    import ruptures
+
+    if signal.size < 6:
+        return []
+    noise = float(np.median(np.abs(np.diff(signal)))) / 0.6745 / np.sqrt(2)
+    scale = max(noise**2, float(signal.var()) * 0.05, 1e-9)
+    found = (
+        ruptures.Pelt(model="l2", min_size=2, jump=1)
+        .fit(signal.reshape(-1, 1))
+        .predict(pen=penalty * scale * np.log(signal.size))
+    )
+    return [int(b) for b in found if b < signal.size]
+
+
+def change_points(data: ViolenceData, penalty: float = PENALTY, min_events: int = 12) -> list[dict[str, Any]]:
+    """Where and when violence events changed level, per municipality: each break with the month
+    the new level starts, the monthly mean before and after it, and whether it went up or down.
+    Event records only (the aggregate series have no municipality); places with fewer than
+    ``min_events`` events are left out."""
+    rows = data.rows(
+        "SELECT state, municipality, month, count(*) AS events FROM events "
+        "WHERE municipality IS NOT NULL AND month IS NOT NULL GROUP BY 1, 2, 3"
+    )
+    if not rows:
+        return []
+    months = _months(min(r["month"] for r in rows), max(r["month"] for r in rows))
+    index = {m: i for i, m in enumerate(months)}
+    series: dict[tuple[str, str], np.ndarray] = {}
+    for row in rows:
+        place = (row["state"], row["municipality"])
+        series.setdefault(place, np.zeros(len(months)))[index[row["month"]]] = row["events"]
+    found = []
+    for (state, municipality), signal in sorted(series.items()):
+        if signal.sum() < min_events:
+            continue
+        cuts = [0, *_breaks(signal, penalty), len(months)]
+        for before, at, after in zip(cuts, cuts[1:], cuts[2:], strict=False):
+            low, high = float(signal[before:at].mean()), float(signal[at:after].mean())
+            found.append(
+                {
+                    "state": state,
+                    "municipality": municipality,
+                    "month": months[at],
+                    "before": round(low, 2),
+                    "after": round(high, 2),
+                    "direction": "up" if high > low else "down",
+                }
+            )
+    return found
+
+
+# -- against a synth scenario's planted disputes ---------------------------------------------------
+def evaluate_escalations(
+    data: ViolenceData, scenario: Path, days: int = 31, penalty: float = PENALTY
+) -> dict[str, Any]:
+    """Whether each plaza dispute planted by ``cruce synth`` (``truth/plaza_disputes.csv``) is found
+    as a rise of violence in one of the plaza's municipalities (those of the events the truth links
+    to it) starting within ``days`` of the dispute's start; and how many rises match none."""
+    links = {r["event_id_cnty"]: r["plaza_id"] for r in _csv(scenario / "truth" / "violence_links.csv")}
+    places: dict[str, set[str]] = {}
+    for row in _csv(scenario / "violence-events.csv"):
+        plaza = links.get(row["event_id_cnty"])
+        if plaza:
+            places.setdefault(plaza, set()).add(row["admin2"])
+    rises = [c for c in change_points(data, penalty) if c["direction"] == "up"]
+    found: list[dict[str, Any]] = []
+    matched: set[int] = set()
+    for dispute in _csv(scenario / "truth" / "plaza_disputes.csv"):
+        start = date.fromisoformat(dispute["start"])
+        near = [
+            i
+            for i, c in enumerate(rises)
+            if c["municipality"] in places.get(dispute["plaza_id"], set())
+            and abs((date.fromisoformat(c["month"] + "-01") - start).days) <= days
+        ]
+        matched.update(near)
+        found.append(
+            {
+                "dispute": dispute["dispute_id"],
+                "start": dispute["start"],
+                "found": bool(near),
+                "month": rises[near[0]]["month"] if near else None,
+            }
+        )
+    recall = sum(1 for f in found if f["found"]) / len(found) if found else None
+    precision = len(matched) / len(rises) if rises else None
+    return {
+        "disputes": len(found),
+        "recall": recall,
+        "rises": len(rises),
+        "precision": precision,
+        "within_days": days,
+        "penalty": penalty,
+        "found": found,
+    }
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
