@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from cruce.analyses.tables import Tables, read, refs_sql, values_sql
@@ -36,14 +37,17 @@ _PORT = values_sql("Location", {"name": "name", "code": "port_code"})
 
 def queries(text_ids: bool) -> dict[str, str]:
     port_refs = refs_sql("CrossingCount", {"port": "port"}, text_ids)
+    seizure_ports = refs_sql("DrugSeizure", {"port": "port"}, text_ids)
     key = "CAST(p.entity_id AS VARCHAR)" if text_ids else "p.entity_id"
     return {
         "seizures": (
-            "SELECT CAST(s.entity_id AS VARCHAR) AS seizure, substr(s.date, 1, 7) AS month, "
+            "SELECT CAST(s.entity_id AS VARCHAR) AS seizure, p.name AS port_name, substr(s.date, 1, 7) AS month, "
             "CAST(COALESCE(s.fiscal_year, CAST(CAST(substr(s.date, 1, 4) AS INTEGER) "
             "+ CASE WHEN CAST(substr(s.date, 6, 2) AS INTEGER) >= 10 THEN 1 ELSE 0 END AS VARCHAR)) AS INTEGER) "
             "AS fiscal_year, s.drug, s.quantity, COALESCE(s.events, 1) AS events, s.component, "
-            f"s.region, s.mode, s.area FROM ({_SEIZURE}) AS s WHERE s.date IS NOT NULL"
+            f"s.region, s.mode, s.area FROM ({_SEIZURE}) AS s "
+            f"LEFT JOIN ({seizure_ports}) AS r ON r.entity_id = s.entity_id "
+            f"LEFT JOIN ({_PORT}) AS p ON {key} = r.port_rec WHERE s.date IS NOT NULL"
         ),
         "crossings": (
             "SELECT CAST(c.entity_id AS VARCHAR) AS count_id, substr(c.date, 1, 7) AS month, "
@@ -56,7 +60,8 @@ def queries(text_ids: bool) -> dict[str, str]:
 
 
 PG_TYPES = {
-    "seizures": {"seizure": pa.string(), "month": pa.string(), "fiscal_year": pa.int32(), "drug": pa.string(),
+    "seizures": {"seizure": pa.string(), "port_name": pa.string(), "month": pa.string(), "fiscal_year": pa.int32(),
+                 "drug": pa.string(),
                  "quantity": pa.string(), "events": pa.float64(), "component": pa.string(), "region": pa.string(),
                  "mode": pa.string(), "area": pa.string()},
     "crossings": {"count_id": pa.string(), "month": pa.string(), "year": pa.int32(), "measure": pa.string(),
@@ -107,3 +112,47 @@ def crossings_by_port_year(data: DrugsData, measure: str | None = None) -> list[
         "ORDER BY port_code, year, measure",
         params,
     )
+
+
+# what a port's seizures are weighed against by default: most seizures at a port of entry are in
+# personal vehicles, and every BTS port counts them; the people who cross are another choice
+VEHICLES = ("personal_vehicles",)
+PEOPLE_MEASURES = ("personal_vehicle_passengers", "bus_passengers", "train_passengers", "pedestrians")
+
+
+def seizures_per_crossings(
+    data: DrugsData, drug: str | None = None, threshold: float = 3.5, measures: Sequence[str] = VEHICLES
+) -> list[dict[str, Any]]:
+    """Seizure events and pounds per port and year beside the crossings there (the BTS
+    ``measures``: personal vehicles by default), as events per million crossings — over the
+    months of counts within the seizures' span, so that a year of seizures is not weighed against
+    part of a year of counts (a counted month without a seizure counts: none were made). A
+    port-year whose rate is more than ``threshold`` robust deviations (median absolute deviation)
+    above the median is an outlier. Seizures and counts are joined by port name (folded): the two
+    sources share no code."""
+    where, params = ("AND drug = ?", [drug]) if drug else ("", [])
+    counted = ", ".join("'" + m.replace("'", "''") + "'" for m in measures)
+    rows = data.rows(
+        "WITH s AS (SELECT lower(strip_accents(port_name)) AS port, month, sum(events) AS events, "
+        f"sum(pounds) AS pounds FROM seizures WHERE port_name IS NOT NULL {where} GROUP BY 1, 2), "
+        "c AS (SELECT lower(strip_accents(port_name)) AS port, month, min(port_name) AS port_name, "
+        "min(port_code) AS port_code, min(state) AS state, sum(crossings) AS crossings FROM crossings "
+        f"WHERE measure IN ({counted}) GROUP BY 1, 2) "
+        "SELECT min(c.port_code) AS port_code, min(c.port_name) AS port_name, min(c.state) AS state, "
+        "CAST(substr(c.month, 1, 4) AS INTEGER) AS year, count(*) AS months, COALESCE(sum(s.events), 0) AS events, "
+        "round(COALESCE(sum(s.pounds), 0), 3) AS pounds, sum(c.crossings) AS crossings, "
+        "round(COALESCE(sum(s.events), 0) * 1000000 / sum(c.crossings), 3) AS events_per_million "
+        "FROM c LEFT JOIN s ON s.port = c.port AND s.month = c.month "
+        "WHERE c.month BETWEEN (SELECT min(month) FROM s) AND (SELECT max(month) FROM s) "
+        "AND c.port IN (SELECT port FROM s) GROUP BY c.port, year HAVING sum(c.crossings) > 0 "
+        "ORDER BY port_code, year",
+        params,
+    )
+    rates = np.array([r["events_per_million"] for r in rows], dtype=float)
+    if rates.size:
+        median = float(np.median(rates))
+        spread = float(np.median(np.abs(rates - median))) * 1.4826 or 1e-9
+        for row, rate in zip(rows, rates, strict=True):
+            row["deviations"] = round((rate - median) / spread, 2)
+            row["outlier"] = bool((rate - median) / spread > threshold)
+    return rows

@@ -104,6 +104,20 @@ def register(
             rows = drugs.seizures_by_fiscal_year(data, drug)
         print_rows(rows, as_json, _("Seizures"))
 
+    @drugs_app.command("rates", help=_("Seizures per million crossings per port and year, outliers marked."))
+    def rates_command(
+        ctx: typer.Context,
+        drug: Annotated[str | None, typer.Option("--drug", help=_("One drug (e.g. methamphetamine)."))] = None,
+        measure: Annotated[
+            list[str] | None,
+            typer.Option("--measure", help=_("What crossings to count (repeat; personal_vehicles if not given).")),
+        ] = None,
+        as_json: AsJson = False,
+    ) -> None:
+        with loaded(ctx, drugs.DrugsData) as data:
+            rows = drugs.seizures_per_crossings(data, drug, measures=tuple(measure or drugs.VEHICLES))
+        print_rows(rows, as_json, _("Seizures per million crossings"))
+
     @drugs_app.command("crossings", help=_("Border crossings per port, year and measure."))
     def crossings_command(
         ctx: typer.Context,
