@@ -12,7 +12,7 @@ with its row: the BTS file does so once, for Sasabe's bus passengers in February
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pyarrow as pa
@@ -88,7 +88,7 @@ class DrugsData(Tables):
             self.con.unregister(f"{name}_raw")
 
     @classmethod
-    def load(cls, store: Any, imports: Sequence[int] | None = None) -> DrugsData:
+    def load(cls, store: Any, imports: Sequence[int] | None = None) -> Self:
         return cls(read(store, queries(text_ids=store.backend != "duckdb"), PG_TYPES, imports))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Self
 
 import duckdb
 import pyarrow as pa
@@ -110,6 +110,11 @@ class Tables:
         self.lock = threading.Lock()  # one query at a time on the connection
         self._once_lock = threading.Lock()
         self._made: set[str] = set()
+
+    @classmethod
+    def load(cls, store: Any, imports: Sequence[int] | None = None) -> Self:
+        """The analysis's tables read from ``store`` (all finished imports, or ``imports`` alone)."""
+        raise NotImplementedError
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         """A query's rows as dicts."""

@@ -14,7 +14,7 @@ import csv
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pyarrow as pa
@@ -69,7 +69,7 @@ class ViolenceData(Tables):
         self.con.unregister("events_raw")
 
     @classmethod
-    def load(cls, store: Any, imports: Sequence[int] | None = None) -> ViolenceData:
+    def load(cls, store: Any, imports: Sequence[int] | None = None) -> Self:
         return cls(read(store, QUERIES, PG_TYPES, imports))
 
 

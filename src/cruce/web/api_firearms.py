@@ -1,7 +1,7 @@
 """The firearms flow on the REST API, under /api/v1/firearms (``read`` scope).
 
 Each answer is computed over the imports of the datasets the token's user may see
-(``cruce.analyses.firearms.service``: read once per store state and per set of datasets, each
+(``cruce.analyses.service``: read once per store state and per set of datasets, each
 answer once), with the same filters and rows as ``cruce firearms``. Names of purchasers in the
 leads go through ``Guard``, as on ``/entities``.
 """
@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field, StringConstraints
 
 from cruce.analyses.firearms import figures
-from cruce.analyses.firearms.data import Filters
+from cruce.analyses.firearms.data import Filters, FirearmsData
 from cruce.analyses.firearms.indicators import dealer_indicators, rules
 from cruce.analyses.firearms.leads import lead_detail
 from cruce.analyses.firearms.score import (
@@ -27,7 +27,7 @@ from cruce.analyses.firearms.score import (
     parse_weights,
     score_purchasers,
 )
-from cruce.analyses.firearms.service import Analysis, analysis
+from cruce.analyses.service import Analysis, analysis
 from cruce.security import Principal
 from cruce.security.guard import caption
 from cruce.web.api import ERRORS, NOT_FOUND, Reader, _no_unknown_query_parameters
@@ -116,11 +116,11 @@ def _filters(
     return Filters(_day(date_from), _day(date_to), country, state, firearm_type, caliber)
 
 
-def _analysis(request: Request, principal: Principal) -> Analysis:
+def _analysis(request: Request, principal: Principal) -> Analysis[FirearmsData]:
     guard = services_of(request).view().guard
     visible = set(guard.visible_datasets(principal))
     imports = sorted(n for n, dataset in guard.dataset_of_import().items() if dataset in visible)
-    return analysis(guard.store, imports)
+    return analysis(guard.store, FirearmsData, imports)
 
 
 def _cells(rows: list[dict[str, Any]]) -> list[dict[str, Cell]]:

@@ -19,12 +19,12 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from cruce.analyses.firearms import figures
-from cruce.analyses.firearms.data import Filters
+from cruce.analyses.firearms.data import Filters, FirearmsData
 from cruce.analyses.firearms.indicators import rules
 from cruce.analyses.firearms.leads import lead_detail
 from cruce.analyses.firearms.score import DEFAULT_THRESHOLD, as_dict, score_purchasers
-from cruce.analyses.firearms.service import Analysis, analysis
 from cruce.analyses.geo import state_boundaries
+from cruce.analyses.service import Analysis, analysis
 from cruce.security.guard import caption
 from cruce.web.context import Ctx, page
 
@@ -49,17 +49,17 @@ def _filters(date_from: str, date_to: str, state: str, firearm_type: str, calibe
     )
 
 
-def _analysis(ctx: Ctx) -> Analysis:
+def _analysis(ctx: Ctx) -> Analysis[FirearmsData]:
     visible = set(ctx.guard.visible_datasets(ctx.principal))
     imports = sorted(n for n, dataset in ctx.guard.dataset_of_import().items() if dataset in visible)
-    return analysis(ctx.guard.store, imports)
+    return analysis(ctx.guard.store, FirearmsData, imports)
 
 
 def _plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()} for row in rows]
 
 
-def _figure(held: Analysis, figure: str, f: Filters) -> list[dict[str, Any]]:
+def _figure(held: Analysis[FirearmsData], figure: str, f: Filters) -> list[dict[str, Any]]:
     """One chart's rows (kept with the analysis)."""
     if figure == "ttc":
         return held.answer(("ttc", None, f, 20), lambda d: figures.time_to_crime(d, f, None, 20))["bands"]  # type: ignore[no-any-return]
@@ -75,7 +75,7 @@ def _figure(held: Analysis, figure: str, f: Filters) -> list[dict[str, Any]]:
     return _plain(held.answer((figure, f), compute))
 
 
-def _leads(ctx: Ctx, held: Analysis, limit: int) -> list[dict[str, Any]]:
+def _leads(ctx: Ctx, held: Analysis[FirearmsData], limit: int) -> list[dict[str, Any]]:
     leads = held.answer(
         ("leads", None, DEFAULT_THRESHOLD, limit),
         lambda d: score_purchasers(d, threshold=DEFAULT_THRESHOLD, limit=limit),

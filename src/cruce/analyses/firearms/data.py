@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
-from typing import Any
+from typing import Any, Self
 
 import pyarrow as pa
 
@@ -91,6 +91,6 @@ class FirearmsData(Tables):
             self.con.unregister(f"{name}_raw")
 
     @classmethod
-    def load(cls, store: Any, imports: Sequence[int] | None = None) -> FirearmsData:
+    def load(cls, store: Any, imports: Sequence[int] | None = None) -> Self:
         """From every finished import of the store, or from ``imports`` alone."""
         return cls(read_tables(store, imports))

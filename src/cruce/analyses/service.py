@@ -1,4 +1,4 @@
-"""The firearms analysis kept in memory for the server: read once per store state and per set of
+"""An analysis kept in memory for the server: its tables read once per store state and per set of
 visible imports, and each answer computed once, so a dashboard asked again answers at once.
 
 The state is the graph's fingerprint (imports, resolution runs, analysts' decisions): any of them
@@ -11,27 +11,28 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-from cruce.analyses.firearms.data import FirearmsData
+from cruce.analyses.tables import Tables
 from cruce.graph.build import fingerprint
 
 T = TypeVar("T")
+D = TypeVar("D", bound=Tables)
 KEPT = 4
 
-_HELD: OrderedDict[tuple[Hashable, ...], Analysis] = OrderedDict()
+_HELD: OrderedDict[tuple[Hashable, ...], Analysis[Any]] = OrderedDict()
 _LOCK = threading.Lock()
 
 
-class Analysis:
+class Analysis(Generic[D]):
     """The tables of one store state as one set of users sees them, and the answers given so far."""
 
-    def __init__(self, data: FirearmsData) -> None:
+    def __init__(self, data: D) -> None:
         self.data = data
         self._answers: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
 
-    def answer(self, key: Hashable, compute: Callable[[FirearmsData], T]) -> T:
+    def answer(self, key: Hashable, compute: Callable[[D], T]) -> T:
         """``compute(data)``, once per ``key`` (a figure and its arguments)."""
         with self._lock:
             if key in self._answers:
@@ -42,15 +43,16 @@ class Analysis:
         return found
 
 
-def analysis(store: Any, imports: Sequence[int] | None = None) -> Analysis:
-    """The analysis of the store as it is now, over ``imports`` (None: all finished imports)."""
-    key = (store.url, fingerprint(store), tuple(imports) if imports is not None else None)
+def analysis(store: Any, kind: type[D], imports: Sequence[int] | None = None) -> Analysis[D]:
+    """The ``kind`` tables (``FirearmsData``…: a ``Tables`` with a ``load(store, imports)``) of
+    the store as it is now, over ``imports`` (None: all finished imports)."""
+    key = (kind.__name__, store.url, fingerprint(store), tuple(imports) if imports is not None else None)
     with _LOCK:
         held = _HELD.get(key)
         if held is not None:
             _HELD.move_to_end(key)
             return held
-    made = Analysis(FirearmsData.load(store, imports))
+    made = Analysis(kind.load(store, imports))
     with _LOCK:
         _HELD[key] = made
         while len(_HELD) > KEPT:
