@@ -12,8 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
-from cruce.analyses import drugs, violence
+from cruce.analyses import drugs, hotspots, violence
 from cruce.analyses.firearms.cli import AsJson, print_rows
+from cruce.cli_support import fail
 from cruce.i18n import _
 
 
@@ -93,6 +94,32 @@ def register(
                 return
             rows = violence.change_points(data, penalty)
         print_rows(rows, as_json, _("Change points"))
+
+    @violence_app.command("hot-spots", help=_("Hot spots of violence events: Getis-Ord Gi* over H3 cells."))
+    def hot_spots_command(
+        ctx: typer.Context,
+        first: Annotated[str | None, typer.Option("--from", help=_("From this day (YYYY-MM-DD)."))] = None,
+        last: Annotated[str | None, typer.Option("--to", help=_("Up to this day (YYYY-MM-DD)."))] = None,
+        period: Annotated[
+            str | None, typer.Option("--space-time", help=_("year or quarter: each cell's course over the periods."))
+        ] = None,
+        evaluate: Annotated[
+            Path | None, typer.Option("--evaluate", help=_("A synth scenario: check its planted disputes."))
+        ] = None,
+        as_json: AsJson = False,
+    ) -> None:
+        with loaded(ctx, hotspots.EventPoints) as data:
+            if evaluate is not None:
+                sys.stdout.write(json.dumps(hotspots.evaluate_hot_spots(data, evaluate), indent=2) + "\n")
+                return
+            if period is not None:
+                if period not in ("year", "quarter"):
+                    raise fail(ValueError(_("--space-time: year or quarter, not {value}.").format(value=period)))
+                rows = hotspots.space_time(data, period)
+                rows = [{**r, "hot_periods": ", ".join(r["hot_periods"])} for r in rows] if not as_json else rows
+            else:
+                rows = hotspots.hot_spots(data, first, last)
+        print_rows(rows, as_json, _("Hot spots"))
 
     @drugs_app.command("seizures", help=_("Seizure events, pounds and kilograms per fiscal year and drug."))
     def seizures_command(

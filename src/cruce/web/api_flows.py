@@ -4,12 +4,12 @@ token's user may see, kept per store state (``cruce.analyses.service``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from cruce.analyses import drugs, violence
+from cruce.analyses import drugs, hotspots, violence
 from cruce.analyses.service import Analysis, analysis
 from cruce.analyses.tables import Tables
 from cruce.security import Principal
@@ -77,6 +77,30 @@ def change_points_api(
         ("change-points", penalty), lambda d: violence.change_points(d, penalty)
     )
     return {"rows": rows}
+
+
+DAY = r"^[12]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+
+
+@router.get("/violence/hot-spots", response_model=RowsOut)
+def hot_spots_api(
+    request: Request,
+    principal: Reader,
+    first: Annotated[str | None, Query(alias="from", pattern=DAY)] = None,
+    last: Annotated[str | None, Query(alias="to", pattern=DAY)] = None,
+    period: Annotated[Literal["year", "quarter"] | None, Query(alias="space_time")] = None,
+) -> Any:
+    """Hot spots of violence events (Getis-Ord Gi* over H3 cells): each cell's events, z, p and
+    whether it is hot; with ``space_time``, each cell's course over the years or quarters."""
+    held = _analysis(request, principal, hotspots.EventPoints)
+    if period is not None:
+        return {
+            "rows": [
+                {**r, "hot_periods": ", ".join(r["hot_periods"])}
+                for r in held.answer(("space-time", period), lambda d: hotspots.space_time(d, period))
+            ]
+        }
+    return {"rows": held.answer(("hot-spots", first, last), lambda d: hotspots.hot_spots(d, first, last))}
 
 
 @router.get("/drugs/seizures", response_model=RowsOut)
