@@ -131,7 +131,8 @@ def seizures_per_crossings(
     above the median is an outlier. Seizures and counts are joined by port name (folded): the two
     sources share no code."""
     where, params = ("AND drug = ?", [drug]) if drug else ("", [])
-    counted = ", ".join("'" + m.replace("'", "''") + "'" for m in measures)
+    counted = ", ".join("?" for _ in measures) or "NULL"
+    params = [*params, *measures]
     rows = data.rows(
         "WITH s AS (SELECT lower(strip_accents(port_name)) AS port, month, sum(events) AS events, "
         f"sum(pounds) AS pounds FROM seizures WHERE port_name IS NOT NULL {where} GROUP BY 1, 2), "

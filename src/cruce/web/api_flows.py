@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from cruce.analyses import drugs, hotspots, violence
 from cruce.analyses.service import Analysis, analysis
@@ -126,7 +126,9 @@ def rates_api(
     request: Request,
     principal: Reader,
     drug: Text = None,
-    measure: Annotated[list[Annotated[str, Query(max_length=60)]], Query(max_length=10)] = [],  # noqa: B006
+    measure: Annotated[
+        list[Annotated[str, StringConstraints(max_length=60, pattern=r"^[a-z_]+$")]], Query(max_length=10)
+    ] = [],  # noqa: B006
 ) -> Any:
     """Seizures per million crossings per port and year (personal vehicles unless ``measure``), outliers marked."""
     measures = tuple(measure) or drugs.VEHICLES
