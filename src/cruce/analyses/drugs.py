@@ -117,6 +117,10 @@ def crossings_by_port_year(data: DrugsData, measure: str | None = None) -> list[
 # what a port's seizures are weighed against by default: most seizures at a port of entry are in
 # personal vehicles, and every BTS port counts them; the people who cross are another choice
 VEHICLES = ("personal_vehicles",)
+# the BTS measures (as cruce stores them)
+MEASURES = ("personal_vehicles", "personal_vehicle_passengers", "pedestrians", "buses", "bus_passengers", "trucks",
+            "truck_containers_loaded", "truck_containers_empty", "trains", "train_passengers",
+            "rail_containers_loaded", "rail_containers_empty")  # fmt: skip
 PEOPLE_MEASURES = ("personal_vehicle_passengers", "bus_passengers", "train_passengers", "pedestrians")
 
 

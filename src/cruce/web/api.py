@@ -7,6 +7,7 @@ Scopes: ``read`` for reading, ``import`` for uploading files, ``triage`` for the
 from __future__ import annotations
 
 import secrets
+import typing
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -42,20 +43,35 @@ BODY_ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": Problem, "descrip
 
 
 def _no_unknown_query_parameters(request: Request) -> None:
-    """A query parameter the endpoint does not know is an error (422), not silently ignored."""
+    """A query parameter the endpoint does not know is an error (422), not silently ignored; so is
+    a single-valued one given twice (which one was meant?)."""
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None:
         return
     known: set[str] = set()
+    single: set[str] = set()
     todo = [dependant]
     while todo:
         current = todo.pop()
-        known.update(p.alias for p in current.query_params)
+        for param in current.query_params:
+            known.add(param.alias)
+            if not _is_sequence(param.field_info.annotation):
+                single.add(param.alias)
         todo.extend(current.dependencies)
     unknown = sorted(set(request.query_params) - known)
     if unknown:
         raise HTTPException(status_code=422, detail=f"Unknown query parameters: {', '.join(unknown)}")
+    repeated = sorted(name for name in single if len(request.query_params.getlist(name)) > 1)
+    if repeated:
+        raise HTTPException(status_code=422, detail=f"Query parameters given more than once: {', '.join(repeated)}")
+
+
+def _is_sequence(annotation: Any) -> bool:
+    """A list (or a list or None) annotation: a parameter that may be repeated."""
+    if typing.get_origin(annotation) in (list, tuple, set, frozenset):
+        return True
+    return any(_is_sequence(arg) for arg in typing.get_args(annotation) if arg is not type(None))
 
 
 router = APIRouter(responses=ERRORS, dependencies=[Depends(_no_unknown_query_parameters)])
@@ -283,8 +299,11 @@ class UserOut(BaseModel):
     has_totp: bool
 
 
+USERNAME = r"^[A-Za-z0-9._-]*[A-Za-z0-9][A-Za-z0-9._-]*$"  # a letter or digit at least (as accounts.add)
+
+
 class UserIn(Strict):
-    username: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")]
+    username: Annotated[str, Field(min_length=1, max_length=100, pattern=USERNAME)]
     role: Literal["admin", "analyst", "caseworker", "viewer"]
     display_name: Annotated[str, Field(max_length=200)] = ""
     groups: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=50)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 
 from cruce.analyses import drugs, hotspots, violence
 from cruce.analyses.service import Analysis, analysis
@@ -21,6 +21,7 @@ router = APIRouter(responses=ERRORS, dependencies=[Depends(_no_unknown_query_par
 D = TypeVar("D", bound=Tables)
 Cell = str | int | float | bool | None
 Text = Annotated[str | None, Query(max_length=60)]
+Measure = Literal[drugs.MEASURES]  # type: ignore[valid-type]
 
 
 class RowsOut(BaseModel):
@@ -126,9 +127,7 @@ def rates_api(
     request: Request,
     principal: Reader,
     drug: Text = None,
-    measure: Annotated[
-        list[Annotated[str, StringConstraints(max_length=60, pattern=r"^[a-z_]+$")]], Query(max_length=10)
-    ] = [],  # noqa: B006
+    measure: Annotated[list[Measure], Query(max_length=12)] = [],  # noqa: B006
 ) -> Any:
     """Seizures per million crossings per port and year (personal vehicles unless ``measure``), outliers marked."""
     measures = tuple(measure) or drugs.VEHICLES
