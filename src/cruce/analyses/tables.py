@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, Self
 
@@ -101,7 +102,7 @@ def read(
     return {name: copy_out(store.conn, reads[name], pg_types[name]) for name in reads}
 
 
-class Tables:
+class Tables(ABC):
     """An analysis's tables in an in-memory DuckDB of their own, queried one at a time; derived
     tables made once (``once``)."""
 
@@ -112,9 +113,9 @@ class Tables:
         self._made: set[str] = set()
 
     @classmethod
+    @abstractmethod
     def load(cls, store: Any, imports: Sequence[int] | None = None) -> Self:
         """The analysis's tables read from ``store`` (all finished imports, or ``imports`` alone)."""
-        raise NotImplementedError
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         """A query's rows as dicts."""

@@ -155,6 +155,11 @@ class Guard:
     def visible_datasets(self, principal: Principal) -> list[str]:
         return sorted(name for name, policy in self.policies().items() if may_see(principal, policy))
 
+    def visible_imports(self, principal: Principal) -> list[int]:
+        """The finished imports of the datasets the principal may see (what an analysis reads for them)."""
+        visible = set(self.visible_datasets(principal))
+        return sorted(no for no, dataset in self.dataset_of_import().items() if dataset in visible)
+
     def datasets(self, principal: Principal) -> list[DatasetSummary]:
         visible = set(self.visible_datasets(principal))
         return [d for d in self.store.datasets() if d.name in visible]

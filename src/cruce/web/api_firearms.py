@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from cruce.analyses.firearms import figures
 from cruce.analyses.firearms.data import Filters, FirearmsData
 from cruce.analyses.firearms.indicators import dealer_indicators, rules
-from cruce.analyses.firearms.leads import lead_detail
+from cruce.analyses.firearms.leads import lead_detail, lead_out, people_of
 from cruce.analyses.firearms.score import (
     DEFAULT_THRESHOLD,
     DEFAULT_WEIGHTS,
@@ -106,21 +106,23 @@ def _day(value: str | None) -> date | None:
 
 
 def _filters(
-    date_from: str | None,
-    date_to: str | None,
-    country: str | None,
-    state: str | None,
-    firearm_type: str | None,
-    caliber: str | None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    country: Country = None,
+    state: State = None,
+    firearm_type: FirearmType = None,
+    caliber: Caliber = None,
 ) -> Filters:
+    """The filters every figure takes, from the query (a dependency of each endpoint)."""
     return Filters(_day(date_from), _day(date_to), country, state, firearm_type, caliber)
+
+
+Filtered = Annotated[Filters, Depends(_filters)]
 
 
 def _analysis(request: Request, principal: Principal) -> Analysis[FirearmsData]:
     guard = services_of(request).view().guard
-    visible = set(guard.visible_datasets(principal))
-    imports = sorted(n for n, dataset in guard.dataset_of_import().items() if dataset in visible)
-    return analysis(guard.store, FirearmsData, imports)
+    return analysis(guard.store, FirearmsData, guard.visible_imports(principal))
 
 
 def _cells(rows: list[dict[str, Any]]) -> list[dict[str, Cell]]:
@@ -131,15 +133,9 @@ def _cells(rows: list[dict[str, Any]]) -> list[dict[str, Cell]]:
 def summary_api(
     request: Request,
     principal: Reader,
-    date_from: DateFrom = None,
-    date_to: DateTo = None,
-    country: Country = None,
-    state: State = None,
-    firearm_type: FirearmType = None,
-    caliber: Caliber = None,
+    f: Filtered,
 ) -> Any:
     """Headline figures: traces, completion, purchaser reached, time-to-crime, purchaser ≠ possessor."""
-    f = _filters(date_from, date_to, country, state, firearm_type, caliber)
     found = _analysis(request, principal).answer(("summary", f), lambda d: figures.summary(d, f))
     return _cells([{k: v for k, v in found.items() if k != "filters"}])[0]
 
@@ -148,17 +144,11 @@ def summary_api(
 def sources_api(
     request: Request,
     principal: Reader,
+    f: Filtered,
     by: Literal["state", "dealer"] = "state",
-    date_from: DateFrom = None,
-    date_to: DateTo = None,
-    country: Country = None,
-    state: State = None,
-    firearm_type: FirearmType = None,
-    caliber: Caliber = None,
     limit: Limit = 50,
 ) -> Any:
     """Source states (traces per 100,000 NICS checks too) or source dealers, most traces first."""
-    f = _filters(date_from, date_to, country, state, firearm_type, caliber)
     rank = figures.source_states if by == "state" else figures.source_dealers
     rows = _analysis(request, principal).answer(("sources", by, f, limit), lambda d: rank(d, f, limit))
     return {"filters": f.asked(), "rows": _cells(rows)}
@@ -168,16 +158,10 @@ def sources_api(
 def recoveries_api(
     request: Request,
     principal: Reader,
-    date_from: DateFrom = None,
-    date_to: DateTo = None,
-    country: Country = None,
-    state: State = None,
-    firearm_type: FirearmType = None,
-    caliber: Caliber = None,
+    f: Filtered,
     limit: Limit = 50,
 ) -> Any:
     """States of recovery: traces, share, short time-to-crime, share traced to a US purchaser."""
-    f = _filters(date_from, date_to, country, state, firearm_type, caliber)
     rows = _analysis(request, principal).answer(
         ("recoveries", f, limit), lambda d: figures.recovery_states(d, f, limit)
     )
@@ -188,17 +172,11 @@ def recoveries_api(
 def ttc_api(
     request: Request,
     principal: Reader,
+    f: Filtered,
     by: Literal["source_state", "dealer", "type", "caliber"] | None = None,
-    date_from: DateFrom = None,
-    date_to: DateTo = None,
-    country: Country = None,
-    state: State = None,
-    firearm_type: FirearmType = None,
-    caliber: Caliber = None,
     limit: Limit = 20,
 ) -> Any:
     """Time-to-crime in bands, median, shares under one and three years (per group with ?by=)."""
-    f = _filters(date_from, date_to, country, state, firearm_type, caliber)
     found = _analysis(request, principal).answer(
         ("ttc", by, f, limit), lambda d: figures.time_to_crime(d, f, by, limit)
     )
@@ -217,15 +195,9 @@ def ttc_api(
 def completion_api(
     request: Request,
     principal: Reader,
-    date_from: DateFrom = None,
-    date_to: DateTo = None,
-    country: Country = None,
-    state: State = None,
-    firearm_type: FirearmType = None,
-    caliber: Caliber = None,
+    f: Filtered,
 ) -> Any:
     """Trace results, and the reasons traces were not completed."""
-    f = _filters(date_from, date_to, country, state, firearm_type, caliber)
     rows = _analysis(request, principal).answer(("completion", f), lambda d: figures.completion(d, f))
     return {"filters": f.asked(), "rows": _cells(rows)}
 
@@ -234,16 +206,10 @@ def completion_api(
 def types_api(
     request: Request,
     principal: Reader,
+    f: Filtered,
     what: Literal["type", "caliber"] = "type",
-    date_from: DateFrom = None,
-    date_to: DateTo = None,
-    country: Country = None,
-    state: State = None,
-    firearm_type: FirearmType = None,
-    caliber: Caliber = None,
 ) -> Any:
     """Traces by year of recovery and firearm type (or caliber), with each one's share of its year."""
-    f = _filters(date_from, date_to, country, state, firearm_type, caliber)
     rows = _analysis(request, principal).answer(("types", what, f), lambda d: figures.types_over_time(d, f, what))
     return {"filters": f.asked(), "rows": _cells(rows)}
 
@@ -252,16 +218,10 @@ def types_api(
 def corridors_api(
     request: Request,
     principal: Reader,
-    date_from: DateFrom = None,
-    date_to: DateTo = None,
-    country: Country = None,
-    state: State = None,
-    firearm_type: FirearmType = None,
-    caliber: Caliber = None,
+    f: Filtered,
     limit: Limit = 100,
 ) -> Any:
     """US state of purchase → state of recovery: traces, share, median time-to-crime."""
-    f = _filters(date_from, date_to, country, state, firearm_type, caliber)
     rows = _analysis(request, principal).answer(("corridors", f, limit), lambda d: figures.corridors(d, f, limit))
     return {"filters": f.asked(), "rows": _cells(rows)}
 
@@ -270,21 +230,15 @@ def corridors_api(
 def traces_api(
     request: Request,
     principal: Reader,
+    f: Filtered,
     source_state: Annotated[str | None, Query(max_length=6, description="US state of purchase.")] = None,
     dealer: Annotated[str | None, Query(max_length=40, description="Dealer licence (FFL).")] = None,
     status: Annotated[str | None, Query(max_length=60, description="Trace result.")] = None,
     year: Annotated[int | None, Query(ge=1900, le=2100, description="Year of recovery.")] = None,
     purchaser: Annotated[str | None, Query(max_length=40, description="Purchaser (entity id).")] = None,
-    date_from: DateFrom = None,
-    date_to: DateTo = None,
-    country: Country = None,
-    state: State = None,
-    firearm_type: FirearmType = None,
-    caliber: Caliber = None,
     limit: Limit = 100,
 ) -> Any:
     """The trace records behind a figure: its filters and a row's keys."""
-    f = _filters(date_from, date_to, country, state, firearm_type, caliber)
     keys = {"source_state": source_state, "dealer_ffl": dealer, "status": status, "year": year, "purchaser": purchaser}
     found = figures.traces(_analysis(request, principal).data, f, limit, **keys)  # read each time: many shapes
     return {"filters": {**f.asked(), **{k: str(v) for k, v in keys.items() if v is not None}}, "rows": _cells(found)}
@@ -338,20 +292,9 @@ def lead_api(request: Request, principal: Reader, purchaser: Annotated[str, Path
     found = _analysis(request, principal).answer(("lead", purchaser), lambda d: lead_detail(d, purchaser))
     if found is None:
         raise HTTPException(status_code=404, detail="No such purchaser among what you may see.")
-    ids = [purchaser, *(x["purchaser"] for x in found["linked"])]
     guard = services_of(request).view().guard
-    shown = guard.entities_by_id(principal, ids, address=client_address(request))
-    names = {i: caption(shown[i]) for i in ids if i in shown}
-    flags = as_dict(found["lead"])["flags"] if found["lead"] else []
-    return {
-        "purchaser": purchaser,
-        "name": names.get(purchaser),
-        "score": found["score"],
-        "flags": flags,
-        "purchases": _cells(found["purchases"]),
-        "traces": _cells(found["traces"]),
-        "linked": [{**x, "name": names.get(x["purchaser"])} for x in found["linked"]],
-    }
+    shown = guard.entities_by_id(principal, people_of(found), address=client_address(request))
+    return lead_out(found, {i: caption(e) for i, e in shown.items()})
 
 
 @router.get("/indicators", response_model=list[RuleOut])

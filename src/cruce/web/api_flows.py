@@ -30,9 +30,7 @@ class RowsOut(BaseModel):
 
 def _analysis(request: Request, principal: Principal, kind: type[D]) -> Analysis[D]:
     guard = services_of(request).view().guard
-    visible = set(guard.visible_datasets(principal))
-    imports = sorted(n for n, dataset in guard.dataset_of_import().items() if dataset in visible)
-    return analysis(guard.store, kind, imports)
+    return analysis(guard.store, kind, guard.visible_imports(principal))
 
 
 @router.get("/violence/homicides", response_model=RowsOut)

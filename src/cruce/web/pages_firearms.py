@@ -15,13 +15,13 @@ import io
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from cruce.analyses.firearms import figures
 from cruce.analyses.firearms.data import Filters, FirearmsData
 from cruce.analyses.firearms.indicators import rules
-from cruce.analyses.firearms.leads import lead_detail
+from cruce.analyses.firearms.leads import lead_detail, lead_out, people_of
 from cruce.analyses.firearms.score import DEFAULT_THRESHOLD, as_dict, score_purchasers
 from cruce.analyses.geo import state_boundaries
 from cruce.analyses.service import Analysis, analysis
@@ -33,11 +33,18 @@ router = APIRouter(include_in_schema=False)
 LEADS_SHOWN = 12
 Figure = Literal["sources", "dealers", "recoveries", "corridors", "ttc", "types", "calibers", "completion", "leads"]
 DAY = r"^[12]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
-Day = Annotated[str, Query(pattern=f"({DAY})|^$")]
 Text = Annotated[str, Query(max_length=40)]
 
 
-def _filters(date_from: str, date_to: str, state: str, firearm_type: str, caliber: str) -> Filters:
+def _filters(
+    date_from: Annotated[str, Query(alias="from", pattern=f"({DAY})|^$")] = "",
+    date_to: Annotated[str, Query(alias="to", pattern=f"({DAY})|^$")] = "",
+    state: Text = "",
+    type: Text = "",
+    caliber: Text = "",
+) -> Filters:
+    """The filters of the page's form (a dependency of each page that takes them)."""
+
     def day(value: str) -> date | None:
         try:
             return date.fromisoformat(value) if value else None
@@ -45,14 +52,15 @@ def _filters(date_from: str, date_to: str, state: str, firearm_type: str, calibe
             raise HTTPException(status_code=422, detail="not a date (YYYY-MM-DD)") from None
 
     return Filters(
-        day(date_from), day(date_to), None, state.strip() or None, firearm_type.strip() or None, caliber.strip() or None
+        day(date_from), day(date_to), None, state.strip() or None, type.strip() or None, caliber.strip() or None
     )
 
 
+Filtered = Annotated[Filters, Depends(_filters)]
+
+
 def _analysis(ctx: Ctx) -> Analysis[FirearmsData]:
-    visible = set(ctx.guard.visible_datasets(ctx.principal))
-    imports = sorted(n for n, dataset in ctx.guard.dataset_of_import().items() if dataset in visible)
-    return analysis(ctx.guard.store, FirearmsData, imports)
+    return analysis(ctx.guard.store, FirearmsData, ctx.guard.visible_imports(ctx.principal))
 
 
 def _plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -90,14 +98,9 @@ def _leads(ctx: Ctx, held: Analysis[FirearmsData], limit: int) -> list[dict[str,
 @router.get("/firearms", response_class=HTMLResponse)
 def dashboard_page(
     request: Request,
-    date_from: Annotated[str, Query(alias="from", pattern=f"({DAY})|^$")] = "",
-    date_to: Annotated[str, Query(alias="to", pattern=f"({DAY})|^$")] = "",
-    state: Text = "",
-    type: Text = "",
-    caliber: Text = "",
+    f: Filtered,
 ) -> Response:
     ctx = page(request)
-    f = _filters(date_from, date_to, state, type, caliber)
     held = _analysis(ctx)
     summary = held.answer(("summary", f), lambda d: figures.summary(d, f))
     charts = {name: _figure(held, name, f) for name in ("sources", "recoveries", "corridors", "ttc", "types")}
@@ -108,7 +111,13 @@ def dashboard_page(
         leads=_leads(ctx, held, LEADS_SHOWN),
         dealers=_figure(held, "dealers", f),
         completion=_figure(held, "completion", f),
-        params={"from": date_from, "to": date_to, "state": state, "type": type, "caliber": caliber},
+        params={
+            "from": str(f.date_from or ""),
+            "to": str(f.date_to or ""),
+            "state": f.recovery_state or "",
+            "type": f.firearm_type or "",
+            "caliber": f.caliber or "",
+        },
         query=str(request.url.query),
         rules={r.name: r.label for r in rules()},
         threshold=DEFAULT_THRESHOLD,
@@ -124,18 +133,8 @@ def lead_page(request: Request, purchaser: Annotated[str, Path(max_length=40)]) 
     found = held.answer(("lead", purchaser), lambda d: lead_detail(d, purchaser))
     if found is None:
         raise HTTPException(status_code=404)
-    ids = [purchaser, *(x["purchaser"] for x in found["linked"])]
-    shown = ctx.guard.entities_by_id(ctx.principal, ids, address=ctx.address)
-    names = {i: caption(shown[i]) for i in ids if i in shown}
-    flags = as_dict(found["lead"])["flags"] if found["lead"] else []
-    return ctx.render(
-        "firearms_lead.html",
-        lead=found,
-        flags=flags,
-        names=names,
-        purchases=_plain(found["purchases"]),
-        traces=_plain(found["traces"]),
-    )
+    shown = ctx.guard.entities_by_id(ctx.principal, people_of(found), address=ctx.address)
+    return ctx.render("firearms_lead.html", lead=lead_out(found, {k: caption(e) for k, e in shown.items()}))
 
 
 @router.get("/firearms/boundaries.json")
@@ -151,15 +150,10 @@ def boundaries(request: Request) -> Response:
 def export_csv(
     request: Request,
     figure: Figure,
-    date_from: Annotated[str, Query(alias="from", pattern=f"({DAY})|^$")] = "",
-    date_to: Annotated[str, Query(alias="to", pattern=f"({DAY})|^$")] = "",
-    state: Text = "",
-    type: Text = "",
-    caliber: Text = "",
+    f: Filtered,
 ) -> Response:
     """The rows behind a chart, as CSV (the leads: one row per flag, with its records)."""
     ctx = page(request)
-    f = _filters(date_from, date_to, state, type, caliber)
     held = _analysis(ctx)
     if figure == "leads":
         rows = [
@@ -194,11 +188,7 @@ def export_csv(
 @router.get("/firearms/records", response_class=HTMLResponse)
 def records_page(
     request: Request,
-    date_from: Annotated[str, Query(alias="from", pattern=f"({DAY})|^$")] = "",
-    date_to: Annotated[str, Query(alias="to", pattern=f"({DAY})|^$")] = "",
-    state: Text = "",
-    type: Text = "",
-    caliber: Text = "",
+    f: Filtered,
     source_state: Text = "",
     recovery_state: Text = "",
     dealer: Text = "",
@@ -208,7 +198,6 @@ def records_page(
 ) -> Response:
     """The trace records behind a figure: its filters and the keys of the row clicked."""
     ctx = page(request)
-    f = _filters(date_from, date_to, state, type, caliber)
     keys = {
         "source_state": source_state or None,
         "recovery_state": recovery_state or None,

@@ -25,7 +25,7 @@ from cruce.analyses.firearms import figures
 from cruce.analyses.firearms.data import Filters, FirearmsData
 from cruce.analyses.firearms.evaluate import evaluate
 from cruce.analyses.firearms.indicators import dealer_indicators, rules
-from cruce.analyses.firearms.leads import lead_detail
+from cruce.analyses.firearms.leads import lead_detail, lead_out, people_of
 from cruce.analyses.firearms.score import DEFAULT_THRESHOLD, WeightError, as_dict, parse_weights, score_purchasers
 from cruce.cli_support import fail
 from cruce.i18n import _
@@ -381,23 +381,19 @@ def register(
                 data.close()
             if found is None:
                 raise fail(LookupError(_("No purchaser {id} in the traces or purchases.").format(id=purchaser)))
-            names = _names(store, [purchaser, *(x["purchaser"] for x in found["linked"])])
-        flags = as_dict(found["lead"])["flags"] if found["lead"] else []
+            out = lead_out(found, _names(store, people_of(found)))
         if as_json:
-            out = {"purchaser": purchaser, "name": names.get(purchaser), "score": found["score"], "flags": flags,
-                   "purchases": found["purchases"], "traces": found["traces"],
-                   "linked": [{**x, "name": names.get(x["purchaser"])} for x in found["linked"]]}  # fmt: skip
-            sys.stdout.write(json.dumps(out, ensure_ascii=False, default=_plain) + "\n")
+            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
             return
-        console.print(f"[bold]{escape(names.get(purchaser, purchaser))}[/]  {_('score')} {found['score']:g}")
+        console.print(f"[bold]{escape(out['name'] or purchaser)}[/]  {_('score')} {out['score']:g}")
         print_rows([{"indicator": f["indicator"], "points": f["points"], "count": f["count"], "means": f["label"]}
-                    for f in flags], False, _("Flags"))  # fmt: skip
+                    for f in out["flags"]], False, _("Flags"))  # fmt: skip
         print_rows([{k: r[k] for k in ("trace_number", "recovery_date", "recovery_state", "municipality", "ttc_days")}
-                    for r in found["traces"]], False, _("Traced guns"))  # fmt: skip
+                    for r in out["traces"]], False, _("Traced guns"))  # fmt: skip
         print_rows([{k: r[k] for k in ("purchase_date", "purchase_state", "dealer_ffl", "f_type", "caliber", "model")}
-                    for r in found["purchases"]], False, _("Purchases"))  # fmt: skip
-        linked = [{"purchaser": names.get(x["purchaser"], x["purchaser"]), "score": x["score"],
-                   "through": ", ".join(x["through"])} for x in found["linked"]]  # fmt: skip
+                    for r in out["purchases"]], False, _("Purchases"))  # fmt: skip
+        linked = [{"purchaser": x["name"] or x["purchaser"], "score": x["score"],
+                   "through": ", ".join(x["through"])} for x in out["linked"]]  # fmt: skip
         print_rows(linked, False, _("Linked purchasers"))
 
     @firearms_app.command("evaluate", help=_("Precision and recall of the leads against a synth scenario's rings."))

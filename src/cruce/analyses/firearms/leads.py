@@ -5,11 +5,12 @@ theirs, who shares an address or phone with them) — the network around a lead,
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from cruce.analyses.firearms.data import FirearmsData
 from cruce.analyses.firearms.indicators import purchaser_flags
-from cruce.analyses.firearms.score import Lead, score_purchasers
+from cruce.analyses.firearms.score import Lead, as_dict, score_purchasers
 
 LINKING_RULES = ("recovered_together", "bought_beside_flagged", "shared_contact")
 
@@ -63,3 +64,26 @@ def _scores(
     if not purchasers:
         return {}
     return {lead.purchaser: lead.score for lead in score_purchasers(data, weights, only=purchasers)}
+
+
+def people_of(found: dict[str, Any]) -> list[str]:
+    """The purchasers a lead in full names: itself, and those linked to it (to be named by the caller)."""
+    return [found["purchaser"], *(x["purchaser"] for x in found["linked"])]
+
+
+def lead_out(found: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """A lead in full as the API, ``--json`` and the page give it: flags labelled in the current
+    language, dates as text, each purchaser with the name the caller may show (None otherwise)."""
+
+    def plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()} for row in rows]
+
+    return {
+        "purchaser": found["purchaser"],
+        "name": names.get(found["purchaser"]),
+        "score": found["score"],
+        "flags": as_dict(found["lead"])["flags"] if found["lead"] else [],
+        "purchases": plain(found["purchases"]),
+        "traces": plain(found["traces"]),
+        "linked": [{**x, "name": names.get(x["purchaser"])} for x in found["linked"]],
+    }
