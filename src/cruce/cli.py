@@ -415,6 +415,9 @@ def build_app() -> typer.Typer:
     from cruce.analyses.flows_cli import register as register_flow_commands
 
     register_flow_commands(app, open_store=_open, user_errors=_user_errors)
+    from cruce.analyses.organizations_cli import register as register_organization_commands
+
+    register_organization_commands(app, open_store=_open, user_errors=_user_errors)
     return app
 
 

@@ -18,11 +18,12 @@ M00001,O03,La Hermandad del Bravo,José Luis,Garza,Cantú,El Güero,1971-03-02,M
 M00002,O03,La Hermandad del Bravo,Ramón,Saldaña,,,02/11/1980,M,MX,lugarteniente,2010-04-01,2019-06-01,,,0.7,prensa local
 M00003,O04,Los Centinelas,RAMON,SALDANA,TAMEZ,El Tigre,,,MX,líder,2019-06-01,,2019-06-01,,0.8,informe de inteligencia
 """  # noqa: E501
-RELATIONS = """relation_id,relation,org_id,org_name,ally_id,rival_id,plaza_id,other_name,plaza_state,start,end,disputed,confidence,source
-OR0001,rival_of,O03,La Hermandad del Bravo,,O04,,Los Centinelas,,2019-06-01,,,0.9,prensa local
-OR0002,allied_with,O04,Los Centinelas,O08,,,Grupo Halcón,,2019-09-15,,,0.6,informe de inteligencia
-OR0003,controls,O03,La Hermandad del Bravo,,,PZ14,Reynosa,Tamaulipas,2011-02-03,2020-04-30,no,0.8,prensa local
-OR0004,controls,O04,Los Centinelas,,,PZ14,Reynosa,Tamaulipas,2019-07-01,2020-04-30,yes,0.7,prensa local
+RELATIONS = """relation_id,relation,org_id,org_name,ally_id,rival_id,parent_id,plaza_id,other_name,plaza_state,start,end,disputed,confidence,source
+OR0001,rival_of,O03,La Hermandad del Bravo,,O04,,,Los Centinelas,,2019-06-01,,,0.9,prensa local
+OR0002,allied_with,O04,Los Centinelas,O08,,,,Grupo Halcón,,2019-09-15,,,0.6,informe de inteligencia
+OR0003,controls,O03,La Hermandad del Bravo,,,,PZ14,Reynosa,Tamaulipas,2011-02-03,2020-04-30,no,0.8,prensa local
+OR0004,controls,O04,Los Centinelas,,,,PZ14,Reynosa,Tamaulipas,2019-07-01,2020-04-30,yes,0.7,prensa local
+OR0005,split_from,O04,Los Centinelas,,,O03,,La Hermandad del Bravo,,2019-06-01,,,0.8,court filing
 """  # noqa: E501
 
 
@@ -92,7 +93,7 @@ def test_relation_type_follows_the_filled_column(tmp_path: Path) -> None:
         _import_all(store, tmp_path)
         entities = _entities(store)
         counts = store.counts_by_schema(dataset="cruce-organizations")
-    assert (counts["RivalOf"], counts["AlliedWith"], counts["Controls"]) == (1, 1, 2)
+    assert (counts["RivalOf"], counts["AlliedWith"], counts["Controls"], counts["SplitFrom"]) == (1, 1, 2, 1)
     orgs = {e.first("name"): e.id for e in entities.values() if e.schema == "Organization"}
     rivalry = next(e for e in entities.values() if e.schema == "RivalOf")
     assert {rivalry.first("organization"), rivalry.first("rival")} == {
@@ -107,12 +108,18 @@ def test_relation_type_follows_the_filled_column(tmp_path: Path) -> None:
     assert (plaza.first("name"), plaza.first("location_type"), plaza.first("state")) == ("Reynosa", "plaza", "MX-TAM")
     assert controls["no"].first("start_date") == "2011-02-03"
     assert controls["yes"].first("organization") == orgs["Los Centinelas"]
+    split = next(e for e in entities.values() if e.schema == "SplitFrom")
+    assert (split.first("organization"), split.first("parent")) == (
+        orgs["Los Centinelas"],
+        orgs["La Hermandad del Bravo"],
+    )
+    assert split.first("start_date") == "2019-06-01"
 
 
 def test_a_bad_date_rejects_the_row_with_its_reason(tmp_path: Path) -> None:
     bad = RELATIONS.replace("2019-09-15", "15 Sept 2019")
     with open_store(":memory:") as store:
         result = import_file(store, _write(tmp_path, "rel.csv", bad), "cruce-org-relations")
-        assert (result.rows_stored, result.rows_rejected) == (3, 1)
+        assert (result.rows_stored, result.rows_rejected) == (4, 1)
         (reject,) = list(store.rejects())
     assert "start" in reject.field

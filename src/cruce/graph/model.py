@@ -49,7 +49,7 @@ FLOW_OF_TYPE: dict[str, str] = {
     **dict.fromkeys(("FirearmPurchase", "FirearmRecovery", "Trace", "Firearm"), "firearms"),
     **dict.fromkeys(("Purchased", "Sold", "Possessed", "RecoveredIn"), "firearms"),
     **dict.fromkeys(("DrugSeizure", "ViolenceEvent", "SeizedFrom"), "drugs"),
-    **dict.fromkeys(("Controls", "AlliedWith", "RivalOf", "MemberOf", "Leads"), "drugs"),
+    **dict.fromkeys(("Controls", "AlliedWith", "RivalOf", "SplitFrom", "MemberOf", "Leads"), "drugs"),
     **dict.fromkeys(("TraffickingCase", "Screening", "Exploited", "Recruited"), "people"),
 }
 """Crossings, places, phones and vehicles belong to no flow: they are what the flows share."""

@@ -4,7 +4,8 @@
 
 * ``organizations.csv``, ``org-members.csv``, ``org-relations.csv`` — a registry of the fictional
   organizations of ``world.ORGANIZATIONS``: names and aliases, members and leaders with their
-  dates, alliances, rivalries and control of the plazas of ``world.PLAZAS`` over 2015–2024
+  dates, alliances, rivalries, the split of O04 from O03 and control of the plazas of
+  ``world.PLAZAS`` over 2015–2024
   (built-in mappings ``cruce-organizations``, ``cruce-org-members``, ``cruce-org-relations``);
 * ``drug-seizures.csv`` — seizures at the ports of entry in proportion to each port's monthly
   crossings, and on the Mexican side of the plazas (``drug-seizures``);
@@ -64,8 +65,8 @@ MEMBERS_COLUMNS = (
     "leads_until", "confidence", "source",
 )  # fmt: skip
 RELATIONS_COLUMNS = (
-    "relation_id", "relation", "org_id", "org_name", "ally_id", "rival_id", "plaza_id", "other_name",
-    "plaza_state", "start", "end", "disputed", "confidence", "source",
+    "relation_id", "relation", "org_id", "org_name", "ally_id", "rival_id", "parent_id", "plaza_id",
+    "other_name", "plaza_state", "start", "end", "disputed", "confidence", "source",
 )  # fmt: skip
 SEIZURES_COLUMNS = (
     "seizure_id", "date", "place", "port", "state", "country", "drug", "quantity", "unit", "concealment",
@@ -684,13 +685,13 @@ class _Flow:
                 nonlocal n
                 n += 1
                 rid = f"OR{n:04d}"
-                ally, rival, plaza, other_name, plaza_state = "", "", "", "", ""
+                plaza, other_name, plaza_state = "", "", ""
+                ally, rival, parent = (other if kind == k else "" for k in ("allied_with", "rival_of", "split_from"))
                 if kind == "controls":
                     plaza, other_name = other, self.plazas[other].municipality
                     plaza_state = MX_STATE_NAMES[self.plazas[other].mx_state]
                 else:
                     other_name = self.orgs[other].name
-                    ally, rival = (other, "") if kind == "allied_with" else ("", other)
                 w.writerow(
                     (
                         rid,
@@ -699,6 +700,7 @@ class _Flow:
                         self.orgs[org].name,
                         ally,
                         rival,
+                        parent,
                         plaza,
                         other_name,
                         plaza_state,
@@ -736,6 +738,8 @@ class _Flow:
                         "taken" if d.taken else "repelled",
                     ),
                 )
+            # last, so that the rows above keep their ids and draws: the faction and the day it broke away
+            relation("split_from", SPLIT_ORG, SPLIT_FROM, self.split, 0, "")
         rows[RELATIONS_FILE] = n
         return rows
 

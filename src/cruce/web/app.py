@@ -181,6 +181,9 @@ def create_app(
     from cruce.web import api_flows
 
     app.include_router(api_flows.router, prefix=API_PREFIX)
+    from cruce.web import api_organizations
+
+    app.include_router(api_organizations.router, prefix=API_PREFIX)
     app.include_router(pages_firearms.router)
     from cruce.web import api_timeline
 
