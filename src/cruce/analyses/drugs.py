@@ -24,7 +24,8 @@ KG_PER_LB = 0.45359237
 _SEIZURE = values_sql(
     "DrugSeizure",
     {"date": "date", "fiscal_year": "fiscal_year", "drug": "drug", "quantity": "quantity", "events": "event_count",
-     "component": "component", "region": "region", "mode": "mode", "area": "area_of_responsibility"},
+     "component": "component", "region": "region", "mode": "mode", "area": "area_of_responsibility",
+     "concealment": "concealment"},
     numbers=frozenset({"events"}),
 )  # fmt: skip
 _COUNT = values_sql(
@@ -33,6 +34,7 @@ _COUNT = values_sql(
     numbers=frozenset({"value"}),
 )
 _PORT = values_sql("Location", {"name": "name", "code": "port_code"})
+_PORT_POINT = values_sql("Location", {"name": "name", "code": "port_code", "state": "state", "geo": "geo"})
 
 
 def queries(text_ids: bool) -> dict[str, str]:
@@ -45,7 +47,7 @@ def queries(text_ids: bool) -> dict[str, str]:
             "CAST(COALESCE(s.fiscal_year, CAST(CAST(substr(s.date, 1, 4) AS INTEGER) "
             "+ CASE WHEN CAST(substr(s.date, 6, 2) AS INTEGER) >= 10 THEN 1 ELSE 0 END AS VARCHAR)) AS INTEGER) "
             "AS fiscal_year, s.drug, s.quantity, COALESCE(s.events, 1) AS events, s.component, "
-            f"s.region, s.mode, s.area FROM ({_SEIZURE}) AS s "
+            f"s.region, s.mode, s.area, s.concealment FROM ({_SEIZURE}) AS s "
             f"LEFT JOIN ({seizure_ports}) AS r ON r.entity_id = s.entity_id "
             f"LEFT JOIN ({_PORT}) AS p ON {key} = r.port_rec WHERE s.date IS NOT NULL"
         ),
@@ -56,6 +58,10 @@ def queries(text_ids: bool) -> dict[str, str]:
             f"FROM ({_COUNT}) AS c LEFT JOIN ({port_refs}) AS r ON r.entity_id = c.entity_id "
             f"LEFT JOIN ({_PORT}) AS p ON {key} = r.port_rec WHERE c.date IS NOT NULL"
         ),
+        "ports": (
+            "SELECT min(p.code) AS port_code, min(p.name) AS port_name, min(p.state) AS state, min(p.geo) AS geo "
+            f"FROM ({_PORT_POINT}) AS p WHERE p.code IS NOT NULL AND p.geo IS NOT NULL GROUP BY p.code"
+        ),
     }
 
 
@@ -63,14 +69,16 @@ PG_TYPES = {
     "seizures": {"seizure": pa.string(), "port_name": pa.string(), "month": pa.string(), "fiscal_year": pa.int32(),
                  "drug": pa.string(),
                  "quantity": pa.string(), "events": pa.float64(), "component": pa.string(), "region": pa.string(),
-                 "mode": pa.string(), "area": pa.string()},
+                 "mode": pa.string(), "area": pa.string(), "concealment": pa.string()},
     "crossings": {"count_id": pa.string(), "month": pa.string(), "year": pa.int32(), "measure": pa.string(),
                   "crossings": pa.float64(), "state": pa.string(), "port_code": pa.string(), "port_name": pa.string()},
+    "ports": {"port_code": pa.string(), "port_name": pa.string(), "state": pa.string(), "geo": pa.string()},
 }  # fmt: skip
 
 
 class DrugsData(Tables):
-    """``seizures`` (with the quantity in pounds and kilograms) and ``crossings`` (per port and month)."""
+    """``seizures`` (with the quantity in pounds and kilograms), ``crossings`` (per port and month)
+    and ``ports`` (each port of entry with a point, for the maps)."""
 
     def __init__(self, tables: dict[str, pa.Table]) -> None:
         super().__init__()
@@ -84,6 +92,11 @@ class DrugsData(Tables):
             f"WHEN 'g' THEN {number} / 1000 / {KG_PER_LB} END AS pounds FROM seizures_raw"
         )
         self.con.execute("CREATE TABLE crossings AS SELECT * FROM crossings_raw")
+        self.con.execute(
+            "CREATE TABLE ports AS SELECT port_code, port_name, state, "
+            "TRY_CAST(split_part(geo, ',', 1) AS DOUBLE) AS lat, TRY_CAST(split_part(geo, ',', 2) AS DOUBLE) AS lon "
+            "FROM ports_raw"
+        )
         for name in tables:
             self.con.unregister(f"{name}_raw")
 
@@ -153,11 +166,98 @@ def seizures_per_crossings(
         "ORDER BY port_code, year",
         params,
     )
-    rates = np.array([r["events_per_million"] for r in rows], dtype=float)
-    if rates.size:
-        median = float(np.median(rates))
-        spread = float(np.median(np.abs(rates - median))) * 1.4826 or 1e-9
-        for row, rate in zip(rows, rates, strict=True):
-            row["deviations"] = round((rate - median) / spread, 2)
-            row["outlier"] = bool((rate - median) / spread > threshold)
+    _mark_outliers(rows, "events_per_million", threshold)
     return rows
+
+
+# -- trends, seasonality, breakdowns ---------------------------------------------------------------
+DIMENSIONS = ("drug", "mode", "concealment", "component", "region", "area", "port_name")
+
+
+def seizures_by_month(data: DrugsData, drug: str | None = None, threshold: float = 3.5) -> list[dict[str, Any]]:
+    """Seizure events and pounds per month (all drugs, or one), each month's events against the
+    median of its series with the robust deviation (MAD) and an ``outlier`` mark above
+    ``threshold`` deviations — a month far from the usual level asks for a look at its records."""
+    where, params = ("WHERE drug = ?", [drug]) if drug else ("", [])
+    rows = data.rows(
+        "SELECT month, sum(events) AS events, round(sum(pounds), 3) AS pounds, "
+        f"round(sum(pounds) * {KG_PER_LB}, 3) AS kilograms FROM seizures {where} GROUP BY month ORDER BY month",
+        params,
+    )
+    _mark_outliers(rows, "events", threshold)
+    return rows
+
+
+def seasonality(data: DrugsData, drug: str | None = None) -> list[dict[str, Any]]:
+    """The share of a year's seizure events that falls in each calendar month, averaged over the
+    years the data covers in full (so a partial first or last year does not tilt it); 1/12 is flat."""
+    where, params = ("AND drug = ?", [drug]) if drug else ("", [])
+    return data.rows(
+        "WITH m AS (SELECT substr(month, 1, 4) AS year, CAST(substr(month, 6, 2) AS INTEGER) AS month, "
+        f"sum(events) AS events FROM seizures WHERE month IS NOT NULL {where} GROUP BY 1, 2), "
+        "y AS (SELECT year, sum(events) AS total FROM m GROUP BY year HAVING count(*) = 12 AND sum(events) > 0) "
+        "SELECT m.month, round(avg(m.events / y.total), 4) AS share, count(*) AS years "
+        "FROM m JOIN y USING (year) GROUP BY m.month ORDER BY m.month",
+        params,
+    )
+
+
+def seizures_by(data: DrugsData, dimension: str, drug: str | None = None) -> list[dict[str, Any]]:
+    """Seizure events, pounds and kilograms by one of ``DIMENSIONS`` (mode of transport,
+    concealment method, CBP component, region, area of responsibility, port or drug), largest first."""
+    if dimension not in DIMENSIONS:
+        raise ValueError(f"dimension must be one of {', '.join(DIMENSIONS)}")
+    where, params = ("WHERE drug = ?", [drug]) if drug else ("", [])
+    return data.rows(
+        f"SELECT COALESCE({dimension}, '') AS {dimension}, sum(events) AS events, round(sum(pounds), 3) AS pounds, "
+        f"round(sum(pounds) * {KG_PER_LB}, 3) AS kilograms FROM seizures {where} GROUP BY 1 "
+        "ORDER BY events DESC, 1",
+        params,
+    )
+
+
+def _mark_outliers(rows: list[dict[str, Any]], key: str, threshold: float) -> None:
+    """Mark each row's robust deviation from the median of ``key`` (1.4826 × MAD) and whether it
+    is an outlier (more than ``threshold`` deviations above)."""
+    values = np.array([r[key] for r in rows], dtype=float)
+    if not values.size:
+        return
+    median = float(np.median(values))
+    spread = float(np.median(np.abs(values - median))) * 1.4826 or 1e-9
+    for row, value in zip(rows, values.tolist(), strict=True):
+        row["deviations"] = round((value - median) / spread, 2)
+        row["outlier"] = (value - median) / spread > threshold
+
+
+def ports(data: DrugsData) -> list[dict[str, Any]]:
+    """The ports of entry with a point, and their crossings (all measures) in the latest year
+    counted, for the maps."""
+    return data.rows(
+        "SELECT p.port_code, p.port_name, p.state, p.lat, p.lon, COALESCE(c.crossings, 0) AS crossings, c.year "
+        "FROM ports p LEFT JOIN (SELECT port_code, year, sum(crossings) AS crossings FROM crossings "
+        "WHERE year = (SELECT max(year) FROM crossings) GROUP BY 1, 2) c USING (port_code) "
+        "WHERE p.lat IS NOT NULL ORDER BY p.port_code"
+    )
+
+
+def records(
+    data: DrugsData,
+    drug: str | None = None,
+    fiscal_year: int | None = None,
+    month: str | None = None,
+    port: str | None = None,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    """The seizure records behind a figure's bar or point (each links to its entity, where its
+    statements name the file and row it came from)."""
+    where, params = ["TRUE"], []
+    for column, value in (("drug", drug), ("fiscal_year", fiscal_year), ("month", month), ("port_name", port)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    return data.rows(
+        "SELECT seizure, month, fiscal_year, drug, events, round(pounds, 3) AS pounds, "
+        f"round(pounds * {KG_PER_LB}, 3) AS kilograms, port_name, mode, concealment, component, area "
+        f"FROM seizures WHERE {' AND '.join(where)} ORDER BY month, seizure LIMIT {int(limit)}",
+        params,
+    )

@@ -28,7 +28,7 @@ PERMUTATIONS = 199
 SEED = 1
 
 _EVENT = values_sql("ViolenceEvent", {"date": "date", "killed": "killed"}, numbers=frozenset({"killed"}))
-_POINT = values_sql("Location", {"geo": "geo"})
+_POINT = values_sql("Location", {"geo": "geo", "municipality": "municipality", "state": "state"})
 
 
 def queries(text_ids: bool) -> dict[str, str]:
@@ -36,14 +36,24 @@ def queries(text_ids: bool) -> dict[str, str]:
     key = "CAST(g.entity_id AS VARCHAR)" if text_ids else "g.entity_id"
     return {
         "events": (
-            "SELECT CAST(e.entity_id AS VARCHAR) AS event, substr(e.date, 1, 10) AS day, e.killed, g.geo "
+            "SELECT CAST(e.entity_id AS VARCHAR) AS event, substr(e.date, 1, 10) AS day, e.killed, g.geo, "
+            "g.municipality, g.state "
             f"FROM ({_EVENT}) AS e JOIN ({places}) AS r ON r.entity_id = e.entity_id "
             f"JOIN ({_POINT}) AS g ON {key} = r.place_rec WHERE e.date IS NOT NULL AND g.geo IS NOT NULL"
         )
     }
 
 
-PG_TYPES = {"events": {"event": pa.string(), "day": pa.string(), "killed": pa.float64(), "geo": pa.string()}}
+PG_TYPES = {
+    "events": {
+        "event": pa.string(),
+        "day": pa.string(),
+        "killed": pa.float64(),
+        "geo": pa.string(),
+        "municipality": pa.string(),
+        "state": pa.string(),
+    }
+}
 
 
 class EventPoints(Tables):
@@ -107,12 +117,29 @@ def hot_spots(data: EventPoints, first: str | None = None, last: str | None = No
         f"SELECT cell, count(*) AS events, sum(killed) AS killed FROM events WHERE {' AND '.join(where)} GROUP BY cell",
         params,
     )
+    import h3
+
     scores = _gi_star({r["cell"]: float(r["events"]) for r in rows})
     out = []
     for row in rows:
         z, p = scores.get(row["cell"], (0.0, 1.0))
-        out.append({**row, "z": round(z, 3), "p": round(p, 4), "hot": z > Z_HOT and p < P_HOT})
+        lat, lon = h3.cell_to_latlng(row["cell"])
+        out.append(
+            {**row, "lat": round(lat, 4), "lon": round(lon, 4), "z": round(z, 3), "p": round(p, 4),
+             "hot": z > Z_HOT and p < P_HOT}
+        )  # fmt: skip
     return sorted(out, key=lambda r: (-r["z"], r["cell"]))
+
+
+def municipality_centres(data: EventPoints) -> dict[tuple[str, str], tuple[float, float]]:
+    """The mean point of the events recorded in each (state, municipality): where a plaza named
+    after its municipality is drawn (the registry gives a plaza's municipality, not a point)."""
+    rows = data.rows(
+        "SELECT state, municipality, avg(TRY_CAST(split_part(geo, ',', 1) AS DOUBLE)) AS lat, "
+        "avg(TRY_CAST(split_part(geo, ',', 2) AS DOUBLE)) AS lon FROM events "
+        "WHERE municipality IS NOT NULL AND state IS NOT NULL GROUP BY 1, 2"
+    )
+    return {(r["state"], r["municipality"]): (round(r["lat"], 4), round(r["lon"], 4)) for r in rows if r["lat"]}
 
 
 def space_time(data: EventPoints, period: str = "year") -> list[dict[str, Any]]:

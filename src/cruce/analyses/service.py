@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 from cruce.analyses.tables import Tables
@@ -58,3 +59,26 @@ def analysis(store: Any, kind: type[D], imports: Sequence[int] | None = None) ->
         while len(_HELD) > KEPT:
             _HELD.popitem(last=False)  # closed when the last request holding it ends
     return made
+
+
+@cache
+def _schemas_of(mapping: str) -> frozenset[str]:
+    """The record types a mapping makes (none when it can no longer be read: a custom mapping file
+    moved since its import)."""
+    from cruce.ingest.mapping import MappingError, load_mapping
+
+    try:
+        return frozenset(spec.schema_ for spec in load_mapping(mapping).entities.values())
+    except (MappingError, OSError):
+        return frozenset()
+
+
+def sources_of(imports: Sequence[Any], schemas: Sequence[str]) -> list[dict[str, Any]]:
+    """The imports (dataset, file, mapping, rows stored) whose mapping makes records of
+    ``schemas``: what a figure over those records was computed from."""
+    return [
+        {"dataset": r.dataset, "file": r.source_file, "mapping": r.mapping, "rows": r.rows_stored,
+         "imported": r.finished_at.date().isoformat() if r.finished_at else ""}
+        for r in sorted(imports, key=lambda r: (r.dataset, r.source_file))
+        if _schemas_of(r.mapping) & set(schemas)
+    ]  # fmt: skip

@@ -116,6 +116,132 @@ def national_side_by_side(
     return [table[y] for y in sorted(table)]
 
 
+def homicides_by_state_month(
+    data: ViolenceData, state: str, source: str = "INEGI", first: str | None = None, last: str | None = None
+) -> list[dict[str, Any]]:
+    """One state's homicides per month from one source, with the month's rate per 100,000 a year
+    (the month's count times twelve over the population estimate, so months compare with years)."""
+    where, params = "violence_type = 'homicide' AND source = ? AND state = ?", [source, state]
+    for bound, op in ((first, ">="), (last, "<=")):
+        if bound:
+            where += f" AND month {op} ?"
+            params.append(bound)
+    return data.rows(
+        "SELECT month, sum(killed) AS homicides, round(avg(population)) AS population, "
+        "round(sum(killed) * 12 * 100000 / avg(population), 2) AS annual_rate_per_100k "
+        f"FROM events WHERE {where} GROUP BY month ORDER BY month",
+        params,
+    )
+
+
+def year_over_year(data: ViolenceData, year: int, source: str = "INEGI") -> list[dict[str, Any]]:
+    """Each state's homicides in ``year`` beside the year before: the change in count and in
+    percent, and the rates per 100,000 (the states sorted by the change, largest rise first)."""
+    by_state = {
+        (r["state"], r["year"]): r for r in homicides_by_state_year(data, source) if r["year"] in (year, year - 1)
+    }
+    out = []
+    for state in sorted({s for s, _y in by_state}):
+        now, before = by_state.get((state, year)), by_state.get((state, year - 1))
+        if now is None or before is None:
+            continue
+        change = now["homicides"] - before["homicides"]
+        out.append(
+            {
+                "state": state,
+                "year": year,
+                "homicides": now["homicides"],
+                "previous": before["homicides"],
+                "change": change,
+                "change_pct": round(100 * change / before["homicides"], 1) if before["homicides"] else None,
+                "rate_per_100k": now["rate_per_100k"],
+                "previous_rate_per_100k": before["rate_per_100k"],
+            }
+        )
+    return sorted(out, key=lambda r: (-r["change"], r["state"]))
+
+
+def trend(points: Sequence[tuple[float, float]], level: float = 0.95) -> dict[str, Any]:
+    """A straight-line trend through ``(x, y)`` points (least squares) with its uncertainty: the
+    slope and its ``level`` confidence interval, and for each x the fitted value and the interval
+    of the mean (Student's t on the residuals). Fewer than three points: no trend (a line through
+    two points has no residuals to measure its uncertainty by)."""
+    from scipy import stats
+
+    if len(points) < 3:
+        return {"slope": None, "slope_low": None, "slope_high": None, "fitted": []}
+    x = np.array([p[0] for p in points], dtype=float)
+    y = np.array([p[1] for p in points], dtype=float)
+    fit = stats.linregress(x, y)
+    t = float(stats.t.ppf((1 + level) / 2, x.size - 2))
+    residual = float(np.sqrt(np.sum((y - (fit.intercept + fit.slope * x)) ** 2) / (x.size - 2)))
+    spread = float(np.sum((x - x.mean()) ** 2))
+    fitted = []
+    for xi in x.tolist():
+        mean = float(fit.intercept + fit.slope * xi)
+        half = t * residual * float(np.sqrt(1 / x.size + (xi - x.mean()) ** 2 / spread))
+        fitted.append({"x": xi, "fitted": round(mean, 2), "low": round(mean - half, 2), "high": round(mean + half, 2)})
+    return {
+        "slope": round(float(fit.slope), 3),
+        "slope_low": round(float(fit.slope - t * fit.stderr), 3),
+        "slope_high": round(float(fit.slope + t * fit.stderr), 3),
+        "level": level,
+        "fitted": fitted,
+    }
+
+
+def national_trends(data: ViolenceData, first: int | None = None, last: int | None = None) -> list[dict[str, Any]]:
+    """Per series of the side-by-side table (official homicides, each newspaper), its yearly
+    counts and a linear trend with its 95 % interval, the series kept apart. A year a series
+    covers only in part (fewer than twelve months) is left out of its trend, and said so."""
+    months = {
+        (r["series"], r["year"]): r["months"]
+        for r in data.rows(
+            "SELECT violence_type || ':' || source AS series, year, count(DISTINCT month) AS months FROM events "
+            "WHERE (violence_type = 'homicide' AND state IS NOT NULL) OR violence_type = 'execution' GROUP BY 1, 2"
+        )
+    }
+    table = national_side_by_side(data, first, last)
+    out = []
+    for series in sorted({k for row in table for k in row if k != "year"}):
+        years = [(row["year"], row[series]) for row in table if row.get(series) is not None]
+        whole = [(y, v) for y, v in years if months.get((series, y), 0) >= 12]
+        line = trend([(float(y), float(v)) for y, v in whole])
+        out.append(
+            {
+                "series": series,
+                "years": [{"year": y, "killed": v, "whole_year": months.get((series, y), 0) >= 12} for y, v in years],
+                "slope_per_year": line["slope"],
+                "slope_low": line["slope_low"],
+                "slope_high": line["slope_high"],
+                "fitted": [{"year": int(f["x"]), **{k: v for k, v in f.items() if k != "x"}} for f in line["fitted"]],
+            }
+        )
+    return out
+
+
+def records(
+    data: ViolenceData,
+    state: str | None = None,
+    year: int | None = None,
+    source: str | None = None,
+    municipality: str | None = None,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    """The violence records behind a figure's bar, state or line (each links to its entity,
+    where its statements name the file and row it came from)."""
+    where, params = ["TRUE"], []
+    for column, value in (("state", state), ("year", year), ("source", source), ("municipality", municipality)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    return data.rows(
+        "SELECT event, month, state, municipality, violence_type, killed, source FROM events "
+        f"WHERE {' AND '.join(where)} ORDER BY month, event LIMIT {int(limit)}",
+        params,
+    )
+
+
 # -- change points ---------------------------------------------------------------------------------
 PENALTY = 30.0  # times the series' noise variance and the log of its length: a new level must stand out
 
