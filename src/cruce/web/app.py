@@ -185,6 +185,10 @@ def create_app(
 
     app.include_router(api_organizations.router, prefix=API_PREFIX)
     app.include_router(pages_firearms.router)
+    from cruce.web import pages_flows, pages_organizations
+
+    app.include_router(pages_flows.router)
+    app.include_router(pages_organizations.router)
     from cruce.web import api_timeline
 
     api_timeline.install(app, API_PREFIX)

@@ -1,5 +1,5 @@
 """The firearms dashboard (/firearms), the records behind its figures (/firearms/records), the CSV
-behind each chart (/firearms/export/{figure}.csv) and the state boundaries its maps are drawn on.
+behind each chart (/firearms/export/{figure}.csv).
 
 Figures are those of ``cruce firearms`` and ``/api/v1/firearms`` (``cruce.analyses.firearms``),
 over the datasets the signed-in user may see, kept per store state (``service.analysis``): the
@@ -16,14 +16,13 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from cruce.analyses.firearms import figures
 from cruce.analyses.firearms.data import Filters, FirearmsData
 from cruce.analyses.firearms.indicators import rules
 from cruce.analyses.firearms.leads import lead_detail, lead_out, people_of
 from cruce.analyses.firearms.score import DEFAULT_THRESHOLD, as_dict, score_purchasers
-from cruce.analyses.geo import state_boundaries
 from cruce.analyses.service import Analysis, analysis
 from cruce.security.guard import caption
 from cruce.web.context import Ctx, page
@@ -135,15 +134,6 @@ def lead_page(request: Request, purchaser: Annotated[str, Path(max_length=40)]) 
         raise HTTPException(status_code=404)
     shown = ctx.guard.entities_by_id(ctx.principal, people_of(found), address=ctx.address)
     return ctx.render("firearms_lead.html", lead=lead_out(found, {k: caption(e) for k, e in shown.items()}))
-
-
-@router.get("/firearms/boundaries.json")
-def boundaries(request: Request) -> Response:
-    """US and Mexican state boundaries, from the boundary files imported (empty without them)."""
-    ctx = page(request)
-    response = JSONResponse(state_boundaries(ctx.guard.db))
-    ctx.finish(response)
-    return response
 
 
 @router.get("/firearms/export/{figure}.csv")

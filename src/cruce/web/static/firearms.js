@@ -1,14 +1,12 @@
-// The firearms dashboard's charts, drawn with ECharts (served by cruce itself) from the figures the
-// page embeds (#firearms-data). Maps use the state boundaries imported into the store
-// (/firearms/boundaries.json); without them the states are drawn as bars. Each chart exports PNG
-// and SVG (drawn again off screen by ECharts' SVG renderer), and a click lists its trace records.
+// The firearms dashboard's charts, drawn with ECharts (through charts.js) from the figures the
+// page embeds (#firearms-data), on the state boundaries cruce ships (or imported ones); without
+// boundaries the states are drawn as bars. A click lists a figure's trace records.
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("firearms-data").textContent);
   var L = config.labels;
-  var charts = {};   // element id -> ECharts instance
-  var options = {};  // element id -> the option it was drawn with (for the SVG export)
-  var HIDDEN = { "US-AK": 1, "US-HI": 1, "US-PR": 1 };  // far from the border: they would shrink the map
+  var C = window.cruceCharts;
+  var draw = C.draw;
 
   function records(keys) {
     var params = new URLSearchParams(config.query || "");
@@ -16,45 +14,8 @@
     window.location.href = "/firearms/records?" + params.toString();
   }
 
-  function draw(id, option, onClick) {
-    var el = document.getElementById(id);
-    if (!el || !window.echarts) { return; }
-    option.animation = false;
-    var chart = window.echarts.init(el, null, { renderer: "canvas" });
-    chart.setOption(option);
-    if (onClick) { chart.on("click", onClick); }
-    charts[id] = chart;
-    options[id] = option;
-    el.setAttribute("data-drawn", "1");
-  }
-
   function bars(id, names, values, onClick, horizontal) {
-    var category = { type: "category", data: names, axisLabel: { interval: 0, rotate: horizontal ? 0 : 45 } };
-    var value = { type: "value" };
-    draw(id, {
-      tooltip: { trigger: "axis" },
-      grid: { left: horizontal ? 110 : 50, right: 20, top: 20, bottom: horizontal ? 30 : 80 },
-      xAxis: horizontal ? value : category,
-      yAxis: horizontal ? Object.assign({}, category, { inverse: true }) : value,
-      series: [{ type: "bar", name: L.traces, data: values, itemStyle: { color: "#8c2d04" } }]
-    }, onClick);
-  }
-
-  // -- geometry: each state's name is its code; its centre is the mean of its largest ring
-  function featuresOf(geo, prefix) {
-    return geo.features.filter(function (f) {
-      return f.properties.code.indexOf(prefix) === 0 && !HIDDEN[f.properties.code];
-    }).map(function (f) {
-      return { type: "Feature", properties: { name: f.properties.code, label: f.properties.name }, geometry: f.geometry };
-    });
-  }
-
-  function centre(geometry) {
-    var polys = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
-    var ring = polys.map(function (p) { return p[0]; }).sort(function (a, b) { return b.length - a.length; })[0];
-    var x = 0, y = 0;
-    ring.forEach(function (pt) { x += pt[0]; y += pt[1]; });
-    return [x / ring.length, y / ring.length];
+    return C.bars(id, names, values, onClick, horizontal, L.traces);
   }
 
   function choropleth(id, mapName, rows, key, onClick) {
@@ -109,16 +70,10 @@
 
   function drawAll(geo) {
     var c = config.charts;
-    var haveMaps = geo && geo.features && geo.features.some(function (f) { return f.properties.code.indexOf("US-") === 0; })
-      && geo.features.some(function (f) { return f.properties.code.indexOf("MX-") === 0; });
     var byState = function (key) { return function (p) { var o = {}; o[key] = p.name; records(o); }; };
-    if (haveMaps) {
-      var us = featuresOf(geo, "US-"), mx = featuresOf(geo, "MX-");
-      window.echarts.registerMap("cruce-us", { type: "FeatureCollection", features: us });
-      window.echarts.registerMap("cruce-mx", { type: "FeatureCollection", features: mx });
-      window.echarts.registerMap("cruce-both", { type: "FeatureCollection", features: us.concat(mx) });
-      var centres = {};
-      us.concat(mx).forEach(function (f) { centres[f.properties.name] = centre(f.geometry); });
+    var maps = C.registerMaps(geo, document.documentElement.lang);
+    if (maps) {
+      var centres = maps.centres;
       choropleth("chart-sources", "cruce-us", c.sources, "state", byState("source_state"));
       choropleth("chart-recoveries", "cruce-mx", c.recoveries, "state", byState("recovery_state"));
       flows("chart-corridors", c.corridors, centres);
@@ -161,41 +116,5 @@
     }, function (p) { records({ year: p.name, type: p.seriesName }); });
   }
 
-  // -- exports
-  function download(name, href) {
-    var a = document.createElement("a");
-    a.href = href;
-    a.download = name;
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-  }
-
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest("button.export-png, button.export-svg");
-    if (!button) { return; }
-    var id = button.getAttribute("data-chart");
-    var chart = charts[id];
-    if (!chart) { return; }
-    if (button.classList.contains("export-png")) {
-      download("cruce-" + id + ".png", chart.getDataURL({ type: "png", pixelRatio: 2, backgroundColor: "#fff" }));
-      return;
-    }
-    var el = document.getElementById(id);
-    var offscreen = window.echarts.init(null, null, { renderer: "svg", ssr: true, width: el.clientWidth, height: el.clientHeight });
-    offscreen.setOption(options[id]);
-    var svg = offscreen.renderToSVGString();
-    offscreen.dispose();
-    download("cruce-" + id + ".svg", URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" })));
-  });
-
-  window.addEventListener("resize", function () { Object.keys(charts).forEach(function (k) { charts[k].resize(); }); });
-
-  function start() {
-    fetch("/firearms/boundaries.json", { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .catch(function () { return null; })
-      .then(drawAll);
-  }
-  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
+  C.ready(function () { C.boundaries().then(drawAll); });
 })();

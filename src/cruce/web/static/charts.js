@@ -1,0 +1,114 @@
+// What every dashboard's charts share (ECharts, served by cruce itself): drawing a chart and
+// keeping its option, bars, the state maps (the boundaries cruce ships, or imported ones, from
+// /maps/boundaries.json: no tile server), and the PNG and SVG exports of each chart (the SVG drawn
+// again off screen by ECharts' SVG renderer). Pages call window.cruceCharts.
+(function () {
+  "use strict";
+  var charts = {};   // element id -> ECharts instance
+  var options = {};  // element id -> the option it was drawn with (for the SVG export)
+  var HIDDEN = { "US-AK": 1, "US-HI": 1, "US-PR": 1 };  // far from the border: they would shrink the map
+
+  function draw(id, option, onClick) {
+    var el = document.getElementById(id);
+    if (!el || !window.echarts) { return null; }
+    option.animation = false;
+    var chart = window.echarts.init(el, null, { renderer: "canvas" });
+    chart.setOption(option);
+    if (onClick) { chart.on("click", onClick); }
+    charts[id] = chart;
+    options[id] = option;
+    el.setAttribute("data-drawn", "1");
+    return chart;
+  }
+
+  function bars(id, names, values, onClick, horizontal, seriesName, color) {
+    var category = { type: "category", data: names, axisLabel: { interval: 0, rotate: horizontal ? 0 : 45 } };
+    var value = { type: "value" };
+    return draw(id, {
+      tooltip: { trigger: "axis" },
+      grid: { left: horizontal ? 110 : 50, right: 20, top: 20, bottom: horizontal ? 30 : 80 },
+      xAxis: horizontal ? value : category,
+      yAxis: horizontal ? Object.assign({}, category, { inverse: true }) : value,
+      series: [{ type: "bar", name: seriesName, data: values, itemStyle: { color: color || "#8c2d04" } }]
+    }, onClick);
+  }
+
+  // -- geometry: each state's map name is its code; its centre is the mean of its largest ring
+  function featuresOf(geo, prefix, lang) {
+    return geo.features.filter(function (f) {
+      return f.properties.code.indexOf(prefix) === 0 && !HIDDEN[f.properties.code];
+    }).map(function (f) {
+      var label = (lang === "es" && f.properties.name_es) || f.properties.name;
+      return { type: "Feature", properties: { name: f.properties.code, label: label }, geometry: f.geometry };
+    });
+  }
+
+  function centre(geometry) {
+    var polys = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
+    var ring = polys.map(function (p) { return p[0]; }).sort(function (a, b) { return b.length - a.length; })[0];
+    var x = 0, y = 0;
+    ring.forEach(function (pt) { x += pt[0]; y += pt[1]; });
+    return [x / ring.length, y / ring.length];
+  }
+
+  // Registers cruce-us, cruce-mx and cruce-both; returns {centres, labels} by state code, or null
+  // when the boundaries lack either country.
+  function registerMaps(geo, lang) {
+    var ok = geo && geo.features && geo.features.some(function (f) { return f.properties.code.indexOf("US-") === 0; })
+      && geo.features.some(function (f) { return f.properties.code.indexOf("MX-") === 0; });
+    if (!ok) { return null; }
+    var us = featuresOf(geo, "US-", lang), mx = featuresOf(geo, "MX-", lang);
+    window.echarts.registerMap("cruce-us", { type: "FeatureCollection", features: us });
+    window.echarts.registerMap("cruce-mx", { type: "FeatureCollection", features: mx });
+    window.echarts.registerMap("cruce-both", { type: "FeatureCollection", features: us.concat(mx) });
+    var centres = {}, labels = {};
+    us.concat(mx).forEach(function (f) {
+      centres[f.properties.name] = centre(f.geometry);
+      labels[f.properties.name] = f.properties.label;
+    });
+    return { centres: centres, labels: labels };
+  }
+
+  function boundaries() {
+    return fetch("/maps/boundaries.json", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .catch(function () { return null; });
+  }
+
+  function download(name, href) {
+    var a = document.createElement("a");
+    a.href = href;
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button.export-png, button.export-svg");
+    if (!button) { return; }
+    var id = button.getAttribute("data-chart");
+    var chart = charts[id];
+    if (!chart) { return; }
+    if (button.classList.contains("export-png")) {
+      download("cruce-" + id + ".png", chart.getDataURL({ type: "png", pixelRatio: 2, backgroundColor: "#fff" }));
+      return;
+    }
+    var el = document.getElementById(id);
+    var offscreen = window.echarts.init(null, null, { renderer: "svg", ssr: true, width: el.clientWidth, height: el.clientHeight });
+    offscreen.setOption(options[id]);
+    var svg = offscreen.renderToSVGString();
+    offscreen.dispose();
+    download("cruce-" + id + ".svg", URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" })));
+  });
+
+  window.addEventListener("resize", function () { Object.keys(charts).forEach(function (k) { charts[k].resize(); }); });
+
+  function ready(start) {
+    if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
+  }
+
+  window.cruceCharts = {
+    draw: draw, bars: bars, registerMaps: registerMaps, boundaries: boundaries, ready: ready, charts: charts
+  };
+})();
