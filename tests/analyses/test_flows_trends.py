@@ -138,3 +138,65 @@ def test_the_maps_are_shipped_and_an_import_takes_the_place_of_a_state(store_wit
     with open_store(store_with_files) as store:
         found = state_boundaries(AppDB(store))
     assert [f["properties"]["code"] for f in found["features"]] == sorted(codes)
+
+
+def test_port_seizures_per_million_crossings_by_field_office(store_with_files: str, paths: dict[str, Path]) -> None:  # noqa: F811
+    """CBP gives its port seizures by field office, BTS its crossings by port: the rate joins them
+    through the district of each port's code; computed here again from the raw rows."""
+    offices = {"23": "LAREDO FIELD OFFICE", "24": "EL PASO FIELD OFFICE", "25": "SAN DIEGO FIELD OFFICE",
+               "26": "TUCSON FIELD OFFICE"}  # fmt: skip
+    events: dict[tuple[str, int], int] = defaultdict(int)
+    for row in _rows(paths["seizures"]):
+        if row["Component"] == "Office of Field Operations" and row["Area of Responsibility"] in offices.values():
+            events[row["Area of Responsibility"], int(row["FY"])] += int(row["Count of Event"])
+    counts: dict[tuple[str, str], int] = {}
+    for row in _rows(paths["crossings"]):
+        if row["Measure"] == "Personal Vehicles":
+            key = (row["Port Code"], row["Date"])
+            counts[key] = max(counts.get(key, 0), int(row["Value"]))
+    crossings: dict[tuple[str, int], int] = defaultdict(int)
+    for (port, month), value in counts.items():
+        number = MONTHS.index(month[:3]) + 1
+        crossings[offices[port[:2]], int(month[-4:]) + (1 if number >= 10 else 0)] += value
+    with open_store(store_with_files) as store:
+        data = drugs.DrugsData.load(store)
+    found = {(r["office"], r["fiscal_year"]): r for r in drugs.seizures_per_crossings_by_office(data)}
+    assert set(found) == set(events)  # 4 field offices x FY2019-FY2022
+    for key, n in events.items():
+        assert found[key]["events"] == n
+        assert found[key]["crossings"] == crossings[key]
+        assert found[key]["events_per_million"] == pytest.approx(n * 1e6 / crossings[key], abs=0.001)
+    meth = drugs.seizures_per_crossings_by_office(data, "methamphetamine")
+    assert sum(r["events"] for r in meth) < sum(events.values())
+
+
+def test_imported_municipal_shapes_are_served_for_the_maps(tmp_path: Path) -> None:
+    from cruce.analyses.geo import municipal_boundaries, municipality_code
+    from cruce.ingest.pipeline import import_file
+    from tests.conftest import shared_data
+
+    shapes = shared_data("geo_mexico/municipios_26_Sonora.json.gz")
+    with open_store(str(tmp_path / "store.duckdb")) as store:
+        import_file(store, shapes, "geo-mexico-municipalities")
+        found = municipal_boundaries(AppDB(store))["features"]
+    assert len(found) == 69  # Sonora's 69 features in the file
+    assert {f["geometry"]["type"] for f in found} <= {"Polygon", "MultiPolygon"}  # collections flattened
+    codes = {f["properties"]["code"] for f in found}
+    assert municipality_code("MX-SON", "Agua Prieta") in codes  # as violence.by_municipality keys its rows
+    assert all(code.startswith("MX-SON:") for code in codes)
+
+
+def test_a_geometry_collection_becomes_a_multipolygon_the_maps_can_draw() -> None:
+    from cruce.analyses.geo import _polygonal
+
+    square = [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]
+    island = [[[2, 2], [3, 2], [3, 3], [2, 2]]]
+    collection = {"type": "GeometryCollection", "geometries": [
+        {"type": "Polygon", "coordinates": square},
+        {"type": "MultiPolygon", "coordinates": [island]},
+        {"type": "LineString", "coordinates": [[0, 0], [5, 5]]},
+    ]}  # fmt: skip
+    flat = _polygonal(collection)
+    assert flat["type"] == "MultiPolygon"
+    assert len(flat["coordinates"]) == 2  # the two polygons; the line is no area
+    assert _polygonal({"type": "Polygon", "coordinates": square}) == {"type": "Polygon", "coordinates": square}

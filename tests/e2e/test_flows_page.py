@@ -24,7 +24,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SCALE = 6000
 CHARTS = (
     "chart-compare", "chart-homicides", "chart-hotspots", "chart-seizures", "chart-months", "chart-seasonality",
-    "chart-rates",
+    "chart-rates", "chart-municipalities", "chart-office-rates",
 )  # fmt: skip
 REAL = (
     ("mexico_drugwar_diegovalle/executions-bymonth.csv", "diegovalle-executions-by-month"),
@@ -44,6 +44,8 @@ def flows_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     db = build_demo_db(folder, scale=SCALE)
     for path, mapping in REAL:
         _cruce(db, "import", str(SHARED_DATA / path), "--mapping", mapping, timeout=300)
+    for shapes in sorted((SHARED_DATA / "geo_mexico").glob("municipios_*.json.gz")):
+        _cruce(db, "import", str(shapes), "--mapping", "geo-mexico-municipalities")
     token = admin_token(db)
     process, url, _ = start(db, folder)
     try:
@@ -75,6 +77,9 @@ def test_dashboard_figures_exports_and_records(browser: Any, flows_server: Serve
         page.wait_for_selector("#flows-headline")
         wait_for_charts(page)
         assert page.is_hidden("#map-note")  # drawn on the shipped state boundaries
+        assert page.is_hidden("#municipal-note")  # and on the imported municipal ones
+        assert page.get_attribute("#chart-hotspots", "data-scale-km") in ("10", "20", "50", "100", "200", "300", "500")
+        assert page.get_attribute("#chart-homicides", "data-scale-km")
         # the headline: the latest whole year of the official series, as the API counts it
         year = 2022
         homicides = server.api("/violence/homicides", source="INEGI")["rows"]

@@ -21,6 +21,12 @@ SEIZURES = (
     "S2,2021-03-05,San Diego,San Ysidro,CA,US,Marijuana,2,kilos,,personal_vehicle,,,,\n"
 )
 
+# two months of two states of the INEGI-based series (| separated), for the year-over-year figures
+HOMICIDES = (
+    "cve_ent|year|month|homicides|pop_est|homicide_rate\n"
+    "08|2009|1|300|3400000|8.8\n08|2010|1|450|3420000|13.2\n26|2009|1|100|2800000|3.6\n26|2010|1|90|2820000|3.2\n"
+)
+
 
 @pytest.fixture
 def world(store_url: str, tmp_path: Path) -> Iterator[World]:
@@ -30,6 +36,8 @@ def world(store_url: str, tmp_path: Path) -> Iterator[World]:
     (tmp_path / "seizures.csv").write_text(SEIZURES, encoding="utf-8")
     import_file(store, tmp_path / "executions.csv", "diegovalle-executions-by-month")
     import_file(store, tmp_path / "seizures.csv", "drug-seizures")
+    (tmp_path / "homicides.csv").write_text(HOMICIDES, encoding="utf-8")
+    import_file(store, tmp_path / "homicides.csv", "mx-homicides-state-month")
     built.view.security.policies.set("drug-seizures", Marking.AMBER, {"other-unit"}, now=now())
     yield built
     built.app.state.services.close()
@@ -56,3 +64,29 @@ def test_seizures_only_for_who_may_see_them(world: World) -> None:
     assert [(r["fiscal_year"], r["drug"], r["events"]) for r in rows] == [(2021, "marijuana", 2)]
     assert rows[0]["pounds"] == pytest.approx(10 + 2 / 0.45359237, abs=0.001)
     assert _get(world, "analyst", "/drugs/seizures")[1] == {"rows": []}
+
+
+def test_year_over_year_months_and_trends(world: World) -> None:
+    code, yoy = _get(world, "viewer", "/violence/yoy", year=2010)
+    assert code == 200
+    assert [(r["state"], r["change"], r["change_pct"]) for r in yoy["rows"]] == [  # type: ignore[index]
+        ("MX-CHH", 150, 50.0), ("MX-SON", -10, -10.0)
+    ]  # fmt: skip
+    _code, months = _get(world, "viewer", "/violence/months", state="MX-CHH", **{"from": "2010-01"})
+    assert [(r["month"], r["homicides"]) for r in months["rows"]] == [("2010-01", 450)]  # type: ignore[index]
+    assert _get(world, "viewer", "/violence/months", state="MX-CHH", **{"from": "2010-13"})[0] == 422
+    _code, trends = _get(world, "viewer", "/violence/trends")
+    rows = {(r["series"], r["year"]): r for r in trends["rows"]}  # type: ignore[index]
+    assert rows["execution:Reforma", 2007]["killed"] == 338
+    assert rows["execution:Reforma", 2007]["whole_year"] is False  # two months: shown, not fitted
+    assert rows["execution:Reforma", 2007]["trend"] is None
+
+
+def test_seizures_by_dimension_month_and_season_for_who_may_see_them(world: World) -> None:
+    _code, by_mode = _get(world, "outsider", "/drugs/by/mode")
+    assert [(r["mode"], r["events"]) for r in by_mode["rows"]] == [("personal_vehicle", 2)]  # type: ignore[index]
+    assert _get(world, "analyst", "/drugs/by/mode")[1] == {"rows": []}
+    assert _get(world, "outsider", "/drugs/by/nothing")[0] == 422
+    _code, months = _get(world, "outsider", "/drugs/months")
+    assert [(r["month"], r["events"], r["outlier"]) for r in months["rows"]] == [("2021-03", 2, False)]  # type: ignore[index]
+    assert _get(world, "outsider", "/drugs/seasonality")[1] == {"rows": []}  # no year covered in full

@@ -170,6 +170,56 @@ def seizures_per_crossings(
     return rows
 
 
+# CBP's field offices of the southwest border by the district of a port's code (its first two
+# digits: CBP's Schedule D port codes, as BTS gives them): each port of entry belongs to the field
+# office of its district, and CBP publishes its Office of Field Operations seizures by field office.
+FIELD_OFFICES = {
+    "23": "LAREDO FIELD OFFICE",
+    "24": "EL PASO FIELD OFFICE",
+    "25": "SAN DIEGO FIELD OFFICE",
+    "26": "TUCSON FIELD OFFICE",
+}
+
+
+def seizures_per_crossings_by_office(
+    data: DrugsData, drug: str | None = None, threshold: float = 3.5, measures: Sequence[str] = VEHICLES
+) -> list[dict[str, Any]]:
+    """CBP's port-of-entry seizures (Office of Field Operations) per field office and fiscal year
+    beside the crossings at the ports of that field office (the BTS ``measures``, personal
+    vehicles by default), as events per million crossings — CBP's own statistics have no port, so
+    this is the rate they support. Counts are taken over the months of the fiscal years that have
+    seizures; an office-year more than ``threshold`` robust deviations above the median is an
+    outlier."""
+    where, params = ("AND drug = ?", [drug]) if drug else ("", [])
+    offices = list(FIELD_OFFICES.items())
+    office_of = " ".join("WHEN ? THEN ?" for _ in offices)
+    counted = ", ".join("?" for _ in measures) or "NULL"
+    named = ", ".join("?" for _ in offices)
+    params = [
+        *[v for pair in offices for v in pair],
+        *measures,
+        *FIELD_OFFICES.values(),
+        *params,
+    ]
+    rows = data.rows(
+        "WITH c AS (SELECT CASE substr(port_code, 1, 2) " + office_of + " END AS office, "
+        "CAST(substr(month, 1, 4) AS INTEGER) + CASE WHEN CAST(substr(month, 6, 2) AS INTEGER) >= 10 "
+        "THEN 1 ELSE 0 END AS fiscal_year, count(DISTINCT month) AS months, sum(crossings) AS crossings "
+        f"FROM crossings WHERE measure IN ({counted}) GROUP BY 1, 2), "
+        "s AS (SELECT upper(area) AS office, fiscal_year, sum(events) AS events, sum(pounds) AS pounds "
+        f"FROM seizures WHERE component = 'office_of_field_operations' AND upper(area) IN ({named}) "
+        f"{where} GROUP BY 1, 2) "
+        "SELECT s.office, s.fiscal_year, c.months, s.events, round(s.pounds, 3) AS pounds, "
+        f"round(s.pounds * {KG_PER_LB}, 3) AS kilograms, c.crossings, "
+        "round(s.events * 1000000 / c.crossings, 3) AS events_per_million "
+        "FROM s JOIN c ON c.office = s.office AND c.fiscal_year = s.fiscal_year WHERE c.crossings > 0 "
+        "ORDER BY s.office, s.fiscal_year",
+        params,
+    )
+    _mark_outliers(rows, "events_per_million", threshold)
+    return rows
+
+
 # -- trends, seasonality, breakdowns ---------------------------------------------------------------
 DIMENSIONS = ("drug", "mode", "concealment", "component", "region", "area", "port_name")
 

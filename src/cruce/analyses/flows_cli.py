@@ -74,6 +74,54 @@ def register(
         series = sorted({k for row in rows for k in row if k != "year"})
         print_rows([{"year": r["year"], **{k: r.get(k) for k in series}} for r in rows], as_json, _("Side by side"))
 
+    @violence_app.command("months", help=_("One state's homicides per month, with the annual rate per 100,000."))
+    def months_command(
+        ctx: typer.Context,
+        state: Annotated[str, typer.Option("--state", help=_("The state (ISO 3166-2, e.g. MX-CHH)."))],
+        source: Annotated[str, typer.Option("--source", help=_("The series (INEGI by default)."))] = "INEGI",
+        first: Annotated[str | None, typer.Option("--from", help=_("First month (YYYY-MM)."))] = None,
+        last: Annotated[str | None, typer.Option("--to", help=_("Last month (YYYY-MM)."))] = None,
+        as_json: AsJson = False,
+    ) -> None:
+        with loaded(ctx, violence.ViolenceData) as data:
+            rows = violence.homicides_by_state_month(data, state, source, first, last)
+        print_rows(rows, as_json, _("Homicides by month"))
+
+    @violence_app.command("yoy", help=_("Each state's homicides in a year against the year before."))
+    def yoy_command(
+        ctx: typer.Context,
+        year: Annotated[int, typer.Option("--year", min=1901, max=2100, help=_("The year."))],
+        source: Annotated[str, typer.Option("--source", help=_("The series (INEGI by default)."))] = "INEGI",
+        as_json: AsJson = False,
+    ) -> None:
+        with loaded(ctx, violence.ViolenceData) as data:
+            rows = violence.year_over_year(data, year, source)
+        print_rows(rows, as_json, _("Year over year"))
+
+    @violence_app.command("trends", help=_("Each series' yearly counts and linear trend with its 95 % interval."))
+    def trends_command(
+        ctx: typer.Context,
+        first: Annotated[int | None, typer.Option("--from", help=_("First year."))] = None,
+        last: Annotated[int | None, typer.Option("--to", help=_("Last year."))] = None,
+        as_json: AsJson = False,
+    ) -> None:
+        with loaded(ctx, violence.ViolenceData) as data:
+            trends = violence.national_trends(data, first, last)
+        if as_json:
+            sys.stdout.write(json.dumps(trends, ensure_ascii=False, indent=2) + "\n")
+            return
+        print_rows(violence.trend_rows(trends), as_json, _("Trends"))
+
+    @violence_app.command("municipalities", help=_("Violence records and their dead per municipality (event data)."))
+    def municipalities_command(
+        ctx: typer.Context,
+        year: Annotated[int | None, typer.Option("--year", min=1900, max=2100, help=_("One year."))] = None,
+        as_json: AsJson = False,
+    ) -> None:
+        with loaded(ctx, violence.ViolenceData) as data:
+            rows = violence.by_municipality(data, year)
+        print_rows(rows, as_json, _("By municipality"))
+
     @violence_app.command(
         "change-points", help=_("Where and when violence changed level, per municipality (event records).")
     )
@@ -131,6 +179,39 @@ def register(
             rows = drugs.seizures_by_fiscal_year(data, drug)
         print_rows(rows, as_json, _("Seizures"))
 
+    @drugs_app.command("months", help=_("Seizures per month, months far from the usual level marked."))
+    def drug_months_command(
+        ctx: typer.Context,
+        drug: Annotated[str | None, typer.Option("--drug", help=_("One drug (e.g. methamphetamine)."))] = None,
+        as_json: AsJson = False,
+    ) -> None:
+        with loaded(ctx, drugs.DrugsData) as data:
+            rows = drugs.seizures_by_month(data, drug)
+        print_rows(rows, as_json, _("Seizures by month"))
+
+    @drugs_app.command("seasonality", help=_("Each calendar month's share of a year's seizures."))
+    def seasonality_command(
+        ctx: typer.Context,
+        drug: Annotated[str | None, typer.Option("--drug", help=_("One drug (e.g. methamphetamine)."))] = None,
+        as_json: AsJson = False,
+    ) -> None:
+        with loaded(ctx, drugs.DrugsData) as data:
+            rows = drugs.seasonality(data, drug)
+        print_rows(rows, as_json, _("Seasonality"))
+
+    @drugs_app.command("by", help=_("Seizures by mode, concealment, component, region, area, port or drug."))
+    def by_command(
+        ctx: typer.Context,
+        dimension: Annotated[str, typer.Argument(help=", ".join(drugs.DIMENSIONS))],
+        drug: Annotated[str | None, typer.Option("--drug", help=_("One drug (e.g. methamphetamine)."))] = None,
+        as_json: AsJson = False,
+    ) -> None:
+        if dimension not in drugs.DIMENSIONS:
+            raise fail(ValueError(_("Choose one of: {choices}.").format(choices=", ".join(drugs.DIMENSIONS))))
+        with loaded(ctx, drugs.DrugsData) as data:
+            rows = drugs.seizures_by(data, dimension, drug)
+        print_rows(rows, as_json, _("Seizures"))
+
     @drugs_app.command("rates", help=_("Seizures per million crossings per port and year, outliers marked."))
     def rates_command(
         ctx: typer.Context,
@@ -143,6 +224,22 @@ def register(
     ) -> None:
         with loaded(ctx, drugs.DrugsData) as data:
             rows = drugs.seizures_per_crossings(data, drug, measures=tuple(measure or drugs.VEHICLES))
+        print_rows(rows, as_json, _("Seizures per million crossings"))
+
+    @drugs_app.command(
+        "office-rates", help=_("CBP's port seizures per million crossings per field office and fiscal year.")
+    )
+    def office_rates_command(
+        ctx: typer.Context,
+        drug: Annotated[str | None, typer.Option("--drug", help=_("One drug (e.g. methamphetamine)."))] = None,
+        measure: Annotated[
+            list[str] | None,
+            typer.Option("--measure", help=_("What crossings to count (repeat; personal_vehicles if not given).")),
+        ] = None,
+        as_json: AsJson = False,
+    ) -> None:
+        with loaded(ctx, drugs.DrugsData) as data:
+            rows = drugs.seizures_per_crossings_by_office(data, drug, measures=tuple(measure or drugs.VEHICLES))
         print_rows(rows, as_json, _("Seizures per million crossings"))
 
     @drugs_app.command("crossings", help=_("Border crossings per port, year and measure."))

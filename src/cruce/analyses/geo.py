@@ -75,7 +75,20 @@ def _municipalities(db: Any) -> dict[str, Any]:
 
 def _feature(code: str, values: dict[str, str], **extra: str) -> dict[str, Any]:
     properties = {"code": code, "name": values.get("name", code), **extra}
-    return {"type": "Feature", "properties": properties, "geometry": json.loads(values["boundary"])}
+    return {"type": "Feature", "properties": properties, "geometry": _polygonal(json.loads(values["boundary"]))}
+
+
+def _polygonal(geometry: dict[str, Any]) -> dict[str, Any]:
+    """A (Multi)Polygon for the maps: a GeometryCollection (some boundary files hold one for a
+    municipality with islands or slivers) becomes the MultiPolygon of its polygons."""
+    if geometry.get("type") != "GeometryCollection":
+        return geometry
+    from shapely.geometry import MultiPolygon, Polygon, mapping, shape
+
+    parts: list[Polygon] = []
+    for member in shape(geometry).geoms:
+        parts.extend(getattr(member, "geoms", [member]))
+    return dict(mapping(MultiPolygon([p for p in parts if isinstance(p, Polygon)])))
 
 
 def _imported(db: Any) -> list[dict[str, str]]:

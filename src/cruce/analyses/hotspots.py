@@ -64,8 +64,12 @@ class EventPoints(Tables):
 
         super().__init__()
         table = tables["events"]
-        points = [str(g).split(",") for g in table.column("geo").to_pylist()]
-        cells = [h3.latlng_to_cell(float(lat), float(lon), resolution) for lat, lon in points]
+        # events share places (a million events at some 20,000 points): one cell per distinct point
+        cell_of: dict[str, str] = {}
+        for geo in set(table.column("geo").to_pylist()):
+            lat, lon = str(geo).split(",")[:2]
+            cell_of[geo] = h3.latlng_to_cell(float(lat), float(lon), resolution)
+        cells = [cell_of[g] for g in table.column("geo").to_pylist()]
         self.con.register("events_raw", table.append_column("cell", pa.array(cells, pa.string())))
         self.con.execute("CREATE TABLE events AS SELECT * FROM events_raw")
         self.con.unregister("events_raw")
@@ -177,6 +181,23 @@ def space_time(data: EventPoints, period: str = "year") -> list[dict[str, Any]]:
             {"cell": cell, "course": kind, "hot_periods": [p for p, h in zip(periods, course, strict=True) if h]}
         )
     return out
+
+
+def cells_with_courses(data: EventPoints, period: str = "year") -> list[dict[str, Any]]:
+    """Every cell's hot spot figures over the whole span (``hot_spots``) with its course over the
+    periods (``space_time``: persistent, emerging, diminishing, sporadic, not hot) and the
+    periods it was hot in — what the map draws."""
+    courses = {r["cell"]: r for r in space_time(data, period)}
+    return [
+        {**row, "course": courses.get(row["cell"], {}).get("course", "not hot"),
+         "hot_periods": ", ".join(courses.get(row["cell"], {}).get("hot_periods", []))}
+        for row in hot_spots(data)
+    ]  # fmt: skip
+
+
+def events_in_cell(data: EventPoints, cell: str) -> list[str]:
+    """The ids of the events counted in a cell (the records behind a point of the map)."""
+    return [r["event"] for r in data.rows("SELECT event FROM events WHERE cell = ? ORDER BY day, event", [cell])]
 
 
 _QUARTER = "substr(day, 1, 4) || '-Q' || CAST((CAST(substr(day, 6, 2) AS INTEGER) + 2) // 3 AS VARCHAR)"

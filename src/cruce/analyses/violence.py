@@ -220,6 +220,36 @@ def national_trends(data: ViolenceData, first: int | None = None, last: int | No
     return out
 
 
+def trend_rows(trends: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``national_trends`` as flat rows (one per series and year: the count, whether the year is
+    whole, the trend there and its interval, the series' slope) for a table or a CSV."""
+    out = []
+    for series in trends:
+        fitted = {f["year"]: f for f in series["fitted"]}
+        for point in series["years"]:
+            band = fitted.get(point["year"], {})
+            out.append(
+                {"series": series["series"], **point, "trend": band.get("fitted"), "low": band.get("low"),
+                 "high": band.get("high"), "slope_per_year": series["slope_per_year"]}
+            )  # fmt: skip
+    return out
+
+
+def by_municipality(data: ViolenceData, year: int | None = None) -> list[dict[str, Any]]:
+    """Violence records and their dead per municipality (event data: the aggregate series have no
+    municipality), in one year or all; ``code`` keys the municipality as the maps do
+    (``geo.municipality_code``)."""
+    from cruce.analyses.geo import municipality_code
+
+    where, params = ("AND year = ?", [year]) if year is not None else ("", [])
+    rows = data.rows(
+        "SELECT state, municipality, count(*) AS events, sum(COALESCE(killed, 0)) AS killed FROM events "
+        f"WHERE municipality IS NOT NULL AND state IS NOT NULL {where} GROUP BY 1, 2 ORDER BY events DESC, 1, 2",
+        params,
+    )
+    return [{"code": municipality_code(r["state"], r["municipality"]), **r} for r in rows]
+
+
 def records(
     data: ViolenceData,
     state: str | None = None,
@@ -227,14 +257,18 @@ def records(
     source: str | None = None,
     municipality: str | None = None,
     limit: int = 500,
+    events: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The violence records behind a figure's bar, state or line (each links to its entity,
-    where its statements name the file and row it came from)."""
+    """The violence records behind a figure's bar, state, line or map cell (``events``: their
+    ids); each links to its entity, where its statements name the file and row it came from."""
     where, params = ["TRUE"], []
     for column, value in (("state", state), ("year", year), ("source", source), ("municipality", municipality)):
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
+    if events is not None:
+        where.append(f"event IN ({', '.join('?' for _ in events) or 'NULL'})")
+        params.extend(events)
     return data.rows(
         "SELECT event, month, state, municipality, violence_type, killed, source FROM events "
         f"WHERE {' AND '.join(where)} ORDER BY month, event LIMIT {int(limit)}",

@@ -79,6 +79,63 @@ def change_points_api(
 
 
 DAY = r"^[12]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+MONTH = r"^[12]\d{3}-(0[1-9]|1[0-2])$"
+Year = Annotated[int, Query(ge=1901, le=2100)]
+Dimension = Literal[drugs.DIMENSIONS]  # type: ignore[valid-type]
+
+
+@router.get("/violence/months", response_model=RowsOut)
+def months_api(
+    request: Request,
+    principal: Reader,
+    state: Annotated[str, Query(max_length=10, pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")],
+    source: Text = None,
+    first: Annotated[str | None, Query(alias="from", pattern=MONTH)] = None,
+    last: Annotated[str | None, Query(alias="to", pattern=MONTH)] = None,
+) -> Any:
+    """One state's homicides per month from one series (INEGI by default), with the annual rate per 100,000."""
+    series = source or "INEGI"
+    rows = _analysis(request, principal, violence.ViolenceData).answer(
+        ("months", state, series, first, last),
+        lambda d: violence.homicides_by_state_month(d, state, series, first, last),
+    )
+    return {"rows": rows}
+
+
+@router.get("/violence/yoy", response_model=RowsOut)
+def yoy_api(request: Request, principal: Reader, year: Year, source: Text = None) -> Any:
+    """Each state's homicides in ``year`` against the year before, largest rise first."""
+    series = source or "INEGI"
+    rows = _analysis(request, principal, violence.ViolenceData).answer(
+        ("yoy", year, series), lambda d: violence.year_over_year(d, year, series)
+    )
+    return {"rows": rows}
+
+
+@router.get("/violence/trends", response_model=RowsOut)
+def trends_api(
+    request: Request,
+    principal: Reader,
+    first: Annotated[int | None, Query(alias="from", ge=1900, le=2100)] = None,
+    last: Annotated[int | None, Query(alias="to", ge=1900, le=2100)] = None,
+) -> Any:
+    """Per series and year: the count, whether the year is whole, the linear trend there and its
+    95 % interval, and the series' slope per year (each series fitted on its own whole years)."""
+    trends = _analysis(request, principal, violence.ViolenceData).answer(
+        ("trends", first, last), lambda d: violence.national_trends(d, first, last)
+    )
+    return {"rows": violence.trend_rows(trends)}
+
+
+@router.get("/violence/municipalities", response_model=RowsOut)
+def municipalities_api(
+    request: Request, principal: Reader, year: Annotated[int | None, Query(ge=1900, le=2100)] = None
+) -> Any:
+    """Violence records and their dead per municipality (event data), in one year or all."""
+    rows = _analysis(request, principal, violence.ViolenceData).answer(
+        ("municipalities", year), lambda d: violence.by_municipality(d, year)
+    )
+    return {"rows": rows}
 
 
 @router.get("/violence/hot-spots", response_model=RowsOut)
@@ -120,6 +177,34 @@ def crossings_api(request: Request, principal: Reader, measure: Text = None) -> 
     return {"rows": rows}
 
 
+@router.get("/drugs/months", response_model=RowsOut)
+def drug_months_api(request: Request, principal: Reader, drug: Text = None) -> Any:
+    """Seizure events and weight per month, each month's robust deviation and whether it is unusual."""
+    rows = _analysis(request, principal, drugs.DrugsData).answer(
+        ("months", drug), lambda d: drugs.seizures_by_month(d, drug)
+    )
+    return {"rows": rows}
+
+
+@router.get("/drugs/seasonality", response_model=RowsOut)
+def seasonality_api(request: Request, principal: Reader, drug: Text = None) -> Any:
+    """Each calendar month's share of a year's seizure events, over the years covered in full."""
+    rows = _analysis(request, principal, drugs.DrugsData).answer(
+        ("seasonality", drug), lambda d: drugs.seasonality(d, drug)
+    )
+    return {"rows": rows}
+
+
+@router.get("/drugs/by/{dimension}", response_model=RowsOut)
+def seizures_by_api(request: Request, principal: Reader, dimension: Dimension, drug: Text = None) -> Any:
+    """Seizure events and weight by mode, concealment, component, region, area (sector or field
+    office), port or drug, largest first."""
+    rows = _analysis(request, principal, drugs.DrugsData).answer(
+        ("by", dimension, drug), lambda d: drugs.seizures_by(d, dimension, drug)
+    )
+    return {"rows": rows}
+
+
 @router.get("/drugs/rates", response_model=RowsOut)
 def rates_api(
     request: Request,
@@ -131,5 +216,21 @@ def rates_api(
     measures = tuple(measure) or drugs.VEHICLES
     rows = _analysis(request, principal, drugs.DrugsData).answer(
         ("rates", drug, measures), lambda d: drugs.seizures_per_crossings(d, drug, measures=measures)
+    )
+    return {"rows": rows}
+
+
+@router.get("/drugs/office-rates", response_model=RowsOut)
+def office_rates_api(
+    request: Request,
+    principal: Reader,
+    drug: Text = None,
+    measure: Annotated[list[Measure], Query(max_length=12)] = [],  # noqa: B006
+) -> Any:
+    """CBP's port-of-entry seizures per million crossings at the ports of each southwest field
+    office and fiscal year (personal vehicles unless ``measure``), outliers marked."""
+    measures = tuple(measure) or drugs.VEHICLES
+    rows = _analysis(request, principal, drugs.DrugsData).answer(
+        ("office-rates", drug, measures), lambda d: drugs.seizures_per_crossings_by_office(d, drug, measures=measures)
     )
     return {"rows": rows}

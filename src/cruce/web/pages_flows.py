@@ -29,7 +29,7 @@ router = APIRouter(include_in_schema=False)
 
 Figure = Literal[
     "compare", "trends", "homicides", "yoy", "change-points", "hot-spots", "seizures", "months", "seasonality",
-    "rates", "modes", "concealment", "ports",
+    "rates", "modes", "concealment", "ports", "municipalities", "office-rates",
 ]  # fmt: skip
 Text = Annotated[str, Query(max_length=60)]
 MONTH = r"^[12]\d{3}-(0[1-9]|1[0-2])$"
@@ -38,6 +38,7 @@ FEEDS = {
     "violence": ("ViolenceEvent",),
     "seizures": ("DrugSeizure",),
     "crossings": ("CrossingCount",),
+    "rates": ("DrugSeizure", "CrossingCount"),
 }
 
 
@@ -57,22 +58,24 @@ def _latest_year(held: Analysis[violence.ViolenceData]) -> int | None:
 def _figure(ctx: Ctx, figure: str, year: int | None, drug: str | None) -> list[dict[str, Any]]:
     """One chart's rows (kept with the analyses)."""
     v, d = _held(ctx, violence.ViolenceData), _held(ctx, drugs.DrugsData)
-    if figure in ("compare", "trends", "homicides", "yoy", "change-points"):
+    if figure in ("compare", "trends", "homicides", "yoy", "change-points", "municipalities"):
         compute_v = {
             "compare": lambda data: violence.national_side_by_side(data),
             "trends": lambda data: violence.national_trends(data),
             "homicides": lambda data: [r for r in violence.homicides_by_state_year(data) if r["year"] == year],
             "yoy": lambda data: violence.year_over_year(data, year) if year else [],
             "change-points": lambda data: violence.change_points(data),
+            "municipalities": lambda data: violence.by_municipality(data),
         }[figure]
         return v.answer((figure, year), compute_v)
     if figure == "hot-spots":
-        return _held(ctx, hotspots.EventPoints).answer(("hot-spots", None, None), hotspots.hot_spots)
+        return _held(ctx, hotspots.EventPoints).answer(("cells-with-courses",), hotspots.cells_with_courses)
     compute_d = {
         "seizures": lambda data: drugs.seizures_by_fiscal_year(data, drug),
         "months": lambda data: drugs.seizures_by_month(data, drug),
         "seasonality": lambda data: drugs.seasonality(data, drug),
         "rates": lambda data: drugs.seizures_per_crossings(data, drug),
+        "office-rates": lambda data: drugs.seizures_per_crossings_by_office(data, drug),
         "modes": lambda data: drugs.seizures_by(data, "mode", drug),
         "concealment": lambda data: drugs.seizures_by(data, "concealment", drug),
         "ports": drugs.ports,
@@ -81,18 +84,10 @@ def _figure(ctx: Ctx, figure: str, year: int | None, drug: str | None) -> list[d
 
 
 def _flat(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows for a CSV: nested lists (a trend's years and fitted values) become one row each."""
-    out: list[dict[str, Any]] = []
-    for row in rows:
-        if "fitted" in row and "years" in row:
-            fitted = {f["year"]: f for f in row["fitted"]}
-            for point in row["years"]:
-                band = fitted.get(point["year"], {})
-                out.append({"series": row["series"], **point, "trend": band.get("fitted"), "low": band.get("low"),
-                            "high": band.get("high"), "slope_per_year": row["slope_per_year"]})  # fmt: skip
-        else:
-            out.append({k: ", ".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()})
-    return out
+    """Rows for a CSV: a trend's years and fitted values become one row each; lists are joined."""
+    if rows and "fitted" in rows[0] and "years" in rows[0]:
+        return violence.trend_rows(rows)
+    return [{k: ", ".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()} for row in rows]
 
 
 def _plazas(ctx: Ctx) -> list[dict[str, Any]]:
@@ -114,7 +109,8 @@ def dashboard_page(
     ctx = page(request)
     shown_year = year or _latest_year(_held(ctx, violence.ViolenceData))
     chosen_drug = drug.strip() or None
-    names = ("compare", "trends", "homicides", "hot-spots", "seizures", "months", "seasonality", "rates", "ports")
+    names = ("compare", "trends", "homicides", "hot-spots", "seizures", "months", "seasonality", "rates", "ports",
+             "municipalities", "office-rates")  # fmt: skip
     charts = {name: _figure(ctx, name, shown_year, chosen_drug) for name in names}
     charts["plazas"] = _plazas(ctx)
     registry = _held(ctx, organizations.OrgData).answer(("registry",), organizations.registry)
@@ -152,7 +148,7 @@ def _summary(charts: dict[str, list[dict[str, Any]]], tables: dict[str, list[dic
         "seizure_events": sum(r["events"] or 0 for r in charts["seizures"]),
         "seizure_kg": sum(r["kilograms"] or 0 for r in charts["seizures"]),
         "hot_cells": sum(1 for r in charts["hot-spots"] if r["hot"]),
-        "outlier_ports": sum(1 for r in charts["rates"] if r.get("outlier")),
+        "outlier_ports": sum(1 for r in charts["rates"] + charts["office-rates"] if r.get("outlier")),
     }
 
 
@@ -193,12 +189,14 @@ def records_page(
     fiscal_year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
     month: Annotated[str, Query(pattern=f"({MONTH})|^$")] = "",
     port: Text = "",
+    cell: Annotated[str, Query(pattern=r"^([0-9a-f]{15})?$")] = "",
 ) -> Response:
-    """The records behind a figure: the keys of the state, bar or port clicked."""
+    """The records behind a figure: the keys of the state, bar, port or map cell clicked."""
     ctx = page(request)
     limit = 500
     if kind == "violence":
-        asked = {"state": state, "year": year, "source": source, "municipality": municipality}
+        asked = {"state": state, "year": year, "source": source, "municipality": municipality, "cell": cell}
+        in_cell = hotspots.events_in_cell(_held(ctx, hotspots.EventPoints).data, cell) if cell else None
         found = violence.records(
             _held(ctx, violence.ViolenceData).data,
             state or None,
@@ -206,6 +204,7 @@ def records_page(
             source or None,
             municipality or None,
             limit,
+            in_cell,
         )
         key = "event"
     else:

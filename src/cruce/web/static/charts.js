@@ -69,6 +69,27 @@
     return { centres: centres, labels: labels };
   }
 
+  // A scale bar in the map's bottom right corner, in km, measured at the border's latitude and
+  // kept right as the user zooms and pans. finder: "geo" or {seriesIndex: n} (ECharts' finder).
+  var NICE_KM = [10, 20, 50, 100, 200, 300, 500, 1000, 2000];
+  function scaleBar(chart, finder) {
+    if (!chart) { return; }
+    function update() {
+      var a = chart.convertToPixel(finder, [-105, 29]), b = chart.convertToPixel(finder, [-104, 29]);
+      if (!a || !b) { return; }
+      var perKm = Math.abs(b[0] - a[0]) / (111.32 * Math.cos(29 * Math.PI / 180));
+      var km = NICE_KM.filter(function (k) { return k * perKm <= 120; }).pop() || NICE_KM[0];
+      var width = km * perKm, right = chart.getWidth() - 16, bottom = chart.getHeight() - 14;
+      chart.setOption({ graphic: [
+        { id: "scale-line", type: "polyline", silent: true, shape: { points: [[right - width, bottom - 5], [right - width, bottom], [right, bottom], [right, bottom - 5]] }, style: { stroke: "#333", lineWidth: 1.5, fill: null } },
+        { id: "scale-text", type: "text", silent: true, x: right - width / 2, y: bottom - 18, style: { text: km + " km", fill: "#333", font: "11px sans-serif", align: "center" } }
+      ] });
+      chart.getDom().setAttribute("data-scale-km", String(km));
+    }
+    update();
+    chart.on("georoam", update);
+  }
+
   function boundaries() {
     return fetch("/maps/boundaries.json", { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
@@ -109,6 +130,7 @@
   }
 
   window.cruceCharts = {
-    draw: draw, bars: bars, registerMaps: registerMaps, boundaries: boundaries, ready: ready, charts: charts
+    draw: draw, bars: bars, registerMaps: registerMaps, boundaries: boundaries, ready: ready, charts: charts,
+    scaleBar: scaleBar
   };
 })();

@@ -62,7 +62,7 @@
       return;
     }
     var max = Math.max.apply(null, rows.map(function (r) { return r.rate_per_100k || 0; }).concat([1]));
-    C.draw(id, {
+    var chart = C.draw(id, {
       tooltip: {
         trigger: "item",
         formatter: function (p) {
@@ -75,34 +75,45 @@
       series: [{ type: "map", map: "cruce-mx", roam: true, name: L.rate,
         data: rows.map(function (r) { return { name: r.state, value: r.rate_per_100k }; }) }]
     }, function (p) { records({ state: p.name, year: config.year, source: "INEGI" }); });
+    C.scaleBar(chart, { seriesIndex: 0 });
   }
+
+  // each cell coloured by its course over the years (space-time hot spots), sized by its events
+  var COURSES = [["persistent", "#67000d"], ["emerging", "#ef3b2c"], ["diminishing", "#4292c6"], ["sporadic", "#fc9272"], ["not hot", "#bdbdbd"]];
 
   function hotspotMap(id, cells, plazas, ports, maps) {
     var maxPort = Math.max.apply(null, ports.map(function (p) { return p.crossings; }).concat([1]));
-    var series = [
-      { type: "scatter", coordinateSystem: "geo", name: L.events, symbolSize: 5, itemStyle: { color: "#bdbdbd" },
-        data: cells.filter(function (c) { return !c.hot; }).map(function (c) { return { value: [c.lon, c.lat, c.events], cell: c }; }) },
-      { type: "scatter", coordinateSystem: "geo", name: L.hot, itemStyle: { color: "#cb181d" },
-        symbolSize: function (v) { return 6 + Math.min(18, Math.sqrt(v[2])); },
-        data: cells.filter(function (c) { return c.hot; }).map(function (c) { return { value: [c.lon, c.lat, c.events], cell: c }; }) },
+    var series = COURSES.map(function (course) {
+      return {
+        type: "scatter", coordinateSystem: "geo", name: L.courses[course[0]], itemStyle: { color: course[1] },
+        symbolSize: function (v) { return course[0] === "not hot" ? 4 : 6 + Math.min(14, Math.sqrt(v[2])); },
+        data: cells.filter(function (c) { return (c.course || "not hot") === course[0]; })
+          .map(function (c) { return { value: [c.lon, c.lat, c.events], cell: c }; })
+      };
+    });
+    series.push(
       { type: "scatter", coordinateSystem: "geo", name: L.port, symbol: "diamond", itemStyle: { color: "#2171b5" },
         symbolSize: function (v) { return 6 + 14 * Math.sqrt(v[2] / maxPort); },
         data: ports.map(function (p) { return { value: [p.lon, p.lat, p.crossings], port: p }; }) },
       { type: "scatter", coordinateSystem: "geo", name: L.plaza, symbol: "pin", symbolSize: 22, itemStyle: { color: "#252525" },
         data: plazas.map(function (p) { return { value: p.point.concat([1]), plaza: p }; }) }
-    ];
+    );
     var option = {
       tooltip: {
         trigger: "item",
         formatter: function (p) {
           var d = p.data || {};
-          if (d.cell) { return L.cell + " " + d.cell.cell + "<br>" + d.cell.events + " " + L.events + ", z = " + d.cell.z + (d.cell.hot ? " (" + L.hot + ")" : ""); }
+          if (d.cell) {
+            return L.cell + " " + d.cell.cell + "<br>" + d.cell.events + " " + L.events + ", z = " + d.cell.z
+              + (d.cell.hot ? " (" + L.hot + ")" : "") + "<br>" + L.courses[d.cell.course || "not hot"]
+              + (d.cell.hot_periods ? ": " + d.cell.hot_periods : "");
+          }
           if (d.port) { return d.port.port_name + " (" + d.port.state + ")<br>" + Number(d.port.crossings).toLocaleString() + " " + L.crossings + " " + (d.port.year || ""); }
           if (d.plaza) { return L.plaza + " " + (d.plaza.plaza || d.plaza.municipality) + "<br>" + (d.plaza.disputed ? L.disputed : L.holder) + " " + (d.plaza.org || ""); }
           return p.name;
         }
       },
-      legend: { top: 0, data: [L.hot, L.events, L.port, L.plaza] },
+      legend: { top: 0, type: "scroll", data: COURSES.map(function (c) { return L.courses[c[0]]; }).concat([L.port, L.plaza]) },
       series: series
     };
     if (maps) {
@@ -111,11 +122,38 @@
       option.xAxis = { type: "value", scale: true }; option.yAxis = { type: "value", scale: true };
       series.forEach(function (s) { delete s.coordinateSystem; });
     }
-    C.draw(id, option, function (p) {
+    var chart = C.draw(id, option, function (p) {
       var d = p.data || {};
       if (d.port) { records({ kind: "seizures", port: d.port.port_name }); }
       if (d.plaza) { window.location.href = "/organizations/" + encodeURIComponent(d.plaza.org_id); }
+      if (d.cell) { records({ cell: d.cell.cell }); }
     });
+    if (maps) { C.scaleBar(chart, "geo"); }
+  }
+
+  // violence by municipality: a choropleth where municipal shapes were imported, else bars
+  function municipalities(id, rows, shapes) {
+    var keyed = {};
+    rows.forEach(function (r) { keyed[r.code] = r; });
+    var drawn = (shapes || []).filter(function (f) { return keyed[f.properties.code]; });
+    if (!drawn.length) {
+      document.getElementById("municipal-note").hidden = false;
+      var top = rows.slice(0, 15);
+      C.bars(id, top.map(function (r) { return r.municipality; }), top.map(function (r) { return r.events; }),
+        function (p) { var r = top[p.dataIndex]; records({ state: r.state, municipality: r.municipality }); }, true, L.events);
+      return;
+    }
+    window.echarts.registerMap("cruce-municipalities", { type: "FeatureCollection", features: (shapes || []).map(function (f) {
+      return { type: "Feature", properties: { name: f.properties.code, label: f.properties.name }, geometry: f.geometry };
+    }) });
+    var max = Math.max.apply(null, rows.map(function (r) { return r.events; }).concat([1]));
+    var chart = C.draw(id, {
+      tooltip: { trigger: "item", formatter: function (p) { var r = keyed[p.name]; return r ? r.municipality + " (" + r.state + "): " + r.events + " " + L.events + ", " + r.killed + " " + L.killed : p.name; } },
+      visualMap: { min: 0, max: max, calculable: true, left: 10, bottom: 10, text: [L.events, ""], inRange: { color: ["#fff5eb", "#fd8d3c", "#7f2704"] } },
+      series: [{ type: "map", map: "cruce-municipalities", roam: true, name: L.events,
+        data: rows.map(function (r) { return { name: r.code, value: r.events }; }) }]
+    }, function (p) { var r = keyed[p.name]; if (r) { records({ state: r.state, municipality: r.municipality }); } });
+    C.scaleBar(chart, { seriesIndex: 0 });
   }
 
   function seizureYears(id, rows) {
@@ -179,6 +217,30 @@
     }, function (p) { var r = shown[p.dataIndex]; records({ kind: "seizures", port: r.port_name }); });
   }
 
+  function officeRates(id, rows) {
+    var years = [], offices = [];
+    rows.forEach(function (r) {
+      if (years.indexOf(r.fiscal_year) < 0) { years.push(r.fiscal_year); }
+      if (offices.indexOf(r.office) < 0) { offices.push(r.office); }
+    });
+    years.sort();
+    C.draw(id, {
+      tooltip: { trigger: "axis" },
+      legend: { type: "scroll", top: 0 },
+      grid: { left: 60, right: 20, top: 40, bottom: 40 },
+      xAxis: { type: "category", data: years, name: L.fy, nameLocation: "middle", nameGap: 28 },
+      yAxis: { type: "value", name: L.perMillion },
+      series: offices.map(function (office, i) {
+        return { type: "bar", name: office, itemStyle: { color: palette[i % palette.length] },
+          data: years.map(function (y) {
+            var r = rows.filter(function (x) { return x.fiscal_year === y && x.office === office; })[0];
+            if (!r) { return null; }
+            return r.outlier ? { value: r.events_per_million, itemStyle: { borderColor: "#cb181d", borderWidth: 3 } } : r.events_per_million;
+          }) };
+      })
+    }, function (p) { records({ kind: "seizures", fiscal_year: p.name }); });
+  }
+
   function drawAll(geo) {
     var c = config.charts;
     var maps = C.registerMaps(geo, document.documentElement.lang);
@@ -186,9 +248,11 @@
     compare("chart-compare", c.trends);
     homicideMap("chart-homicides", c.homicides, maps);
     hotspotMap("chart-hotspots", c["hot-spots"], c.plazas, c.ports, maps);
+    municipalities("chart-municipalities", c.municipalities, geo && geo.municipalities);
     seizureYears("chart-seizures", c.seizures);
     months("chart-months", c.months);
     seasonality("chart-seasonality", c.seasonality);
+    officeRates("chart-office-rates", c["office-rates"]);
     rates("chart-rates", c.rates);
   }
 
