@@ -45,9 +45,17 @@ def run_measured(module: str, *args: str, timeout: float | None = None) -> dict[
 
 
 def peak_rss_mb() -> float:
-    import resource
+    """This process's own peak RSS: ``VmHWM`` where Linux gives it. ``ru_maxrss`` is not that: a
+    child started by ``subprocess`` keeps its parent's peak as its floor (a parent that imported a
+    million rows made every step it ran look as large)."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="utf-8")
+        kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+        return round(kib / 1024, 1)
+    except (OSError, StopIteration):
+        import resource
 
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def write_result(topic: str, figures: dict[str, Any]) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import api_load, firearms, graph, ingest, pprl, resolve, search, synth
+from benchmarks import api_load, drugs_violence, firearms, graph, ingest, pprl, resolve, search, synth
 from benchmarks.common import write_result
 
 
@@ -26,6 +26,12 @@ def main() -> None:
     parser.add_argument(
         "--firearms-scale", type=int, default=firearms.DEFAULT_SCALE, help="firearms benchmark's synth records"
     )
+    parser.add_argument(
+        "--hotspot-events", type=int, default=drugs_violence.EVENTS, help="violence events of the hot-spot benchmark"
+    )
+    parser.add_argument(
+        "--seizure-scale", type=int, default=drugs_violence.SEIZURE_SCALE, help="synth records for the seizures"
+    )
     args = parser.parse_args()
     topics = (
         ("ingest", lambda: ingest.run(args.rows)),
@@ -37,6 +43,9 @@ def main() -> None:
         ("graph", lambda: graph.run_speed(args.graph_edges)),
         ("search", lambda: search.run(args.search_scale)),
         ("firearms", lambda: firearms.run(args.firearms_scale)),
+        ("seizures-crossings", lambda: drugs_violence.run_office()),
+        ("seizures-ports", lambda: drugs_violence.run_ports(args.seizure_scale)),
+        ("hotspot", lambda: drugs_violence.run_hotspots(args.hotspot_events)),
     )
     for topic, run in topics:
         path = write_result(topic, run())
