@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
+from cruce.people.assistance import AssistanceCases, Case, Step
 from cruce.schema.model import PropertyType, Schema
 from cruce.search import Filters, Found, Props, catch_up, find, props_of, query_words, state, value_terms, vocabulary
 from cruce.search import fold as fold  # re-exported: cruce.security.fold
@@ -126,6 +127,7 @@ class Security:
         self.audit = AuditLog(self.db, derive(secret, "audit"))
         self.tip_key = derive(secret, "tips")
         self.tips = Tips(self.db, self.tip_key)
+        self.assistance = AssistanceCases(self.db, derive(secret, "assistance"))
 
 
 class Guard:
@@ -591,6 +593,34 @@ class Guard:
         contact = self.security.tips.contact(tip_id)
         self.security.audit.record(principal.username, "view_tip_contact", target=tip_id, address=address)
         return contact
+
+
+# -- the assistance path of victim cases ---------------------------------------------------------
+def may_handle_case(principal: Principal, case: Case) -> bool:
+    """Admins, and the caseworker the case is assigned to."""
+    return principal.role == Role.ADMIN or (principal.role == Role.CASEWORKER and case.caseworker == principal.username)
+
+
+def cases_for(guard: Guard, principal: Principal) -> list[Case]:
+    """A caseworker's own cases; every case for an admin; nobody else sees the list."""
+    if principal.role == Role.ADMIN:
+        return guard.security.assistance.cases()
+    if principal.role == Role.CASEWORKER:
+        return guard.security.assistance.cases(principal.username)
+    raise PermissionError("cases")
+
+
+def case_for(
+    guard: Guard, principal: Principal, case_id: str, *, address: str | None = None
+) -> tuple[Case, list[Step]]:
+    """A case and its path for who may handle it; every reading (and refusal) is audited.
+    ``LookupError`` for an unknown case, ``PermissionError`` for anyone else."""
+    case = guard.security.assistance.case(case_id)
+    if not may_handle_case(principal, case):
+        guard.security.audit.record(principal.username, "view_case", target=case_id, outcome="denied", address=address)
+        raise PermissionError(case_id)
+    guard.security.audit.record(principal.username, "view_case", target=case_id, address=address)
+    return case, guard.security.assistance.path(case_id)
 
 
 def _matched_value(entity: Entity, prop: str, term: str) -> str:
