@@ -131,7 +131,7 @@ def lexicon() -> Lexicon:
 def fold(text: str) -> tuple[str, list[int]]:
     """The text as the rules read it, and for each of its characters the index in ``text``.
 
-    Accents go (NFD, combining marks dropped), letters are lower-cased, curly quotes become
+    Accents go (NFD, combining marks dropped), letters are case-folded, curly quotes become
     straight and every run of blanks one space, so a folded span maps back to the original.
     """
     out: list[str] = []
@@ -148,7 +148,7 @@ def fold(text: str) -> tuple[str, list[int]]:
         for part in unicodedata.normalize("NFD", ch):
             if unicodedata.combining(part):
                 continue
-            for low in part.lower():
+            for low in part.casefold():
                 out.append(low)
                 origin.append(i)
     return "".join(out), origin
