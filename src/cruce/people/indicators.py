@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -91,8 +91,13 @@ def _expand(pattern: str, words: dict[str, str]) -> str:
 
 
 def _compile(patterns: list[str], words: dict[str, str]) -> re.Pattern[str]:
-    alternatives = "|".join(f"(?:{_fold_pattern(_expand(p, words))})" for p in patterns)
-    return re.compile(rf"(?<![\w'])(?:{alternatives})(?![\w])", re.IGNORECASE)
+    """One expression for a rule's patterns in one language, matched on folded (lower-case) text."""
+    expanded = [_fold_pattern(_expand(p, words)) for p in patterns]
+    upper = [p for p in expanded if re.sub(r"\\.", "", p) != re.sub(r"\\.", "", p).lower()]
+    if upper:
+        raise ValueError(f"patterns must be lower case (the text is folded): {upper[0]!r}")
+    alternatives = "|".join(f"(?:{p})" for p in expanded)
+    return re.compile(rf"(?<![\w'])(?:{alternatives})(?![\w])")
 
 
 def _fold_pattern(pattern: str) -> str:
@@ -128,29 +133,41 @@ def lexicon() -> Lexicon:
 
 
 # -- folding ------------------------------------------------------------------------------------
-def fold(text: str) -> tuple[str, list[int]]:
+class _FoldTable(dict[int, str]):
+    """``str.translate``'s table: each character folded on first sight, then remembered."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        folded = " " if ch.isspace() else _fold_char(ch)
+        self[code] = folded
+        return folded
+
+
+def _fold_char(ch: str) -> str:
+    parts = unicodedata.normalize("NFD", ch.translate(_QUOTES))
+    return "".join(p for p in parts if not unicodedata.combining(p)).casefold()
+
+
+_FOLD = _FoldTable()
+
+
+def fold(text: str) -> tuple[str, Sequence[int]]:
     """The text as the rules read it, and for each of its characters the index in ``text``.
 
     Accents go (NFD, combining marks dropped), letters are case-folded, curly quotes become
     straight and every run of blanks one space, so a folded span maps back to the original.
     """
+    quick = text.translate(_FOLD)
+    if len(quick) == len(text) and "  " not in quick:
+        return quick, range(len(text))  # one character for one: the usual case
     out: list[str] = []
     origin: list[int] = []
-    blank = False
-    for i, ch in enumerate(text.translate(_QUOTES)):
-        if ch.isspace():
-            if not blank:
-                out.append(" ")
-                origin.append(i)
-            blank = True
+    for i, ch in enumerate(text):
+        folded = _FOLD[ord(ch)]
+        if folded == " " and out and out[-1] == " ":
             continue
-        blank = False
-        for part in unicodedata.normalize("NFD", ch):
-            if unicodedata.combining(part):
-                continue
-            for low in part.casefold():
-                out.append(low)
-                origin.append(i)
+        out.append(folded)
+        origin.extend([i] * len(folded))
     return "".join(out), origin
 
 
