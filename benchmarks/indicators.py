@@ -9,6 +9,11 @@ Two seeds: 7, the scenario the lexicon was written against, and 11, never looked
 writing it (``held_out``). The truth of a tip is its planted codes; of a case document, what its
 template states for the case's exploitation type.
 
+Hand-written: the realistic sentences of ``tests/people/test_indicators.py`` (no accents, slang,
+misspellings, mixed languages, near misses), scored the same way: ``handmade`` (written after the
+rules; one rule was widened for one of them) and ``unseen`` (written once version 1.0.0 was done,
+never used to change it: the fairest figure of how the rules meet wording nobody tuned them on).
+
 Speed: every text of both scenarios scanned (``scan``: every rule, the negation check and the
 spans), three times, the median in texts per second (``rows_per_s``), beside the baseline's
 substring test of the same texts.
@@ -62,6 +67,27 @@ def _rate(texts: list[str], finder: Callable[[str], object], repeat: int = 3) ->
     return round(len(texts) / statistics.median(times), 1)
 
 
+def _meets_goal(runs: dict[str, Any]) -> bool:
+    """Every family in every language of every seed at F1 >= the goal."""
+    families = [fam for r in runs.values() for lang in r["by_language"].values() for fam in lang.values()]
+    return all(fam["ours"]["f1"] >= GOAL_F1 for fam in families)
+
+
+def _handwritten(sentences: list[tuple[str, str, set[str]]]) -> dict[str, Any]:
+    from cruce.people.indicators import families
+    from cruce.people.indicators_eval import keyword_families, score_texts
+
+    texts = [("handwritten", lang, text, frozenset(truth)) for lang, text, truth in sentences]
+    ours = score_texts(texts, families)
+    base = score_texts(texts, keyword_families)
+    return {
+        "texts": len(texts),
+        "exactly_right": sum(families(t[2]) == t[3] for t in texts),
+        "f1": {r["language"]: r["f1"] for r in ours if r["family"] == "all"},
+        "baseline_f1": {r["language"]: r["f1"] for r in base if r["family"] == "all"},
+    }
+
+
 def run(scale: int = DEFAULT_SCALE) -> dict[str, Any]:
     from cruce.people.indicators import lexicon, scan
     from cruce.people.indicators_eval import evaluate, keyword_families, scenario_texts
@@ -75,6 +101,9 @@ def run(scale: int = DEFAULT_SCALE) -> dict[str, Any]:
                       "by_language": _table(result)}  # fmt: skip
         texts += [t[2] for t in scenario_texts(folder)]
     held = runs["held_out"]["by_language"]
+    from tests.people.test_indicators import HANDMADE, UNSEEN
+
+    handmade = {"handmade": _handwritten(HANDMADE), "unseen": _handwritten(UNSEEN)}
     ours_rate = _rate(texts, scan)
     base_rate = _rate(texts, keyword_families)
     return {
@@ -85,12 +114,8 @@ def run(scale: int = DEFAULT_SCALE) -> dict[str, Any]:
         "f1_held_out": {lang: held[lang]["all"]["ours"]["f1"] for lang in held},
         "baseline_f1_held_out": {lang: held[lang]["all"]["baseline"]["f1"] for lang in held},
         "goal_f1": GOAL_F1,
-        "meets_goal": all(
-            fam["ours"]["f1"] >= GOAL_F1
-            for run in runs.values()
-            for lang in run["by_language"].values()
-            for fam in lang.values()
-        ),  # fmt: skip
+        "meets_goal": _meets_goal(runs),
+        **handmade,
         "rows_per_s": ours_rate,
         "seconds": round(len(texts) / ours_rate, 3),
         "baseline": {"rows_per_s": base_rate, "seconds": round(len(texts) / base_rate, 3)},

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cruce.people.indicators import FAMILIES, families, fold, highlight, lexicon, parse_lexicon, scan, triage
-from cruce.people.indicators_eval import evaluate, keyword_families
+from cruce.people.indicators_eval import evaluate, keyword_families, score_texts
 from cruce.synth import generate
 
 HELD_OUT_SEED = 11  # the lexicon was written looking at seed 7 only
@@ -57,6 +57,39 @@ HANDMADE: list[tuple[str, str, set[str]]] = [
      {"labor_exploitation", "control"}),
 ]  # fmt: skip
 
+# A second hand-written set, written once lexicon 1.0.0 was done and never used to change it: what
+# the rules find in wording nobody tuned them on (docs/guide/people.md gives the figures).
+UNSEEN: list[tuple[str, str, set[str]]] = [
+    ("en", "A lady at church said she was recruited online for a nanny job in Dallas, now she works for free.",
+     {"recruitment", "labor_exploitation"}),
+    ("en", "Hiring girls 18-25, housing provided, no experience necessary, call Leo.", {"recruitment"}),
+    ("en", "The crew boss holds everybody's ID cards in his truck.", {"control"}),
+    ("en", "they say the debt keeps growing every week for rent and food", {"control"}),
+    ("en", "The women are not allowed to leave the apartment without the owner.", {"control"}),
+    ("en", "He beat one of the workers in front of everyone last week.", {"control"}),
+    ("en", "Two girls, maybe 14 or 15, getting dropped off at the motel by an older man every night.",
+     {"minors", "sexual_exploitation"}),
+    ("en", "Sexy new latina just arrived, outcall only, donations", {"sexual_exploitation"}),
+    ("en", "They pick tomatoes seven days a week and sleep on the floor of a barn.", {"labor_exploitation"}),
+    ("en", "My uncle works at the dairy and gets paid every Friday, no problems.", set()),
+    ("en", "The coyote charged my brother 8000 dollars to cross and left him in the desert.", set()),
+    ("en", "Nobody took their papers, they are free to go.", set()),
+    ("es", "Una muchacha de Oaxaca dice que la engañaron con un trabajo de niñera y ahora no le pagan.",
+     {"recruitment", "labor_exploitation"}),
+    ("es", "Se solicitan señoritas, buen sueldo, viaje pagado a Estados Unidos, sin experiencia.", {"recruitment"}),
+    ("es", "El encargado guarda las credenciales de todos los trabajadores en la oficina.", {"control"}),
+    ("es", "Dicen que les descuentan la deuda del cruce de su pago cada semana.", {"control"}),
+    ("es", "No la dejan ir a ningún lado sola, su 'novio' la cuida todo el tiempo.", {"control"}),
+    ("es", "El señor los golpea cuando se quieren ir.", {"control"}),
+    ("es", "Hay chamacas como de 15 años trabajando de meseras en la cantina, las hacen fichar.",
+     {"minors", "sexual_exploitation"}),
+    ("es", "Nena nueva en la ciudad, servicio completo, solo hoy", {"sexual_exploitation"}),
+    ("es", "Trabajan 14 horas diarias empacando y viven amontonados en una casa.", {"labor_exploitation"}),
+    ("es", "Mi papá trabaja en la pizca y le pagan cada sábado sin problema.", set()),
+    ("es", "El pollero le cobró 5 mil dólares a mi primo y lo dejó en el desierto.", set()),
+    ("es", "Nadie le quitó sus papeles, puede irse cuando quiera.", set()),
+]  # fmt: skip
+
 
 @pytest.fixture(scope="module")
 def held_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -82,6 +115,18 @@ def test_planted_indicators_found_on_a_held_out_seed_in_both_languages(held_out:
 def test_handmade_sentences() -> None:
     wrong = [(text, families(text), expected) for _lang, text, expected in HANDMADE if families(text) != expected]
     assert not wrong
+
+
+def test_unseen_sentences_at_the_measured_level() -> None:
+    texts = [("unseen", lang, text, frozenset(truth)) for lang, text, truth in UNSEEN]
+    rows = {(r["language"], r["family"]): r for r in score_texts(texts, families)}
+    assert rows[("en", "all")]["precision"] == 1.0
+    assert rows[("es", "all")]["precision"] == 1.0
+    assert rows[("en", "all")]["f1"] >= 0.84  # measured 0.8421: misses "14 or 15", "ID cards", a motel drop-off
+    assert rows[("es", "all")]["f1"] >= 0.95  # measured 0.9524: misses "las hacen fichar"
+    baseline = {r["language"]: r["f1"] for r in score_texts(texts, keyword_families) if r["family"] == "all"}
+    assert baseline["en"] < rows[("en", "all")]["f1"]
+    assert baseline["es"] < rows[("es", "all")]["f1"]
 
 
 def test_the_keyword_baseline_misses_what_the_rules_find() -> None:
