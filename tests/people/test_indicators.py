@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,24 @@ def test_the_lexicon_is_versioned_and_checked() -> None:
                 "rules": [{"id": "a", "family": "b", "label": {}, "patterns": {"en": ["a"]}}],
             }
         )
+
+
+def test_the_command_line_scans_and_evaluates(held_out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.test_cli import run
+
+    code, out, _ = run(capsys, "people", "scan", "--json", "Le kitaron el pasaporte. Some girls look underage.")
+    assert code == 0
+    found = json.loads(out)
+    assert found["families"] == ["control", "minors"]
+    assert found["version"] == lexicon().version
+    assert [h["text"] for h in found["hits"]] == ["Le kitaron el pasaporte", "look underage"]
+    code, out, _ = run(capsys, "people", "scan", "Hay un bache en la avenida.")
+    assert code == 0
+    assert "0 (none)" in out
+    code, out, _ = run(capsys, "people", "indicators-evaluate", str(held_out), "--json")
+    assert code == 0
+    rows = json.loads(out)["rows"]
+    assert {r["language"] for r in rows} == {"en", "es"}
+    code, _, err = run(capsys, "people", "indicators-evaluate", str(held_out / "missing"))
+    assert code == 2
+    assert "Error" in err
