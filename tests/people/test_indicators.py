@@ -172,6 +172,11 @@ def test_fold_keeps_an_index_into_the_original() -> None:
     assert folded == "nandu strasse"
     assert len(origin) == len(folded)
     assert origin[folded.index("s")] == "Ñandú  Straße".index("S")
+    # a letter that folds to two beside a mark that folds to none: lengths agree, indices do not
+    text = "Straße quitaron \u0301x"
+    folded, origin = fold(text)
+    start = folded.index("quitaron")
+    assert text[origin[start] : origin[start + len("quitaron") - 1] + 1] == "quitaron"
 
 
 def test_highlight_escapes_html_and_marks_each_hit() -> None:

@@ -158,8 +158,9 @@ def fold(text: str) -> tuple[str, Sequence[int]]:
     straight and every run of blanks one space, so a folded span maps back to the original.
     """
     quick = text.translate(_FOLD)
-    if len(quick) == len(text) and "  " not in quick:
-        return quick, range(len(text))  # one character for one: the usual case
+    one_for_one = text.isascii() or all(len(_FOLD[ord(c)]) == 1 for c in set(text))
+    if one_for_one and "  " not in quick:
+        return quick, range(len(text))  # the usual case
     out: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
