@@ -188,6 +188,8 @@ def test_highlight_escapes_html_and_marks_each_hit() -> None:
     assert '<mark data-indicator="documents_kept" data-family="control">took their passports</mark>' in html
     assert 'data-indicator="movement_restricted"' in html
     assert html.count("<mark") == 2
+    titled = highlight(text, scan(text), "es")
+    assert 'title="Le retienen sus documentos">took their passports</mark>' in titled
 
 
 def test_overlapping_hits_become_one_mark() -> None:

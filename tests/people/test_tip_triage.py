@@ -20,8 +20,11 @@ def test_the_queue_highlights_indicators_and_scores_tips(tmp_path: Path) -> None
         page = world.client("analyst").get("/tips")
         assert page.status_code == 200
         html = page.text
-        assert '<mark data-indicator="documents_kept" data-family="control">Les quitaron sus papeles</mark>' in html
-        assert '<mark data-indicator="minors" data-family="minors">' in html
+        assert (
+            '<mark data-indicator="documents_kept" data-family="control" title="Identity documents withheld">'
+            "Les quitaron sus papeles</mark>"
+        ) in html
+        assert '<mark data-indicator="minors" data-family="minors" title="Minors">' in html
         assert '<b onclick="x()">' not in html  # the tip's own markup is shown, never run
         assert "&lt;b onclick=" in html
         assert html.count('class="tip-score" data-level="high"') == 1

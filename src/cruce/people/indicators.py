@@ -62,6 +62,11 @@ class Lexicon:
     per_extra_indicator: int
     levels: dict[str, int]
 
+    def label(self, indicator: str, lang: str) -> str:
+        """An indicator's label in ``lang`` (English if it has none there; the id if unknown)."""
+        rule = next((r for r in self.rules if r.id == indicator), None)
+        return (rule.label.get(lang) or rule.label.get("en") or indicator) if rule else indicator
+
     def family_of(self, code: str) -> str | None:
         """The family of an indicator code (a rule id or a code of ``cruce synth``)."""
         return next((f.id for f in self.families.values() if code in f.codes), None)
@@ -214,10 +219,11 @@ def families(text: str, lex: Lexicon | None = None) -> set[str]:
     return {h.family for h in scan(text, lex)}
 
 
-def highlight(text: str, hits: Iterable[Hit]) -> str:
+def highlight(text: str, hits: Iterable[Hit], lang: str | None = None) -> str:
     """``text`` as safe HTML: everything escaped, each hit wrapped in ``<mark data-indicator=…>``.
 
-    Overlapping hits become one mark naming all their indicators (space-separated) and families.
+    Overlapping hits become one mark naming all their indicators (space-separated) and families;
+    with ``lang``, the mark's ``title`` gives the indicators' labels in that language.
     """
     spans = sorted((h.start, h.end, h) for h in hits)
     merged: list[tuple[int, int, list[Hit]]] = []
@@ -232,9 +238,13 @@ def highlight(text: str, hits: Iterable[Hit]) -> str:
     for start, end, group in merged:
         indicators = " ".join(dict.fromkeys(h.indicator for h in group))
         fams = " ".join(dict.fromkeys(h.family for h in group))
+        title = ""
+        if lang:
+            labels = "; ".join(dict.fromkeys(lexicon().label(h.indicator, lang) for h in group))
+            title = f' title="{html.escape(labels)}"'
         out.append(html.escape(text[at:start]))
         out.append(
-            f'<mark data-indicator="{html.escape(indicators)}" data-family="{html.escape(fams)}">'
+            f'<mark data-indicator="{html.escape(indicators)}" data-family="{html.escape(fams)}"{title}>'
             f"{html.escape(text[start:end])}</mark>"
         )
         at = end

@@ -73,11 +73,11 @@ def _triager(request: Request) -> Ctx:
 SHOWN = 300  # characters of a tip's text the queue shows
 
 
-def _scanned(text: str) -> dict[str, object]:
+def _scanned(text: str, lang: str) -> dict[str, object]:
     """A tip's triage score and level, and the start of its text with its indicators highlighted."""
     found = triage(text)
     shown = [h for h in found["hits"] if h.end <= SHOWN]
-    clipped = highlight(text[:SHOWN], shown) + ("…" if len(text) > SHOWN else "")
+    clipped = highlight(text[:SHOWN], shown, lang) + ("…" if len(text) > SHOWN else "")
     return {"score": found["score"], "level": found["level"], "families": found["families"], "html": Markup(clipped)}  # noqa: S704 — highlight escapes the text
 
 
@@ -87,7 +87,7 @@ def queue(request: Request, status: Annotated[str, Query(max_length=20)] = "new"
     chosen = status if status in ("new", "triaged") else None
     tips = ctx.security.tips.queue(chosen)
     return ctx.render(
-        "tips.html", tips=tips, status=status, scans={t.id: _scanned(t.what) for t in tips},
+        "tips.html", tips=tips, status=status, scans={t.id: _scanned(t.what, ctx.lang) for t in tips},
         counts={s: ctx.security.tips.count(s) for s in ("new", "triaged")},
     )  # fmt: skip
 
