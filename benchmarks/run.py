@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import api_load, drugs_violence, firearms, graph, ingest, pprl, resolve, search, synth
+from benchmarks import api_load, drugs_violence, firearms, graph, indicators, ingest, pprl, resolve, search, synth
 from benchmarks.common import write_result
 
 
@@ -46,6 +46,7 @@ def main() -> None:
         ("seizures-crossings", lambda: drugs_violence.run_office()),
         ("seizures-ports", lambda: drugs_violence.run_ports(args.seizure_scale)),
         ("hotspot", lambda: drugs_violence.run_hotspots(args.hotspot_events)),
+        (indicators.TOPIC, lambda: indicators.run()),
     )
     for topic, run in topics:
         path = write_result(topic, run())

@@ -418,6 +418,9 @@ def build_app() -> typer.Typer:
     from cruce.analyses.organizations_cli import register as register_organization_commands
 
     register_organization_commands(app, open_store=_open, user_errors=_user_errors)
+    from cruce.people.cli import register as register_people_commands
+
+    register_people_commands(app)
     return app
 
 

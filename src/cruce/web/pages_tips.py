@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 
+from cruce.people.indicators import highlight, triage
 from cruce.schema.model import type_label
 from cruce.security import AccountError
 from cruce.security.audit import now
@@ -68,12 +70,24 @@ def _triager(request: Request) -> Ctx:
     return ctx
 
 
+SHOWN = 300  # characters of a tip's text the queue shows
+
+
+def _scanned(text: str, lang: str) -> dict[str, object]:
+    """A tip's triage score and level, and the start of its text with its indicators highlighted."""
+    found = triage(text)
+    shown = [h for h in found["hits"] if h.end <= SHOWN]
+    clipped = highlight(text[:SHOWN], shown, lang) + ("…" if len(text) > SHOWN else "")
+    return {"score": found["score"], "level": found["level"], "families": found["families"], "html": Markup(clipped)}  # noqa: S704 — highlight escapes the text
+
+
 @router.get("/tips", response_class=HTMLResponse)
 def queue(request: Request, status: Annotated[str, Query(max_length=20)] = "new") -> Response:
     ctx = _triager(request)
     chosen = status if status in ("new", "triaged") else None
+    tips = ctx.security.tips.queue(chosen)
     return ctx.render(
-        "tips.html", tips=ctx.security.tips.queue(chosen), status=status,
+        "tips.html", tips=tips, status=status, scans={t.id: _scanned(t.what, ctx.lang) for t in tips},
         counts={s: ctx.security.tips.count(s) for s in ("new", "triaged")},
     )  # fmt: skip
 
