@@ -203,6 +203,9 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(pages_admin.router)
     app.include_router(pages_tips.router)
+    from cruce.web import pages_screening
+
+    app.include_router(pages_screening.router)
     pages_resolution.install(app)
     app.include_router(oidc.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
