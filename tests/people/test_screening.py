@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -294,3 +295,23 @@ def test_nothing_the_person_said_reaches_the_log(app: object, caplog: pytest.Log
     assert caplog.records  # the log was listening
     assert SUBJECT not in caplog.text
     assert NOTE not in caplog.text
+
+
+def test_the_deployments_cutoffs_decide_the_result_page(app: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = _client(app, "caseworker")
+    iid, csrf = _start(client)
+    _send(client, iid, csrf, {"question": "cond_hours", "answer": "yes", "seq": 1})
+    services = app.state.services  # type: ignore[attr-defined]
+    assert 'data-recommendation="not_indicated"' in client.get(f"/screenings/{iid}/result").text
+    monkeypatch.setattr(
+        services, "settings", replace(services.settings, screening_cutoffs={"likely": 1, "possible": 1})
+    )
+    shown = client.get(f"/screenings/{iid}/result").text
+    assert 'data-recommendation="likely"' in shown
+    assert "the cut-offs are 1 points for likely" in shown
+    monkeypatch.setattr(
+        services, "settings", replace(services.settings, screening_cutoffs={"likely": 1, "possible": 5})
+    )
+    refused = client.get(f"/screenings/{iid}/result")
+    assert refused.status_code == 500
+    assert "possible" in refused.text

@@ -151,7 +151,7 @@ def cutoffs_from(text: str | None, default: Cutoffs) -> Cutoffs:
         key = key.strip()
         if key not in values or not value.strip().isdigit():
             raise InstrumentError(
-                _("{env}: write the cut-offs as likely=N,possible=N (got {part!r})").format(env=CUTOFFS_ENV, part=part)
+                _("{env}: write the cut-offs as likely=N,possible=N (got {part})").format(env=CUTOFFS_ENV, part=part)
             )
         values[key] = int(value)
     try:

@@ -28,7 +28,7 @@ from cruce.people.interviews import (
     may_open,
     may_screen,
 )
-from cruce.people.screening import ANSWERS, effective_cutoffs, instrument, score
+from cruce.people.screening import ANSWERS, InstrumentError, effective_cutoffs, instrument, score
 from cruce.security import AccountError
 from cruce.security.audit import now
 from cruce.web.api import Strict
@@ -149,6 +149,7 @@ def interview_page(request: Request, interview_id: InterviewId) -> Response:
             "saved": ctx._(_("Saved")),
             "waiting": ctx._(_("Waiting to save")),
             "failed": ctx._(_("Not saved: the server refused this answer")),
+            "offline": ctx._(_("No connection: the answers are kept on this device and sent when it is back.")),
             "signin": ctx._(_("Your session has ended: sign in again in another tab; the answers wait here.")),
             "pending": ctx._(_("Some answers are still waiting to save. Stay on this page until they are saved.")),
             "progress": ctx._(_("{answered} of {total} questions answered")),
@@ -230,7 +231,11 @@ def result(request: Request, interview_id: InterviewId) -> Response:
     ctx = _screener(request)
     interview = _opened(ctx, interview_id, "result")
     stored = _interviews(ctx).answers(interview_id)
-    outcome = score({q: a.answer for q, a in stored.items()}, effective_cutoffs(ctx.services.settings.screening_cutoffs))
+    try:
+        cutoffs = effective_cutoffs(ctx.services.settings.screening_cutoffs)
+    except InstrumentError as exc:  # the deployment's setting is wrong: say which, to whoever may see it
+        raise HTTPException(status_code=500, detail=str(exc)) from None
+    outcome = score({q: a.answer for q, a in stored.items()}, cutoffs)
     enums = ctx.guard.schema.enums
     return ctx.render(
         "screening_result.html", interview=interview, tool=instrument(), outcome=outcome, stored=stored,

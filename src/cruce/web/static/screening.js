@@ -11,6 +11,7 @@
   var L = config.labels;
   var KEY = "cruce-screening-" + config.id;
   var RETRY_MS = 3000;
+  var NOTE_PAUSE_MS = 800;
   var root = document.getElementById("sc-interview");
   var sections = Array.prototype.slice.call(document.querySelectorAll(".sc-domain"));
   var steps = Array.prototype.slice.call(document.querySelectorAll(".sc-step"));
@@ -135,7 +136,7 @@
       entries.forEach(function (e) {
         if (pending[e.question]) { setState(e.question, status === 422 ? "failed" : "waiting"); }
       });
-      connection(status === 401 || status === 403 ? L.signin : "");
+      connection(status === 401 || status === 403 ? L.signin : status ? "" : L.offline);
       schedule();
     });
   }
@@ -187,6 +188,14 @@
     var question = event.target.closest(".sc-question");
     if (question) { record(question.getAttribute("data-question")); }
   });
+  var typing = {}; // a note is saved a moment after the typing stops, not only when it loses focus
+  root.addEventListener("input", function (event) {
+    var question = event.target.classList.contains("sc-note") && event.target.closest(".sc-question");
+    if (!question) { return; }
+    var id = question.getAttribute("data-question");
+    window.clearTimeout(typing[id]);
+    typing[id] = window.setTimeout(function () { record(id); }, NOTE_PAUSE_MS);
+  });
   document.getElementById("q-lang-en").addEventListener("click", function () { setLanguage("en", true); });
   document.getElementById("q-lang-es").addEventListener("click", function () { setLanguage("es", true); });
   document.getElementById("sc-prev").addEventListener("click", function () { showStep(step - 1, true); });
@@ -202,9 +211,7 @@
     }
   });
   window.addEventListener("online", flush);
-  window.addEventListener("offline", function () {
-    Object.keys(pending).forEach(function (q) { setState(q, "waiting"); });
-  });
+  window.addEventListener("offline", function () { connection(L.offline); });
 
   var fromHash = /^#topic-(\d+)$/.exec(window.location.hash);
   showStep(fromHash ? Number(fromHash[1]) - 1 : 0, false);
