@@ -206,6 +206,9 @@ def create_app(
     from cruce.web import pages_cases
 
     app.include_router(pages_cases.router)
+    from cruce.web import pages_screening
+
+    app.include_router(pages_screening.router)
     pages_resolution.install(app)
     app.include_router(oidc.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

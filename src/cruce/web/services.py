@@ -39,6 +39,7 @@ class Settings:
     tip_window_seconds: float = 600.0
     tip_flood_cap: int = 200  # tips from everyone per window
     retention_days: int = 365
+    screening_cutoffs: dict[str, int] | None = None  # replaces the instrument's (cruce.people.screening)
 
 
 @dataclass
