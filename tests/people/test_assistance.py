@@ -129,3 +129,22 @@ def test_no_victim_name_in_the_server_log(world: World, caplog: pytest.LogCaptur
         worker.get(made.headers["location"])
     assert made.status_code in (302, 303)
     assert VICTIM not in caplog.text
+
+
+def test_a_tip_becomes_a_case_for_a_caseworker(world: World) -> None:
+    tip_id = world.view.security.tips.submit(what="They took our passports at the farm", language="en",
+                                             now=AT)  # fmt: skip
+    worker = world.session("caseworker")
+    page = worker.get(f"/tips/{tip_id}")
+    assert 'id="open-case"' in page.text
+    made = worker.post(f"/tips/{tip_id}/case", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    assert made.status_code in (302, 303)
+    case_id = made.headers["location"].rsplit("/", 1)[-1]
+    case, path = _cases(world).case(case_id), _cases(world).path(case_id)
+    assert (case.label, case.caseworker) == (f"TIP-{tip_id[:8]}", "caseworker")
+    assert [s.note for s in path] == [f"Opened from tip {tip_id}"]
+    analyst = world.session("analyst")
+    shown = analyst.get(f"/tips/{tip_id}")
+    assert 'id="open-case"' not in shown.text
+    refused = analyst.post(f"/tips/{tip_id}/case", data={"csrf_token": csrf_of(shown.text)})
+    assert refused.status_code == 403

@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from cruce.people.indicators import highlight, triage
 from cruce.schema.model import type_label
-from cruce.security import AccountError
+from cruce.security import AccountError, Role
 from cruce.security.audit import now
 from cruce.web.context import CSRF_FIELD, Ctx, page
 from cruce.web.i18n import mark as _
@@ -174,3 +174,26 @@ def tip_contact(request: Request, tip_id: str, csrf_token: Csrf = "") -> Respons
             status_code=403, detail=ctx._(_("Only admins and caseworkers may read a tipster's contact."))
         ) from None
     return _tip_page(ctx, tip_id, contact=contact or ctx._(_("No contact was given.")))
+
+
+@router.post("/tips/{tip_id}/case")
+def tip_to_case(request: Request, tip_id: str, csrf_token: Csrf = "") -> Response:
+    """Open a victim case from a tip (caseworkers and admins): labelled by the tip's code, handled by
+    whoever opens it, its first step a note that says which tip it came from."""
+    ctx = _triager(request)
+    ctx.check_csrf(csrf_token)
+    if ctx.principal.role not in (Role.ADMIN, Role.CASEWORKER):
+        raise HTTPException(status_code=403, detail=ctx._(_("Only caseworkers and admins handle victim cases.")))
+    tip = ctx.security.tips.get(tip_id)
+    if tip is None:
+        raise HTTPException(status_code=404)
+    at = now()
+    case = ctx.security.assistance.open_case(
+        label=f"TIP-{tip_id[:8]}", caseworker=ctx.principal.username, by=ctx.principal.username, now=at
+    )
+    ctx.security.assistance.add_step(
+        case.id, kind="note", state="written", on=at.date(), by=ctx.principal.username, now=at,
+        note=f"Opened from tip {tip_id}",
+    )  # fmt: skip
+    ctx.audit("open_case", target=case.id, tip=tip_id)
+    return ctx.redirect(f"/cases/{case.id}")
