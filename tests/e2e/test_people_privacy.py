@@ -1,0 +1,109 @@
+"""Identity protection in real Chromium: an analyst follows a trafficker's links in the network
+explorer to the person he exploited — the link and the node are there, the victim's name is not
+(the victim of an ``Exploited`` relation is protected); an admin sees it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from cruce.web.launch import stop_server
+from tests.e2e.conftest import VIEWPORT, Server, _cruce, admin_token, build_demo_db, sign_in, start
+from tests.e2e.test_explorer import wait_ready
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+VICTIM = "Guadalupe Itzel Tzotzil Pérez"  # synthetic
+TRAFFICKER = "Rogelio Tamez Garza"  # synthetic
+MAPPING = """
+name: test-exploitation
+description: a trafficker, the person he exploited, the workplace
+dataset: case-file-7
+source: test
+entities:
+  victim:
+    schema: Person
+    key: [victim_id]
+    properties:
+      name: victim_name
+  trafficker:
+    schema: Person
+    key: [trafficker_id]
+    properties:
+      name: trafficker_name
+  place:
+    schema: Organization
+    key: [place]
+    properties:
+      name: place
+      country: {value: MX}
+  exploited:
+    schema: Exploited
+    key: [victim_id, trafficker_id]
+    properties:
+      exploiter: {entity: trafficker}
+      victim: {entity: victim}
+  works_at:
+    schema: EmployedBy
+    key: [trafficker_id, place]
+    properties:
+      employee: {entity: trafficker}
+      employer: {entity: place}
+"""
+
+
+@pytest.fixture(scope="module")
+def privacy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("e2e-privacy")
+    db = build_demo_db(folder)
+    (folder / "mapping.yaml").write_text(MAPPING, encoding="utf-8")
+    (folder / "case.csv").write_text(
+        f"victim_id,victim_name,trafficker_id,trafficker_name,place\nV7,{VICTIM},T7,{TRAFFICKER},Rancho El Alamo\n",
+        encoding="utf-8",
+    )
+    _cruce(db, "import", str(folder / "case.csv"), "--mapping", str(folder / "mapping.yaml"))
+    token = admin_token(db)
+    process, url, _ = start(db, folder)
+    try:
+        yield Server(url=url, token=token, folder=folder)
+    finally:
+        stop_server(process)
+
+
+def captions_around(browser: Any, server: Server, who: str, entity: str) -> tuple[dict[str, str], int, str]:
+    """The explorer opened by ``who`` on ``entity``: each node's caption by id, the links, the page's HTML."""
+    context = browser.new_context(base_url=server.url, viewport=VIEWPORT, locale="en-US", timezone_id="UTC")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        sign_in(page, who)
+        page.click("#nav-network")
+        page.fill("#explorer-q", entity)
+        page.click("#explorer-search")
+        wait_ready(page)
+        nodes = page.evaluate(
+            "() => Object.fromEntries(cruceExplorer.cy.nodes('[kind = \"entity\"]')"
+            ".map(n => [n.id(), n.data('caption')]))"
+        )
+        links = page.evaluate("() => cruceExplorer.cy.edges().length")
+        return nodes, links, page.content()
+    finally:
+        context.close()
+
+
+def test_an_analyst_sees_the_victims_links_but_not_who_the_victim_is(browser: Any, privacy_server: Server) -> None:
+    server = privacy_server
+    found = server.api("/search", q=TRAFFICKER)["hits"]
+    trafficker = next(h["id"] for h in found if h["caption"] == TRAFFICKER)
+    seen, links, html = captions_around(browser, server, "analyst", trafficker)
+    assert seen[trafficker] == TRAFFICKER
+    assert "Rancho El Alamo" in seen.values()  # the trafficker's other links, as they are
+    assert "[redacted]" in seen.values()  # the victim is in the chart, linked ...
+    assert links >= 2
+    assert VICTIM not in html  # ... and nothing on the page says who she is
+    assert VICTIM not in str(seen)
+    admin_seen, _links, _html = captions_around(browser, server, "admin", trafficker)
+    assert VICTIM in admin_seen.values()
+    assert VICTIM not in (server.folder / "serve.log").read_text(encoding="utf-8", errors="replace")
