@@ -1,0 +1,1 @@
+"""The people flow: identifying victims of trafficking, their assistance, and safe statistics."""
