@@ -418,6 +418,12 @@ def build_app() -> typer.Typer:
     from cruce.analyses.organizations_cli import register as register_organization_commands
 
     register_organization_commands(app, open_store=_open, user_errors=_user_errors)
+    from cruce.people.stats_cli import people_group
+    from cruce.people.stats_cli import register as register_people_stats_commands
+
+    people_stats_app = people_group()
+    register_people_stats_commands(people_stats_app, open_store=_open, user_errors=_user_errors)
+    app.add_typer(people_stats_app, name="people")
     return app
 
 
