@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from cruce.analyses.firearms.cli import AsJson, print_rows
 from cruce.cli_support import fail
@@ -122,4 +123,4 @@ def register(
             sys.stdout.write(json.dumps(released.report, ensure_ascii=False) + "\n")
             return
         _print_report(released.report)
-        console.print(_("Wrote {path}").format(path=out))
+        console.print(_("Wrote {path}").format(path=escape(str(out))))
