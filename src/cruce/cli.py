@@ -420,7 +420,7 @@ def build_app() -> typer.Typer:
     register_organization_commands(app, open_store=_open, user_errors=_user_errors)
     from cruce.people.cli import register as register_people_commands
 
-    register_people_commands(app)
+    register_people_commands(app, open_store=_open, user_errors=_user_errors)
     return app
 
 

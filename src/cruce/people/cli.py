@@ -22,7 +22,7 @@ console = Console()
 AsJson = Annotated[bool, typer.Option("--json", help=_("Print the answer as JSON."))]
 
 people_app = typer.Typer(
-    help=_("People: trafficking indicators in tips, reports, notes and ads."),
+    help=_("The people flow: trafficking indicators in texts, victim statistics and their safe release."),
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -111,5 +111,10 @@ def register(
     open_store: Callable[[typer.Context], Any] | None = None,
     user_errors: Callable[[], AbstractContextManager[None]] | None = None,
 ) -> None:
-    """Add ``people`` to the ``cruce`` command (neither command reads the store)."""
+    """Add ``people`` to the ``cruce`` command: the indicator commands (which read no store) and,
+    given the store's opener, the statistics (``stats_cli``)."""
+    if open_store is not None and user_errors is not None:
+        from cruce.people.stats_cli import register as register_stats
+
+        register_stats(people_app, open_store=open_store, user_errors=user_errors)
     app.add_typer(people_app, name="people")

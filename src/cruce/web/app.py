@@ -181,6 +181,9 @@ def create_app(
     from cruce.web import api_flows
 
     app.include_router(api_flows.router, prefix=API_PREFIX)
+    from cruce.web import api_people
+
+    app.include_router(api_people.router, prefix=API_PREFIX)
     from cruce.web import api_organizations
 
     app.include_router(api_organizations.router, prefix=API_PREFIX)
