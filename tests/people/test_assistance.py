@@ -109,6 +109,13 @@ def test_only_the_caseworker_and_admins_see_a_case_and_every_reading_is_audited(
         "on": "2026-03-02"})  # fmt: skip
     assert step.status_code == 422
     assert "consent" in step.text
+    consent = worker.post(f"/cases/{case_id}/steps", data={
+        "csrf_token": csrf_of(page.text), "kind": "consent", "state": "given", "on": date.today().isoformat(),
+        "expires": (date.today() + timedelta(days=30)).isoformat(), "scopes": ["referral", "services"]},
+        follow_redirects=True)  # fmt: skip
+    assert consent.status_code == 200
+    assert 'data-kind="consent"' in consent.text
+    assert re.search(r'data-scope="referral">[^<]*<strong>', consent.text)  # valid today
     listing = worker.get("/cases")
     assert re.search(r'class="case-link" href="/cases/' + case_id, listing.text)
     assert world.session("admin").get(f"/cases/{case_id}").status_code == 200

@@ -209,7 +209,9 @@ def create_app(
     from cruce.web import pages_cases
 
     app.include_router(pages_cases.router)
-    from cruce.web import pages_screening
+    from cruce.web import pages_people_stats, pages_screening
+
+    app.include_router(pages_people_stats.router)
 
     app.include_router(pages_screening.router)
     pages_resolution.install(app)
