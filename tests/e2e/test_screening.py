@@ -16,7 +16,7 @@ import pytest
 
 from cruce.people.screening import instrument, score
 from cruce.web.launch import stop_server
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _require_chromium, sign_in, start
+from tests.e2e.conftest import _require_chromium, sign_in, start
 
 pytestmark = [pytest.mark.e2e]
 
@@ -49,22 +49,18 @@ def screening_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
 
 
 @pytest.fixture
-def context(screening_server: tuple[str, Path]) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
+def context(browser: Any, screening_server: tuple[str, Path]) -> Iterator[Any]:
+    """A tablet's browser context (touch, portrait) on the suite's Chromium: one Playwright per run."""
     url, _log = screening_server
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=30_000)
-        context = browser.new_context(
-            base_url=url, viewport={"width": 1024, "height": 1366}, locale="es-MX", timezone_id="UTC",
-            has_touch=True, reduced_motion="reduce",
-        )  # fmt: skip
-        context.set_default_timeout(15_000)
-        try:
-            yield context
-        finally:
-            context.close()
-            browser.close()
+    context = browser.new_context(
+        base_url=url, viewport={"width": 1024, "height": 1366}, locale="es-MX", timezone_id="UTC",
+        has_touch=True, reduced_motion="reduce",
+    )  # fmt: skip
+    context.set_default_timeout(15_000)
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 def answer(page: Any, question: str, value: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -92,6 +92,22 @@ def queue(request: Request, status: Annotated[str, Query(max_length=20)] = "new"
     )  # fmt: skip
 
 
+SUGGESTIONS = 3  # records proposed per mention
+
+
+def _mentions(ctx: Ctx, text: str) -> list[dict[str, Any]]:
+    """The people, phones and places the tip names, each with the records it may be: the search's
+    best hits among the records this reader may see (name variants and typos matched)."""
+    from cruce.people.mentions import mentions
+
+    schemas = {"person": "Person", "place": "Location", "phone": None}
+    out: list[dict[str, Any]] = []
+    for mention in mentions(text):
+        found = ctx.guard.search(ctx.principal, mention.value, schema=schemas[mention.kind], limit=SUGGESTIONS)
+        out.append({"kind": mention.kind, "text": mention.text, "value": mention.value, "hits": found.hits})
+    return out
+
+
 def _tip_page(ctx: Ctx, tip_id: str, status_code: int = 200, **values: object) -> Response:
     tip = ctx.security.tips.get(tip_id)
     if tip is None:
@@ -105,7 +121,10 @@ def _tip_page(ctx: Ctx, tip_id: str, status_code: int = 200, **values: object) -
             linked.append((eid, caption(entity), type_label(ctx.guard.schema, entity.schema, ctx.lang)))
     return ctx.render(
         "tip_detail.html", status_code=status_code, tip=tip, linked=linked,
-        may_read_contact=ctx.guard.may_read_tip_contact(ctx.principal), **values,
+        may_read_contact=ctx.guard.may_read_tip_contact(ctx.principal),
+        mentions=_mentions(ctx, " ".join(x for x in (tip.what, tip.where, tip.who) if x)),
+        mention_kinds={"person": ctx._(_("person")), "phone": ctx._(_("phone")), "place": ctx._(_("place"))},
+        **values,
     )  # fmt: skip
 
 
