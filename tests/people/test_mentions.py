@@ -86,3 +86,36 @@ def test_the_tip_page_proposes_the_records_a_tip_names(tmp_path: Path) -> None:
         assert found.group(1) in world.view.security.tips.get(tip_id).linked_entities  # type: ignore[union-attr]
     finally:
         world.app.state.services.close()
+
+
+def test_scan_a_text_on_the_api(tmp_path: Path) -> None:
+    """POST /api/v1/people/scan: the indicators with their spans and score, and the mentions; a read
+    token is enough, none is refused; an over-long text is a 422."""
+    from tests.web.conftest import build_world
+
+    world = build_world(str(tmp_path / "web.duckdb"), tmp_path)
+    try:
+        text = (
+            "Le quitaron el pasaporte y no la dejan salir. Dicen que es menor de edad, tiene 15 años. "
+            "Llamen al 656 123 4567."
+        )
+        client = world.client()
+        answer = client.post("/api/v1/people/scan", json={"text": text}, headers=world.api("viewer"))
+        assert answer.status_code == 200
+        found = answer.json()
+        assert {"control", "minors"} <= set(found["families"])
+        assert found["score"] > 0
+        for hit in found["hits"]:
+            assert text[hit["start"] : hit["end"]] == hit["text"]
+        assert [(m["kind"], m["value"]) for m in found["mentions"]] == [("phone", "+526561234567")]
+        assert client.post("/api/v1/people/scan", json={"text": text}).status_code == 401
+        too_long = client.post("/api/v1/people/scan", json={"text": "x" * 50_001}, headers=world.api("viewer"))
+        assert too_long.status_code == 422
+        # the tip's own page shows its whole text with the indicators highlighted
+        tip_id = world.view.security.tips.submit(what=text, language="es", now=now())
+        page = world.client("analyst").get(f"/tips/{tip_id}").text
+        what = page.split('id="tip-what">', 1)[1].split("</dd>", 1)[0]
+        assert what.count("<mark") >= 2
+        assert 'id="tip-score"' in page
+    finally:
+        world.app.state.services.close()

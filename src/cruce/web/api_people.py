@@ -1,6 +1,8 @@
-"""Trafficking statistics on the REST API, under /api/v1/people (``read`` scope): the counts of
+"""The people flow on the REST API, under /api/v1/people (``read`` scope): the counts of
 ``cruce people stats``, a cross-table for the statistics page, and the k-anonymous release of
-``cruce people release`` — over the imports of the datasets the token's user may see."""
+``cruce people release`` — over the imports of the datasets the token's user may see; and the scan
+of a text (a report, a note, an ad) for trafficking indicators and the people, phones and places
+it names, as ``cruce people scan`` (nothing is stored or logged)."""
 
 from __future__ import annotations
 
@@ -112,3 +114,50 @@ def release_api(
         return {"rows": released.rows, "report": released.report}
 
     return _analysis(request, principal).answer(("release", dims, years, k, max_suppressed), make)
+
+
+class ScanIn(BaseModel):
+    text: str = Field(max_length=50_000, description="The text to scan (English, Spanish or both).")
+
+
+class HitOut(BaseModel):
+    start: int = Field(description="Where the words begin in the text (characters).")
+    end: int
+    text: str
+    indicator: str
+    family: str
+    language: str
+
+
+class MentionOut(BaseModel):
+    kind: Literal["person", "phone", "place"]
+    text: str
+    start: int
+    end: int
+    value: str = Field(description="What it is searched by: E.164 for a phone, the place's name, the name.")
+
+
+class ScanOut(BaseModel):
+    score: int = Field(description="Triage score, 0-100: the weights of the indicator families found.")
+    level: str
+    families: list[str]
+    lexicon_version: str
+    hits: list[HitOut]
+    mentions: list[MentionOut]
+
+
+@router.post("/people/scan", response_model=ScanOut)
+def scan_api(body: ScanIn, principal: Reader) -> Any:
+    """Trafficking indicators in a text, with its triage score, and the people, phones and places
+    it names (candidates to link, not identifications)."""
+    from dataclasses import asdict
+
+    from cruce.people.indicators import triage
+    from cruce.people.mentions import mentions
+
+    found = triage(body.text)
+    return {
+        "score": found["score"], "level": found["level"], "families": found["families"],
+        "lexicon_version": found["version"], "hits": [h.as_dict() for h in found["hits"]],
+        "mentions": [asdict(m) for m in mentions(body.text)],
+    }  # fmt: skip

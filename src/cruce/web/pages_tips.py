@@ -95,6 +95,13 @@ def queue(request: Request, status: Annotated[str, Query(max_length=20)] = "new"
 SUGGESTIONS = 3  # records proposed per mention
 
 
+def _scanned_in_full(text: str, lang: str) -> dict[str, object]:
+    """The whole text of a tip with its indicators highlighted, its score and level."""
+    found = triage(text)
+    html = highlight(text, found["hits"], lang)
+    return {"score": found["score"], "level": found["level"], "html": Markup(html)}  # noqa: S704 — highlight escapes the text
+
+
 def _mentions(ctx: Ctx, text: str) -> list[dict[str, Any]]:
     """The people, phones and places the tip names, each with the records it may be: the search's
     best hits among the records this reader may see (name variants and typos matched)."""
@@ -123,6 +130,7 @@ def _tip_page(ctx: Ctx, tip_id: str, status_code: int = 200, **values: object) -
         "tip_detail.html", status_code=status_code, tip=tip, linked=linked,
         may_read_contact=ctx.guard.may_read_tip_contact(ctx.principal),
         mentions=_mentions(ctx, " ".join(x for x in (tip.what, tip.where, tip.who) if x)),
+        scanned=_scanned_in_full(tip.what, ctx.lang),
         mention_kinds={"person": ctx._(_("person")), "phone": ctx._(_("phone")), "place": ctx._(_("place"))},
         **values,
     )  # fmt: skip
