@@ -375,6 +375,21 @@ def _seizures_imported(scale: int) -> tuple[Path, Path]:
     return seizures, db
 
 
+def _plain_query(sql: str, params: dict[str, str], out: str) -> dict[str, Any]:
+    """One DuckDB query over the raw files, its rows written to ``out``; the time it took."""
+    import duckdb
+
+    started = time.perf_counter()
+    con = duckdb.connect()
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    done = time.perf_counter()
+    con.close()
+    Path(out).write_text(json.dumps(rows), encoding="utf-8")
+    return {"seconds": done - started, "rows": len(rows)}
+
+
 def _real_imported() -> Path:
     """A store with the real CBP and BTS files alone."""
     from cruce.ingest.pipeline import import_file
@@ -390,23 +405,30 @@ def _real_imported() -> Path:
     return db
 
 
-def office_ours(db: str, out: str) -> dict[str, Any]:
-    """cruce: read the store's seizures and counts, then port seizures per million crossings per field office."""
-    from cruce.analyses.drugs import DrugsData, seizures_per_crossings_by_office
+def _ours(db: str, out: str, figure: str) -> dict[str, Any]:
+    """cruce: read the store's seizures and counts (``DrugsData``), then compute ``figure`` of
+    ``cruce.analyses.drugs``; the time of each, the rows written to ``out``."""
+    from cruce.analyses import drugs
     from cruce.store import open_store
 
     started = time.perf_counter()
     with open_store(db) as store:
-        data = DrugsData.load(store)
+        data = drugs.DrugsData.load(store)
     loaded = time.perf_counter()
-    rows = seizures_per_crossings_by_office(data)
+    rows = getattr(drugs, figure)(data)
     done = time.perf_counter()
-    seizures = data.one("SELECT count(*) AS n FROM seizures")["n"]
+    counts = data.one("SELECT count(*) AS n, count(port_name) AS ported FROM seizures")
     crossings = data.one("SELECT count(*) AS n FROM crossings")["n"]
     data.close()
     Path(out).write_text(json.dumps(rows), encoding="utf-8")
     return {"seconds": done - started, "load_seconds": loaded - started, "rows": len(rows),
-            "seizure_rows": int(seizures), "crossing_rows": int(crossings)}  # fmt: skip
+            "seizure_rows": int(counts["n"]), "seizure_rows_with_port": int(counts["ported"]),
+            "crossing_rows": int(crossings)}  # fmt: skip
+
+
+def office_ours(db: str, out: str) -> dict[str, Any]:
+    """cruce: port seizures per million crossings per field office, from the store."""
+    return _ours(db, out, "seizures_per_crossings_by_office")
 
 
 PLAIN_OFFICE = """
@@ -445,17 +467,7 @@ FROM rates, centre, spread ORDER BY office, fiscal_year
 
 def office_plain(seizures: str, crossings: str, out: str) -> dict[str, Any]:
     """The same figure as one plain DuckDB query over the raw CBP and BTS files."""
-    import duckdb
-
-    started = time.perf_counter()
-    con = duckdb.connect()
-    cursor = con.execute(PLAIN_OFFICE, {"seizures": seizures, "crossings": crossings})
-    names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-    done = time.perf_counter()
-    con.close()
-    Path(out).write_text(json.dumps(rows), encoding="utf-8")
-    return {"seconds": done - started, "rows": len(rows)}
+    return _plain_query(PLAIN_OFFICE, {"seizures": seizures, "crossings": crossings}, out)
 
 
 def office_agreement(ours: Path, plain: Path) -> dict[str, Any]:
@@ -488,23 +500,8 @@ def _real_files_alone(store: Any) -> dict[str, int]:
 
 
 def join_ours(db: str, out: str) -> dict[str, Any]:
-    """cruce: read the store's seizures and counts, then seizures per million personal vehicles."""
-    from cruce.analyses.drugs import DrugsData, seizures_per_crossings
-    from cruce.store import open_store
-
-    started = time.perf_counter()
-    with open_store(db) as store:
-        data = DrugsData.load(store)
-    loaded = time.perf_counter()
-    rows = seizures_per_crossings(data)
-    done = time.perf_counter()
-    counts = data.one("SELECT count(*) AS n, count(port_name) AS ported FROM seizures")
-    crossings = data.one("SELECT count(*) AS n FROM crossings")["n"]
-    data.close()
-    Path(out).write_text(json.dumps(rows), encoding="utf-8")
-    return {"seconds": done - started, "load_seconds": loaded - started, "rows": len(rows),
-            "seizure_rows": int(counts["n"]), "seizure_rows_with_port": int(counts["ported"]),
-            "crossing_rows": int(crossings)}  # fmt: skip
+    """cruce: seizures per million personal vehicles per port and year, from the store."""
+    return _ours(db, out, "seizures_per_crossings")
 
 
 PLAIN_JOIN = """
@@ -550,17 +547,7 @@ FROM rates, centre, spread ORDER BY port_code, year
 
 def join_plain(seizures: str, crossings: str, out: str) -> dict[str, Any]:
     """The same figure as one plain DuckDB query over the raw CSV files."""
-    import duckdb
-
-    started = time.perf_counter()
-    con = duckdb.connect()
-    cursor = con.execute(PLAIN_JOIN, {"seizures": seizures, "crossings": crossings})
-    names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-    done = time.perf_counter()
-    con.close()
-    Path(out).write_text(json.dumps(rows), encoding="utf-8")
-    return {"seconds": done - started, "rows": len(rows)}
+    return _plain_query(PLAIN_JOIN, {"seizures": seizures, "crossings": crossings}, out)
 
 
 def join_agreement(ours: Path, plain: Path) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,17 +101,32 @@ def start(db: Path, folder: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
     return process, url, log
 
 
+@contextmanager
+def serving(db: Path, folder: Path) -> Iterator[Server]:
+    """A server of its own on ``db`` (loopback), with an admin token made before it holds the
+    database; stopped on leaving."""
+    token = admin_token(db)
+    process, url, _log = start(db, folder)
+    try:
+        yield Server(url=url, token=token, folder=folder)
+    finally:
+        stop_server(process)
+
+
+def download(page: Any, selector: str) -> bytes:
+    """The bytes of the file a click on ``selector`` downloads."""
+    with page.expect_download() as info:
+        page.click(selector)
+    return Path(info.value.path()).read_bytes()
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     _require_chromium()
     folder = tmp_path_factory.mktemp("e2e")
     db = build_demo_db(folder)
-    token = admin_token(db)
-    process, url, _ = start(db, folder)
-    try:
-        yield Server(url=url, token=token, folder=folder)
-    finally:
-        stop_server(process)
+    with serving(db, folder) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

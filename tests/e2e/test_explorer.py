@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from cruce.web.launch import stop_server
-from tests.e2e.conftest import VIEWPORT, Server, admin_token, build_demo_db, sign_in, start
+from tests.e2e.conftest import VIEWPORT, Server, build_demo_db, download, serving, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -39,12 +38,6 @@ def linked_person(server: Server) -> str:
     """The person with the most links: a neighbourhood worth exploring."""
     best = server.api("/graph/key-players", measure="degree", type=["Person"], limit=1)
     return str(best[0]["id"])
-
-
-def download(page: Any, button: str) -> bytes:
-    with page.expect_download() as info:
-        page.click(button)
-    return Path(info.value.path()).read_bytes()
 
 
 def test_explore_expand_find_a_path_export_and_switch_to_spanish(
@@ -109,12 +102,8 @@ def large(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Se
     its biggest organization reaches about 4,000 entities within two links."""
     folder = tmp_path_factory.mktemp("e2e-large")
     db = build_demo_db(folder, scale=LARGE_SCALE)
-    token = admin_token(db)  # before the server holds the database
-    process, url, _log = start(db, folder)
-    try:
-        yield Server(url=url, token=token, folder=folder)
-    finally:
-        stop_server(process)
+    with serving(db, folder) as running:
+        yield running
 
 
 def test_a_large_neighbourhood_is_laid_out_in_bounded_time_and_summarised(browser: Any, large: Server) -> None:

@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from cruce.web.launch import stop_server
 from tests.conftest import SHARED_DATA
-from tests.e2e.conftest import Server, _cruce, admin_token, build_demo_db, sign_in, start
+from tests.e2e.conftest import Server, _cruce, build_demo_db, download, serving, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -32,18 +31,8 @@ def firearms_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
     for path, mapping in BOUNDARIES:
         if (SHARED_DATA / path).exists():
             _cruce(db, "import", str(SHARED_DATA / path), "--mapping", mapping)
-    token = admin_token(db)
-    process, url, _ = start(db, folder)
-    try:
-        yield Server(url=url, token=token, folder=folder)
-    finally:
-        stop_server(process)
-
-
-def download(page: Any, selector: str) -> bytes:
-    with page.expect_download() as info:
-        page.click(selector)
-    return Path(info.value.path()).read_bytes()
+    with serving(db, folder) as running:
+        yield running
 
 
 def wait_for_charts(page: Any) -> None:

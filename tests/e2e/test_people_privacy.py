@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from cruce.web.launch import stop_server
-from tests.e2e.conftest import VIEWPORT, Server, _cruce, admin_token, build_demo_db, sign_in, start
+from tests.e2e.conftest import VIEWPORT, Server, _cruce, build_demo_db, serving, sign_in
 from tests.e2e.test_explorer import wait_ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -64,12 +63,8 @@ def privacy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
         encoding="utf-8",
     )
     _cruce(db, "import", str(folder / "case.csv"), "--mapping", str(folder / "mapping.yaml"))
-    token = admin_token(db)
-    process, url, _ = start(db, folder)
-    try:
-        yield Server(url=url, token=token, folder=folder)
-    finally:
-        stop_server(process)
+    with serving(db, folder) as running:
+        yield running
 
 
 def captions_around(browser: Any, server: Server, who: str, entity: str) -> tuple[dict[str, str], int, str]:

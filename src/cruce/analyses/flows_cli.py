@@ -17,6 +17,12 @@ from cruce.analyses.firearms.cli import AsJson, print_rows
 from cruce.cli_support import fail
 from cruce.i18n import _
 
+Drug = Annotated[str | None, typer.Option("--drug", help=_("One drug (e.g. methamphetamine)."))]
+Measures = Annotated[
+    list[str] | None,
+    typer.Option("--measure", help=_("What crossings to count (repeat; personal_vehicles if not given).")),
+]
+
 
 def register(
     app: typer.Typer,
@@ -169,41 +175,36 @@ def register(
                 rows = hotspots.hot_spots(data, first, last)
         print_rows(rows, as_json, _("Hot spots"))
 
-    @drugs_app.command("seizures", help=_("Seizure events, pounds and kilograms per fiscal year and drug."))
-    def seizures_command(
-        ctx: typer.Context,
-        drug: Annotated[str | None, typer.Option("--drug", help=_("One drug (e.g. methamphetamine)."))] = None,
-        as_json: AsJson = False,
-    ) -> None:
-        with loaded(ctx, drugs.DrugsData) as data:
-            rows = drugs.seizures_by_fiscal_year(data, drug)
-        print_rows(rows, as_json, _("Seizures"))
+    def drug_figure(name: str, help_text: str, compute: Callable[[Any, str | None], list[Any]], title: str) -> None:
+        """A ``cruce drugs`` command that prints one figure, of all drugs or one."""
 
-    @drugs_app.command("months", help=_("Seizures per month, months far from the usual level marked."))
-    def drug_months_command(
-        ctx: typer.Context,
-        drug: Annotated[str | None, typer.Option("--drug", help=_("One drug (e.g. methamphetamine)."))] = None,
-        as_json: AsJson = False,
-    ) -> None:
-        with loaded(ctx, drugs.DrugsData) as data:
-            rows = drugs.seizures_by_month(data, drug)
-        print_rows(rows, as_json, _("Seizures by month"))
+        @drugs_app.command(name, help=help_text)
+        def command(ctx: typer.Context, drug: Drug = None, as_json: AsJson = False) -> None:
+            with loaded(ctx, drugs.DrugsData) as data:
+                rows = compute(data, drug)
+            print_rows(rows, as_json, title)
 
-    @drugs_app.command("seasonality", help=_("Each calendar month's share of a year's seizures."))
-    def seasonality_command(
-        ctx: typer.Context,
-        drug: Annotated[str | None, typer.Option("--drug", help=_("One drug (e.g. methamphetamine)."))] = None,
-        as_json: AsJson = False,
-    ) -> None:
-        with loaded(ctx, drugs.DrugsData) as data:
-            rows = drugs.seasonality(data, drug)
-        print_rows(rows, as_json, _("Seasonality"))
+    def rate_figure(name: str, help_text: str, compute: Callable[..., list[Any]]) -> None:
+        """A ``cruce drugs`` command for a rate of seizures per million crossings of some measures."""
+
+        @drugs_app.command(name, help=help_text)
+        def command(ctx: typer.Context, drug: Drug = None, measure: Measures = None, as_json: AsJson = False) -> None:
+            with loaded(ctx, drugs.DrugsData) as data:
+                rows = compute(data, drug, measures=tuple(measure or drugs.VEHICLES))
+            print_rows(rows, as_json, _("Seizures per million crossings"))
+
+    drug_figure("seizures", _("Seizure events, pounds and kilograms per fiscal year and drug."),
+                drugs.seizures_by_fiscal_year, _("Seizures"))  # fmt: skip
+    drug_figure("months", _("Seizures per month, months far from the usual level marked."),
+                drugs.seizures_by_month, _("Seizures by month"))  # fmt: skip
+    drug_figure("seasonality", _("Each calendar month's share of a year's seizures."), drugs.seasonality,
+                _("Seasonality"))  # fmt: skip
 
     @drugs_app.command("by", help=_("Seizures by mode, concealment, component, region, area, port or drug."))
     def by_command(
         ctx: typer.Context,
         dimension: Annotated[str, typer.Argument(help=", ".join(drugs.DIMENSIONS))],
-        drug: Annotated[str | None, typer.Option("--drug", help=_("One drug (e.g. methamphetamine)."))] = None,
+        drug: Drug = None,
         as_json: AsJson = False,
     ) -> None:
         if dimension not in drugs.DIMENSIONS:
@@ -212,35 +213,10 @@ def register(
             rows = drugs.seizures_by(data, dimension, drug)
         print_rows(rows, as_json, _("Seizures"))
 
-    @drugs_app.command("rates", help=_("Seizures per million crossings per port and year, outliers marked."))
-    def rates_command(
-        ctx: typer.Context,
-        drug: Annotated[str | None, typer.Option("--drug", help=_("One drug (e.g. methamphetamine)."))] = None,
-        measure: Annotated[
-            list[str] | None,
-            typer.Option("--measure", help=_("What crossings to count (repeat; personal_vehicles if not given).")),
-        ] = None,
-        as_json: AsJson = False,
-    ) -> None:
-        with loaded(ctx, drugs.DrugsData) as data:
-            rows = drugs.seizures_per_crossings(data, drug, measures=tuple(measure or drugs.VEHICLES))
-        print_rows(rows, as_json, _("Seizures per million crossings"))
-
-    @drugs_app.command(
-        "office-rates", help=_("CBP's port seizures per million crossings per field office and fiscal year.")
-    )
-    def office_rates_command(
-        ctx: typer.Context,
-        drug: Annotated[str | None, typer.Option("--drug", help=_("One drug (e.g. methamphetamine)."))] = None,
-        measure: Annotated[
-            list[str] | None,
-            typer.Option("--measure", help=_("What crossings to count (repeat; personal_vehicles if not given).")),
-        ] = None,
-        as_json: AsJson = False,
-    ) -> None:
-        with loaded(ctx, drugs.DrugsData) as data:
-            rows = drugs.seizures_per_crossings_by_office(data, drug, measures=tuple(measure or drugs.VEHICLES))
-        print_rows(rows, as_json, _("Seizures per million crossings"))
+    rate_figure("rates", _("Seizures per million crossings per port and year, outliers marked."),
+                drugs.seizures_per_crossings)  # fmt: skip
+    rate_figure("office-rates", _("CBP's port seizures per million crossings per field office and fiscal year."),
+                drugs.seizures_per_crossings_by_office)  # fmt: skip
 
     @drugs_app.command("crossings", help=_("Border crossings per port, year and measure."))
     def crossings_command(

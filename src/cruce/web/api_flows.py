@@ -28,6 +28,11 @@ class RowsOut(BaseModel):
     rows: list[dict[str, Cell]] = Field(description="The figure's rows, as the command line's --json prints them.")
 
 
+def _rows(request: Request, principal: Principal, kind: type[D], key: tuple[Any, ...], compute: Any) -> Any:
+    """``{"rows": compute(data)}`` over the analysis the principal may see, kept under ``key``."""
+    return {"rows": _analysis(request, principal, kind).answer(key, compute)}
+
+
 def _analysis(request: Request, principal: Principal, kind: type[D]) -> Analysis[D]:
     guard = services_of(request).view().guard
     return analysis(guard.store, kind, guard.visible_imports(principal))
@@ -37,10 +42,13 @@ def _analysis(request: Request, principal: Principal, kind: type[D]) -> Analysis
 def homicides_api(request: Request, principal: Reader, state: Text = None, source: Text = None) -> Any:
     """Homicides per state and year from one series (INEGI by default), with the rate per 100,000."""
     series = source or "INEGI"
-    rows = _analysis(request, principal, violence.ViolenceData).answer(
-        ("homicides", series, state), lambda d: violence.homicides_by_state_year(d, series, state)
+    return _rows(
+        request,
+        principal,
+        violence.ViolenceData,
+        ("homicides", series, state),
+        lambda d: violence.homicides_by_state_year(d, series, state),
     )
-    return {"rows": rows}
 
 
 @router.get("/violence/executions", response_model=RowsOut)
@@ -61,10 +69,13 @@ def compare_api(
     last: Annotated[int | None, Query(alias="to", ge=1900, le=2100)] = None,
 ) -> Any:
     """Per year, each series in its own column (official homicides, each newspaper's executions)."""
-    rows = _analysis(request, principal, violence.ViolenceData).answer(
-        ("compare", first, last), lambda d: violence.national_side_by_side(d, first, last)
+    return _rows(
+        request,
+        principal,
+        violence.ViolenceData,
+        ("compare", first, last),
+        lambda d: violence.national_side_by_side(d, first, last),
     )
-    return {"rows": rows}
 
 
 @router.get("/violence/change-points", response_model=RowsOut)
@@ -72,10 +83,13 @@ def change_points_api(
     request: Request, principal: Reader, penalty: Annotated[float, Query(gt=0, le=1000)] = violence.PENALTY
 ) -> Any:
     """Where and when violence events changed level, per municipality, with the level before and after."""
-    rows = _analysis(request, principal, violence.ViolenceData).answer(
-        ("change-points", penalty), lambda d: violence.change_points(d, penalty)
+    return _rows(
+        request,
+        principal,
+        violence.ViolenceData,
+        ("change-points", penalty),
+        lambda d: violence.change_points(d, penalty),
     )
-    return {"rows": rows}
 
 
 DAY = r"^[12]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
@@ -95,21 +109,26 @@ def months_api(
 ) -> Any:
     """One state's homicides per month from one series (INEGI by default), with the annual rate per 100,000."""
     series = source or "INEGI"
-    rows = _analysis(request, principal, violence.ViolenceData).answer(
+    return _rows(
+        request,
+        principal,
+        violence.ViolenceData,
         ("months", state, series, first, last),
         lambda d: violence.homicides_by_state_month(d, state, series, first, last),
     )
-    return {"rows": rows}
 
 
 @router.get("/violence/yoy", response_model=RowsOut)
 def yoy_api(request: Request, principal: Reader, year: Year, source: Text = None) -> Any:
     """Each state's homicides in ``year`` against the year before, largest rise first."""
     series = source or "INEGI"
-    rows = _analysis(request, principal, violence.ViolenceData).answer(
-        ("yoy", year, series), lambda d: violence.year_over_year(d, year, series)
+    return _rows(
+        request,
+        principal,
+        violence.ViolenceData,
+        ("yoy", year, series),
+        lambda d: violence.year_over_year(d, year, series),
     )
-    return {"rows": rows}
 
 
 @router.get("/violence/trends", response_model=RowsOut)
@@ -132,10 +151,9 @@ def municipalities_api(
     request: Request, principal: Reader, year: Annotated[int | None, Query(ge=1900, le=2100)] = None
 ) -> Any:
     """Violence records and their dead per municipality (event data), in one year or all."""
-    rows = _analysis(request, principal, violence.ViolenceData).answer(
-        ("municipalities", year), lambda d: violence.by_municipality(d, year)
+    return _rows(
+        request, principal, violence.ViolenceData, ("municipalities", year), lambda d: violence.by_municipality(d, year)
     )
-    return {"rows": rows}
 
 
 @router.get("/violence/hot-spots", response_model=RowsOut)
@@ -162,47 +180,38 @@ def hot_spots_api(
 @router.get("/drugs/seizures", response_model=RowsOut)
 def seizures_api(request: Request, principal: Reader, drug: Text = None) -> Any:
     """Seizure events, pounds and kilograms per fiscal year and drug."""
-    rows = _analysis(request, principal, drugs.DrugsData).answer(
-        ("seizures", drug), lambda d: drugs.seizures_by_fiscal_year(d, drug)
+    return _rows(
+        request, principal, drugs.DrugsData, ("seizures", drug), lambda d: drugs.seizures_by_fiscal_year(d, drug)
     )
-    return {"rows": rows}
 
 
 @router.get("/drugs/crossings", response_model=RowsOut)
 def crossings_api(request: Request, principal: Reader, measure: Text = None) -> Any:
     """Border crossings per port, year and measure."""
-    rows = _analysis(request, principal, drugs.DrugsData).answer(
-        ("crossings", measure), lambda d: drugs.crossings_by_port_year(d, measure)
+    return _rows(
+        request, principal, drugs.DrugsData, ("crossings", measure), lambda d: drugs.crossings_by_port_year(d, measure)
     )
-    return {"rows": rows}
 
 
 @router.get("/drugs/months", response_model=RowsOut)
 def drug_months_api(request: Request, principal: Reader, drug: Text = None) -> Any:
     """Seizure events and weight per month, each month's robust deviation and whether it is unusual."""
-    rows = _analysis(request, principal, drugs.DrugsData).answer(
-        ("months", drug), lambda d: drugs.seizures_by_month(d, drug)
-    )
-    return {"rows": rows}
+    return _rows(request, principal, drugs.DrugsData, ("months", drug), lambda d: drugs.seizures_by_month(d, drug))
 
 
 @router.get("/drugs/seasonality", response_model=RowsOut)
 def seasonality_api(request: Request, principal: Reader, drug: Text = None) -> Any:
     """Each calendar month's share of a year's seizure events, over the years covered in full."""
-    rows = _analysis(request, principal, drugs.DrugsData).answer(
-        ("seasonality", drug), lambda d: drugs.seasonality(d, drug)
-    )
-    return {"rows": rows}
+    return _rows(request, principal, drugs.DrugsData, ("seasonality", drug), lambda d: drugs.seasonality(d, drug))
 
 
 @router.get("/drugs/by/{dimension}", response_model=RowsOut)
 def seizures_by_api(request: Request, principal: Reader, dimension: Dimension, drug: Text = None) -> Any:
     """Seizure events and weight by mode, concealment, component, region, area (sector or field
     office), port or drug, largest first."""
-    rows = _analysis(request, principal, drugs.DrugsData).answer(
-        ("by", dimension, drug), lambda d: drugs.seizures_by(d, dimension, drug)
+    return _rows(
+        request, principal, drugs.DrugsData, ("by", dimension, drug), lambda d: drugs.seizures_by(d, dimension, drug)
     )
-    return {"rows": rows}
 
 
 @router.get("/drugs/rates", response_model=RowsOut)
@@ -214,10 +223,13 @@ def rates_api(
 ) -> Any:
     """Seizures per million crossings per port and year (personal vehicles unless ``measure``), outliers marked."""
     measures = tuple(measure) or drugs.VEHICLES
-    rows = _analysis(request, principal, drugs.DrugsData).answer(
-        ("rates", drug, measures), lambda d: drugs.seizures_per_crossings(d, drug, measures=measures)
+    return _rows(
+        request,
+        principal,
+        drugs.DrugsData,
+        ("rates", drug, measures),
+        lambda d: drugs.seizures_per_crossings(d, drug, measures=measures),
     )
-    return {"rows": rows}
 
 
 @router.get("/drugs/office-rates", response_model=RowsOut)
@@ -230,7 +242,10 @@ def office_rates_api(
     """CBP's port-of-entry seizures per million crossings at the ports of each southwest field
     office and fiscal year (personal vehicles unless ``measure``), outliers marked."""
     measures = tuple(measure) or drugs.VEHICLES
-    rows = _analysis(request, principal, drugs.DrugsData).answer(
-        ("office-rates", drug, measures), lambda d: drugs.seizures_per_crossings_by_office(d, drug, measures=measures)
+    return _rows(
+        request,
+        principal,
+        drugs.DrugsData,
+        ("office-rates", drug, measures),
+        lambda d: drugs.seizures_per_crossings_by_office(d, drug, measures=measures),
     )
-    return {"rows": rows}

@@ -33,6 +33,39 @@
     }, onClick);
   }
 
+  var PALETTE = ["#8c2d04", "#2171b5", "#238b45", "#d94801", "#6a51a3", "#636363", "#fd8d3c", "#6baed6"];
+
+  // Bars by x (sorted) and group, stacked unless o.stack === false. o: {x, group (a key or a
+  // function of a row), value (a key or a function of the rows of one bar), xName, yName}.
+  function groupedBars(id, rows, o, onClick) {
+    var groupOf = typeof o.group === "function" ? o.group : function (r) { return r[o.group]; };
+    var valueOf = typeof o.value === "function" ? o.value
+      : function (hits) { return hits.reduce(function (a, r) { return a + (r[o.value] || 0); }, 0); };
+    var xs = [], groups = [];
+    rows.forEach(function (r) {
+      if (xs.indexOf(r[o.x]) < 0) { xs.push(r[o.x]); }
+      if (groups.indexOf(groupOf(r)) < 0) { groups.push(groupOf(r)); }
+    });
+    xs.sort();
+    return draw(id, {
+      tooltip: { trigger: "axis" },
+      legend: { type: "scroll", top: 0 },
+      grid: { left: 60, right: 20, top: 40, bottom: 40 },
+      xAxis: { type: "category", data: xs, name: o.xName, nameLocation: "middle", nameGap: 28 },
+      yAxis: { type: "value", name: o.yName },
+      series: groups.map(function (g, i) {
+        return {
+          type: "bar", stack: o.stack === false ? undefined : "bars", name: g,
+          itemStyle: { color: PALETTE[i % PALETTE.length] },
+          data: xs.map(function (x) {
+            var hits = rows.filter(function (r) { return r[o.x] === x && groupOf(r) === g; });
+            return hits.length ? valueOf(hits) : (o.stack === false ? null : 0);
+          })
+        };
+      })
+    }, onClick);
+  }
+
   // -- geometry: each state's map name is its code; its centre is the mean of its largest ring
   function featuresOf(geo, prefix, lang) {
     return geo.features.filter(function (f) {
@@ -130,7 +163,7 @@
   }
 
   window.cruceCharts = {
-    draw: draw, bars: bars, registerMaps: registerMaps, boundaries: boundaries, ready: ready, charts: charts,
+    draw: draw, bars: bars, groupedBars: groupedBars, palette: PALETTE, registerMaps: registerMaps, boundaries: boundaries, ready: ready, charts: charts,
     scaleBar: scaleBar
   };
 })();

@@ -91,29 +91,8 @@
   }
 
   function typesOverTime(id, rows) {
-    var years = [], kinds = [];
-    rows.forEach(function (r) {
-      if (years.indexOf(r.year) < 0) { years.push(r.year); }
-      if (kinds.indexOf(r.type) < 0) { kinds.push(r.type); }
-    });
-    years.sort();
-    var palette = ["#8c2d04", "#d94801", "#fd8d3c", "#6baed6", "#2171b5", "#74c476", "#bdbdbd", "#636363"];
-    draw(id, {
-      tooltip: { trigger: "axis" },
-      legend: { type: "scroll", top: 0 },
-      grid: { left: 50, right: 20, top: 40, bottom: 40 },
-      xAxis: { type: "category", data: years, name: L.year, nameLocation: "middle", nameGap: 28 },
-      yAxis: { type: "value" },
-      series: kinds.map(function (kind, i) {
-        return {
-          type: "bar", stack: "types", name: kind, itemStyle: { color: palette[i % palette.length] },
-          data: years.map(function (y) {
-            var row = rows.filter(function (r) { return r.year === y && r.type === kind; })[0];
-            return row ? row.traces : 0;
-          })
-        };
-      })
-    }, function (p) { records({ year: p.name, type: p.seriesName }); });
+    C.groupedBars(id, rows, { x: "year", group: "type", value: "traces", xName: L.year },
+      function (p) { records({ year: p.name, type: p.seriesName }); });
   }
 
   C.ready(function () { C.boundaries().then(drawAll); });

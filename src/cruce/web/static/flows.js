@@ -6,7 +6,7 @@
   var config = JSON.parse(document.getElementById("flows-data").textContent);
   var L = config.labels;
   var C = window.cruceCharts;
-  var palette = ["#8c2d04", "#2171b5", "#238b45", "#d94801", "#6a51a3", "#636363", "#fd8d3c", "#6baed6"];
+  var palette = C.palette;
 
   function records(keys) {
     var params = new URLSearchParams();
@@ -157,23 +157,8 @@
   }
 
   function seizureYears(id, rows) {
-    var years = [], kinds = [];
-    rows.forEach(function (r) {
-      if (years.indexOf(r.fiscal_year) < 0) { years.push(r.fiscal_year); }
-      if (kinds.indexOf(r.drug) < 0) { kinds.push(r.drug); }
-    });
-    years.sort();
-    C.draw(id, {
-      tooltip: { trigger: "axis" },
-      legend: { type: "scroll", top: 0 },
-      grid: { left: 70, right: 20, top: 40, bottom: 40 },
-      xAxis: { type: "category", data: years, name: L.fy, nameLocation: "middle", nameGap: 28 },
-      yAxis: { type: "value", name: L.kg },
-      series: kinds.map(function (kind, i) {
-        return { type: "bar", stack: "drugs", name: kind, itemStyle: { color: palette[i % palette.length] },
-          data: years.map(function (y) { var r = rows.filter(function (x) { return x.fiscal_year === y && x.drug === kind; })[0]; return r ? r.kilograms : 0; }) };
-      })
-    }, function (p) { records({ kind: "seizures", fiscal_year: p.name, drug: p.seriesName }); });
+    C.groupedBars(id, rows, { x: "fiscal_year", group: "drug", value: "kilograms", xName: L.fy, yName: L.kg },
+      function (p) { records({ kind: "seizures", fiscal_year: p.name, drug: p.seriesName }); });
   }
 
   function months(id, rows) {
@@ -218,27 +203,12 @@
   }
 
   function officeRates(id, rows) {
-    var years = [], offices = [];
-    rows.forEach(function (r) {
-      if (years.indexOf(r.fiscal_year) < 0) { years.push(r.fiscal_year); }
-      if (offices.indexOf(r.office) < 0) { offices.push(r.office); }
-    });
-    years.sort();
-    C.draw(id, {
-      tooltip: { trigger: "axis" },
-      legend: { type: "scroll", top: 0 },
-      grid: { left: 60, right: 20, top: 40, bottom: 40 },
-      xAxis: { type: "category", data: years, name: L.fy, nameLocation: "middle", nameGap: 28 },
-      yAxis: { type: "value", name: L.perMillion },
-      series: offices.map(function (office, i) {
-        return { type: "bar", name: office, itemStyle: { color: palette[i % palette.length] },
-          data: years.map(function (y) {
-            var r = rows.filter(function (x) { return x.fiscal_year === y && x.office === office; })[0];
-            if (!r) { return null; }
-            return r.outlier ? { value: r.events_per_million, itemStyle: { borderColor: "#cb181d", borderWidth: 3 } } : r.events_per_million;
-          }) };
-      })
-    }, function (p) { records({ kind: "seizures", fiscal_year: p.name }); });
+    var rate = function (hits) {
+      var r = hits[0];  // one row per office and year
+      return r.outlier ? { value: r.events_per_million, itemStyle: { borderColor: "#cb181d", borderWidth: 3 } } : r.events_per_million;
+    };
+    C.groupedBars(id, rows, { x: "fiscal_year", group: "office", value: rate, stack: false, xName: L.fy, yName: L.perMillion },
+      function (p) { records({ kind: "seizures", fiscal_year: p.name }); });
   }
 
   function drawAll(geo) {
