@@ -66,7 +66,7 @@ ENDPOINTS = ("entity", "search", "search_api")  # the mix: each client cycles th
 
 
 # -- the database and the server --------------------------------------------------------------
-def _cruce(db: Path, *args: str, timeout: float = 1800) -> str:
+def _cruce(db: Path | str, *args: str, timeout: float = 1800) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "cruce", "--db", str(db), *args],
         capture_output=True, text=True, timeout=timeout, env={**os.environ, "COLUMNS": "200"},
@@ -100,11 +100,12 @@ _WARM = (
     "from cruce.security.db import AppDB\n"
     "with open_store(sys.argv[1]) as store:\n"
     "    catch_up(AppDB(store), default_schema())\n"
-    "    store.refresh_lookup()\n"
+    "    if hasattr(store, 'refresh_lookup'):  # the embedded store's entity lookup (ADR 0008)\n"
+    "        store.refresh_lookup()\n"
 )
 
 
-def warm(db: Path) -> None:
+def warm(db: Path | str) -> None:
     """What a server does by itself in its first seconds, done before it is measured: the search
     terms of the imports (``cruce.search``) and the entity lookup (ADR 0008) brought up to date."""
     subprocess.run([sys.executable, "-c", _WARM, str(db)], check=True, capture_output=True)
@@ -132,16 +133,40 @@ class Workload:
     queries: list[str]
 
 
+_NAMES = (
+    "SELECT DISTINCT CAST(entity_id AS VARCHAR), value FROM statements "
+    "WHERE schema IN ('Person', 'Organization') AND prop = 'name' ORDER BY 1, 2"
+)
+
+
 def draw_workload(db: Path, seed: int = 1, size: int = 2000) -> Workload:
     """Real ids and names: people and organizations, read from the database before it is served."""
     import duckdb
 
-    rng = random.Random(seed)
     with duckdb.connect(str(db), read_only=True) as con:
-        rows = con.execute(
-            "SELECT DISTINCT CAST(entity_id AS VARCHAR), value FROM statements "
-            "WHERE schema IN ('Person', 'Organization') AND prop = 'name' ORDER BY 1, 2"
-        ).fetchall()
+        rows = con.execute(_NAMES).fetchall()
+    return _workload(rows, seed, size)
+
+
+def draw_workload_from(db: str, seed: int = 1, size: int = 2000) -> Workload:
+    """``draw_workload`` from a DuckDB path or a PostgreSQL URL (``?schema=`` honoured)."""
+    if not db.startswith(("postgresql:", "postgres:")):
+        return draw_workload(Path(db), seed, size)
+    import psycopg
+    from psycopg import sql
+
+    from cruce.store.postgres_store import split_schema
+
+    conninfo, schema = split_schema(db)
+    with psycopg.connect(conninfo) as conn:
+        if schema:
+            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        rows = conn.execute(_NAMES).fetchall()
+    return _workload(rows, seed, size)
+
+
+def _workload(rows: list[Any], seed: int, size: int) -> Workload:
+    rng = random.Random(seed)
     if not rows:
         raise RuntimeError("the database has no people or organizations to ask for")
     ids = sorted({str(r[0]) for r in rows})
@@ -171,25 +196,36 @@ class Connection:
 
     async def get(self, target: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
         """(status, body) of ``GET target``; reconnects when the server closed the connection."""
+        return await self.send("GET", target, headers)
+
+    async def post_json(self, target: str, payload: Any, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        """(status, body) of ``POST target`` with a JSON body."""
+        body = json.dumps(payload).encode()
+        fields = {**(headers or {}), "Content-Type": "application/json", "Content-Length": str(len(body))}
+        return await self.send("POST", target, fields, body)
+
+    async def send(
+        self, method: str, target: str, headers: dict[str, str] | None = None, body: bytes = b""
+    ) -> tuple[int, bytes]:
         if self._streams is None:
             self._streams = await asyncio.open_connection(self.host, self.port)
         reader, writer = self._streams
-        lines = [f"GET {target} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Cookie: {self.cookie}"]
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Cookie: {self.cookie}"]
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             status, fields = _head(head)
             if fields.get("transfer-encoding", "").lower() == "chunked":
-                body = await _chunked(reader)
+                answer = await _chunked(reader)
             else:
-                body = await reader.readexactly(int(fields.get("content-length", "0")))
+                answer = await reader.readexactly(int(fields.get("content-length", "0")))
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ValueError) as exc:
             await self.close()
             raise HttpError(repr(exc)) from exc
         if fields.get("connection", "").lower() == "close":
             await self.close()
-        return status, body
+        return status, answer
 
     async def close(self) -> None:
         if self._streams is not None:
@@ -354,7 +390,7 @@ async def drive(
             t0 = time.perf_counter()
             try:
                 endpoint, status = await asyncio.wait_for(request(client, n), REQUEST_TIMEOUT)
-                ok, why = status == 200, f"HTTP {status}"
+                ok, why = 200 <= status < 300, f"HTTP {status}"
             except (HttpError, OSError, TimeoutError) as exc:
                 await client.close()
                 endpoint, ok, why = name_of(n), False, repr(exc)

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import api_load, drugs_violence, firearms, graph, indicators, ingest, pprl, resolve, search, synth
+from benchmarks import (
+    api_load,
+    drugs_violence,
+    firearms,
+    graph,
+    indicators,
+    ingest,
+    load,
+    pprl,
+    resolve,
+    search,
+    synth,
+)
 from benchmarks.common import write_result
 
 
@@ -37,6 +49,7 @@ def main() -> None:
         ("ingest", lambda: ingest.run(args.rows)),
         ("synth", lambda: synth.run(args.synth_scale)),
         ("api-load", lambda: api_load.run(args.api_scale, seconds=args.api_seconds)),
+        (load.TOPIC, lambda: load.run(args.api_scale, seconds=args.api_seconds)),
         *((t, lambda t=t: resolve.run_topic(t, args.resolve_scale)) for t in resolve.TOPICS),
         (pprl.TOPIC, lambda: pprl.run(args.pprl_scale)),
         ("graph-communities", lambda: graph.run_communities(args.graph_scale)),

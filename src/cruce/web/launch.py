@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -25,13 +26,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(db: Path, log: Path, *, timeout: float = START_TIMEOUT) -> tuple[subprocess.Popen[bytes], str]:
-    """``cruce --db DB serve`` on 127.0.0.1 and a free port, output to ``log``; returns (process, url)."""
+def start_server(
+    db: Path | str, log: Path, *, timeout: float = START_TIMEOUT, serve_args: Sequence[str] = ()
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``cruce --db DB serve`` on 127.0.0.1 and a free port, output to ``log``; returns (process, url).
+
+    ``serve_args`` go to ``serve`` after the address (``--workers 2``, say)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "cruce", "--db", str(db), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "cruce", "--db", str(db), "serve", "--host", "127.0.0.1", "--port", str(port), *serve_args],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )  # fmt: skip
     deadline = time.monotonic() + timeout
