@@ -84,6 +84,23 @@ def pg_url_or_skip() -> str:
     return f"{PG_URL}{sep}schema=cruce_test_{uuid.uuid4().hex[:10]}"
 
 
+REDIS_URL = os.environ.get("CRUCE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_url_or_skip() -> str:
+    """The Redis server the team server's tests use, or skip (fail where CRUCE_REQUIRE_REDIS=1)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
+    except redis.RedisError as exc:
+        reason = f"no Redis server answers at {REDIS_URL} (CRUCE_TEST_REDIS_URL): {exc}"
+        if os.environ.get("CRUCE_REQUIRE_REDIS") == "1":
+            pytest.fail(f"CRUCE_REQUIRE_REDIS=1 but {reason}")
+        pytest.skip(reason)
+    return REDIS_URL
+
+
 def drop_pg_schema(url: str) -> None:
     import psycopg
 

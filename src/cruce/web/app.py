@@ -134,10 +134,12 @@ def create_app(
     app.state.services = services
     app.state.templates = _templates()
     from cruce.web.jobs import ImportJobs
-    from cruce.web.ratelimit import TipLimiter
+    from cruce.web.ratelimit import tip_limiter_for
 
     app.state.jobs = ImportJobs(services)
-    app.state.tip_limiter = TipLimiter(settings.tip_limit, settings.tip_window_seconds, settings.tip_flood_cap)
+    app.state.tip_limiter = tip_limiter_for(
+        services.store.url, settings.tip_limit, settings.tip_window_seconds, settings.tip_flood_cap
+    )
     from cruce.web.oidc import oidc_from_env
 
     app.state.oidc = oidc_from_env(store_url)  # None unless CRUCE_OIDC_* configure it
