@@ -157,7 +157,7 @@ class Desk:
         return self.guard.security.audit.entries(limit=limit, target=opened.case.id, action_prefix=AUDIT_PREFIX)
 
     # -- cases ---------------------------------------------------------------------------------
-    def list(self) -> list[tuple[Investigation, str | None]]:
+    def visible_cases(self) -> list[tuple[Investigation, str | None]]:
         """The cases the principal may open, with their role in each (admins: every case)."""
         mine = {c.id: c for c in self.cases.of_member(self.principal.username)}
         cases = self.cases.all() if self.principal.role is Role.ADMIN else list(mine.values())
@@ -234,7 +234,7 @@ class Desk:
         items = self.cases.items(opened.case.id)
         records = [i for i in items if i.kind in RECORD_KINDS]
         shown = self.guard.entities_by_id(self.principal, [i.ref for i in records], address=self.address)
-        out, withheld, by_kind = [], 0, {k: 0 for k in KINDS}
+        out, withheld, by_kind = [], 0, dict.fromkeys(KINDS, 0)
         for item in records:
             entity = shown.get(item.ref)
             if entity is None:
@@ -269,7 +269,9 @@ class Desk:
             else:
                 already += 1
         if added:
-            self.audit("add", opened.case.id, kind="records", items=[i.id for i in added], records=[i.ref for i in added])
+            self.audit(
+                "add", opened.case.id, kind="records", items=[i.id for i in added], records=[i.ref for i in added]
+            )
         return added, already
 
     def add_search(self, case_id: str, query: str, filters: dict[str, str], label: str | None = None) -> Item:
@@ -292,7 +294,9 @@ class Desk:
         opened = self._editable(case_id)
         path = path.strip()
         if not _dashboard_path(path):
-            raise CaseError(_("A dashboard view is the address of one of cruce's pages, such as /firearms?state=MX-SON."))
+            raise CaseError(
+                _("A dashboard view is the address of one of cruce's pages, such as /firearms?state=MX-SON.")
+            )
         item, _new = self.cases.add_item(
             opened.case.id, "view", path, by=self.principal.username, now=now(), label=label or path
         )

@@ -144,7 +144,9 @@ def store_file(stream: BinaryIO, filename: str | None, upload_dir: Path, max_byt
             raise AttachmentError(_("The file is empty."), 422)
         kind = sniff(head, target)
         if kind is None:
-            raise AttachmentError(_("This kind of file cannot be attached: PDF, images, text, CSV or Office documents."))
+            raise AttachmentError(
+                _("This kind of file cannot be attached: PDF, images, text, CSV or Office documents.")
+            )
         if kind == "text" and _extension(name) in TYPES["csv"][1]:
             kind = "csv"
         if _extension(name) not in TYPES[kind][1]:
@@ -174,5 +176,5 @@ def content_disposition(filename: str) -> str:
     from urllib.parse import quote
 
     ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
-    ascii_name = re.sub(r'[^A-Za-z0-9._ -]+', "_", ascii_name).strip() or "attachment"
+    ascii_name = re.sub(r"[^A-Za-z0-9._ -]+", "_", ascii_name).strip() or "attachment"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -44,7 +44,7 @@ class CaseError(ValueError):
     """A request about a case that cannot be done; the message (English msgid) says why."""
 
 
-class NotFound(LookupError):
+class NotFound(LookupError):  # noqa: N818 - read as "not found", like HTTP's
     """No such case, item, task or attachment (or one the asker may not know of)."""
 
 
@@ -145,9 +145,7 @@ class Investigations:
         self._fernet = Fernet(base64.urlsafe_b64encode(key))
 
     # -- cases ---------------------------------------------------------------------------------
-    def create(
-        self, *, title: str, description: str, marking: Marking | str, by: str, now: datetime
-    ) -> Investigation:
+    def create(self, *, title: str, description: str, marking: Marking | str, by: str, now: datetime) -> Investigation:
         """A new open case with its creator as lead."""
         title, description = clean_text(title, MAX_TITLE), clean_text(description, MAX_DESCRIPTION)
         if not title:
@@ -371,9 +369,7 @@ class Investigations:
             raise CaseError(_("A note of this case cannot be decrypted with this server's key.")) from None
 
     # -- tasks ---------------------------------------------------------------------------------
-    def add_task(
-        self, case_id: str, title: str, owner: str, *, due: date | None, by: str, now: datetime
-    ) -> Task:
+    def add_task(self, case_id: str, title: str, owner: str, *, due: date | None, by: str, now: datetime) -> Task:
         text = clean_text(title, MAX_TITLE)
         if not text:
             raise CaseError(_("Say what the task is."))

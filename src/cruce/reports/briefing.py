@@ -182,7 +182,9 @@ def _identity(guard: Guard, entity: Entity, lang: str, links: int, names: dict[s
                 SourceRef(st.dataset, Path(st.source_file).name, st.source_row),
             )
         )  # fmt: skip
-    return Identity(entity.id, _caption(entity, lang), type_label(guard.schema, entity.schema, lang), tuple(rows), links)
+    return Identity(
+        entity.id, _caption(entity, lang), type_label(guard.schema, entity.schema, lang), tuple(rows), links
+    )
 
 
 def _caption(entity: Entity, lang: str) -> str:

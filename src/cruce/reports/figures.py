@@ -56,7 +56,7 @@ def network_figure(
 ) -> NetworkFigure:
     """Nodes (``id``, ``schema``, ``caption``, ``degree``) and edges (``source``, ``target``, ``count``) laid
     out with Fruchterman–Reingold (igraph, seeded: the same case draws the same chart)."""
-    import igraph
+    import igraph  # type: ignore[import-untyped]
 
     chosen = sorted(nodes, key=lambda n: (-int(n.get("degree", 0)), str(n["id"])))[:MAX_DRAWN]
     index = {str(n["id"]): i for i, n in enumerate(chosen)}

@@ -41,13 +41,12 @@ MARKING_NOTES = {
 
 @cache
 def _env() -> Environment:
-    env = Environment(
+    return Environment(
         loader=PackageLoader("cruce.reports", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env
 
 
 def html(briefing: Briefing, *, for_pdf: bool = False) -> str:

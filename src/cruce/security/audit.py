@@ -112,7 +112,8 @@ class AuditLog:
         action_prefix: str | None = None,
     ) -> list[AuditEntry]:
         """Newest first, optionally for one actor, action or target, or actions starting ``action_prefix``."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[object] = []
         if target:
             where.append("target = ?")
             params.append(target)

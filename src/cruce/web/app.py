@@ -80,8 +80,11 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
-                message = {**message, "headers": kept + extra}
+                headers = message.get("headers", [])
+                # a response with a stricter policy of its own (a case's attachment: a sandbox) keeps it
+                own = {k.lower() for k, _v in headers} & {b"content-security-policy"}
+                kept = [(k, v) for k, v in headers if k.lower() not in names - own]
+                message = {**message, "headers": kept + [(k, v) for k, v in extra if k not in own]}
             await send(message)
 
         if scope.get("method") in ("GET", "HEAD"):  # reads: a small query asked again is answered once
@@ -211,6 +214,11 @@ def create_app(
     from cruce.web import pages_cases
 
     app.include_router(pages_cases.router)
+    from cruce.web import api_investigations, pages_investigations
+
+    app.include_router(api_investigations.router, prefix=API_PREFIX)
+    app.include_router(api_investigations.entity_router, prefix=API_PREFIX)
+    pages_investigations.install(app)
     from cruce.web import pages_people_stats, pages_screening
 
     app.include_router(pages_people_stats.router)
