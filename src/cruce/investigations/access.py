@@ -50,7 +50,7 @@ from cruce.investigations.store import (
 from cruce.schema.model import type_label
 from cruce.security import Guard, Principal, Role
 from cruce.security.audit import AuditEntry, now
-from cruce.security.guard import caption
+from cruce.security.guard import Access, caption
 from cruce.security.policy import Marking
 from cruce.store.base import Entity
 
@@ -137,11 +137,15 @@ class Material:
 class Desk:
     """One principal's work on investigation cases: every check, read and audit entry in one place."""
 
-    def __init__(self, guard: Guard, principal: Principal, *, address: str | None = None) -> None:
+    def __init__(
+        self, guard: Guard, principal: Principal, *, address: str | None = None, access: Access | None = None
+    ) -> None:
         self.guard = guard
         self.principal = principal
         self.address = address
         self.cases: Investigations = guard.security.investigations
+        self.access = access or guard.access(principal)
+        """What the principal may see of the records (the command line narrows the operator's)."""
 
     # -- audit ---------------------------------------------------------------------------------
     def audit(self, action: str, case_id: str, *, outcome: str = "ok", **detail: Any) -> None:
@@ -233,7 +237,9 @@ class Desk:
             return Material((), 0, (), (), ())
         items = self.cases.items(opened.case.id)
         records = [i for i in items if i.kind in RECORD_KINDS]
-        shown = self.guard.entities_by_id(self.principal, [i.ref for i in records], address=self.address)
+        shown = self.guard.entities_by_id(
+            self.principal, [i.ref for i in records], access=self.access, address=self.address
+        )
         out, withheld, by_kind = [], 0, dict.fromkeys(KINDS, 0)
         for item in records:
             entity = shown.get(item.ref)
@@ -252,7 +258,7 @@ class Desk:
         ``NotFound`` names the first id the principal may not see (nothing is added then)."""
         opened = self._editable(case_id)
         ids = list(dict.fromkeys(_plain_uuid(i) for i in entity_ids))
-        shown = self.guard.entities_by_id(self.principal, ids, address=self.address)
+        shown = self.guard.entities_by_id(self.principal, ids, access=self.access, address=self.address)
         missing = [i for i in ids if i not in shown]
         if missing:
             raise NotFound(missing[0])

@@ -214,6 +214,7 @@ def _network(
     """The case's entities and the links among them (as the reader may see the graph), drawn, with the
     records behind each link; also the records behind the links, read through the guard."""
     namer = GuardNamer(guard, principal, address)
+    namer.access = access  # the reader's (the command line's operator may see less than an admin)
     try:
         g = view_for(open_graph(guard.store), access.visible)
         answer = explorer.among(g, namer, ids)
@@ -316,7 +317,7 @@ def case_briefing(desk: Desk, case_id: str, lang: str) -> Briefing:
     if not opened.material:
         raise PermissionError(case_id)
     guard, principal = desk.guard, desk.principal
-    access = guard.access(principal)
+    access = desk.access
     material = desk.material(opened, lang)
     entities = material.entities
     datasets = sorted({d for e in entities.values() for d in e.datasets})
@@ -383,6 +384,7 @@ def entity_briefing(
     if entity is None:
         return None
     namer = GuardNamer(guard, principal, address)
+    namer.access = access
     ids = [entity.id]
     try:
         g = view_for(open_graph(guard.store), access.visible)
