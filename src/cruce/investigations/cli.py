@@ -57,8 +57,7 @@ def desk_for(store: Any, as_user: str | None, include_protected: bool = False) -
     return Desk(guard, principal, address="cli", access=access)
 
 
-def _errors() -> tuple[type[BaseException], ...]:
-    return (NotFound, PermissionError, CaseError)
+USER_ERRORS = (NotFound, PermissionError, CaseError)
 
 
 def _explain(exc: BaseException) -> typer.Exit:
@@ -109,10 +108,10 @@ def register(
                 opened = desk.open(case_id)
                 material = desk.material(opened, current_language())
                 tasks, notes = desk.tasks(opened), desk.notes(opened)
-            except _errors() as exc:
+            except USER_ERRORS as exc:
                 raise _explain(exc) from None
         case = opened.case
-        records = [
+        records: list[dict[str, Any]] = [
             {"id": r.item.ref, "kind": r.item.kind, "type": r.type_label, "caption": r.caption,
              "datasets": list(r.entity.datasets) if r.entity else []}
             for r in material.records
@@ -160,7 +159,7 @@ def register(
         with user_errors(), open_store(ctx) as store:
             try:
                 case = desk_for(store, as_user).create(title, description, marking)
-            except (*_errors(), ValueError) as exc:
+            except (*USER_ERRORS, ValueError) as exc:
                 raise _explain(exc) from None
         console.print(_("Case {id} opened: {title}").format(id=case.id, title=escape(case.title)))
 
@@ -185,7 +184,7 @@ def register(
                 if view:
                     desk.add_view(case_id, view, label)
                     extra += 1
-            except _errors() as exc:
+            except USER_ERRORS as exc:
                 raise _explain(exc) from None
         console.print(_("Added {n} items ({already} records were there already).").format(
             n=len(added) + extra, already=already))  # fmt: skip
@@ -203,7 +202,7 @@ def register(
         with user_errors(), open_store(ctx) as store:
             try:
                 member = desk_for(store, as_user).set_member(case_id, username, role)
-            except _errors() as exc:
+            except USER_ERRORS as exc:
                 raise _explain(exc) from None
         console.print(f"{member.username}: {member.role}")
 
@@ -241,7 +240,7 @@ def register(
             desk = desk_for(store, as_user, include_protected)
             try:
                 briefing = case_briefing(desk, case_id, lang)
-            except _errors() as exc:
+            except USER_ERRORS as exc:
                 raise _explain(exc) from None
             desk.audit("report", briefing_case_id(case_id), lang=lang, format=fmt, marking=briefing.marking.value,
                        cli=True)  # fmt: skip
