@@ -54,6 +54,10 @@ Text = Annotated[str, Field(max_length=5000)]
 Title = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 EntityId = Annotated[str, Field(min_length=1, max_length=100)]
 Marking = Literal["clear", "green", "amber", "red"]
+Day = Annotated[
+    str,
+    Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$", description="YYYY-MM-DD", examples=["2030-01-31"]),
+]
 REPORT_CONTENT: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/pdf": {}, "text/html": {}}, "description": "The briefing."}
 }
@@ -187,13 +191,13 @@ class NoteOut(BaseModel):
 class TaskIn(Strict):
     title: Title
     owner: Annotated[str, Field(max_length=100)] = ""
-    due: date | None = None
+    due: Day | None = None
 
 
 class TaskChange(Strict):
     state: Literal["open", "doing", "done"] | None = None
     owner: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    due: date | None = None
+    due: Day | None = None
 
 
 class TaskOut(BaseModel):
@@ -291,6 +295,16 @@ def _task(t: Task) -> TaskOut:
 def _attachment(a: Attachment) -> AttachmentOut:
     return AttachmentOut(id=a.id, filename=a.filename, media_type=a.media_type, size=a.size, sha256=a.sha256,
                          uploaded_by=a.uploaded_by, uploaded_at=a.uploaded_at)  # fmt: skip
+
+
+def _day(text: str | None) -> date | None:
+    """A due date; one the calendar does not have (30 February) is a conflict with it (409)."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(status_code=409, detail="Not a day of the calendar.") from None
 
 
 def _run(action: Any) -> Any:
@@ -424,14 +438,16 @@ def tasks(request: Request, principal: Reader, case_id: CaseId) -> list[TaskOut]
 def add_task(request: Request, principal: Reader, case_id: CaseId, body: TaskIn) -> TaskOut:
     """A task for a member of the case (you, when no owner is given)."""
     desk = _desk(request, principal)
-    return _task(_run(lambda: desk.add_task(case_id, body.title, body.owner, body.due)))
+    due = _day(body.due)
+    return _task(_run(lambda: desk.add_task(case_id, body.title, body.owner, due)))
 
 
 @router.patch("/{case_id}/tasks/{task_id}", response_model=TaskOut, responses={**FORBIDDEN_OR_MISSING, **BODY_ERRORS})
 def change_task(request: Request, principal: Reader, case_id: CaseId, task_id: SubId, body: TaskChange) -> TaskOut:
     """Move a task on, reassign it or change its due date (editors, and the task's owner)."""
     desk = _desk(request, principal)
-    return _task(_run(lambda: desk.update_task(case_id, task_id, state=body.state, owner=body.owner, due=body.due)))
+    due = _day(body.due)
+    return _task(_run(lambda: desk.update_task(case_id, task_id, state=body.state, owner=body.owner, due=due)))
 
 
 # -- attachments ------------------------------------------------------------------------------------
