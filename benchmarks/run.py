@@ -13,6 +13,7 @@ from benchmarks import (
     ingest,
     load,
     pprl,
+    report,
     resolve,
     search,
     synth,
@@ -60,6 +61,7 @@ def main() -> None:
         ("seizures-ports", lambda: drugs_violence.run_ports(args.seizure_scale)),
         ("hotspot", lambda: drugs_violence.run_hotspots(args.hotspot_events)),
         (indicators.TOPIC, lambda: indicators.run()),
+        (report.TOPIC, lambda: report.run()),
     )
     for topic, run in topics:
         path = write_result(topic, run())

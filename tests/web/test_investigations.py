@@ -75,6 +75,7 @@ def test_a_viewer_sees_an_amber_cases_title_and_tasks_but_not_its_items(world: W
     html = world.session("viewer").get(f"/investigations/{case_id}").text
     assert "José Hernández" not in html
     assert 'id="material-withheld"' in html
+    assert world.session("viewer").get(f"/investigations/{case_id}/figures").status_code == 403
     # the same case at green: the viewer sees its records, named as anywhere else
     c.patch(f"/api/v1/investigations/{case_id}", json={"marking": "green"}, headers=world.api("analyst"))
     seen = c.get(f"/api/v1/investigations/{case_id}", headers=world.api("viewer")).json()
@@ -251,6 +252,11 @@ def test_the_workspace_from_the_pages(world: World) -> None:
     assert "Llamar a la ATF" in page
     assert "/search?q=hernandez" in page
     assert 'id="case-activity"' in page
+    assert f'hx-get="/investigations/{case_id}/figures"' in page  # the network and timeline, loaded after
+    figures = analyst.get(f"/investigations/{case_id}/figures", headers={"HX-Request": "true"})
+    assert 'id="case-network"' in figures.text
+    assert "<html" not in figures.text
+    assert 'id="case-network"' in analyst.get(f"/investigations/{case_id}/figures").text  # a page without script
     mentioned = world.session("caseworker").get("/investigations").text
     assert "Caso Juárez" in mentioned
     assert 'id="mentions"' in mentioned

@@ -135,13 +135,13 @@ def map_figure(boundaries: dict[str, Any], counts: dict[str, int], lang: str) ->
     points = [p for rs in rings.values() for ring in rs for p in ring]
     if not points:
         return None
-    lons, lats = [p[0] for p in points], [p[1] for p in points]
-    mid = math.cos(math.radians((max(lats) + min(lats)) / 2))
-    width_deg, height_deg = (max(lons) - min(lons)) * mid, max(lats) - min(lats)
-    scale = min((MAP_WIDTH - 20) / width_deg, (MAP_HEIGHT - 20) / height_deg)
+    west, east = min(p[0] for p in points), max(p[0] for p in points)
+    south, north = min(p[1] for p in points), max(p[1] for p in points)
+    mid = math.cos(math.radians((north + south) / 2))
+    scale = min((MAP_WIDTH - 20) / ((east - west) * mid or 1.0), (MAP_HEIGHT - 20) / ((north - south) or 1.0))
 
     def xy(lon: float, lat: float) -> str:
-        return f"{10 + (lon - min(lons)) * mid * scale:.1f},{10 + (max(lats) - lat) * scale:.1f}"
+        return f"{10 + (lon - west) * mid * scale:.1f},{10 + (north - lat) * scale:.1f}"
 
     top = max(counts.values())
     regions = []

@@ -131,13 +131,10 @@ def _case_page(ctx: Ctx, case_id: str, status_code: int = 200, **values: Any) ->
     desk = _desk(ctx)
     opened = _opened(ctx, case_id)
     material = desk.material(opened, ctx.lang)
-    figures = None
-    if opened.material and material.records:
-        figures = case_briefing(desk, opened.case.id, ctx.lang)
     return ctx.render(
         "investigation.html", status_code=status_code, o=opened, case=opened.case, mat=material,
         notes=desk.notes(opened), tasks=desk.tasks(opened), attachments=desk.attachments(opened),
-        activity=desk.activity(opened, limit=50), figures=figures, markings=MARKINGS, roles=CASE_ROLES,
+        activity=desk.activity(opened, limit=50), markings=MARKINGS, roles=CASE_ROLES,
         task_states=TASK_STATES, today=date.today(), **_labels(ctx), **values,
     )  # fmt: skip
 
@@ -145,6 +142,23 @@ def _case_page(ctx: Ctx, case_id: str, status_code: int = 200, **values: Any) ->
 @router.get("/investigations/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: CaseId) -> Response:
     return _case_page(page(request), case_id)
+
+
+@router.get("/investigations/{case_id}/figures", response_class=HTMLResponse)
+def case_figures(request: Request, case_id: CaseId) -> Response:
+    """The case's network and timeline: a fragment the case page loads after itself (htmx), or a
+    page of its own without script."""
+    ctx = page(request)
+    desk = _desk(ctx)
+    try:
+        figures = case_briefing(desk, case_id, ctx.lang)
+    except NotFound:
+        raise HTTPException(status_code=404) from None
+    except PermissionError:
+        raise _refused(ctx) from None
+    if request.headers.get("hx-request"):
+        return ctx.render("_investigation_figures.html", figures=figures)
+    return ctx.render("investigation_figures.html", figures=figures, case_id=case_id)
 
 
 def _act(ctx: Ctx, case_id: str, run: Any, message: str | None = None) -> Response:
