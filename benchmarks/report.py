@@ -1,7 +1,7 @@
 """Briefing reports (issue #11): the time to write the briefing of an investigation case of 500
 entities, beside WeasyPrint rendering the same HTML alone.
 
-The case is built on a ``cruce synth`` database: the neighbourhood (two links) of the best connected
+The case is built on a ``cruce synth`` database: the neighbourhood (three links) of the best connected
 person, then the next best connected entities, until 500 records — so its network, map and timeline
 have something to draw. An admin's briefing in Spanish is written three times (the graph and the
 boundaries already loaded: they are caches of the server, measured by the graph benchmark); each
@@ -61,7 +61,7 @@ def _case_entities(store: Any, guard: Any, principal: Any, n: int) -> list[str]:
     g = view_for(open_graph(store), namer.access.visible)
     ranked = key_players(g, "degree", ("Person",), limit=1)
     start = g.id_of(ranked[0].node)
-    near = explorer.neighbourhood(store, g, namer, start, 2, service.filters(), n)
+    near = explorer.neighbourhood(store, g, namer, start, 3, service.filters(), n)
     ids = [node["id"] for node in near["nodes"]]
     for r in key_players(g, "degree", (), limit=5 * n):
         if len(ids) >= n:

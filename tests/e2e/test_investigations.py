@@ -47,6 +47,14 @@ def _marked(image: Path, top: bool) -> bool:
     return False
 
 
+def _case_status(page: Any) -> str:
+    """The explorer's answer to an "add to case" (once it has one)."""
+    page.wait_for_function(
+        "() => { const t = document.getElementById('explorer-case-status').textContent; return t && t !== '…'; }"
+    )
+    return str(page.inner_text("#explorer-case-status"))
+
+
 def test_build_a_case_and_export_a_spanish_briefing(browser: Any, privacy_server: Server, tmp_path: Path) -> None:
     server = privacy_server
     context = browser.new_context(base_url=server.url, viewport=VIEWPORT, locale="en-US", timezone_id="UTC",
@@ -74,23 +82,16 @@ def test_build_a_case_and_export_a_spanish_briefing(browser: Any, privacy_server
         page.wait_for_selector("#added-to-case")
         assert "1" in page.inner_text("#added-to-case")
         # from the network explorer: the trafficker's neighbourhood, every entity on it
-        page.goto(f"/graph?entity={trafficker}")
-        if page.evaluate("document.getElementById('explorer-canvas').dataset.ready") != "1":
-            page.fill("#explorer-q", trafficker)
-            page.click("#explorer-search")
+        page.goto(f"/graph?entity={trafficker}")  # the explorer starts there by itself
         on_chart = wait_ready(page, more_than=1)
         assert on_chart >= 3  # the trafficker, the person he exploited, the ranch
         page.evaluate("cruceExplorer.cy.nodes('[kind = \"entity\"]').select()")
         page.select_option("#explorer-case", case_id)
         page.click("#explorer-add-to-case")
-        page.wait_for_function(
-            "() => document.getElementById('explorer-case-status').textContent.indexOf('Added') >= 0"
-        )
+        assert "Added" in _case_status(page)
         page.fill("#explorer-name", "Red del rancho")
         page.click("#explorer-chart-to-case")
-        page.wait_for_function(
-            "() => document.getElementById('explorer-case-status').textContent.indexOf('chart') >= 0"
-        )
+        assert "chart" in _case_status(page)
         # the case page: its records (the victim redacted), a note and a task
         page.goto(f"/investigations/{case_id}")
         records = page.inner_text("#case-records")

@@ -58,7 +58,12 @@ def network_figure(
     out with Fruchterman–Reingold (igraph, seeded: the same case draws the same chart)."""
     import igraph  # type: ignore[import-untyped]
 
-    chosen = sorted(nodes, key=lambda n: (-int(n.get("degree", 0)), str(n["id"])))[:MAX_DRAWN]
+    linked: dict[str, int] = {}  # links within the figure: the entities that make the picture come first
+    for e in edges:
+        for end in (str(e["source"]), str(e["target"])):
+            linked[end] = linked.get(end, 0) + 1
+    chosen = sorted(nodes, key=lambda n: (-linked.get(str(n["id"]), 0), -int(n.get("degree", 0)), str(n["id"])))
+    chosen = chosen[:MAX_DRAWN]
     index = {str(n["id"]): i for i, n in enumerate(chosen)}
     pairs = [(index[str(e["source"])], index[str(e["target"])]) for e in edges
              if str(e["source"]) in index and str(e["target"]) in index and e["source"] != e["target"]]  # fmt: skip
