@@ -284,3 +284,21 @@ def test_the_explorer_adds_selected_entities_and_the_chart(world: World) -> None
     assert analyst.post(f"/investigations/{case_id}/explorer", json={"ids": [person]}).status_code == 403
     saved = world.client().get(f"/api/v1/investigations/{case_id}", headers=world.api("analyst")).json()["saved"]
     assert [(s["kind"], s["label"], s["nodes"]) for s in saved] == [("chart", "Red", 1)]
+
+
+def test_a_case_and_its_briefing_on_each_backend(fresh: World) -> None:
+    case_id = _new_case(fresh, "analyst", "amber")
+    assert _add(fresh, "analyst", case_id, {"entities": [fresh.victim_id]}).status_code == 201
+    c = fresh.client()
+    r = c.post(f"/api/v1/investigations/{case_id}/tasks", json={"title": "Revisar", "due": "2030-02-30"},
+               headers=fresh.api("analyst"))  # fmt: skip
+    assert r.status_code == 409  # not a day of the calendar
+    activity = c.get(f"/api/v1/investigations/{case_id}/activity", headers=fresh.api("analyst")).json()
+    assert [a["action"] for a in activity][-1] == "investigation_create"
+    html = c.get(
+        f"/api/v1/investigations/{case_id}/report",
+        params={"format": "html", "lang": "es"},
+        headers=fresh.api("analyst"),
+    ).text
+    assert "[reservado]" in html
+    assert VICTIM not in html
