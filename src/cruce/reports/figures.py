@@ -119,7 +119,7 @@ class Region:
     name: str
     path: str
     count: int
-    shade: int  # 0 (none) .. 5
+    shade: int  # 0 (none) .. 5, logarithmic
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,19 @@ class MapFigure:
 def map_figure(boundaries: dict[str, Any], counts: dict[str, int], lang: str) -> MapFigure | None:
     """The US and Mexican states (equirectangular, scaled by the latitude of the middle), shaded by
     ``counts`` (ISO 3166-2 code → records); None when there is nothing to place or no boundaries."""
-    features = [f for f in boundaries.get("features", []) if f.get("geometry")]
+    far = {
+        "US-AK",
+        "US-HI",
+        "US-PR",
+        "US-GU",
+        "US-VI",
+        "US-AS",
+        "US-MP",
+    }  # drawn only when named: they shrink the border
+    features = [
+        f for f in boundaries.get("features", [])
+        if f.get("geometry") and (f["properties"]["code"] not in far or counts.get(f["properties"]["code"]))
+    ]  # fmt: skip
     if not counts or not features:
         return None
     rings = {f["properties"]["code"]: _rings(f["geometry"]) for f in features}
@@ -155,8 +167,15 @@ def map_figure(boundaries: dict[str, Any], counts: dict[str, int], lang: str) ->
         d = " ".join("M" + " L".join(xy(lon, lat) for lon, lat in ring) + " Z" for ring in rings[code] if ring)
         n = counts.get(code, 0)
         name = f["properties"].get("name_es" if lang == "es" else "name") or f["properties"].get("name", code)
-        regions.append(Region(code, str(name), d, n, 0 if n == 0 else 1 + min(4, int(4 * n / top))))
+        regions.append(Region(code, str(name), d, n, _shade(n, top)))
     return MapFigure(MAP_WIDTH, MAP_HEIGHT, tuple(regions), top)
+
+
+def _shade(n: int, top: int) -> int:
+    """0 for none, else 1..5 on a logarithmic scale (one state often holds most of a case)."""
+    if n <= 0:
+        return 0
+    return 1 + min(4, int(4 * math.log(n) / math.log(top))) if top > 1 else 5
 
 
 def _rings(geometry: dict[str, Any]) -> list[list[tuple[float, float]]]:

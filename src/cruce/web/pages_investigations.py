@@ -42,7 +42,7 @@ CSRF_HEADER = "x-csrf-token"
 MARKINGS = ("clear", "green", "amber", "red")
 ROLE_LABELS = {"lead": _("lead"), "editor": _("editor"), "reader": _("reader")}
 TASK_LABELS = {"open": _("to do"), "doing": _("under way"), "done": _("done")}
-KIND_LABELS = {"entity": _("Entities"), "event": _("Events"), "document": _("Documents")}
+KIND_LABELS = {"entity": _("entity"), "event": _("event"), "document": _("document")}
 
 
 def install(app: FastAPI) -> None:
