@@ -1,0 +1,162 @@
+"""Backup, restore and copy of a whole store, on either backend (docs/deploy/backup.md).
+
+Three calls: ``backup`` writes one consistent snapshot of every table into an archive (one ZIP,
+a Parquet file per table, a manifest with each table's rows and SHA-256); ``restore`` checks an
+archive and writes it into a store in one transaction; ``copy`` streams one store's snapshot
+into another (DuckDB to PostgreSQL and back). Every table is found in the store's own catalog,
+so tables that later migrations add are carried too; the deployment's secret key, which lives
+outside the database, is checked on the way (``cruce.store.transfer.secret``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cruce import __version__
+from cruce.i18n import _
+from cruce.store import Store, open_store
+from cruce.store.transfer.archive import Archive, Progress, write_archive
+from cruce.store.transfer.load import LoadReport, load_into
+from cruce.store.transfer.manifest import Manifest, TransferError
+from cruce.store.transfer.secret import key_file_text, key_id, prepare_target_key, store_url, write_key
+from cruce.store.transfer.snapshot import open_snapshot
+
+__all__ = ["Archive", "Audit", "LoadReport", "Manifest", "TransferError", "backup", "copy", "restore"]
+
+
+def backup(store: Store, out: Path, *, include_key: bool = False, on_progress: Progress | None = None) -> Manifest:
+    """Write every table of ``store``, as one consistent snapshot, into the archive ``out``."""
+    key_text = key_file_text(store.url)
+    with open_snapshot(store) as snapshot:
+        manifest = Manifest(
+            cruce_version=__version__,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            backend=snapshot.backend,
+            store_version=snapshot.store_version,
+            source=store.url,
+            sequences=snapshot.sequences,
+            secret_key_id=key_id(key_text),
+            pending_imports_left_out=len(snapshot.pending),
+        )
+        return write_archive(snapshot, out, manifest, key=key_text if include_key else None, on_progress=on_progress)
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Who the target's audit entry names (the restore or copy is recorded with the data it wrote)."""
+
+    actor: str
+    address: str | None = None
+
+
+def restore(
+    archive_path: Path,
+    db: str,
+    *,
+    audit: Audit,
+    replace: bool = False,
+    on_verify: Progress | None = None,
+    on_progress: Progress | None = None,
+) -> tuple[Manifest, LoadReport]:
+    """Check ``archive_path`` whole, then write it into the store ``db`` in one transaction."""
+    with Archive(archive_path) as archive:
+        archive.verify(on_verify)
+        manifest = archive.manifest
+        key_at = prepare_target_key(db, manifest.secret_key_id, archive.secret_key())
+        detail = {"made": manifest.created_at, "from": manifest.backend,
+                  "store_version": manifest.store_version, "replace": replace}  # fmt: skip
+        report = _load_into(db, archive, key_at, archive.secret_key(), ("restore", archive_path.name), detail, audit,
+                            replace, on_progress)  # fmt: skip
+    return manifest, report
+
+
+def copy(
+    source_db: str,
+    target_db: str,
+    *,
+    audit: Audit,
+    replace: bool = False,
+    on_progress: Progress | None = None,
+) -> LoadReport:
+    """Copy every table of one store, as one consistent snapshot, into another."""
+    if _same_store(source_db, target_db):
+        raise TransferError(_("The source and the target are the same database."))
+    with open_store(source_db) as source:
+        key_text = key_file_text(source.url)
+        key_at = prepare_target_key(target_db, key_id(key_text), key_text)
+        detail = {"from": source.url, "from_backend": source.backend, "replace": replace}
+        with open_snapshot(source) as snapshot:
+            return _load_into(target_db, snapshot, key_at, key_text, ("copy", source.url), detail, audit, replace,
+                              on_progress)  # fmt: skip
+
+
+def _load_into(
+    db: str,
+    source: Any,
+    key_at: Path | None,
+    key_text: bytes | None,
+    action: tuple[str, str],
+    detail: dict[str, Any],
+    audit: Audit,
+    replace: bool,
+    on_progress: Progress | None,
+) -> LoadReport:
+    """Open the target (made if new), put the source's key beside it if it needs one, load; on
+    failure, remove what this call made (a new DuckDB file, a key file)."""
+    from cruce.security import Security
+
+    made = _new_duckdb_file(db)
+    wrote_key = False
+    try:
+        if key_at is not None and key_text is not None:
+            write_key(key_at, key_text)
+            wrote_key = True
+        with open_store(db) as store:
+            security = Security(store)
+
+            def record(report: LoadReport) -> None:
+                security.audit.record(audit.actor, action[0], target=action[1], address=audit.address,
+                                      detail={**detail, "tables": report.tables, "rows": report.rows})  # fmt: skip
+
+            report = load_into(store, security.db, source, replace=replace, record=record, on_progress=on_progress)
+        forget_derived(store)
+        return report
+    except BaseException:
+        if wrote_key and key_at is not None:
+            key_at.unlink(missing_ok=True)
+        if made is not None:
+            for leftover in (made, Path(f"{made}.wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+
+
+def forget_derived(store: Store) -> None:
+    """Remove what is kept outside the store and made from its tables — the entity lookup beside a
+    DuckDB file and the graph's stage and snapshot — which after a restore would describe other
+    data under the same import numbers. Both are made again on first use."""
+    from cruce.graph.build import cache_dir
+
+    path = getattr(store, "path", None)
+    if store.backend == "duckdb" and path and path != ":memory:":
+        for suffix in (".lookup.sqlite", ".lookup.sqlite-wal", ".lookup.sqlite-shm"):
+            Path(path + suffix).unlink(missing_ok=True)
+    shutil.rmtree(cache_dir(store), ignore_errors=True)
+
+
+def _new_duckdb_file(db: str) -> Path | None:
+    url = store_url(db)
+    if not url.startswith("duckdb:"):
+        return None
+    path = Path(url.removeprefix("duckdb:"))
+    return None if path.exists() else path
+
+
+def _same_store(a: str, b: str) -> bool:
+    ua, ub = store_url(a), store_url(b)
+    if ua.startswith("duckdb:") and ub.startswith("duckdb:"):
+        return Path(ua.removeprefix("duckdb:")).resolve() == Path(ub.removeprefix("duckdb:")).resolve()
+    return ua == ub
