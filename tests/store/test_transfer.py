@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -508,3 +510,55 @@ def test_archive_is_private(archive: Path) -> None:
     assert archive.stat().st_mode & 0o777 == 0o600
     assert not Path(f"{archive}.partial").exists()
     assert os.path.getsize(archive) > 0
+
+
+_MEASURE = """
+import resource, sys
+from pathlib import Path
+from cruce.store import open_store
+from cruce.store.transfer import Audit, backup, restore, snapshot
+
+snapshot.BATCH_ROWS = 8_192  # small batches: memory levels off with small tables already
+
+def peak_mb():  # VmHWM, which writing 5 to clear_refs sets back to the current size
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
+
+folder, rows = Path(sys.argv[1]), int(sys.argv[2])
+with open_store(folder / "big.duckdb") as store:
+    store.con.execute(
+        "INSERT INTO import_run (no, id, dataset, source_file, file_sha256, file_size, mapping, mapping_sha256, "
+        "started_at, finished_at) VALUES (1, 'i1', 'big', 'big.csv', 'x', 1, 'm', 'y', now(), now())")
+    store.con.execute("INSERT INTO property VALUES (1, 'Person', 'name')")
+    store.con.execute(f"INSERT INTO statement SELECT uuid(), 1, repeat(md5(CAST(i AS VARCHAR)), 12), NULL, i, 1, 1 "
+                      f"FROM range({rows}) t(i)")
+    open("/proc/self/clear_refs", "w").write("5")
+    start = peak_mb()
+    backup(store, folder / "big.zip")
+    grew_backup = peak_mb() - start
+open("/proc/self/clear_refs", "w").write("5")
+start = peak_mb()
+restore(folder / "big.zip", str(folder / "back.duckdb"), audit=Audit("tests"))
+print("grew", grew_backup, peak_mb() - start)
+"""
+
+
+@pytest.mark.slow
+def test_memory_stays_bounded_whatever_the_table_size(tmp_path: Path, key_file: Path) -> None:
+    """Backup and restore of a table of 150,000 rows and of one four times as large (400 bytes a
+    row: 170 MB more) need the same memory, within a few batches' worth."""
+    if not Path("/proc/self/clear_refs").exists():
+        pytest.skip("needs Linux's /proc to measure peak memory")
+    grew = {}
+    for rows in (150_000, 600_000):
+        folder = tmp_path / str(rows)
+        folder.mkdir()
+        done = subprocess.run(
+            [sys.executable, "-c", _MEASURE, str(folder), str(rows)],
+            capture_output=True, text=True, timeout=300, env={**os.environ, "CRUCE_DUCKDB_MEMORY": "32MB"},
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        line = next(x for x in done.stdout.splitlines() if x.startswith("grew "))  # DuckDB may draw progress bars
+        grew[rows] = [float(x) for x in line.split()[1:]]
+    small, big = grew[150_000], grew[600_000]
+    assert big[0] - small[0] < 50, grew  # backup, MB
+    assert big[1] - small[1] < 50, grew  # restore, MB

@@ -168,8 +168,14 @@ class Archive:
         schema = arrow_schema(entry.columns)
         try:
             with self._open(entry) as fh:
-                for batch in pq.ParquetFile(fh).iter_batches(batch_size=rows or reading.BATCH_ROWS):
-                    yield batch.cast(schema)
+                parquet = pq.ParquetFile(fh)
+                # row group by row group: iter_batches holds on to the string data of every batch it
+                # gave until it is done (measured: memory grew by each row group's strings)
+                for group in range(parquet.metadata.num_row_groups):
+                    table = parquet.read_row_group(group, use_threads=False)
+                    for batch in table.to_batches(max_chunksize=rows or reading.BATCH_ROWS):
+                        yield batch.cast(schema)
+                    del table
         except (pa.ArrowException, OSError, zipfile.BadZipFile) as exc:
             raise self._damaged(name, str(exc)) from None
 

@@ -299,13 +299,11 @@ class _DuckDBWriter:
         select = ", ".join(f"CAST(b.{quote(c.name)} AS {c.sql_type})" for c in columns)
         written = 0
         for batch in batches:
-            self.con.register("cruce_restore_batch", pa.Table.from_batches([batch]))
-            try:
-                self.con.execute(
-                    f"INSERT INTO {quote(table.name)} ({names}) SELECT {select} FROM cruce_restore_batch b"
-                )
-            finally:
-                self.con.unregister("cruce_restore_batch")
+            # Read by DuckDB's replacement scan of this local variable, not ``register``: a view
+            # registered and dropped inside the transaction keeps its Arrow table alive until the
+            # transaction ends (memory grew by every batch written).
+            cruce_restore_batch = pa.Table.from_batches([batch])  # noqa: F841 - read by name
+            self.con.execute(f"INSERT INTO {quote(table.name)} ({names}) SELECT {select} FROM cruce_restore_batch b")
             written += batch.num_rows
         return written
 
@@ -336,6 +334,7 @@ class _PostgresWriter:
         into = "cruce_restore_stage" if key else quote(table.name)
         with self.conn.cursor() as cur:
             if key:
+                cur.execute("SET LOCAL work_mem = '256MB'")  # the sort by key, as an import's merge
                 cur.execute(f"CREATE TEMP TABLE {into} (LIKE {quote(table.name)}) ON COMMIT DROP")
             with cur.copy(f"COPY {into} ({names}) FROM STDIN (FORMAT csv)") as copy:
                 for batch in batches:
