@@ -412,6 +412,15 @@ def test_copy_refuses_the_same_database(source: Path) -> None:
         copy(str(source), f"duckdb:{source.parent}/../{source.parent.name}/{source.name}", audit=AUDIT)
 
 
+@pytest.mark.postgres
+def test_copy_refuses_the_same_postgresql_schema_however_named(pg_url: str, key_file: Path) -> None:
+    with open_store(pg_url) as store:
+        Security(store).audit.record("ana", "signin")
+    with pytest.raises(TransferError, match="the same database"):
+        copy(pg_url, pg_url + "&application_name=other", audit=AUDIT, replace=True)
+    assert audit_of(pg_url) == (True, ["signin"])
+
+
 def test_another_store_version_is_refused(archive: Path, tmp_path: Path) -> None:
     with Archive(archive) as opened:
         version = opened.manifest.store_version

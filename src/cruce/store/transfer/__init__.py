@@ -53,6 +53,18 @@ class Audit:
     address: str | None = None
 
 
+@dataclass(frozen=True)
+class _Load:
+    """One restore or copy: its audit entry in the target, and the key the target may need."""
+
+    action: str
+    target: str
+    detail: dict[str, Any]
+    key_at: Path | None
+    key_text: bytes | None
+    not_into: str | None = None  # the source's identity: a copy never writes into its source
+
+
 def restore(
     archive_path: Path,
     db: str,
@@ -66,11 +78,12 @@ def restore(
     with Archive(archive_path) as archive:
         archive.verify(on_verify)
         manifest = archive.manifest
-        key_at = prepare_target_key(db, manifest.secret_key_id, archive.secret_key())
-        detail = {"made": manifest.created_at, "from": manifest.backend,
-                  "store_version": manifest.store_version, "replace": replace}  # fmt: skip
-        report = _load_into(db, archive, key_at, archive.secret_key(), ("restore", archive_path.name), detail, audit,
-                            replace, on_progress)  # fmt: skip
+        key_text = archive.secret_key()
+        detail = {"made": manifest.created_at, "from": manifest.backend, "store_version": manifest.store_version,
+                  "replace": replace}  # fmt: skip
+        job = _Load("restore", archive_path.name, detail, prepare_target_key(db, manifest.secret_key_id, key_text),
+                    key_text)  # fmt: skip
+        report = _load_into(db, archive, job, audit, replace, on_progress)
     return manifest, report
 
 
@@ -83,51 +96,47 @@ def copy(
     on_progress: Progress | None = None,
 ) -> LoadReport:
     """Copy every table of one store, as one consistent snapshot, into another."""
-    if _same_store(source_db, target_db):
+    source_file = _identity_of_path(source_db)
+    if source_file is not None and source_file == _identity_of_path(target_db):
         raise TransferError(_("The source and the target are the same database."))
     with open_store(source_db) as source:
         key_text = key_file_text(source.url)
-        key_at = prepare_target_key(target_db, key_id(key_text), key_text)
         detail = {"from": source.url, "from_backend": source.backend, "replace": replace}
+        job = _Load("copy", source.url, detail, prepare_target_key(target_db, key_id(key_text), key_text), key_text,
+                    _identity(source))  # fmt: skip
         with open_snapshot(source) as snapshot:
-            return _load_into(target_db, snapshot, key_at, key_text, ("copy", source.url), detail, audit, replace,
-                              on_progress)  # fmt: skip
+            return _load_into(target_db, snapshot, job, audit, replace, on_progress)
 
 
 def _load_into(
-    db: str,
-    source: Any,
-    key_at: Path | None,
-    key_text: bytes | None,
-    action: tuple[str, str],
-    detail: dict[str, Any],
-    audit: Audit,
-    replace: bool,
-    on_progress: Progress | None,
+    db: str, source: Any, job: _Load, audit: Audit, replace: bool, on_progress: Progress | None
 ) -> LoadReport:
     """Open the target (made if new), put the source's key beside it if it needs one, load; on
     failure, remove what this call made (a new DuckDB file, a key file)."""
     from cruce.security import Security
 
-    made = _new_duckdb_file(db)
+    path = _identity_of_path(db)
+    made = Path(path) if path is not None and not Path(path).exists() else None  # removed if this fails
     wrote_key = False
     try:
-        if key_at is not None and key_text is not None:
-            write_key(key_at, key_text)
+        if job.key_at is not None and job.key_text is not None:
+            write_key(job.key_at, job.key_text)
             wrote_key = True
         with open_store(db) as store:
+            if job.not_into is not None and _identity(store) == job.not_into:
+                raise TransferError(_("The source and the target are the same database."))
             security = Security(store)
 
             def record(report: LoadReport) -> None:
-                security.audit.record(audit.actor, action[0], target=action[1], address=audit.address,
-                                      detail={**detail, "tables": report.tables, "rows": report.rows})  # fmt: skip
+                security.audit.record(audit.actor, job.action, target=job.target, address=audit.address,
+                                      detail={**job.detail, "tables": report.tables, "rows": report.rows})  # fmt: skip
 
             report = load_into(store, security.db, source, replace=replace, record=record, on_progress=on_progress)
         forget_derived(store)
         return report
     except BaseException:
-        if wrote_key and key_at is not None:
-            key_at.unlink(missing_ok=True)
+        if wrote_key and job.key_at is not None:
+            job.key_at.unlink(missing_ok=True)
         if made is not None:
             for leftover in (made, Path(f"{made}.wal")):
                 leftover.unlink(missing_ok=True)
@@ -147,16 +156,24 @@ def forget_derived(store: Store) -> None:
     shutil.rmtree(cache_dir(store), ignore_errors=True)
 
 
-def _new_duckdb_file(db: str) -> Path | None:
+def _identity_of_path(db: str) -> str | None:
+    """A DuckDB store's file, resolved (None for PostgreSQL, known only once connected)."""
     url = store_url(db)
     if not url.startswith("duckdb:"):
         return None
-    path = Path(url.removeprefix("duckdb:"))
-    return None if path.exists() else path
+    return str(Path(url.removeprefix("duckdb:")).resolve())
 
 
-def _same_store(a: str, b: str) -> bool:
-    ua, ub = store_url(a), store_url(b)
-    if ua.startswith("duckdb:") and ub.startswith("duckdb:"):
-        return Path(ua.removeprefix("duckdb:")).resolve() == Path(ub.removeprefix("duckdb:")).resolve()
-    return ua == ub
+def _identity(store: Store) -> str:
+    """What tells a store from every other: its file, or its PostgreSQL server (by the time it
+    started), database and schema — however the URLs that name them are written."""
+    if store.backend == "duckdb":
+        return str(Path(store.path).resolve())  # type: ignore[attr-defined]
+    from cruce.security.db import AppDB
+
+    row = AppDB(store).one(
+        "SELECT CAST(pg_postmaster_start_time() AS VARCHAR), "
+        "(SELECT CAST(oid AS VARCHAR) FROM pg_database WHERE datname = current_database()), "
+        "(SELECT CAST(oid AS VARCHAR) FROM pg_namespace WHERE nspname = current_schema())"
+    )
+    return "postgresql:" + "/".join(str(v) for v in row or ())

@@ -59,6 +59,11 @@ def _summary(manifest: Manifest, out: Path) -> None:
     )  # fmt: skip
     if manifest.secret_key_sha256:
         console.print(_("The archive holds the secret key: keep it as safely as the key itself."))
+    elif manifest.secret_key_id is None and any(t.rows for t in manifest.tables if t.name == "audit_log"):
+        errors.print(
+            _("No secret key is configured here (CRUCE_SECRET_KEY_FILE), so the archive does not name the key its "
+              "audit log and encrypted fields need: keep a note of which key that is.")
+        )  # fmt: skip
     elif manifest.secret_key_id:
         console.print(_("It needs the secret key {id} to be restored; back up the key file separately.").format(
             id=manifest.secret_key_id))  # fmt: skip
@@ -178,10 +183,16 @@ def register(
                     manifest = opened.manifest
                 _checked(archive, manifest)
                 return
-            with _progress(_("Restoring")) as show:
-                manifest, report = restore(
-                    archive, ctx.obj["db"], audit=Audit(cli_actor()), replace=replace, on_verify=show, on_progress=show
-                )
+            try:
+                with _progress(_("Restoring")) as show:
+                    manifest, report = restore(
+                        archive, ctx.obj["db"], audit=Audit(cli_actor()), replace=replace, on_verify=show,
+                        on_progress=show,
+                    )  # fmt: skip
+            except StoreInUseError as exc:
+                raise TransferError(
+                    _("{reason} Stop the server first: a restore needs the database to itself.").format(reason=exc)
+                ) from None
         message = _("Restored {rows:,} rows in {tables} tables from {file} (made {date}) into {db}.")
         console.print(message.format(rows=report.rows, tables=report.tables, file=archive, date=manifest.created_at,
                                      db=_shown(ctx.obj["db"])))  # fmt: skip
