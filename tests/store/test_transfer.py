@@ -571,3 +571,66 @@ def test_memory_stays_bounded_whatever_the_table_size(tmp_path: Path, key_file: 
     small, big = grew[150_000], grew[600_000]
     assert big[0] - small[0] < 50, grew  # backup, MB
     assert big[1] - small[1] < 50, grew  # restore, MB
+
+
+# -- a table a later migration adds ---------------------------------------------------------------------
+_LATER = {
+    "duckdb": "CREATE SEQUENCE later_job_seq START 1;\n"
+    "CREATE TABLE later_job (id BIGINT PRIMARY KEY DEFAULT nextval('later_job_seq'), kind VARCHAR NOT NULL, "
+    "payload JSON, progress DOUBLE, amount DECIMAL(10, 2), created_at TIMESTAMP NOT NULL, done BOOLEAN);",
+    "postgresql": "CREATE TABLE later_job (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, kind TEXT NOT NULL, "
+    "payload JSONB, progress DOUBLE PRECISION, amount NUMERIC(10, 2), created_at TIMESTAMP NOT NULL, done BOOLEAN);",
+}
+
+
+@pytest.fixture
+def later_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This cruce's migrations and one more that adds a table of jobs numbered by a sequence (DuckDB)
+    or an identity column (PostgreSQL), with JSON, a decimal and a time."""
+    from cruce.store.sql import MIGRATIONS_DIR, SqlStore, migration_files
+
+    folder = tmp_path / "migrations"
+    for backend, script in _LATER.items():
+        (folder / backend).mkdir(parents=True)
+        files = migration_files(backend, MIGRATIONS_DIR)
+        for _number, path in files:
+            (folder / backend / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+        (folder / backend / f"{files[-1][0] + 1:04d}_later_job.sql").write_text(script, encoding="utf-8")
+    monkeypatch.setattr(SqlStore, "migrations_dir", folder)
+
+
+def _jobs(db: str | Path) -> list[tuple[Any, ...]]:
+    with open_store(db) as store:
+        rows = AppDB(store).fetch(
+            "SELECT id, kind, CAST(payload AS VARCHAR), progress, CAST(amount AS VARCHAR), created_at, done "
+            "FROM later_job ORDER BY id"
+        )
+    return [(r[0], r[1], json.loads(r[2]) if r[2] else None, *r[3:]) for r in rows]
+
+
+@pytest.mark.postgres
+def test_a_table_a_later_migration_adds_is_carried_too(
+    later_migration: None, tmp_path: Path, pg_url: str, key_file: Path
+) -> None:
+    db = tmp_path / "jobs.duckdb"
+    with open_store(db) as store:
+        for kind, payload in (("import", '{"file": "a.csv", "rows": [1, 2]}'), ("resolve", None), ("import", "{}")):
+            AppDB(store).execute(
+                "INSERT INTO later_job (kind, payload, progress, amount, created_at, done) VALUES (?, ?, ?, ?, ?, ?)",
+                (kind, payload, 1 / 3, "12.50", NOW, kind == "resolve"),
+            )
+        backup(store, tmp_path / "jobs.zip")
+    with Archive(tmp_path / "jobs.zip") as archive:
+        assert archive.manifest.entry("later_job").rows == 3  # type: ignore[union-attr]
+    restored = tmp_path / "restored.duckdb"
+    restore(tmp_path / "jobs.zip", str(restored), audit=AUDIT)
+    copy(str(db), pg_url, audit=AUDIT)
+    back = tmp_path / "back.duckdb"
+    copy(pg_url, str(back), audit=AUDIT)
+    expected = _jobs(db)
+    assert expected[0][2] == {"file": "a.csv", "rows": [1, 2]}
+    assert _jobs(restored) == _jobs(pg_url) == _jobs(back) == expected
+    for target in (str(restored), pg_url, str(back)):  # the next job takes the next number
+        with open_store(target) as store:
+            AppDB(store).execute("INSERT INTO later_job (kind, created_at) VALUES ('new', ?)", (NOW,))
+        assert [j[0] for j in _jobs(target)] == [1, 2, 3, 4]
