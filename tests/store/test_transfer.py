@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -121,6 +122,14 @@ def archive(source: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def own_source(source: Path, tmp_path: Path) -> Path:
+    """A copy of the source for a test that copies from it (a copy writes to its source's audit log)."""
+    own = tmp_path / "own.duckdb"
+    shutil.copyfile(source, own)
+    return own
+
+
+@pytest.fixture
 def pg_url() -> Iterator[str]:
     url = pg_url_or_skip()
     yield url
@@ -186,8 +195,8 @@ def test_duckdb_round_trip_gives_back_every_row(source: Path, archive: Path, tmp
         assert security.tips.contact(security.tips.queue()[0].id) == "+52 631 555 0101"
 
 
-def test_postgresql_round_trip_gives_back_every_row(source: Path, tmp_path: Path, pg_url: str) -> None:
-    copy(str(source), pg_url, audit=AUDIT)
+def test_postgresql_round_trip_gives_back_every_row(own_source: Path, tmp_path: Path, pg_url: str) -> None:
+    copy(str(own_source), pg_url, audit=AUDIT)
     out = tmp_path / "pg.zip"
     with open_store(pg_url) as store:
         manifest = backup(store, out)
@@ -198,7 +207,7 @@ def test_postgresql_round_trip_gives_back_every_row(source: Path, tmp_path: Path
         assert without_last_audit_entry(table_rows(second)) == table_rows(pg_url)
         ok, actions = audit_of(second)
         assert ok
-        assert actions[-2:] == ["copy", "restore"]
+        assert actions[-2:] == ["copy_in", "restore"]
     finally:
         drop_pg_schema(second)
 
@@ -217,26 +226,28 @@ def as_postgresql_keeps_them(db: Path) -> list[tuple[Any, ...]]:
     return sorted(rows, key=repr)
 
 
-def test_copy_duckdb_to_postgresql_and_back_keeps_every_row(source: Path, tmp_path: Path, pg_url: str) -> None:
-    report = copy(str(source), pg_url, audit=AUDIT)
-    back = tmp_path / "back.duckdb"
-    copy(pg_url, str(back), audit=AUDIT)
-    original = table_rows(source, CROSS_BACKEND)
-    kept = as_postgresql_keeps_them(source)
+def test_copy_duckdb_to_postgresql_and_back_keeps_every_row(own_source: Path, tmp_path: Path, pg_url: str) -> None:
+    original = table_rows(own_source, CROSS_BACKEND)
+    kept = as_postgresql_keeps_them(own_source)
     assert 0 < len(original["statement"]) - len(kept) < 10  # the few repeated statements
     original["statement"] = kept
+    report = copy(str(own_source), pg_url, audit=AUDIT)
     assert without_last_audit_entry(table_rows(pg_url, CROSS_BACKEND)) == original
+    back = tmp_path / "back.duckdb"
+    copy(pg_url, str(back), audit=AUDIT)
     returned = without_last_audit_entry(table_rows(back, CROSS_BACKEND))
     assert without_last_audit_entry(returned) == original  # two copies, two entries
     assert report.rows == sum(len(r) for r in original.values()) - 1  # the target has its own version row
     assert report.rows_by_table["statement"] == len(kept)
     view = "SELECT CAST(id AS VARCHAR), CAST(entity_id AS VARCHAR), prop, value, dataset FROM statements"
-    with open_store(source) as a, open_store(pg_url) as p, open_store(back) as b:
+    with open_store(own_source) as a, open_store(pg_url) as p, open_store(back) as b:
         ids = sorted(set(AppDB(a).fetch(view)))
         assert sorted(AppDB(p).fetch(view)) == ids  # PostgreSQL's stored ids are the ones DuckDB works out
         assert sorted(AppDB(b).fetch(view)) == ids
-    assert audit_of(pg_url) == (True, [*audit_of(source)[1], "copy"])
-    assert audit_of(back)[0]
+    before = [a for a in audit_of(own_source)[1] if a != "copy_out"]
+    assert audit_of(own_source) == (True, [*before, "copy_out"])  # the copy is recorded on both sides
+    assert audit_of(pg_url) == (True, [*before, "copy_in", "copy_out"])
+    assert audit_of(back) == (True, [*before, "copy_in", "copy_in"])
 
 
 def test_real_data_copies_to_postgresql_and_back(tmp_path: Path, pg_url: str, key_file: Path) -> None:
@@ -404,7 +415,8 @@ def test_the_secret_key_must_be_the_one_the_data_was_made_with(tmp_path: Path, m
 
     third = tmp_path / "third.duckdb"  # a copy puts the source's key beside a new DuckDB file
     copy(str(db), str(third), audit=AUDIT)
-    assert audit_of(third) == (True, ["tip_read", "copy"])
+    assert audit_of(third) == (True, ["tip_read", "copy_in"])
+    assert audit_of(db) == (True, ["tip_read", "copy_out"])
 
 
 def test_copy_refuses_the_same_database(source: Path) -> None:

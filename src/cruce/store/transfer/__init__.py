@@ -10,6 +10,7 @@ outside the database, is checked on the way (``cruce.store.transfer.secret``).
 
 from __future__ import annotations
 
+import logging
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,13 +19,14 @@ from typing import Any
 
 from cruce import __version__
 from cruce.i18n import _
-from cruce.store import Store, open_store
+from cruce.store import Store, StoreError, open_store
 from cruce.store.transfer.archive import Archive, Progress, write_archive
 from cruce.store.transfer.load import LoadReport, load_into
 from cruce.store.transfer.manifest import Manifest, TransferError
 from cruce.store.transfer.secret import key_file_text, key_id, prepare_target_key, store_url, write_key
 from cruce.store.transfer.snapshot import open_snapshot
 
+log = logging.getLogger(__name__)
 __all__ = ["Archive", "Audit", "LoadReport", "Manifest", "TransferError", "backup", "copy", "restore"]
 
 
@@ -102,10 +104,26 @@ def copy(
     with open_store(source_db) as source:
         key_text = key_file_text(source.url)
         detail = {"from": source.url, "from_backend": source.backend, "replace": replace}
-        job = _Load("copy", source.url, detail, prepare_target_key(target_db, key_id(key_text), key_text), key_text,
-                    _identity(source))  # fmt: skip
+        job = _Load("copy_in", source.url, detail, prepare_target_key(target_db, key_id(key_text), key_text),
+                    key_text, _identity(source))  # fmt: skip
         with open_snapshot(source) as snapshot:
-            return _load_into(target_db, snapshot, job, audit, replace, on_progress)
+            report = _load_into(target_db, snapshot, job, audit, replace, on_progress)
+        _record_copy_out(source, target_db, audit, report)
+        return report
+
+
+def _record_copy_out(source: Store, target: str, audit: Audit, report: LoadReport) -> None:
+    """The copy in the source's own audit log too: it read everything (as a backup does)."""
+    from cruce.security import Security
+    from cruce.store.postgres_store import redact_url
+
+    detail = {"tables": report.tables, "rows": report.rows}
+    try:
+        Security(source).audit.record(
+            audit.actor, "copy_out", target=redact_url(store_url(target)), address=audit.address, detail=detail
+        )
+    except StoreError as exc:  # no key configured for the source: it has no audit log to write to
+        log.warning("the copy is not recorded in the source's audit log: %s", exc)
 
 
 def _load_into(
