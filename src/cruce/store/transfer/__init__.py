@@ -134,7 +134,9 @@ def _load_into(
     from cruce.security import Security
 
     path = _identity_of_path(db)
-    made = Path(path) if path is not None and not Path(path).exists() else None  # removed if this fails
+    made = [] if path is None or Path(path).exists() else [Path(path), Path(f"{path}.wal")]  # removed on failure
+    if made and not Path(f"{path}.key").exists():
+        made.append(Path(f"{path}.key"))  # a key the new store would make for itself
     wrote_key = False
     try:
         if job.key_at is not None and job.key_text is not None:
@@ -155,9 +157,8 @@ def _load_into(
     except BaseException:
         if wrote_key and job.key_at is not None:
             job.key_at.unlink(missing_ok=True)
-        if made is not None:
-            for leftover in (made, Path(f"{made}.wal")):
-                leftover.unlink(missing_ok=True)
+        for leftover in made:
+            leftover.unlink(missing_ok=True)
         raise
 
 
