@@ -181,11 +181,11 @@ def load_into(
     version = store.schema_version()
     if version != source.store_version:
         raise TransferError(
-            _("The source is at store version {source} and the target at {target}: they must be the same. Open "
-              "the source with this cruce first (which upgrades it), or use the cruce that made it.").format(
-                source=source.store_version, target=version)
+            _("The source is at store version {source} and the target at {target}: they must be the same. Restore "
+              "the backup with a cruce of store version {source} into a new database, then open that with this "
+              "cruce, which upgrades it.").format(source=source.store_version, target=version)
         )  # fmt: skip
-    fetch = _fetcher(db)
+    fetch = db.fetch
     target = tables(fetch)
     plans = plan(target, store.backend, source)
     full = not_empty(db, target)
@@ -208,13 +208,6 @@ def load_into(
         if record is not None:
             record(report)
     return report
-
-
-def _fetcher(db: AppDB) -> Callable[[str, Any], list[tuple[Any, ...]]]:
-    def fetch(sql: str, params: Any) -> list[tuple[Any, ...]]:
-        return db.fetch(sql, params)
-
-    return fetch
 
 
 def _write_table(writer: Any, source: Source, p: _Plan, on_progress: Callable[[str, int], None] | None) -> int:
