@@ -77,10 +77,12 @@ def test_backup_restore_and_copy(db: Path, tmp_path: Path, capsys: pytest.Captur
     assert "people" in out
     assert run(capsys, "--db", str(copied), "audit", "verify")[0] == 0
 
-    folder = tmp_path / "backups"
-    folder.mkdir()
-    assert run(capsys, "--db", str(db), "backup", str(folder))[0] == 0
-    assert len(list(folder.glob("cruce-backup-*.zip"))) == 1
+    made, existing = tmp_path / "made", tmp_path / "existing"
+    existing.mkdir()
+    assert run(capsys, "--db", str(db), "backup", f"{made}/")[0] == 0  # a folder, made
+    assert run(capsys, "--db", str(db), "backup", str(existing))[0] == 0
+    for folder in (made, existing):
+        assert len(list(folder.glob("cruce-backup-*.zip"))) == 1
 
 
 def test_backup_while_cruce_serve_holds_the_file(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],

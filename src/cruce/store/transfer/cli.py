@@ -42,9 +42,12 @@ def _progress(verb: str) -> Iterator[Callable[[str, int], None]]:
         yield show
 
 
-def archive_path(out: Path, force: bool) -> Path:
-    """``out``, or a dated file inside it when it is a folder; refuses to overwrite unless ``force``."""
-    if out.is_dir():
+def archive_path(given: str, force: bool) -> Path:
+    """The archive ``given`` names, or a dated file inside it when it is a folder (an existing one,
+    or one written with a final slash, made if missing); refuses to overwrite unless ``force``."""
+    out = Path(given)
+    if given.endswith(("/", os.sep)) or out.is_dir():
+        out.mkdir(parents=True, exist_ok=True)
         out = out / f"cruce-backup-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.zip"
     if out.exists() and not force:
         raise TransferError(_("{file} exists already; choose another name or pass --force.").format(file=out))
@@ -131,7 +134,7 @@ def register(
     def backup_command(
         ctx: typer.Context,
         out: Annotated[
-            Path, typer.Argument(help=_("The archive to write (.zip), or a folder to write a dated one in."))
+            str, typer.Argument(help=_("The archive to write (.zip), or a folder to write a dated one in."))
         ],
         include_key: Annotated[
             bool,
