@@ -421,6 +421,9 @@ def build_app() -> typer.Typer:
     from cruce.people.cli import register as register_people_commands
 
     register_people_commands(app, open_store=_open, user_errors=_user_errors)
+    from cruce.store.transfer.cli import register as register_transfer_commands
+
+    register_transfer_commands(app, open_store=_open, user_errors=_user_errors)
     return app
 
 
