@@ -88,10 +88,12 @@ def _config(master: str, workdir: Path) -> dict[str, str]:
         "spark.sql.ansi.enabled": "false",
     }
     if is_local(master):
+        if os.environ.get("CRUCE_SPARK_JIT", "quick") != "full":
+            # The JIT's first tier only: a local run is mostly short, and C2 compiling Spark's
+            # generated code doubled the CPU time of a 500-record run. CRUCE_SPARK_JIT=full keeps
+            # both tiers, for long runs over millions of records.
+            conf["spark.driver.extraJavaOptions"] += " -XX:TieredStopAtLevel=1"
         conf |= {
-            # The JIT's first tier only: a local run is short, and C2 compiling Spark's generated
-            # code doubled the CPU time of a 500-record run.
-            "spark.driver.extraJavaOptions": conf["spark.driver.extraJavaOptions"] + " -XX:TieredStopAtLevel=1",
             "spark.driver.host": "127.0.0.1",
             "spark.driver.bindAddress": "127.0.0.1",
             "spark.sql.shuffle.partitions": "4",  # the default 200 is for clusters; tiny tasks dominate locally
@@ -113,9 +115,11 @@ def session(master: str | None = None) -> Iterator[tuple[Any, Path]]:
         spark.sparkContext.setCheckpointDir(str(workdir / "checkpoints"))
         yield spark, workdir
     finally:
-        if spark is not None and active is None:
-            spark.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+        try:
+            if spark is not None and active is None:
+                spark.stop()
+        finally:  # a JVM that died (out of memory) cannot be stopped: its files go all the same
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _start(master: str, workdir: Path) -> tuple[Any, Any]:
