@@ -118,8 +118,23 @@ def session(master: str | None = None) -> Iterator[tuple[Any, Path]]:
         try:
             if spark is not None and active is None:
                 spark.stop()
+                _forget_local_dirs()
         finally:  # a JVM that died (out of memory) cannot be stopped: its files go all the same
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _forget_local_dirs() -> None:
+    """Spark keeps the first session's ``spark.local.dir`` for the JVM's life: a second session in
+    this process would make it again inside a scratch directory already removed, and leave it
+    behind. Forget it (best effort: a JVM that is gone has nothing to forget)."""
+    try:
+        from pyspark import SparkContext
+
+        jvm = SparkContext._jvm
+        if jvm is not None:
+            getattr(getattr(jvm.org.apache.spark.util, "Utils$"), "MODULE$").clearLocalRootDirs()
+    except Exception:  # noqa: S110 - nothing to do when the JVM is gone
+        pass
 
 
 def _start(master: str, workdir: Path) -> tuple[Any, Any]:
