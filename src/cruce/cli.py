@@ -424,6 +424,9 @@ def build_app() -> typer.Typer:
     from cruce.investigations.cli import register as register_investigation_commands
 
     register_investigation_commands(app, open_store=_open, user_errors=_user_errors)
+    from cruce.store.transfer.cli import register as register_transfer_commands
+
+    register_transfer_commands(app, open_store=_open, user_errors=_user_errors)
     return app
 
 

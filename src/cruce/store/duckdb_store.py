@@ -58,6 +58,10 @@ def more_memory(store: Any, variable: str, default: str) -> Iterator[None]:
             con.execute(f"SET memory_limit = '{row[0]}'")
 
 
+class StoreInUseError(StoreError):
+    """Another process holds the DuckDB file (a running ``cruce serve``, an import)."""
+
+
 def _connect(path: str) -> duckdb.DuckDBPyConnection:
     config: dict[str, str | bool | int | float | list[str]] = {
         "memory_limit": os.environ.get("CRUCE_DUCKDB_MEMORY", DEFAULT_MEMORY_LIMIT)
@@ -66,7 +70,7 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(path, config=config)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise StoreError(
+            raise StoreInUseError(
                 _("The database {path} is in use by another cruce process; wait for it to finish.").format(path=path)
             ) from exc
         raise StoreError(_("Cannot open the database {path}: {reason}").format(path=path, reason=exc)) from exc

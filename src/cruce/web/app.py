@@ -192,6 +192,9 @@ def create_app(
     from cruce.web import api_organizations
 
     app.include_router(api_organizations.router, prefix=API_PREFIX)
+    from cruce.web import api_backup
+
+    app.include_router(api_backup.router, prefix=API_PREFIX)
     app.include_router(pages_firearms.router)
     from cruce.web import pages_flows, pages_organizations
 
