@@ -46,6 +46,11 @@ class StoreError(RuntimeError):
     """The database cannot be opened or used; the message says why and what to do."""
 
 
+class StoreUnavailableError(StoreError):
+    """The database server does not answer now (stopped, restarting, unreachable): worth trying
+    again later, unlike other ``StoreError``s. The web application answers 503 to it."""
+
+
 @dataclass(frozen=True)
 class Statement:
     """One value of one property of one entity, with its provenance."""
