@@ -20,6 +20,7 @@ from cruce.i18n import set_language
 from cruce.ingest.pipeline import import_file
 from cruce.store import open_store
 from tests.conftest import PEOPLE_MAPPING, drop_pg_schema, pg_url_or_skip
+from tests.faults.environment import unavailable
 
 NO_SPACE = "No space left on device"
 
@@ -28,12 +29,12 @@ NO_SPACE = "No space left on device"
 def small_volume(where: Path, megabytes: int) -> Iterator[Path]:
     """A tmpfs of ``megabytes`` mounted at ``where`` for the block; unmounted after, whatever happens."""
     if os.geteuid() != 0:
-        pytest.skip("the disk-full tests mount a small tmpfs, which needs root")
+        unavailable("the disk-full tests mount a small tmpfs, which needs root")
     where.mkdir()
     mount = ["mount", "-t", "tmpfs", "-o", f"size={megabytes}m,mode=0755", "tmpfs", str(where)]
     done = subprocess.run(mount, capture_output=True, text=True, timeout=30)
     if done.returncode != 0:
-        pytest.skip(
+        unavailable(
             f"cannot mount a tmpfs here ({done.stderr.strip() or done.returncode}): the disk-full tests need one"
         )
     try:

@@ -33,6 +33,7 @@ from cruce.web.i18n import translator
 from cruce.web.launch import free_port, stop_server
 from cruce.web.unavailable import DETAIL as UNAVAILABLE
 from cruce.web.unavailable import TITLE
+from tests.faults.environment import unavailable
 
 PG_BIN = Path(os.environ.get("CRUCE_PG_BIN", "/usr/lib/postgresql/15/bin"))
 REQUEST_TIMEOUT = 20.0  # a request that takes longer hangs: the test fails
@@ -102,7 +103,7 @@ class Cluster:
 def cluster() -> Iterator[Cluster]:
     reason = _why_no_cluster()
     if reason:
-        pytest.skip(reason)
+        unavailable(reason)
     import psycopg
 
     folder = Path(tempfile.mkdtemp(prefix="cruce-pg-"))  # not under pytest's tmp: postgres must reach it
