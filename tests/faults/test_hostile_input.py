@@ -156,8 +156,6 @@ def _utf8_then_invalid(path: Path) -> Path:
 
 
 CASES = [
-    Case("zip bomb", lambda d: _bytes(d / "bomb.xlsx", xlsx(inflated_mb=1536)),
-         error="bomb.xlsx: the workbook's part xl/sharedStrings.xml would expand to 1536 MB"),
     Case("nested 100k deep", lambda d: _bytes(d / "deep.json", b"[" * 100_000 + b"]" * 100_000),
          error="deep.json: record 1: the JSON is nested more than 64 levels deep", row=1),
     Case("nested 100k deep in a record",
@@ -253,7 +251,10 @@ def test_crafted_file(case: Case, tmp_path: Path) -> None:
 
 def test_the_zip_bomb_is_refused_before_it_is_expanded(tmp_path: Path) -> None:
     found = read_bounded(_bytes(tmp_path / "bomb.xlsx", xlsx(inflated_mb=1536)))
-    assert "zip bomb" in found["error"]
+    assert found["error"] == (
+        "bomb.xlsx: the workbook's part xl/sharedStrings.xml would expand to 1536 MB, 1011 times its compressed "
+        "size; cruce does not open such a file (it may be a zip bomb)"
+    )
     assert found["peak_mb"] < 256, found  # not a byte of the 1.5 GB was expanded
     assert found["seconds"] < 2, found
 

@@ -51,10 +51,10 @@ def _first_over(breaks: np.ndarray, size: int, carry: int, limit: int) -> tuple[
     one of ``carry`` bytes: the offset of the first byte that makes a run longer than ``limit``
     (or None), and the run at the end of the chunk."""
     if not len(breaks):
-        return (limit - carry if carry + size > limit else None), carry + size
+        return (max(limit - carry, 0) if carry + size > limit else None), carry + size
     trailing = size - int(breaks[-1]) - 1
-    if carry + int(breaks[0]) > limit:
-        return limit - carry, trailing
+    if breaks[0] > 0 and carry + int(breaks[0]) > limit:
+        return max(limit - carry, 0), trailing
     gaps = np.diff(breaks) - 1
     if len(gaps) and int(gaps.max()) > limit:
         return int(breaks[int(np.argmax(gaps > limit))]) + 1 + limit, trailing
