@@ -167,6 +167,10 @@ def create_app(
             return JSONResponse({"detail": _errors(exc)}, status_code=422)
         return await _error_page(request, 422, "", None)
 
+    from cruce.web import unavailable
+
+    unavailable.install(app, API_PREFIX)
+
     from cruce.web import api, api_resolution, oidc, pages, pages_admin, pages_resolution, pages_tips
 
     app.include_router(api.router, prefix=API_PREFIX)
