@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from cruce.i18n import _
 from cruce.jobs.queue import DEFAULT_ATTEMPTS, Job, JobQueue
 from cruce.jobs.work import JobContext, JobError, JobStopped, WorkView, work_for
 
@@ -196,7 +197,8 @@ class Runner(Generic[V]):
             self._end(queue.fail(job.id, self.worker, str(exc)), job, "failed")
         except Exception as exc:  # a bug: keep the server up, tell the user, log the type only
             log.error("job %s (%s) failed: %s", job.id, job.kind, type(exc).__name__)
-            self._end(queue.fail(job.id, self.worker, type(exc).__name__), job, "failed")
+            error = _("An unexpected error stopped the job: {name}.").format(name=type(exc).__name__)
+            self._end(queue.fail(job.id, self.worker, error), job, "failed")
         finally:
             running.ended.set()
             beat.join(self.settings.heartbeat_seconds + 5)
