@@ -11,6 +11,7 @@ and only does what came after it.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ from cruce.schema.loader import SchemaError
 from cruce.store import Store, StoreError
 
 log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_ROWS = 100_000
+"""Rows read, normalised and written at a time (``CRUCE_IMPORT_BATCH_ROWS``): fewer use less
+memory per import, and report progress more often."""
 
 # Kept in the job table in English, translated for each reader of the page.
 IMPORTING = _("Importing")
@@ -44,7 +49,7 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
     try:
         ctx.progress(0, 0, IMPORTING)
         result = import_file(
-            ctx.store, path, params["mapping"], dataset=params.get("dataset") or None,
+            ctx.store, path, params["mapping"], dataset=params.get("dataset") or None, batch_rows=_batch_rows(),
             on_progress=lambda done, total: ctx.progress(done, total, IMPORTING),
         )  # fmt: skip
         resumed = _finished_by_an_earlier_attempt(result, path)
@@ -70,6 +75,13 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
               mapping=params["mapping"], rows_stored=result.rows_stored,
               rows_rejected=result.rows_rejected)  # fmt: skip
     return _summary(result)
+
+
+def _batch_rows() -> int:
+    try:
+        return max(1_000, int(os.environ.get("CRUCE_IMPORT_BATCH_ROWS", DEFAULT_BATCH_ROWS)))
+    except ValueError:
+        return DEFAULT_BATCH_ROWS
 
 
 def _finished_by_an_earlier_attempt(result: ImportResult, path: Path) -> bool:
