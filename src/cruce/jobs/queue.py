@@ -255,19 +255,15 @@ class JobQueue:
         return bool(rows)
 
     # -- jobs whose process died ----------------------------------------------------------------
-    def recover(self, stale_seconds: float | None, *, keep: Sequence[str] = ()) -> dict[str, list[str]]:
+    def recover(self, stale_seconds: float | None) -> dict[str, list[str]]:
         """Queue again (or fail, or cancel) the running jobs whose heartbeat is older than
         ``stale_seconds`` — every running job with ``None`` (DuckDB at start-up: no other
-        process can hold the file, so whatever was running died). Jobs of ``keep`` workers are
-        left alone (this process's own). Returns the ids by outcome."""
+        process can hold the file, so whatever was running died). Returns the ids by outcome."""
         where = "state = 'running'"
         params: list[Any] = []
         if stale_seconds is not None:
             where += " AND (heartbeat_at IS NULL OR heartbeat_at < ?)"
             params.append(now() - timedelta(seconds=stale_seconds))
-        if keep:
-            where += f" AND (worker IS NULL OR worker NOT IN ({', '.join('?' for _ in keep)}))"
-            params.extend(keep)
         at = now()
         outcomes = {
             "cancelled": self._write(

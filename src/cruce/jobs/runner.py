@@ -169,12 +169,14 @@ class Runner(Generic[V]):
         self._close_queue()
 
     def _recover(self, queue: JobQueue, first: bool) -> None:
+        # No job of this runner is under way now (it runs one at a time, in this thread), so any
+        # job marked running is another process's or one this runner could not end.
         if self.backend == "duckdb":
             if not first:
                 return  # nobody else runs jobs on this file
-            found = queue.recover(None, keep=[self.worker])
+            found = queue.recover(None)
         else:
-            found = queue.recover(self.settings.stale_seconds, keep=[self.worker])
+            found = queue.recover(self.settings.stale_seconds)
         for state, ids in found.items():
             if ids:
                 log.warning("%d job(s) whose server stopped while they ran: %s", len(ids), state)
@@ -235,7 +237,11 @@ class Runner(Generic[V]):
         if message == running.last_message and now - running.last_report < REPORT_EVERY and done < total:
             return
         running.last_report, running.last_message = now, message
-        cancel = queue.report(running.job.id, self.worker, done, total, message)
+        try:
+            cancel = queue.report(running.job.id, self.worker, done, total, message)
+        except Exception as exc:  # the page's progress waits; the work goes on
+            log.warning("job %s: progress not written: %s", running.job.id, type(exc).__name__)
+            return
         if cancel is None:
             running.lost.set()
         elif cancel:
