@@ -4,6 +4,7 @@ picks up at start the jobs that a killed server left running (DuckDB) or whose h
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +25,17 @@ def slow_work(ctx: JobContext) -> dict[str, Any]:
         ctx.progress(step, STEPS, "Working")
         time.sleep(0.02)
     return {"steps": STEPS}
+
+
+reached, go = threading.Event(), threading.Event()
+
+
+def work_kept_before_the_cancel(ctx: JobContext) -> dict[str, Any]:
+    ctx.progress(0, 1, "Working")
+    reached.set()
+    go.wait(30)  # the test asks for a cancel meanwhile: too late, the work below is kept
+    ctx.progress(1, 1, "Kept")
+    return {"kept": True}
 
 
 def failing_work(ctx: JobContext) -> dict[str, Any]:
@@ -106,6 +118,23 @@ def test_a_running_job_stops_when_cancelled(services: Services, monkeypatch: pyt
     stopped = _until(queue, job.id, lambda j: j.state != "running")
     assert stopped.state == "cancelled"
     assert stopped.done < STEPS - 1
+
+
+def test_a_cancel_that_comes_once_the_work_is_kept_does_not_undo_it(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _use(monkeypatch, work_kept_before_the_cancel)
+    reached.clear()
+    go.clear()
+    queue = JobQueue(services.store)
+    job = queue.enqueue("import", "ana", {})
+    _runner(services).start()
+    assert reached.wait(30)
+    queue.cancel(job.id)
+    time.sleep(FAST.heartbeat_seconds * 3)  # the runner has heard of the cancel
+    go.set()
+    done = _until(queue, job.id, lambda j: not j.active)
+    assert (done.state, done.result) == ("done", {"kept": True})
 
 
 def test_a_job_under_way_when_the_server_stops_waits_for_the_next_start(

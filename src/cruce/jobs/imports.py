@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,9 @@ memory per import, and report progress more often."""
 # Kept in the job table in English, translated for each reader of the page.
 IMPORTING = _("Importing")
 LINKING = _("Linking to known entities")
+GRAPH = _("Updating the link graph")
+SEARCH = _("Updating the search index")
+PAGES = _("Preparing the entity pages")
 
 
 def import_params(path: Path, mapping: str, dataset: str | None, address: str | None) -> dict[str, Any]:
@@ -53,9 +57,8 @@ def run_import(ctx: JobContext) -> dict[str, Any]:
             on_progress=lambda done, total: ctx.progress(done, total, IMPORTING),
         )  # fmt: skip
         resumed = _finished_by_an_earlier_attempt(result, path)
-        if result.statements_added or resumed:
-            ctx.progress(1, 1, LINKING)
-            after_import(ctx.store, result.import_id, ctx.job.owner)
+        if result.statements_added or resumed:  # committed: from here on the job is not stopped
+            after_import(ctx.store, result.import_id, ctx.job.owner, on_step=lambda step: ctx.progress(1, 1, step))
     except (ReadError, MappingError, StoreError, SchemaError) as exc:
         ctx.audit("import", target=params.get("dataset"), outcome="failed",
                   file=params["file"], mapping=params["mapping"])  # fmt: skip
@@ -106,9 +109,10 @@ def _summary(result: ImportResult) -> dict[str, Any]:
 
 
 # -- after the import --------------------------------------------------------------------------------
-def after_import(store: Store, import_id: str, actor: str) -> None:
+def after_import(store: Store, import_id: str, actor: str, *, on_step: Callable[[str], None] | None = None) -> None:
     """Link the import's new records to the resolved entities (and raise watchlist alerts), then
-    bring the graph, the search index and the entity lookup up to date.
+    bring the graph, the search index and the entity lookup up to date; ``on_step`` is told each
+    step as it starts.
 
     Each step is an extra: when one fails the import stands (the analyst can run
     ``cruce resolve --incremental`` later, and the graph and search catch up on their next use);
@@ -116,6 +120,8 @@ def after_import(store: Store, import_id: str, actor: str) -> None:
     """
     from cruce.resolve.incremental import link_imports
 
+    step = on_step or (lambda _message: None)
+    step(LINKING)
     try:
         link_imports(store, [import_id], actor=actor)
     except Exception as exc:  # the import is committed whatever happens here
@@ -126,10 +132,13 @@ def after_import(store: Store, import_id: str, actor: str) -> None:
         alert_after_import(store, [import_id])
     except Exception as exc:  # alerts are an extra too
         log.warning("firearms alerts after import %s failed: %s", import_id, type(exc).__name__)
+    step(GRAPH)
     _update_graph(store, import_id)
+    step(SEARCH)
     _update_search(store, import_id)
     refresh = getattr(store, "refresh_lookup", None)  # DuckDB: entities by key for the pages (ADR 0008)
     if refresh is not None:
+        step(PAGES)
         try:
             refresh()
         except Exception as exc:  # reads scan until the next catch-up

@@ -231,10 +231,13 @@ class Runner(Generic[V]):
 
     def _report(self, queue: JobQueue, running: _Running, done: int, total: int, message: str | None) -> None:
         """A job's progress: written at most every ``REPORT_EVERY`` seconds (or when its step
-        changes), and the one place where the work is stopped."""
-        self._check(running)
+        changes), and the one place where the work is stopped — except a report of completion
+        (``done == total``): what the work did is kept by then, so it is not stopped any more."""
+        final = 0 < total <= done
+        if not final:
+            self._check(running)
         now = time.monotonic()
-        if message == running.last_message and now - running.last_report < REPORT_EVERY and done < total:
+        if message == running.last_message and now - running.last_report < REPORT_EVERY and not final:
             return
         running.last_report, running.last_message = now, message
         try:
@@ -246,7 +249,8 @@ class Runner(Generic[V]):
             running.lost.set()
         elif cancel:
             running.cancel.set()
-        self._check(running)
+        if not final:
+            self._check(running)
 
     def _check(self, running: _Running) -> None:
         if running.lost.is_set():

@@ -2,11 +2,13 @@
 
 A kind is a function ``(JobContext) -> dict``: it does the work on the context's store (a
 connection of its own) and returns what the job's page shows when it is done. It reports its
-progress through ``ctx.progress``, which is also where it is stopped: a cancel asked for, the
-server shutting down, or the job lost to another process all raise there, so the work ends at a
-point where it can (an import rolls back; a resolution run is not made current). A failure the
-user can act on is ``JobError`` with the message to show; anything else is a bug, logged by its
-type only.
+progress through ``ctx.progress(done, total, message)``, which is also where it is stopped: a
+cancel asked for, the server shutting down, or the job lost to another process all raise there,
+so the work ends at a point where it can (an import rolls back; a resolution run is not made
+current). A report with ``done == total`` never stops the work: a kind makes it once what it did
+is kept (an import committed, a run made current), for the steps that follow. A failure the user
+can act on is ``JobError`` with the message to show; anything else is a bug, logged by its type
+only.
 """
 
 from __future__ import annotations
