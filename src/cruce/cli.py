@@ -428,6 +428,9 @@ def build_app() -> typer.Typer:
     from cruce.store.transfer.cli import register as register_transfer_commands
 
     register_transfer_commands(app, open_store=_open, user_errors=_user_errors)
+    from cruce.jobs.cli import register as register_job_commands
+
+    register_job_commands(app, open_store=_open, user_errors=_user_errors)
     return app
 
 

@@ -105,6 +105,8 @@ their turn in the event loop instead."""
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
     yield
+    if getattr(app.state, "close_on_shutdown", False):  # a worker process made by ``worker_app``
+        app.state.services.close()
 
 
 def create_app(
@@ -113,11 +115,14 @@ def create_app(
     upload_dir: str | Path | None = None,
     max_upload_bytes: int | None = None,
     settings: Settings | None = None,
+    run_jobs: bool = True,
 ) -> FastAPI:
     """The web application over the store at ``store_url`` (a DuckDB path or a postgresql:// URL).
 
     The store stays open for the life of the application; whoever made it closes it with
-    ``app.state.services.close()`` (``cruce serve`` does when the server stops).
+    ``app.state.services.close()`` (``cruce serve`` does when the server stops). With
+    ``run_jobs`` (the default) this process also runs background jobs (``cruce.jobs``) in a
+    thread of its own, from now until the store is closed.
     """
     settings = settings or Settings(
         upload_dir=Path(upload_dir) if upload_dir else default_upload_dir(store_url),
@@ -136,10 +141,14 @@ def create_app(
     )
     app.state.services = services
     app.state.templates = _templates()
-    from cruce.web.jobs import ImportJobs
+    from cruce.web.jobs import WebJobs
     from cruce.web.ratelimit import tip_limiter_for
 
-    app.state.jobs = ImportJobs(services)
+    try:
+        app.state.jobs = WebJobs(services, run=run_jobs)
+    except BaseException:
+        services.close()
+        raise
     app.state.tip_limiter = tip_limiter_for(
         services.store.url, settings.tip_limit, settings.tip_window_seconds, settings.tip_flood_cap
     )
@@ -231,9 +240,22 @@ def create_app(
     app.include_router(pages_people_stats.router)
 
     app.include_router(pages_screening.router)
+    from cruce.web import pages_jobs
+
+    app.include_router(pages_jobs.router)
     pages_resolution.install(app)
     app.include_router(oidc.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def worker_app() -> FastAPI:
+    """The application of one worker process of ``cruce serve --workers N`` (Uvicorn's factory):
+    the database from ``CRUCE_DB``, which ``cruce serve`` sets; closed when the worker stops."""
+    from cruce.store import database_url
+
+    app = create_app(database_url())
+    app.state.close_on_shutdown = True
     return app
 
 
