@@ -4,8 +4,8 @@ A package holds
 
 * ``entities.ftm.jsonl`` — the case's records the exporter may see, as FollowTheMoney entities
   (the mapping of ``cruce.graph.exchange_ftm``; the FtM id is the record's id);
-* ``provenance.jsonl`` — for each record, every value written with where it came from: dataset,
-  source file, row and import (the same values as the entities, never more);
+* ``provenance.jsonl`` — for each record, every value that may leave with where it came from:
+  dataset, source file, row and import (the same protection rule as the entities);
 * ``briefing.<lang>.<pdf|html>`` — the case's briefing in the language the exporter chose;
 * ``manifest.json`` — the case's title, description and marking, cruce's version, the date, the
   package's id and dataset, the properties released, and the SHA-256 and size of every other file.
