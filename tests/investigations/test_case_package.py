@@ -5,6 +5,7 @@ a second import adds nothing."""
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from pathlib import Path
@@ -17,6 +18,7 @@ from cruce.cli import build_app
 from cruce.i18n import set_language
 from cruce.ingest.compile import entity_id
 from cruce.investigations.package import ENTITIES, MANIFEST, PROVENANCE
+from cruce.web import create_app
 from tests.web.conftest import VICTIM, World, build_world
 
 
@@ -133,8 +135,10 @@ def test_protected_values_only_when_released_and_audited(
     assert code == 0, out
     with zipfile.ZipFile(package) as zf:
         entities = zf.read(ENTITIES).decode("utf-8")
+        briefing = zf.read("briefing.en.html").decode("utf-8")
         manifest = json.loads(zf.read(MANIFEST))
     assert VICTIM in entities
+    assert VICTIM not in briefing  # the briefing travels redacted: released values are in the entities
     assert manifest["released"] == ["name"]
     releases = _audit(source.url, "investigation_release")
     assert releases[0]["actor"].startswith("cli")
@@ -168,6 +172,15 @@ def test_a_changed_package_is_refused_before_anything_is_written(
     assert "hash" in out
     assert _datasets(target.url) == datasets_before
     assert len(_cases(target.url)) == cases_before
+    extra = tmp_path / "extra.zip"
+    with zipfile.ZipFile(package) as zf, zipfile.ZipFile(extra, "w") as out_zf:
+        for name in zf.namelist():
+            out_zf.writestr(name, zf.read(name))
+        out_zf.writestr("run-me.sh", b"echo hi")
+    code, out = _run(target, "investigations", "import", str(extra), "--as", "analyst")
+    assert code == 2
+    assert "run-me.sh" in out
+    assert _datasets(target.url) == datasets_before
 
 
 def _datasets(url: str) -> list[str]:
@@ -183,3 +196,34 @@ def _cases(url: str) -> list:  # type: ignore[type-arg]
 
     with open_store(url) as store:
         return Security(store).investigations.all()
+
+
+def test_the_api_and_the_case_page_give_the_package(worlds: tuple[World, World], case_id: str, tmp_path: Path) -> None:
+    from tests.web.conftest import TestClient, signin
+
+    source = worlds[0]
+    app = create_app(source.url, upload_dir=tmp_path / "uploads")
+    try:
+        client = TestClient(app)
+        url = f"/api/v1/investigations/{case_id}/package"
+        admin = {"Authorization": f"Bearer {source.tokens['admin']}"}
+        r = client.get(url, params={"format": "html", "release": "name"}, headers=admin)
+        assert r.status_code == 200, r.text[:300]
+        assert r.headers["content-type"] == "application/zip"
+        with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+            assert VICTIM in zf.read(ENTITIES).decode("utf-8")
+        assert _audit(source.url, "investigation_release")[0]["actor"] == "admin"
+        r = client.get(url, params={"release": "no_such_property"}, headers=admin)
+        assert r.status_code == 422
+        analyst = {"Authorization": f"Bearer {source.tokens['analyst']}"}
+        assert client.get(url, headers=analyst).status_code == 404  # not a member
+        signin(client, "admin")
+        page = client.get(f"/investigations/{case_id}")
+        assert f'action="/investigations/{case_id}/package"' in page.text
+        r = client.get(f"/investigations/{case_id}/package", params={"format": "html", "lang": "es"})
+        assert r.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+            assert "briefing.es.html" in zf.namelist()
+            assert VICTIM not in zf.read(ENTITIES).decode("utf-8")
+    finally:
+        app.state.services.close()

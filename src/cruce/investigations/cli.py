@@ -235,7 +235,7 @@ def register(
         from cruce.investigations.package import PackageError, export_case
 
         with user_errors(), open_store(ctx) as store:
-            desk = desk_for(store, as_user)
+            desk = desk_for(store, as_user, include_protected=bool(release))  # the operator releases by naming
             try:
                 done = export_case(desk, case_id, out, lang=lang, fmt=fmt, release=release or ())
             except (*USER_ERRORS, PackageError) as exc:

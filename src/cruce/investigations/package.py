@@ -11,8 +11,10 @@ A package holds
   package's id and dataset, the properties released, and the SHA-256 and size of every other file.
 
 Protected values (victims' and tipsters' identities, ``cruce.security.policy``) are left out —
-not redacted, absent — unless the exporter releases their properties by name; every release is
-recorded in the audit log (who, which case, which properties, how many values).
+not redacted, absent — unless the exporter releases their properties by name, and then only those
+the exporter may see; every release is recorded in the audit log (who, which case, which
+properties, how many values). The briefing in the package is always redacted: released values
+travel in the entities, where the manifest names them.
 
 Import checks the manifest and every hash before anything is written (a changed, missing or extra
 file refuses the package and names the file), imports the entities into the package's own
@@ -36,11 +38,14 @@ from typing import Any
 
 from cruce import __version__
 from cruce.i18n import _
-from cruce.ingest.compile import entity_id
+from cruce.ingest.compile import _is_a, entity_id
 from cruce.investigations.access import Desk, record_kind
 from cruce.investigations.store import Investigation
+from cruce.schema.model import Schema
+from cruce.security import Role
 from cruce.security.audit import now
-from cruce.security.policy import NON_IDENTIFYING, protected_properties
+from cruce.security.guard import Access
+from cruce.security.policy import NON_IDENTIFYING, Marking, protected_properties, protected_references
 from cruce.store.base import Entity, Statement
 
 FORMAT = "cruce-case-package"
@@ -84,15 +89,28 @@ def _protection(desk: Desk, ids: list[str]) -> tuple[set[tuple[str, str]], set[s
     return protected_properties(guard.schema), guard._protected_people(ids)
 
 
+def releasable(schema: Schema) -> set[str]:
+    """The property names a release may name: those flagged protected, and the identifying
+    properties of the entities a protected property points at (a victim's name)."""
+    names = {prop for _type, prop in protected_properties(schema)}
+    for type_name, prop in protected_references(schema):
+        target = schema.types.get(schema.types[type_name].properties[prop].range or "")
+        for kind in schema.types.values():
+            if target is not None and _is_a(schema, kind.name, target.name):
+                names.update(p for p in kind.properties if p not in NON_IDENTIFYING)
+    return names
+
+
 def _is_protected(st: Statement, pairs: set[tuple[str, str]], person: bool) -> bool:
     return (st.schema, st.prop) in pairs or (person and st.prop not in NON_IDENTIFYING)
 
 
 def shareable(desk: Desk, ids: list[str], released: frozenset[str]) -> tuple[dict[str, Entity], dict[str, int]]:
     """The records with the statements that may leave: in datasets the exporter sees, protected
-    values only of released properties; and how many values of each released property went out."""
+    values only of released properties and only where the exporter may see them (their caseload);
+    and how many values of each released property went out."""
     pairs, people = _protection(desk, ids)
-    visible = desk.access.visible
+    visible, caseload = desk.access.visible, desk.access.caseload
     out: dict[str, Entity] = {}
     counts: dict[str, int] = dict.fromkeys(sorted(released), 0)
     for eid, statements in desk.guard.store.statements_of(ids).items():
@@ -101,7 +119,7 @@ def shareable(desk: Desk, ids: list[str], released: frozenset[str]) -> tuple[dic
             if st.dataset not in visible:
                 continue
             if _is_protected(st, pairs, eid in people):
-                if st.prop not in released:
+                if st.prop not in released or st.dataset not in caseload:
                     continue
                 counts[st.prop] += 1
             entity.add(st)
@@ -166,9 +184,10 @@ def export_case(
     from cruce.reports.briefing import case_briefing
 
     released = frozenset(p.strip() for p in release if p.strip())
-    unknown = sorted(p for p in released if not any(p in t.properties for t in desk.guard.schema.types.values()))
+    unknown = sorted(released - releasable(desk.guard.schema))
     if unknown:
-        raise PackageError(_("No property {name} in the schema.").format(name=unknown[0]))
+        raise PackageError(_("{name} is not a protected property; these are: {names}").format(
+            name=unknown[0], names=", ".join(sorted(releasable(desk.guard.schema)))))  # fmt: skip
     opened = desk.open(case_id)
     if not opened.material:
         raise PermissionError(case_id)
@@ -176,7 +195,9 @@ def export_case(
     ids = [r.item.ref for r in material.records]
     entities, counts = shareable(desk, ids, released)
     rows = [(e, f) for eid in ids if (e := entities.get(eid)) is not None and (f := ftm_entity(e)) is not None]
-    briefing = case_briefing(desk, opened.case.id, lang)
+    # the briefing travels redacted whatever the exporter may see: released values go in the entities only
+    redacting = Desk(desk.guard, desk.principal, address=desk.address, access=Access(desk.access.visible, frozenset()))
+    briefing = case_briefing(redacting, opened.case.id, lang)
     files = {
         ENTITIES: _jsonl(f for _e, f in rows),
         PROVENANCE: _jsonl(provenance_row(e) for e, _f in rows),
@@ -230,6 +251,15 @@ def _manifest(zf: zipfile.ZipFile) -> dict[str, Any]:
     package_id = str(data.get("package_id", ""))
     if len(package_id) != 32 or any(c not in "0123456789abcdef" for c in package_id):
         raise _refuse(MANIFEST, _("no package id"))
+    case = data.get("case")
+    if (
+        not isinstance(case, dict)
+        or not isinstance(case.get("title"), str)
+        or not case["title"].strip()
+        or not isinstance(case.get("description", ""), str)
+        or case.get("marking") not in set(Marking)
+    ):
+        raise _refuse(MANIFEST, _("the case needs a title and a marking"))  # fmt: skip
     return data
 
 
@@ -276,23 +306,45 @@ def _package_line(package_id: str) -> str:
     return f"[cruce package {package_id}]"
 
 
+def _origins(data: bytes) -> dict[str, dict[str, Any]]:
+    """Each record's provenance by its id in the package; a line that is not one refuses the package."""
+    out = {}
+    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            valid = isinstance(row, dict) and isinstance(row.get("id"), str) and isinstance(row.get("schema"), str)
+        except ValueError:
+            valid = False
+        if not valid or not isinstance(row.get("statements"), list):
+            raise _refuse(PROVENANCE, _("line {n} is not a record's provenance").format(n=number))
+        out[row["id"]] = row
+    return out
+
+
 def import_package(desk: Desk, path: Path) -> Imported:
     """Import a package as a new case led by the desk's principal (nothing written if a hash fails)."""
+    from cruce.graph.exchange import ExchangeError
     from cruce.graph.exchange_ftm import KEY_PREFIX, import_ftm
 
+    if desk.principal.role is Role.VIEWER:
+        raise PermissionError("import")  # checked first: a viewer could not open the case the records are for
     manifest, files = verified(Path(path))
     package_id, dataset = manifest["package_id"], f"package-{manifest['package_id'][:12]}"
     meta = manifest.get("case") or {}
-    origins = {row["id"]: row for line in files[PROVENANCE].decode("utf-8").splitlines() if line.strip()
-               for row in [json.loads(line)]}  # fmt: skip
+    origins = _origins(files[PROVENANCE])
     with tempfile.TemporaryDirectory(prefix="cruce-package-") as folder:
         entities_file = Path(folder) / f"{dataset}.ftm.jsonl"
         entities_file.write_bytes(files[ENTITIES])
-        done = import_ftm(desk.guard.store, entities_file, dataset)
+        try:
+            skipped = sum(import_ftm(desk.guard.store, entities_file, dataset).skipped.values()) if origins else 0
+        except ExchangeError as exc:
+            raise PackageError(str(exc)) from None
     existing = _case_of_package(desk, package_id)
     if existing is not None:
         desk.audit("import", existing.id, package=package_id, outcome="already")
-        return Imported(existing, len(origins), sum(done.skipped.values()), False)
+        return Imported(existing, len(origins), skipped, False)
     description = f"{meta.get('description', '')}\n\n{_package_line(package_id)}".strip()
     case = desk.create(str(meta.get("title") or package_id), description, str(meta.get("marking") or "amber"))
     records = 0
@@ -305,7 +357,7 @@ def import_package(desk: Desk, path: Path) -> Imported:
         records += 1
     desk.audit("import", case.id, package=package_id, dataset=dataset, records=records,
                source_case=str(meta.get("id", ""))[:40])  # fmt: skip
-    return Imported(case, records, sum(done.skipped.values()), True)
+    return Imported(case, records, skipped, True)
 
 
 __all__ = ["Exported", "Imported", "PackageError", "export_case", "import_package", "verified"]
