@@ -206,6 +206,71 @@ def register(
                 raise _explain(exc) from None
         console.print(f"{member.username}: {member.role}")
 
+    @inv.command(
+        "export",
+        help=_(
+            "Write a case as a package for another cruce: its records as FollowTheMoney "
+            "entities with their sources, its briefing and a manifest with hashes."
+        ),
+    )
+    def export_command(
+        ctx: typer.Context,
+        case_id: Annotated[str, typer.Argument(help=_("The case's id."))],
+        out: Annotated[Path, typer.Option("--out", help=_("The package (a ZIP file) to write."))],
+        lang: Lang = "en",
+        fmt: Format = "pdf",
+        release: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--release",
+                help=_(
+                    "Release this protected property (e.g. name) into the package; "
+                    "repeat for more. Each release is audited."
+                ),
+            ),
+        ] = None,
+        as_user: As = None,
+    ) -> None:
+        _check(lang, fmt)
+        from cruce.investigations.package import PackageError, export_case
+
+        with user_errors(), open_store(ctx) as store:
+            desk = desk_for(store, as_user, include_protected=bool(release))  # the operator releases by naming
+            try:
+                done = export_case(desk, case_id, out, lang=lang, fmt=fmt, release=release or ())
+            except (*USER_ERRORS, PackageError) as exc:
+                raise _explain(exc) from None
+        console.print(_("Package {path} written: {n} records ({withheld} not shareable).").format(
+            path=done.path, n=done.records, withheld=done.withheld))  # fmt: skip
+        for prop, count in done.released.items():
+            console.print(_("Released {prop}: {n} values (audited).").format(prop=prop, n=count))
+
+    @inv.command(
+        "import",
+        help=_(
+            "Import a case package from another cruce as a new case (its hashes checked "
+            "first; importing it again adds nothing)."
+        ),
+    )
+    def import_command(
+        ctx: typer.Context,
+        package: Annotated[Path, typer.Argument(help=_("The package (a ZIP file)."), exists=True, dir_okay=False)],
+        as_user: Annotated[str, typer.Option("--as", help=_("The user who leads the imported case."))],
+    ) -> None:
+        from cruce.investigations.package import PackageError, import_package
+
+        with user_errors(), open_store(ctx) as store:
+            desk = desk_for(store, as_user)
+            try:
+                done = import_package(desk, package)
+            except (*USER_ERRORS, PackageError) as exc:
+                raise _explain(exc) from None
+        if done.new:
+            console.print(_("Case {id} opened from the package: {title} ({n} records).").format(
+                id=done.case.id, title=escape(done.case.title), n=done.records))  # fmt: skip
+        else:
+            console.print(_("This package was imported before, as case {id}: nothing added.").format(id=done.case.id))
+
     report = typer.Typer(help=_("Briefing reports in English or Spanish, as PDF or HTML."), no_args_is_help=True)
     app.add_typer(report, name="report")
 

@@ -20,8 +20,10 @@ from cruce.graph.graph import open_graph, view_for
 from cruce.graph.present import GuardNamer
 from cruce.investigations.access import Desk, NotFound, Opened
 from cruce.investigations.attachments import AttachmentError
+from cruce.investigations.package import releasable
 from cruce.investigations.store import Attachment, CaseError, Investigation, Member, Note, Task
 from cruce.reports.briefing import case_briefing, entity_briefing
+from cruce.schema.loader import default_schema
 from cruce.security import Principal
 from cruce.timeline import timeline_of
 from cruce.timeline.present import timeline_out
@@ -39,7 +41,7 @@ from cruce.web.api import (
 )
 from cruce.web.api_graph_charts import ChartBody
 from cruce.web.context import client_address, services_of
-from cruce.web.pages_investigations import attachment_response, report_response
+from cruce.web.pages_investigations import attachment_response, package_response, report_response
 
 router = APIRouter(
     prefix="/investigations", responses=ERRORS, dependencies=[Depends(_no_unknown_query_parameters)],
@@ -545,6 +547,40 @@ def report(
     briefing = _run(lambda: case_briefing(desk, case_id, lang))
     desk.audit("report", case_id, lang=lang, format=format, marking=briefing.marking.value, api=True)
     return report_response(briefing, format)
+
+
+PACKAGE_CONTENT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/zip": {}}, "description": "The case package (a ZIP file)."},
+    422: {"model": Problem, "description": "A property to release that is not a protected one."},
+}
+PROTECTED_NAMES = sorted(releasable(default_schema()))
+PropertyName = Annotated[
+    str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$", json_schema_extra={"enum": PROTECTED_NAMES})
+]
+
+
+@router.get("/{case_id}/package", response_class=Response, responses={**PACKAGE_CONTENT, **NOT_FOUND})
+def package(
+    request: Request,
+    principal: Reader,
+    case_id: CaseId,
+    lang: Annotated[Literal["en", "es"], Query(description="The briefing's language, whatever yours.")] = "en",
+    format: Annotated[Literal["pdf", "html"], Query(description="The briefing's format.")] = "pdf",
+    release: Annotated[
+        list[PropertyName] | None,
+        Query(max_length=20, description="Protected properties to release (only values you may see); audited."),
+    ] = None,
+) -> Response:
+    """The case as a package for another cruce: FtM entities with their sources, the briefing, a manifest
+    with SHA-256 hashes (``cruce investigations import``). Protected values only when released."""
+    from cruce.investigations.package import PackageError
+
+    desk = _desk(request, principal)
+    try:
+        response: Response = _run(lambda: package_response(desk, case_id, lang, format, release or ()))
+    except PackageError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    return response
 
 
 entity_router = APIRouter(

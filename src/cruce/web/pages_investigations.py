@@ -11,7 +11,9 @@ it in the ``X-CSRF-Token`` header.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -409,6 +411,35 @@ def entity_report(
         raise HTTPException(status_code=404)
     ctx.audit("entity_report", target=entity_id, lang=lang, format=format, marking=briefing.marking.value)
     return ctx.finish(report_response(briefing, format))
+
+
+@router.get("/investigations/{case_id}/package")
+def case_package(request: Request, case_id: CaseId, lang: Lang = "en", format: Format = "pdf") -> Response:
+    """The case as a package for another cruce (no protected value released from the page; audited)."""
+    ctx = page(request)
+    desk = _desk(ctx)
+    try:
+        response = package_response(desk, case_id, lang, format, ())
+    except NotFound:
+        raise HTTPException(status_code=404) from None
+    except PermissionError:
+        raise _refused(ctx) from None
+    return ctx.finish(response)
+
+
+def package_response(desk: Desk, case_id: str, lang: str, fmt: str, release: Iterable[str]) -> Response:
+    """The package as a download (``PackageError``, ``NotFound`` and ``PermissionError`` as ``export_case``)."""
+    import tempfile
+
+    from cruce.investigations.package import export_case
+
+    with tempfile.TemporaryDirectory(prefix="cruce-package-") as folder:
+        out = FilePath(folder) / "package.zip"
+        done = export_case(desk, case_id, out, lang=lang, fmt=fmt, release=release)
+        data = out.read_bytes()
+    name = f"case-{done.package_id[:12]}.zip"
+    return Response(data, media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})  # fmt: skip
 
 
 def report_response(briefing: Any, fmt: str) -> Response:
