@@ -172,11 +172,13 @@ def build_app() -> typer.Typer:
                 on_progress=on_progress,
             )
         _print_summary(result)
-        if link and result.already_imported is None:
-            from cruce.resolve.cli import link_after_import
+        if result.already_imported is None:
+            from cruce.resolve.cli import link_after_import, place_and_search_alerts
 
             with _user_errors(), _open(ctx) as store:
-                link_after_import(store, result.import_id)
+                if link:
+                    link_after_import(store, result.import_id)
+                place_and_search_alerts(store, result.import_id)
 
     @app.command("status", help=_("Datasets, entities per type, rejected rows and the size of the database."))
     def status_command(ctx: typer.Context) -> None:

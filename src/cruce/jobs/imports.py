@@ -132,6 +132,12 @@ def after_import(store: Store, import_id: str, actor: str, *, on_step: Callable[
         alert_after_import(store, [import_id])
     except Exception as exc:  # alerts are an extra too
         log.warning("firearms alerts after import %s failed: %s", import_id, type(exc).__name__)
+    from cruce.resolve.watch_match import alert_after_import as place_and_search_alerts
+
+    try:
+        place_and_search_alerts(store, [import_id])
+    except Exception as exc:  # alerts are an extra too
+        log.warning("place and search alerts after import %s failed: %s", import_id, type(exc).__name__)
     step(GRAPH)
     _update_graph(store, import_id)
     step(SEARCH)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
@@ -303,7 +304,11 @@ def _register_watch(
         return user.principal()
 
     @watch_app.command(
-        "add", help=_("Watch an entity (by a record id), a name, the flagged purchasers or a purchaser's purchases.")
+        "add",
+        help=_(
+            "Watch an entity (by a record id), a name, a place, a search, the flagged purchasers or a purchaser's "
+            "purchases."
+        ),
     )
     def add_command(
         ctx: typer.Context,
@@ -319,6 +324,15 @@ def _register_watch(
             str | None,
             typer.Option("--purchases", help=_("Id of a purchaser's record: their new multiple sales.")),
         ] = None,
+        place: Annotated[
+            str | None,
+            typer.Option(
+                "--place", help=_("A state (MX-SON, Sonora), a municipality in a state (MX-SON:Nogales) or its name.")
+            ),
+        ] = None,
+        search: Annotated[
+            str | None, typer.Option("--search", help=_("A saved search's words: new records with all of them."))
+        ] = None,
         threshold: Annotated[
             float | None,
             typer.Option(
@@ -332,9 +346,11 @@ def _register_watch(
         from cruce.resolve.watch import WatchError, Watchlists
 
         with user_errors(), open_store(ctx) as store:
-            asked = [x for x in (entity, name, purchases) if x is not None] + (["flagged"] if flagged else [])
+            asked = [x for x in (entity, name, purchases, place, search) if x is not None] + (
+                ["flagged"] if flagged else []
+            )
             if len(asked) != 1:
-                raise WatchError(_("Give one of --entity, --name, --flagged or --purchases."))
+                raise WatchError(_("Give one of --entity, --name, --place, --search, --flagged or --purchases."))
             principal = _principal(store, user)
             record = entity if entity is not None else purchases
             if record is not None:
@@ -346,6 +362,10 @@ def _register_watch(
                 watch = Watchlists(store).add(user, "entity" if entity is not None else "purchases", record, threshold)
             elif flagged:
                 watch = Watchlists(store).add(user, "flagged", "", threshold)
+            elif place is not None:
+                watch = Watchlists(store).add(user, "place", place)
+            elif search is not None:
+                watch = Watchlists(store).add(user, "search", search)
             else:
                 watch = Watchlists(store).add(user, "name", str(name), threshold)
         console.print(_("Watch {id} added for {user}.").format(id=watch.id, user=user))
@@ -420,6 +440,55 @@ def _register_watch(
         if mark_seen:
             console.print(_("{count} alerts marked seen.").format(count=marked))
 
+    @watch_app.command(
+        "digest",
+        help=_(
+            "Make the digest of what matched a user's watches since their previous one, in their language: "
+            "an HTML file per user, sent by mail with --send when mail is configured."
+        ),
+    )
+    def digest_command(
+        ctx: typer.Context,
+        user: Annotated[
+            list[str] | None, typer.Option("--user", "-u", help=_("The user (repeat it; every watcher if not given)."))
+        ] = None,
+        period: Annotated[str, typer.Option("--period", help=_("daily or weekly."))] = "daily",
+        out: Annotated[Path, typer.Option("--out", help=_("Folder for the HTML files."))] = Path("digests"),
+        send: Annotated[
+            bool, typer.Option("--send", help=_("Also send each digest by mail (CRUCE_SMTP_HOST and --to)."))
+        ] = False,
+        to: Annotated[str | None, typer.Option("--to", help=_("The address to send the digests to."))] = None,
+    ) -> None:
+        from cruce.resolve import digest as digests
+        from cruce.resolve.watch import WatchError, Watchlists
+        from cruce.schema.loader import default_schema
+        from cruce.security import Guard, Security
+
+        with user_errors(), open_store(ctx) as store:
+            digests.check_period(period)
+            settings = digests.SmtpSettings.from_environment() if send else None
+            if send and settings is None:
+                raise WatchError(_("Mail is not configured: set CRUCE_SMTP_HOST (see the deployment guide)."))
+            if send and not to:
+                raise WatchError(_("Give the address to send to with --to."))
+            names = user or sorted({w.username for w in Watchlists(store).watches()})
+            guard = Guard(store, Security(store), default_schema())
+            out.mkdir(parents=True, exist_ok=True)
+            for name in names:
+                principal = _principal(store, name)
+                made = digests.make(store, guard, principal, period)
+                html = digests.email_html(made)
+                path = out / f"digest-{name}-{period}-{made.until:%Y%m%d-%H%M%S}.html"
+                path.write_text(html, encoding="utf-8")
+                if settings is not None and to:
+                    digests.send(settings, to, made, html)
+                console.print(
+                    _("{user}: {count} new matches, written to {path}.").format(
+                        user=name, count=len(made.items), path=path
+                    )
+                    + (" " + _("Sent.") if settings is not None else "")
+                )
+
     app.add_typer(watch_app, name="watch")
 
 
@@ -429,6 +498,8 @@ def _kind_label(kind: str) -> str:
         "name": _("name"),
         "flagged": _("flagged purchasers"),
         "purchases": _("purchases of"),
+        "place": _("place"),
+        "search": _("search"),
     }.get(kind, kind)
 
 
@@ -445,6 +516,15 @@ def link_after_import(store: Any, import_id: str) -> None:
                 count=raised
             )
         )
+
+
+def place_and_search_alerts(store: Any, import_id: str) -> None:
+    """After ``cruce import``: the alerts of the place and search watches, and how many were raised."""
+    from cruce.resolve.watch_match import alert_after_import
+
+    raised = alert_after_import(store, [import_id])
+    if raised:
+        console.print(_("{count} watch alerts raised (watched places and searches).").format(count=raised))
 
 
 def print_increments(results: list[Any]) -> None:

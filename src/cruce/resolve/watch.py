@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from cruce.security import Principal
     from cruce.security.guard import Guard
 
-KINDS = ("entity", "name", "flagged", "purchases")
+KINDS = ("entity", "name", "flagged", "purchases", "place", "search")
 FLAGGED_TARGET = "firearms"  # a watch of every purchaser the firearms leads flag
 NAME_THRESHOLD = 0.85
 NAME_PROPERTIES = ("name", "alias")
@@ -81,14 +81,25 @@ class Watchlists:
 
     # -- watches ---------------------------------------------------------------------------------
     def add(self, username: str, kind: str, target: str, threshold: float | None = None) -> Watch:
-        """A watch of a record's entity, of a name, of the flagged purchasers (``flagged``: a new
+        """A watch of a record's entity, of a name, of a place (``place``: a state, a municipality
+        in a state, or a municipality's name; see ``watch_match.place_target``), of a saved search's
+        words (``search``), of the flagged purchasers (``flagged``: a new
         trace of a purchaser whose firearms score reaches ``threshold``, the leads' threshold when
         none is given) or of a purchaser's purchases (``purchases``: a new multiple sale)."""
         target = FLAGGED_TARGET if kind == "flagged" else target.strip()
         if kind not in KINDS:
-            raise WatchError(_("A watch is of an entity, a name, the flagged purchasers or a purchaser's purchases."))
+            raise WatchError(
+                _(
+                    "A watch is of an entity, a name, a place, a search, the flagged purchasers or a purchaser's "
+                    "purchases."
+                )
+            )
         if not target:
-            raise WatchError(_("Give the record id or the name to watch."))
+            raise WatchError(_("Give the record id, the name, the place or the words to watch."))
+        if kind in ("place", "search"):
+            from cruce.resolve.watch_match import place_target, search_target
+
+            target = place_target(target) if kind == "place" else search_target(target)
         if kind in ("entity", "purchases"):
             try:
                 target = str(uuid.UUID(target))
@@ -296,8 +307,8 @@ class AlertChecker:
         visible = self.access(principal).visible
         return entity is not None and any(st.dataset in visible for st in entity.statements)
 
-    def readable_names(self, principal: Principal, record: str) -> list[str]:
-        """The record's names the principal may read unredacted (as ``Guard.entity`` would show them)."""
+    def readable(self, principal: Principal, record: str) -> list[Any]:
+        """The record's statements the principal may read unredacted (as ``Guard.entity`` would show them)."""
         from cruce.security.policy import NON_IDENTIFYING
 
         entity = self._entity(record)
@@ -305,8 +316,7 @@ class AlertChecker:
             return []
         access = self.access(principal)
         person_protected = self.guard._is_protected_person(record)
-        names: list[str] = []
-        parts: dict[str, str] = {}
+        out = []
         for st in entity.statements:
             if st.dataset not in access.visible:
                 continue
@@ -315,6 +325,14 @@ class AlertChecker:
             )
             if protected and st.dataset not in access.caseload:
                 continue
+            out.append(st)
+        return out
+
+    def readable_names(self, principal: Principal, record: str) -> list[str]:
+        """The record's names the principal may read unredacted (as ``Guard.entity`` would show them)."""
+        names: list[str] = []
+        parts: dict[str, str] = {}
+        for st in self.readable(principal, record):
             if st.prop in NAME_PROPERTIES:
                 names.append(st.value)
             elif st.prop in ("first_name", "last_name", "second_last_name"):

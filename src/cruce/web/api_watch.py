@@ -23,12 +23,19 @@ router = APIRouter(responses=ERRORS, dependencies=[Depends(_no_unknown_query_par
 
 
 class WatchIn(Strict):
-    kind: Literal["entity", "name", "flagged", "purchases"] = Field(
+    kind: Literal["entity", "name", "flagged", "purchases", "place", "search"] = Field(
         description="entity: a record's entity; name: a personal name; flagged: every purchaser the firearms "
-        "leads flag (their new traces); purchases: a purchaser's new multiple sales (a record id)."
+        "leads flag (their new traces); purchases: a purchaser's new multiple sales (a record id); place: a state "
+        "(MX-SON, Sonora), a municipality in a state (MX-SON:Nogales) or a municipality's name; search: a saved "
+        "search's words (new records with all of them)."
     )
     target: Annotated[
-        str, Field(min_length=1, max_length=500, description="A record id, or a personal name (flagged: any text).")
+        str,
+        Field(
+            min_length=1,
+            max_length=500,
+            description="A record id, a personal name, a place or a search's words (flagged: any text).",
+        ),
     ]
     threshold: Annotated[
         float | None, Field(gt=0.0, le=1.0, description="How alike a name must be (0.85 if not given).")
@@ -60,10 +67,20 @@ class AlertOut(BaseModel):
     kind: str
     watched: str = Field(description="The watched record id or name.")
     record: AlertRecordOut
-    probability: float = Field(description="Match probability (entity) or name similarity (name).")
+    probability: float = Field(
+        description="Match probability (entity), name similarity (name), 1 for a place or a search."
+    )
     import_id: str | None
     created_at: Utc
     seen_at: Utc | None
+
+
+class DigestOut(BaseModel):
+    period: str
+    language: str = Field(description="The user's language, the digest's.")
+    since: Utc = Field(description="The end of the previous digest of this period (or the period's start).")
+    until: Utc
+    matches: list[AlertOut] = Field(description="The alerts raised since then, oldest first.")
 
 
 class SeenIn(Strict):
@@ -139,3 +156,24 @@ def mark_seen(request: Request, principal: Reader, body: SeenIn) -> SeenOut:
     """Mark your alerts seen (those listed, or all)."""
     view = services_of(request).view()
     return SeenOut(marked=Watchlists(view.store).mark_seen(principal.username, body.ids))
+
+
+@router.get("/digest", response_model=DigestOut)
+def digest(
+    request: Request,
+    principal: Reader,
+    period: Annotated[Literal["daily", "weekly"], Query(description="daily or weekly.")] = "daily",
+) -> DigestOut:
+    """What your next digest of the period holds: the matches of your watches since your previous
+    digest (made by ``cruce watch digest``), each record as you may see it. Records nothing."""
+    from cruce.resolve.digest import collect
+
+    view = services_of(request).view()
+    made = collect(view.store, view.guard, principal, period)
+    return DigestOut(
+        period=made.period,
+        language=made.lang,
+        since=made.since,
+        until=made.until,
+        matches=[_alert(i.alert, i.entity) for i in made.items],
+    )

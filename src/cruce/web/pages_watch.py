@@ -1,5 +1,6 @@
 """Watchlists on the pages: /alerts lists the signed-in user's alerts and watches, with forms to
-watch an entity or a name, stop a watch and mark alerts seen (CSRF on each form).
+watch an entity, a name, a place or a search, stop a watch and mark alerts seen (CSRF on each
+form); /digest shows what the user's next digest holds.
 
 Alerts are read through ``Guard`` (``Watchlists.view``): an alert about a record the user may no
 longer see is left out, and protected people's names are redacted as on every page.
@@ -48,7 +49,12 @@ def add_watch(
     if kind not in KINDS:
         raise HTTPException(
             status_code=422,
-            detail=ctx._(_("A watch is of an entity, a name, the flagged purchasers or a purchaser's purchases.")),
+            detail=ctx._(
+                _(
+                    "A watch is of an entity, a name, a place, a search, the flagged purchasers or a purchaser's "
+                    "purchases."
+                )
+            ),
         )
     if kind in ("entity", "purchases") and ctx.guard.entity(ctx.principal, target.strip()) is None:
         raise HTTPException(status_code=404)
@@ -59,7 +65,7 @@ def add_watch(
             status_code=422,
             detail=ctx._(_("The threshold is a number above 0 and at most 1.")),  # or a score
         ) from None
-    if kind == "flagged":
+    if kind in ("flagged", "place", "search"):
         level = None  # the leads' own threshold: the form's threshold is a name's likeness
     try:
         watch = Watchlists(ctx.view.store).add(ctx.principal.username, kind, target, level)
@@ -85,3 +91,15 @@ def mark_seen(request: Request, csrf_token: Csrf = "", alert: Annotated[str, For
     ctx.check_csrf(csrf_token)
     Watchlists(ctx.view.store).mark_seen(ctx.principal.username, [alert] if alert else None)
     return ctx.redirect("/alerts")
+
+
+@router.get("/digest", response_class=HTMLResponse)
+def digest_page(request: Request, period: str = "daily") -> Response:
+    """What the user's next digest holds (the matches since their previous one); records nothing."""
+    from cruce.resolve.digest import PERIOD_LABELS, PERIODS, collect
+
+    ctx = page(request)
+    if period not in PERIODS:
+        raise HTTPException(status_code=422, detail=ctx._(_("The period is daily or weekly.")))
+    made = collect(ctx.view.store, ctx.guard, ctx.principal, period)
+    return ctx.render("digest.html", digest=made, title=ctx._(PERIOD_LABELS[period]), periods=list(PERIODS))
