@@ -268,3 +268,16 @@ def test_cli_digest(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypa
     assert message["To"] == "e@x.org"
     assert '<html lang="es">' in message.get_body(("html",)).get_content()
     assert _cli("--db", db, "watch", "digest", "--user", "eva", "--period", "monthly") != 0
+
+
+def test_on_each_backend(fresh: World) -> None:
+    """The store's digest table (migration 0015) and the records an import brought, on DuckDB and PostgreSQL."""
+    store, guard = fresh.view.store, fresh.view.guard
+    watch = Watchlists(store).add("caseworker", "place", "Nogales, Sonora")
+    _import(fresh, "placed-pg", "S20,2024-05-01,Sonora,Nogales,Inés Paz\nS21,2024-05-01,Sonora,Cananea,Luz Mar\n")
+    s20 = _record(fresh, "S20", "Screening")
+    assert _alerted(fresh, "caseworker", watch) == {s20}
+    made = digests.make(store, guard, _principal(fresh, "caseworker"), "daily")
+    assert [i.alert.entity_id for i in made.items] == [s20]
+    assert digests.Digests(store).last("caseworker", "daily") == made.until
+    assert digests.collect(store, guard, _principal(fresh, "caseworker"), "daily").items == []
