@@ -181,7 +181,8 @@ def test_digest_api_and_page(world: World, watched: dict[str, Watch]) -> None:
     assert NEW_VICTIM not in str(analyst)
     assert client.get("/api/v1/digest?period=monthly", headers=world.api("analyst")).status_code == 422
     alerts_page = world.session("caseworker").get("/alerts")
-    assert alerts_page.status_code == 200 and "MX-SON:nogales" in alerts_page.text
+    assert alerts_page.status_code == 200
+    assert "MX-SON:nogales" in alerts_page.text
     assert "/search?q=lucia%20romero" in alerts_page.text
     page = world.session("caseworker").get("/digest?period=weekly")
     assert page.status_code == 200
