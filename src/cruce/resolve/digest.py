@@ -176,10 +176,10 @@ def email_html(digest: Digest) -> str:
 
 
 def subject(digest: Digest) -> str:
-    tr = catalog(digest.lang).get
-    title = tr(PERIOD_LABELS[digest.period], PERIOD_LABELS[digest.period])
-    count = tr("{count} new matches", "{count} new matches").format(count=len(digest.items))
-    return f"cruce: {title} ({count})"
+    messages = catalog(digest.lang)
+    title = messages.get(PERIOD_LABELS[digest.period], PERIOD_LABELS[digest.period])
+    matches = _("{count} new matches")
+    return f"cruce: {title} ({messages.get(matches, matches).format(count=len(digest.items))})"
 
 
 # -- sending ---------------------------------------------------------------------------------------------
