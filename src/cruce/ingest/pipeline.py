@@ -211,8 +211,10 @@ def _fast_batch(compute: duckdb.DuckDBPyConnection, compiled: CompiledMapping) -
     the general path then finds the rows to reject."""
     if not compiled.fast_steps:
         return False
-    for step in compiled.fast_steps:
-        compute.execute(step)
+    alone = compute.execute(compiled.fast_unique_sql).fetchone() or ()
+    for (grouped, unique), once in zip(compiled.fast_entity_steps, alone, strict=True):
+        for step in unique if once else grouped:
+            compute.execute(step)
     row = compute.execute(compiled.fast_invalid_sql).fetchone()
     if row is None or int(row[0]):
         return False

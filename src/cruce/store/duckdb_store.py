@@ -198,8 +198,8 @@ class DuckDBImportWriter:
     this import (an entity seen in an earlier batch), and — only when the dataset already had
     data — those of earlier imports, whose ``last_import_no`` is then moved forward at commit.
 
-    Into a new dataset, each batch's reference index rows (``cruce.search.index``; the batch carries
-    its ``target`` and ``protected`` columns) are written with it, like its statements,
+    Into a new dataset, each batch's reference index rows (``cruce.search.index``; made with the
+    batch from its ``target`` and ``protected`` columns) are written with it, like its statements,
     under the pending import's number: readers take index rows of finished imports only, except
     that a protected reference counts at once (more is protected, never less). Each batch's
     ``entity_ref`` rows are sorted by target, for zone maps (ADR 0004). ``indexes_batches`` says
@@ -208,6 +208,7 @@ class DuckDBImportWriter:
 
     _entities = "cruce_import_entities"
     _held = "cruce_held_statements"
+    _held_refs = "cruce_held_references"
     _same = "s.entity_id = b.entity_id AND s.prop_id = b.prop_id AND s.value = b.value"
 
     def __init__(self, store: DuckDBStore, import_id: str, dataset: str) -> None:
@@ -249,7 +250,8 @@ class DuckDBImportWriter:
             self.con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {self._entities} (entity_id UUID, fp UBIGINT);"
                 f"CREATE OR REPLACE TEMP TABLE {self._held} (entity_id UUID, prop_id INTEGER, value VARCHAR, "
-                "original VARCHAR, source_row BIGINT, target UUID, protected BOOLEAN, batch INTEGER)"
+                "original VARCHAR, source_row BIGINT, batch INTEGER);"
+                f"CREATE OR REPLACE TEMP TABLE {self._held_refs} (entity_id UUID, prop_id INTEGER, protected BOOLEAN)"
             )
 
     def _in_dataset(self) -> str:
@@ -257,24 +259,33 @@ class DuckDBImportWriter:
 
     def prepare_statements(self, compute: duckdb.DuckDBPyConnection, table: str) -> pa.Table:
         """The batch as Arrow (``table`` may be a view: it is read once), without the property's
-        name (``prop_id`` stands for it here), with its index columns when they are written per batch."""
+        name (``prop_id`` stands for it here). Into a new dataset, each entity's fingerprint and
+        the batch's reference rows are made here too (the writing thread is the busier), and the
+        index columns are then left out of the statements (a third less memory in flight)."""
+        if self.earlier_imports:
+            return compute.execute(
+                f"SELECT entity_id, prop_id, value, original, source_row FROM {table}"
+            ).to_arrow_table()
         index = ", target, protected" if self.indexes_batches else ""
         prepared = compute.execute(
             f"SELECT entity_id, prop_id, value, original, source_row{index} FROM {table}"
         ).to_arrow_table()
-        if not self.earlier_imports:  # each entity's fingerprint, here: the writing thread is the busier
-            compute.register("cruce_prepared", prepared)
-            try:
-                self._fingerprints[id(prepared)] = compute.execute(
-                    "SELECT entity_id, hash(sum(hash(prop_id, value))) AS fp FROM cruce_prepared GROUP BY entity_id"
+        compute.register("cruce_prepared", prepared)
+        try:
+            fingerprints = compute.execute(
+                "SELECT entity_id, hash(sum(hash(prop_id, value))) AS fp FROM cruce_prepared GROUP BY entity_id"
+            ).to_arrow_table()
+            if self.indexes_batches:  # sorted here too, for the zone maps (ADR 0004)
+                refs = compute.execute(
+                    "SELECT target, entity_id, prop_id, protected FROM cruce_prepared WHERE target IS NOT NULL "
+                    "ORDER BY target"
                 ).to_arrow_table()
-                if self.indexes_batches:  # sorted here too, for the zone maps (ADR 0004)
-                    self._refs[id(prepared)] = compute.execute(
-                        "SELECT target, entity_id, prop_id, protected FROM cruce_prepared WHERE target IS NOT NULL "
-                        "ORDER BY target"
-                    ).to_arrow_table()
-            finally:
-                compute.unregister("cruce_prepared")
+        finally:
+            compute.unregister("cruce_prepared")
+        if self.indexes_batches:
+            prepared = prepared.drop_columns(["target", "protected"])
+            self._refs[id(prepared)] = refs
+        self._fingerprints[id(prepared)] = fingerprints
         return prepared
 
     def add_statements(self, prepared: pa.Table) -> int:
@@ -319,7 +330,7 @@ class DuckDBImportWriter:
         row = self.con.execute("SELECT count(*), count(*) FILTER (WHERE NOT same) FROM cruce_batch_repeats").fetchone()
         repeats, changed = (int(row[0]), int(row[1])) if row else (0, 0)
         if changed:
-            self._hold(prepared)
+            self._hold(prepared, refs)
         if repeats:  # the batch less those entities, filtered once for each table it goes to
             kept = "SELECT b.entity_id NOT IN (SELECT entity_id FROM cruce_batch_repeats) FROM "
             keep = self.con.execute(kept + "cruce_incoming b").to_arrow_table()
@@ -333,21 +344,38 @@ class DuckDBImportWriter:
                 refs = refs.filter(keep.column(0))
         return self._write({"statement": prepared, "entity_ref": refs})
 
-    def _hold(self, prepared: pa.Table) -> None:
-        """Keep the statements of the batch's changed entities (see ``_add_to_new_dataset``) aside."""
-        held = self.con.execute(
-            "SELECT b.entity_id IN (SELECT entity_id FROM cruce_batch_repeats WHERE NOT same) FROM cruce_incoming b"
-        ).to_arrow_table()
-        self.con.register("cruce_incoming_held", prepared.filter(held.column(0)))
-        try:
-            index = "h.target, h.protected" if self.indexes_batches else "NULL, NULL"
-            row = self.con.execute(
-                f"INSERT INTO {self._held} SELECT h.entity_id, h.prop_id, h.value, h.original, h.source_row, "
-                f"{index}, {self._batches} FROM cruce_incoming_held h"
-            ).fetchone()
-            self._held_rows += int(row[0]) if row else 0
-        finally:
-            self.con.unregister("cruce_incoming_held")
+    def _hold(self, prepared: pa.Table, refs: pa.Table | None) -> None:
+        """Keep the statements of the batch's changed entities (see ``_add_to_new_dataset``) aside,
+        and which of their properties have reference index rows. (Arrow filters the batch: DuckDB
+        cannot push a filter on a UUID into an Arrow scan.)"""
+        held = {"statements": prepared, "refs": refs}
+        for name, rows in held.items():
+            if rows is not None:
+                self.con.register("cruce_incoming_held", rows)
+                try:
+                    mask = self.con.execute(
+                        "SELECT b.entity_id IN (SELECT entity_id FROM cruce_batch_repeats WHERE NOT same) "
+                        "FROM cruce_incoming_held b"
+                    ).to_arrow_table()
+                finally:
+                    self.con.unregister("cruce_incoming_held")
+                held[name] = rows.filter(mask.column(0))
+        sql = {
+            "statements": f"INSERT INTO {self._held} SELECT h.entity_id, h.prop_id, h.value, h.original, "
+            f"h.source_row, {self._batches} FROM cruce_incoming_held h",
+            "refs": f"INSERT INTO {self._held_refs} SELECT DISTINCT h.entity_id, h.prop_id, h.protected "
+            "FROM cruce_incoming_held h",
+        }
+        for name, rows in held.items():
+            if rows is None:
+                continue
+            self.con.register("cruce_incoming_held", rows)
+            try:
+                row = self.con.execute(sql[name]).fetchone()
+            finally:
+                self.con.unregister("cruce_incoming_held")
+            if name == "statements":
+                self._held_rows += int(row[0]) if row else 0
 
     def _write(self, batch: dict[str, pa.Table | None], final: bool = False) -> int:
         """Write a new dataset's batch (statements, and reference rows sorted where they were
@@ -422,10 +450,12 @@ class DuckDBImportWriter:
                 f"{self.number}, {self.number} FROM cruce_added ORDER BY batch, source_row"
             ).fetchone()
             self._added += int(row[0]) if row else 0
-            if self.indexes_batches:
+            if self.indexes_batches:  # a statement's reference is its value, as the batch's were made
                 self.con.execute(
-                    f"INSERT INTO entity_ref SELECT target, entity_id, {self.number}, prop_id, protected "
-                    "FROM cruce_added WHERE target IS NOT NULL ORDER BY target"
+                    f"INSERT INTO entity_ref SELECT * FROM (SELECT TRY_CAST(a.value AS UUID) AS target, a.entity_id, "
+                    f"{self.number}, a.prop_id, r.protected FROM cruce_added a "
+                    f"JOIN (SELECT DISTINCT * FROM {self._held_refs}) r USING (entity_id, prop_id)) "
+                    "WHERE target IS NOT NULL ORDER BY target"
                 )
         finally:
             self.con.execute("DROP TABLE IF EXISTS cruce_added")
@@ -494,6 +524,7 @@ class DuckDBImportWriter:
     def _drop_tracking(self) -> None:
         self.con.execute(
             f"DROP TABLE IF EXISTS {self._entities}; DROP TABLE IF EXISTS {self._held}; "
+            f"DROP TABLE IF EXISTS {self._held_refs}; "
             "DROP TABLE IF EXISTS cruce_batch_entities; DROP TABLE IF EXISTS cruce_batch_repeats; "
             "DROP TABLE IF EXISTS cruce_added"
         )
