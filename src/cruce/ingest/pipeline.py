@@ -280,6 +280,26 @@ def _import_batches(
     return rows_read, rows_rejected
 
 
+@contextlib.contextmanager
+def _arrow_memory() -> Iterator[None]:
+    """Arrow's jemalloc pool while an import runs, where pyarrow has it (the previous pool after).
+
+    Reading and cleaning a batch allocates tens of MB; pyarrow's default mimalloc pool gives much
+    of it back to the system and takes it again, so the kernel keeps zeroing fresh pages: at a
+    million rows jemalloc took 4% less CPU and 40-80 MB less peak RSS (ADR 0003). Buffers go back
+    to the pool they came from, whichever is the default then."""
+    previous = pa.default_memory_pool()
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:  # a pyarrow built without jemalloc
+        yield
+        return
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+
+
 def import_file(
     store: Store,
     path: str | Path,
@@ -306,13 +326,16 @@ def import_file(
     mapping = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
     schema = schema or default_schema()
     ds = dataset_name(path, mapping, dataset)
-    with open_source(
-        path,
-        encoding=encoding or mapping.encoding,
-        delimiter=delimiter or mapping.delimiter,
-        sheet=sheet or mapping.sheet,
-        batch_rows=batch_rows,
-    ) as source:
+    with (
+        _arrow_memory(),
+        open_source(
+            path,
+            encoding=encoding or mapping.encoding,
+            delimiter=delimiter or mapping.delimiter,
+            sheet=sheet or mapping.sheet,
+            batch_rows=batch_rows,
+        ) as source,
+    ):
         columns, wide = source_columns(mapping, list(source.info.columns), str(path))
         check_columns(mapping, columns, str(path))
         digest = file_sha256(path)
