@@ -31,6 +31,7 @@ from cruce.ingest.compile import (
     check_columns,
     clean_batch,
     compile_mapping,
+    with_ids,
 )
 from cruce.ingest.mapping import Mapping, MappingError, load_mapping
 from cruce.ingest.readers import ROW_COLUMN, Source, open_source
@@ -141,7 +142,7 @@ def _prepare_batches(
     unpivot: tuple[list[str], str, str] | None,
 ) -> Iterator[_Prepared]:
     """Read and normalise batch after batch on the compute connection."""
-    for cleaned, read, unreadable in _read_ahead(source, compiled, unpivot):
+    for cleaned, read, unreadable in _read_ahead(source, compute, compiled, unpivot):
         compute.register("batch", cleaned)
         try:
             compute.execute(compiled.ids_step)
@@ -166,19 +167,25 @@ def _prepare_batches(
 
 
 def _read_ahead(
-    source: Source, compiled: CompiledMapping, unpivot: tuple[list[str], str, str] | None
+    source: Source,
+    compute: duckdb.DuckDBPyConnection,
+    compiled: CompiledMapping,
+    unpivot: tuple[list[str], str, str] | None,
 ) -> Iterator[tuple[pa.Table, int, pa.Table | None]]:
-    """(cleaned batch, rows read, unreadable rows) after each other, read and cleaned one batch
-    ahead in a thread of their own (Arrow releases the GIL), so that the SQL work does not wait
-    for them. Only that thread touches ``source`` until it has ended."""
+    """(cleaned batch with its entity ids, rows read, unreadable rows) after each other, read,
+    cleaned and given their ids one batch ahead in a thread of their own (Arrow and DuckDB release
+    the GIL), so that the other SQL work does not wait for them. Only that thread touches
+    ``source`` until it has ended; it has a connection of its own to the compute database."""
     ready: queue.Queue[object] = queue.Queue(maxsize=1)
     stop = threading.Event()
+    ids = compute.cursor()
 
     def read() -> None:
         try:
             for batch in source.batches():
                 rows: pa.RecordBatch | pa.Table = unpivot_batch(batch, *unpivot) if unpivot else batch
-                item: object = (clean_batch(rows, compiled), batch.num_rows, _unreadable_rows(source))
+                cleaned = with_ids(ids, clean_batch(rows, compiled), compiled)
+                item: object = (cleaned, batch.num_rows, _unreadable_rows(source))
                 while not stop.is_set():
                     try:
                         ready.put(item, timeout=0.1)
@@ -204,6 +211,7 @@ def _read_ahead(
             with contextlib.suppress(queue.Empty):
                 ready.get(timeout=0.1)
         reader.join()
+        ids.close()
 
 
 def _fast_batch(compute: duckdb.DuckDBPyConnection, compiled: CompiledMapping) -> bool:
