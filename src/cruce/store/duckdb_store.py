@@ -27,7 +27,7 @@ from cruce.store.sql import SqlStore
 
 DEFAULT_MEMORY_LIMIT = "256MB"
 COMPUTE_MEMORY_LIMIT = "192MB"
-IMPORT_MEMORY_LIMIT = "192MB"
+IMPORT_MEMORY_LIMIT = "128MB"
 INDEX_TABLES = ("entity_ref",)  # the reference index (cruce.search.index)
 ROW_GROUP_ROWS = 122_880  # DuckDB's row group size
 
