@@ -594,19 +594,23 @@ def _fast_path(
                 joins.append((f"x{k}.value AS v{k}", _lookup_join(k, lookup)))
             elif unit is not None:  # a number, with its currency or unit looked up once per distinct text
                 joins.append((f"{_value_sql(c, f'g.r{k}', f'x{k}.code')} AS v{k}", _unit_join(k, unit, aux_of[k])))
-            elif k in refs:
-                values.append(f"CAST(g.r{k} AS VARCHAR) AS v{k}")
+            elif k in refs:  # the UUID's text is made in the statements, not stored here too
+                pass
             else:  # cheap enough for every row
                 values.append(f"{_value_sql(c, f'g.r{k}')} AS v{k}")
             required = c.spec.required or c.prop.required
-            bad.append(f"r{k} IS NULL OR v{k} IS NULL" if required else f"r{k} IS NOT NULL AND v{k} IS NULL")
+            value = f"CAST(r{k} AS VARCHAR)" if k in refs else f"v{k}"  # a reference is valid when made
+            if k in refs:
+                bad.append(f"r{k} IS NULL" if required else "FALSE")
+            else:
+                bad.append(f"r{k} IS NULL OR v{k} IS NULL" if required else f"r{k} IS NOT NULL AND v{k} IS NULL")
             prop_id = prop_ids.get((c.schema, c.prop.name), -1)
-            raw = f"coalesce({orig_of[k]}, r{k})" if k in orig_of else f"v{k}" if k in refs else f"r{k}"
+            raw = f"coalesce({orig_of[k]}, r{k})" if k in orig_of else value if k in refs else f"r{k}"
             target = f"r{k}" if k in refs else "CAST(NULL AS UUID)"  # a reference's UUID, not parsed again
             branches.append(
                 f"SELECT entity_id, {k} AS k, CAST({prop_id} AS INTEGER) AS prop_id, "
-                f"{sql_literal(c.prop.name)} AS prop, v{k} AS value, {raw} AS raw, __row, n, {target} AS target "
-                f"FROM cruce_w{i} WHERE v{k} IS NOT NULL"
+                f"{sql_literal(c.prop.name)} AS prop, {value} AS value, {raw} AS raw, __row, n, {target} AS target "
+                f"FROM cruce_w{i} WHERE {'r' if k in refs else 'v'}{k} IS NOT NULL"
             )
         wide = _wide_steps(i, group, values, joins, unique=False)
         tables += [t for t, _ in wide]
