@@ -590,17 +590,21 @@ def _fast_path(
         for c in mine:
             k = c.index
             lookup, unit = _lookup_kind(c), _aux_kind(c)
+            # A reference's text is made in the statements from its UUID, and text is its own value:
+            # neither is stored in the wide table beside its raw column, nor ever invalid.
+            value = f"v{k}"
             if lookup is not None:  # a code, looked up once per distinct text
                 joins.append((f"x{k}.value AS v{k}", _lookup_join(k, lookup)))
             elif unit is not None:  # a number, with its currency or unit looked up once per distinct text
                 joins.append((f"{_value_sql(c, f'g.r{k}', f'x{k}.code')} AS v{k}", _unit_join(k, unit, aux_of[k])))
-            elif k in refs:  # the UUID's text is made in the statements, not stored here too
-                pass
+            elif k in refs:
+                value = f"CAST(r{k} AS VARCHAR)"
+            elif _value_sql(c, "x") == "x":
+                value = f"r{k}"
             else:  # cheap enough for every row
                 values.append(f"{_value_sql(c, f'g.r{k}')} AS v{k}")
             required = c.spec.required or c.prop.required
-            value = f"CAST(r{k} AS VARCHAR)" if k in refs else f"v{k}"  # a reference is valid when made
-            if k in refs:
+            if value != f"v{k}":
                 bad.append(f"r{k} IS NULL" if required else "FALSE")
             else:
                 bad.append(f"r{k} IS NULL OR v{k} IS NULL" if required else f"r{k} IS NOT NULL AND v{k} IS NULL")
@@ -610,7 +614,7 @@ def _fast_path(
             branches.append(
                 f"SELECT entity_id, {k} AS k, CAST({prop_id} AS INTEGER) AS prop_id, "
                 f"{sql_literal(c.prop.name)} AS prop, {value} AS value, {raw} AS raw, __row, n, {target} AS target "
-                f"FROM cruce_w{i} WHERE {'r' if k in refs else 'v'}{k} IS NOT NULL"
+                f"FROM cruce_w{i} WHERE {'v' if value == f'v{k}' else 'r'}{k} IS NOT NULL"
             )
         wide = _wide_steps(i, group, values, joins, unique=False)
         tables += [t for t, _ in wide]
