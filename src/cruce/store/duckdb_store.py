@@ -289,17 +289,14 @@ class DuckDBImportWriter:
         return prepared
 
     def add_statements(self, prepared: pa.Table) -> int:
+        if not self.earlier_imports:
+            return self._add_to_new_dataset(prepared)
         self.con.register("cruce_incoming", prepared)
         try:
-            if self.earlier_imports:
-                return self._add_to_existing_dataset()
-            return self._add_to_new_dataset(prepared)
+            return self._add_to_existing_dataset()
         finally:
-            if self.earlier_imports:
-                self.con.execute("DROP VIEW IF EXISTS cruce_incoming")
-                self.con.execute("DROP TABLE IF EXISTS cruce_incoming_batch")
-            else:
-                self.con.unregister("cruce_incoming")
+            self.con.execute("DROP VIEW IF EXISTS cruce_incoming")
+            self.con.execute("DROP TABLE IF EXISTS cruce_incoming_batch")
 
     def _add_to_new_dataset(self, prepared: pa.Table) -> int:
         """Write the batch, less the entities an earlier batch already wrote.
@@ -329,52 +326,43 @@ class DuckDBImportWriter:
         refs = self._refs.pop(id(prepared), None)
         row = self.con.execute("SELECT count(*), count(*) FILTER (WHERE NOT same) FROM cruce_batch_repeats").fetchone()
         repeats, changed = (int(row[0]), int(row[1])) if row else (0, 0)
-        if changed:
-            self._hold(prepared, refs)
-        if repeats:  # the batch less those entities, filtered once for each table it goes to
-            kept = "SELECT b.entity_id NOT IN (SELECT entity_id FROM cruce_batch_repeats) FROM "
-            keep = self.con.execute(kept + "cruce_incoming b").to_arrow_table()
-            prepared = prepared.filter(keep.column(0))
-            if refs is not None:
-                self.con.register("cruce_incoming_refs", refs)
+        batch = {"statement": prepared, "entity_ref": refs}
+        if repeats:  # the batch less those entities (and the changed ones aside), one scan for each table
+            masks = "b.entity_id NOT IN (SELECT entity_id FROM cruce_batch_repeats)"
+            if changed:
+                masks += ", b.entity_id IN (SELECT entity_id FROM cruce_batch_repeats WHERE NOT same)"
+            held: dict[str, pa.Table] = {}
+            for table, rows in batch.items():
+                if rows is None:
+                    continue
+                self.con.register("cruce_incoming_rows", rows)
                 try:
-                    keep = self.con.execute(kept + "cruce_incoming_refs b").to_arrow_table()
+                    mask = self.con.execute(f"SELECT {masks} FROM cruce_incoming_rows b").to_arrow_table()
                 finally:
-                    self.con.unregister("cruce_incoming_refs")
-                refs = refs.filter(keep.column(0))
-        return self._write({"statement": prepared, "entity_ref": refs})
+                    self.con.unregister("cruce_incoming_rows")
+                if changed:
+                    held[table] = rows.filter(mask.column(1))
+                batch[table] = rows.filter(mask.column(0))
+            if held:
+                self._hold(held)
+        return self._write(batch)
 
-    def _hold(self, prepared: pa.Table, refs: pa.Table | None) -> None:
+    def _hold(self, held: dict[str, pa.Table]) -> None:
         """Keep the statements of the batch's changed entities (see ``_add_to_new_dataset``) aside,
-        and which of their properties have reference index rows. (Arrow filters the batch: DuckDB
-        cannot push a filter on a UUID into an Arrow scan.)"""
-        held = {"statements": prepared, "refs": refs}
-        for name, rows in held.items():
-            if rows is not None:
-                self.con.register("cruce_incoming_held", rows)
-                try:
-                    mask = self.con.execute(
-                        "SELECT b.entity_id IN (SELECT entity_id FROM cruce_batch_repeats WHERE NOT same) "
-                        "FROM cruce_incoming_held b"
-                    ).to_arrow_table()
-                finally:
-                    self.con.unregister("cruce_incoming_held")
-                held[name] = rows.filter(mask.column(0))
+        and which of their properties have reference index rows."""
         sql = {
-            "statements": f"INSERT INTO {self._held} SELECT h.entity_id, h.prop_id, h.value, h.original, "
+            "statement": f"INSERT INTO {self._held} SELECT h.entity_id, h.prop_id, h.value, h.original, "
             f"h.source_row, {self._batches} FROM cruce_incoming_held h",
-            "refs": f"INSERT INTO {self._held_refs} SELECT DISTINCT h.entity_id, h.prop_id, h.protected "
+            "entity_ref": f"INSERT INTO {self._held_refs} SELECT DISTINCT h.entity_id, h.prop_id, h.protected "
             "FROM cruce_incoming_held h",
         }
-        for name, rows in held.items():
-            if rows is None:
-                continue
+        for table, rows in held.items():
             self.con.register("cruce_incoming_held", rows)
             try:
-                row = self.con.execute(sql[name]).fetchone()
+                row = self.con.execute(sql[table]).fetchone()
             finally:
                 self.con.unregister("cruce_incoming_held")
-            if name == "statements":
+            if table == "statement":
                 self._held_rows += int(row[0]) if row else 0
 
     def _write(self, batch: dict[str, pa.Table | None], final: bool = False) -> int:
