@@ -86,7 +86,7 @@ class CompiledMapping:
 
     ``clean_batch`` first trims the ``columns`` the mapping reads, turns null tokens into nulls
     and renames them to short aliases (in Arrow, much faster than in SQL); ``ids_sql`` makes the
-    entity ids of that ``batch`` (md5 hashes: a quarter of the work), to be added to it as
+    entity ids of that batch (md5 hashes: a quarter of the work), to be added to it as
     columns (``with_ids``). ``ids_step`` then copies the registered ``batch`` into ``cruce_ids``.
 
     The *fast path* (``fast_steps``; empty for mappings that split values) groups each entity's
@@ -122,6 +122,7 @@ class CompiledMapping:
 
 
 BATCH_STATEMENTS = "cruce_batch_statements"
+CLEANED_BATCH = "cruce_cleaned_batch"  # the reading thread's name for a batch (its connection's own)
 _JOINS_PER_STEP = 4
 
 
@@ -141,11 +142,11 @@ def clean_batch(batch: pa.RecordBatch | pa.Table, compiled: CompiledMapping) -> 
 def with_ids(con: duckdb.DuckDBPyConnection, cleaned: pa.Table, compiled: CompiledMapping) -> pa.Table:
     """The cleaned batch with its entity ids (``ids_sql``), made on ``con``. The import's reading
     thread does it, on its own connection: the thread that runs the other steps is the busier."""
-    con.register("batch", cleaned)
+    con.register(CLEANED_BATCH, cleaned)
     try:
         ids = con.execute(compiled.ids_sql).to_arrow_table()
     finally:
-        con.unregister("batch")
+        con.unregister(CLEANED_BATCH)
     for name, column in zip(ids.column_names, ids.columns, strict=True):
         cleaned = cleaned.append_column(name, column)
     return cleaned
@@ -513,7 +514,7 @@ def compile_mapping(
         fast.tables,
         fast.entity_steps,
         fast.unique_sql,
-        f"SELECT {', '.join(id_cols)} FROM batch",
+        f"SELECT {', '.join(id_cols)} FROM {CLEANED_BATCH}",
     )
 
 
