@@ -140,8 +140,10 @@ def _prepare_batches(
     compute: duckdb.DuckDBPyConnection,
     compiled: CompiledMapping,
     unpivot: tuple[list[str], str, str] | None,
+    slot: Callable[[], bool] = lambda: True,
 ) -> Iterator[_Prepared]:
-    """Read and normalise batch after batch on the compute connection."""
+    """Read and normalise batch after batch on the compute connection. Each batch's statements
+    are turned into Arrow (tens of MB) once ``slot()`` says there is room for them (False: stop)."""
     for cleaned, read, unreadable in _read_ahead(source, compute, compiled, unpivot):
         compute.register("batch", cleaned)
         try:
@@ -154,6 +156,8 @@ def _prepare_batches(
                 row = compute.execute(compiled.bad_rows_sql).fetchone()
                 bad = int(row[0]) if row else 0
                 rejects = [compute.execute(compiled.rejects_sql).to_arrow_table()] if bad else []
+            if not slot():
+                return
             statements = writer.prepare_statements(compute, BATCH_STATEMENTS)
         finally:
             compute.unregister("batch")
@@ -244,13 +248,21 @@ def _import_batches(
     thread writes the current one to the store, so both cores stay busy.
     """
     compute = store.compute()
-    # one prepared batch waits while one is written and the next prepared: each holds tens of MB
+    # One prepared batch waits while one is written, and the next is made into Arrow only when
+    # the one written is done: each holds tens of MB (peak RSS, ADR 0003).
     handoff: queue.Queue[object] = queue.Queue(maxsize=1)
+    slots = threading.Semaphore(2)
     stop = threading.Event()
+
+    def slot() -> bool:
+        while not slots.acquire(timeout=0.1):
+            if stop.is_set():
+                return False
+        return True
 
     def work() -> None:
         try:
-            for prepared in _prepare_batches(source, writer, compute, compiled, unpivot):
+            for prepared in _prepare_batches(source, writer, compute, compiled, unpivot, slot):
                 while not stop.is_set():
                     try:
                         handoff.put(prepared, timeout=0.1)
@@ -274,6 +286,7 @@ def _import_batches(
             for rejects in item.rejects:
                 writer.add_rejects(rejects)
             writer.add_statements(item.statements)
+            slots.release()
             rows_read += item.rows
             rows_rejected += item.rejected
             if on_progress:
