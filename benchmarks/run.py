@@ -13,7 +13,9 @@ from benchmarks import (
     ingest,
     load,
     pprl,
+    report,
     resolve,
+    scale,
     search,
     synth,
 )
@@ -44,6 +46,12 @@ def main() -> None:
     parser.add_argument(
         "--seizure-scale", type=int, default=drugs_violence.SEIZURE_SCALE, help="synth records for the seizures"
     )
+    parser.add_argument(
+        "--scale-sizes", type=int, nargs="+", default=list(scale.DEFAULT_SIZES), help="scale benchmark sizes (records)"
+    )
+    parser.add_argument(
+        "--scale-time-cap", type=float, default=scale.DEFAULT_TIME_CAP_S, help="scale: seconds a step may take"
+    )
     args = parser.parse_args()
     topics = (
         ("ingest", lambda: ingest.run(args.rows)),
@@ -60,6 +68,8 @@ def main() -> None:
         ("seizures-ports", lambda: drugs_violence.run_ports(args.seizure_scale)),
         ("hotspot", lambda: drugs_violence.run_hotspots(args.hotspot_events)),
         (indicators.TOPIC, lambda: indicators.run()),
+        (report.TOPIC, lambda: report.run()),
+        (scale.TOPIC, lambda: scale.run(args.scale_sizes, time_cap=args.scale_time_cap)),
     )
     for topic, run in topics:
         path = write_result(topic, run())

@@ -48,6 +48,7 @@ PO_FILES = {"es": LOCALE_DIR / "es" / "LC_MESSAGES" / "cruce.po"}
 KEYWORDS: dict[str, None] = {"_": None, "gettext": None}
 COMPILE_PY = "src/cruce/ingest/compile.py"
 TEMPLATES = ROOT / "src" / "cruce" / "web" / "templates"
+REPORT_TEMPLATES = ROOT / "src" / "cruce" / "reports" / "templates"  # the briefings, in the report's language
 WIDTH = 100
 LANGUAGE_NAMES = {"es": "Spanish"}
 _HEADER = """\
@@ -106,7 +107,7 @@ def _fstring_messages(path: Path) -> Iterable[tuple[int, str]]:
 
 def _template_messages() -> Iterable[tuple[str, int, str, list[str], str | None]]:
     """Messages of the Jinja2 templates, in file order."""
-    for path in sorted(TEMPLATES.rglob("*.html")):
+    for path in [*sorted(TEMPLATES.rglob("*.html")), *sorted(REPORT_TEMPLATES.rglob("*.html"))]:
         rel = path.relative_to(ROOT).as_posix()
         with path.open("rb") as fh:
             for lineno, message, comments, context in extract(

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from cruce import __version__
 from cruce.cli_support import user_errors
-from cruce.export import FORMATS, write_csv, write_jsonl, write_parquet
+from cruce.export import FORMATS, ExportError, write_csv, write_jsonl, write_parquet, written_whole
 from cruce.i18n import LANGUAGES, _, current_language, set_language
 from cruce.ingest.compile import reason_text
 from cruce.ingest.mapping import MappingError, builtin_mappings, load_mapping
@@ -30,7 +30,7 @@ from cruce.store import Store, StoreError, database_url, open_store
 
 console = Console()
 errors = Console(stderr=True)
-USER_ERRORS = (ReadError, MappingError, StoreError, SchemaError)
+USER_ERRORS = (ReadError, MappingError, StoreError, SchemaError, ExportError)
 
 
 def _user_errors() -> AbstractContextManager[None]:
@@ -226,7 +226,7 @@ def build_app() -> typer.Typer:
             rejects = store.rejects(dataset=dataset, import_id=import_id)
             header = [_("File"), _("Row"), _("Field"), _("Reason"), _("Value"), _("Dataset"), _("Import")]
             if export is not None:
-                with export.open("w", newline="", encoding="utf-8") as fh:
+                with written_whole(export) as part, part.open("w", newline="", encoding="utf-8") as fh:
                     writer = csv.writer(fh)
                     writer.writerow(header)
                     count = 0
@@ -297,11 +297,12 @@ def build_app() -> typer.Typer:
             if format_ == "parquet":
                 if output is None:
                     raise MappingError(_("Parquet needs an output file: --output FILE.parquet"))
-                count = write_parquet(entities, stype, output, include_protected)
+                with written_whole(output) as part:
+                    count = write_parquet(entities, stype, part, include_protected)
             elif output is None:
                 count = writer(entities, stype, sys.stdout, include_protected)
             else:
-                with output.open("w", newline="", encoding="utf-8") as fh:
+                with written_whole(output) as part, part.open("w", newline="", encoding="utf-8") as fh:
                     count = writer(entities, stype, fh, include_protected)
             if output is not None:
                 console.print(_("{count} entities written to {file}").format(count=count, file=output))
@@ -421,6 +422,15 @@ def build_app() -> typer.Typer:
     from cruce.people.cli import register as register_people_commands
 
     register_people_commands(app, open_store=_open, user_errors=_user_errors)
+    from cruce.investigations.cli import register as register_investigation_commands
+
+    register_investigation_commands(app, open_store=_open, user_errors=_user_errors)
+    from cruce.store.transfer.cli import register as register_transfer_commands
+
+    register_transfer_commands(app, open_store=_open, user_errors=_user_errors)
+    from cruce.jobs.cli import register as register_job_commands
+
+    register_job_commands(app, open_store=_open, user_errors=_user_errors)
     return app
 
 

@@ -3,13 +3,18 @@
 One row per entity, one column per property of its type — except protected properties (the
 identities of victims and tipsters), left out unless explicitly asked for. Multi-valued properties
 are lists in Parquet and JSON Lines and are joined with "; " in CSV. Entities are streamed from
-the store, so memory stays bounded whatever the number of entities.
+the store, so memory stays bounded whatever the number of entities. A file is written under a
+temporary name beside its own and renamed when complete (``written_whole``): an export that fails
+part-way (a full disk) leaves no file that looks complete.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import os
+import secrets
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
@@ -18,11 +23,39 @@ from typing import TextIO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cruce.i18n import _
 from cruce.schema.model import SchemaType
-from cruce.store.base import Entity
+from cruce.store.base import Entity, is_disk_full
 
 FORMATS = ("csv", "parquet", "jsonl")
 _BATCH = 10_000
+
+
+class ExportError(Exception):
+    """The export's file could not be written; the message says why (a full disk, no permission)."""
+
+
+@contextlib.contextmanager
+def written_whole(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write to, renamed to ``path`` once the block completes.
+
+    If the block fails, the temporary file is removed and a file already at ``path`` is left as it
+    was; an ``OSError`` becomes an ``ExportError`` naming the file and the reason.
+    """
+    part = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    try:
+        yield part
+        os.replace(part, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            part.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            if is_disk_full(exc):
+                message = _("Cannot write {file}: the disk is full (no space left on device); nothing was written.")
+            else:
+                message = _("Cannot write {file}: {reason}; nothing was written.")
+            raise ExportError(message.format(file=path, reason=exc.strerror or exc)) from exc
+        raise
 
 
 def _chunks(entities: Iterable[Entity], size: int) -> Iterator[list[Entity]]:

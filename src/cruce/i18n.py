@@ -58,3 +58,9 @@ def gettext(message: str) -> str:
 
 
 _ = gettext
+
+
+def mark(message: str) -> str:
+    """Mark a message for the catalog without translating it (import it as ``_``): for text kept
+    in the database in English (a job's progress) and translated for each reader when shown."""
+    return message

@@ -129,6 +129,62 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
+VICTIM = "Guadalupe Itzel Tzotzil Pérez"  # synthetic
+TRAFFICKER = "Rogelio Tamez Garza"  # synthetic
+MAPPING = """
+name: test-exploitation
+description: a trafficker, the person he exploited, the workplace
+dataset: case-file-7
+source: test
+entities:
+  victim:
+    schema: Person
+    key: [victim_id]
+    properties:
+      name: victim_name
+  trafficker:
+    schema: Person
+    key: [trafficker_id]
+    properties:
+      name: trafficker_name
+  place:
+    schema: Organization
+    key: [place]
+    properties:
+      name: place
+      country: {value: MX}
+  exploited:
+    schema: Exploited
+    key: [victim_id, trafficker_id]
+    properties:
+      exploiter: {entity: trafficker}
+      victim: {entity: victim}
+  works_at:
+    schema: EmployedBy
+    key: [trafficker_id, place]
+    properties:
+      employee: {entity: trafficker}
+      employer: {entity: place}
+"""
+
+
+@pytest.fixture(scope="session")
+def privacy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The demo database and a case file naming a trafficker and the person he exploited (shared by
+    the privacy test and the investigation case test)."""
+    _require_chromium()
+    folder = tmp_path_factory.mktemp("e2e-privacy")
+    db = build_demo_db(folder)
+    (folder / "mapping.yaml").write_text(MAPPING, encoding="utf-8")
+    (folder / "case.csv").write_text(
+        f"victim_id,victim_name,trafficker_id,trafficker_name,place\nV7,{VICTIM},T7,{TRAFFICKER},Rancho El Alamo\n",
+        encoding="utf-8",
+    )
+    _cruce(db, "import", str(folder / "case.csv"), "--mapping", str(folder / "mapping.yaml"))
+    with serving(db, folder) as running:
+        yield running
+
+
 @pytest.fixture(scope="session")
 def browser(server: Server) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright

@@ -105,8 +105,8 @@ def _import(app: FastAPI, tmp: Path, name: str, mapping: str, rows: str) -> None
     assert import_file(store, tmp / f"{name}.csv", tmp / f"{name}.yaml").rows_stored > 0
 
 
-def build_world(url: str, tmp: Path) -> World:
-    app = create_app(url, upload_dir=tmp / "uploads", max_upload_bytes=64 * 1024)
+def build_world(url: str, tmp: Path, *, run_jobs: bool = True) -> World:
+    app = create_app(url, upload_dir=tmp / "uploads", max_upload_bytes=64 * 1024, run_jobs=run_jobs)
     world = World(app, url, tmp)
     rows = "sid,date,person_name,nationality,screener\nS1,2024-03-01,{name},GT,Ana Ruiz\n"
     _import(app, tmp, "unit-a", MAPPING.format(dataset="screenings-a"), rows.format(name=VICTIM))

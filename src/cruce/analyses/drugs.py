@@ -17,7 +17,8 @@ from typing import Any, Self
 import numpy as np
 import pyarrow as pa
 
-from cruce.analyses.tables import Tables, read, refs_sql, values_sql
+from cruce.analyses.tables import Tables, load_raw, read, refs_sql, values_sql
+from cruce.engines import Engine
 
 KG_PER_LB = 0.45359237
 
@@ -80,29 +81,29 @@ class DrugsData(Tables):
     """``seizures`` (with the quantity in pounds and kilograms), ``crossings`` (per port and month)
     and ``ports`` (each port of entry with a point, for the maps)."""
 
-    def __init__(self, tables: dict[str, pa.Table]) -> None:
-        super().__init__()
-        for name, table in tables.items():
-            self.con.register(f"{name}_raw", table)
+    RAW = ("seizures", "crossings", "ports")
+
+    def derive(self) -> None:
         number = "TRY_CAST(split_part(quantity, ' ', 1) AS DOUBLE)"
         unit = "lower(split_part(quantity, ' ', 2))"
-        self.con.execute(
+        self.engine.execute(
             f"CREATE TABLE seizures AS SELECT * EXCLUDE (quantity), "
             f"CASE {unit} WHEN 'lb' THEN {number} WHEN 'kg' THEN {number} / {KG_PER_LB} "
             f"WHEN 'g' THEN {number} / 1000 / {KG_PER_LB} END AS pounds FROM seizures_raw"
         )
-        self.con.execute("CREATE TABLE crossings AS SELECT * FROM crossings_raw")
-        self.con.execute(
+        self.engine.execute("CREATE TABLE crossings AS SELECT * FROM crossings_raw")
+        self.engine.execute(
             "CREATE TABLE ports AS SELECT port_code, port_name, state, "
             "TRY_CAST(split_part(geo, ',', 1) AS DOUBLE) AS lat, TRY_CAST(split_part(geo, ',', 2) AS DOUBLE) AS lon "
             "FROM ports_raw"
         )
-        for name in tables:
-            self.con.unregister(f"{name}_raw")
 
     @classmethod
-    def load(cls, store: Any, imports: Sequence[int] | None = None) -> Self:
-        return cls(read(store, queries(text_ids=store.backend != "duckdb"), PG_TYPES, imports))
+    def load(cls, store: Any, imports: Sequence[int] | None = None, engine: Engine | None = None) -> Self:
+        if engine is None:
+            return cls(read(store, queries(text_ids=store.backend != "duckdb"), PG_TYPES, imports))
+        load_raw(engine, store, queries, PG_TYPES, imports)
+        return cls(engine=engine)
 
 
 def seizures_by_fiscal_year(data: DrugsData, drug: str | None = None) -> list[dict[str, Any]]:

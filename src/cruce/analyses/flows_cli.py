@@ -14,7 +14,8 @@ import typer
 
 from cruce.analyses import drugs, hotspots, violence
 from cruce.analyses.firearms.cli import AsJson, print_rows
-from cruce.cli_support import fail
+from cruce.cli_support import errors, fail
+from cruce.engines.cli_options import EngineOption, SparkMaster, check_engine_options, engine_label
 from cruce.i18n import _
 
 Drug = Annotated[str | None, typer.Option("--drug", help=_("One drug (e.g. methamphetamine)."))]
@@ -232,3 +233,56 @@ def register(
 
     app.add_typer(violence_app, name="violence")
     app.add_typer(drugs_app, name="drugs")
+    register_aggregate(app, open_store=open_store, user_errors=user_errors)
+
+
+def register_aggregate(
+    app: typer.Typer,
+    *,
+    open_store: Callable[[typer.Context], Any],
+    user_errors: Callable[[], AbstractContextManager[None]],
+) -> None:
+    """Add ``flows aggregate``: the store-wide figures of the three flows, on DuckDB or Spark."""
+    flows_app = typer.Typer(
+        help=_("The flows' store-wide figures at once, on DuckDB or on Spark."),
+        no_args_is_help=True,
+        rich_markup_mode=None,
+    )
+
+    @flows_app.command(
+        "aggregate",
+        help=_("Compute every store-wide figure of the flows (firearms, drugs, violence) and write each as Parquet."),
+    )
+    def aggregate_command(
+        ctx: typer.Context,
+        out: Annotated[
+            Path, typer.Option("--out", help=_("Folder to write the figures into (one Parquet file each)."))
+        ],
+        engine: EngineOption = "duckdb",
+        spark_master: SparkMaster = None,
+        only: Annotated[
+            list[str] | None, typer.Option("--only", help=_("Only this figure (repeat); all if not given."))
+        ] = None,
+        as_json: AsJson = False,
+    ) -> None:
+        from cruce.analyses import aggregate
+
+        check_engine_options(engine, spark_master)
+        unknown = [name for name in only or () if name not in aggregate.NAMES]
+        if unknown:
+            raise fail(ValueError(_("Choose among: {choices}.").format(choices=", ".join(aggregate.NAMES))))
+        with user_errors(), open_store(ctx) as store:
+            run = aggregate.compute(store, engine, spark_master, only)
+        aggregate.write(run, out)
+        rows = [{"figure": c.name, "rows": len(c.rows), "seconds": c.seconds} for c in run.computed]
+        if as_json:
+            print_rows(rows, True, "")
+            return
+        print_rows(rows, False, _("Figures written to {folder}").format(folder=out))
+        errors.print(
+            _("{engine}: {seconds:.1f} s in all, {load:.1f} s of it reading the store.").format(
+                engine=engine_label(engine, spark_master), seconds=run.seconds, load=sum(run.load_seconds.values())
+            )
+        )
+
+    app.add_typer(flows_app, name="flows")

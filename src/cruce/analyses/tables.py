@@ -19,6 +19,7 @@ from typing import Any, Self
 import duckdb
 import pyarrow as pa
 
+from cruce.engines import DuckDBEngine, Engine
 from cruce.graph.extract import copy_out
 from cruce.store.duckdb_store import more_memory
 
@@ -83,15 +84,21 @@ def refs_sql(schema: str, props: dict[str, str], text_ids: bool) -> str:
     )
 
 
-def read(
-    store: Any, queries: dict[str, str], pg_types: dict[str, dict[str, pa.DataType]], imports: Sequence[int] | None
-) -> dict[str, pa.Table]:
-    """Each query's rows as Arrow, of every finished import or of ``imports`` alone."""
+def _prepared(store: Any, queries: dict[str, str], imports: Sequence[int] | None) -> dict[str, str]:
+    """The queries with the store's property numbers, of every finished import or of ``imports``."""
     ids = {(str(t), str(p)): int(n) for t, p, n in store._fetch("SELECT schema, prop, prop_id FROM property")}
     reads = {name: with_prop_ids(sql, ids) for name, sql in queries.items()}
     if imports is not None:
         only = f"IN ({', '.join(str(int(n)) for n in imports) or 'NULL'})"
         reads = {name: sql.replace(FINISHED, only) for name, sql in reads.items()}
+    return reads
+
+
+def read(
+    store: Any, queries: dict[str, str], pg_types: dict[str, dict[str, pa.DataType]], imports: Sequence[int] | None
+) -> dict[str, pa.Table]:
+    """Each query's rows as Arrow, of every finished import or of ``imports`` alone."""
+    reads = _prepared(store, queries, imports)
     if store.backend == "duckdb":
         with more_memory(store, "CRUCE_ANALYSIS_MEMORY", "2GB"):
             cursor = store.con.cursor()
@@ -102,15 +109,58 @@ def read(
     return {name: copy_out(store.conn, reads[name], pg_types[name]) for name in reads}
 
 
-class Tables(ABC):
-    """An analysis's tables in an in-memory DuckDB of their own, queried one at a time; derived
-    tables made once (``once``)."""
+def load_raw(
+    engine: Engine,
+    store: Any,
+    queries: Callable[[bool], dict[str, str]],
+    pg_types: dict[str, dict[str, pa.DataType]],
+    imports: Sequence[int] | None,
+) -> None:
+    """Each query's rows as the table ``<name>_raw`` of ``engine``. On DuckDB the store runs the
+    queries (``read``); on Spark the store's tables go to Parquet once and Spark runs them, ids as
+    text. ``queries(text_ids)`` gives the queries with ids as text (PostgreSQL, Spark) or not."""
+    if isinstance(engine, DuckDBEngine):
+        for name, table in read(store, queries(store.backend != "duckdb"), pg_types, imports).items():
+            engine.put(f"{name}_raw", table)
+        return
+    from cruce.engines.store_export import attach_store
 
-    def __init__(self) -> None:
-        self.con = duckdb.connect()
+    attach_store(engine, store)  # type: ignore[arg-type]
+    for name, sql in _prepared(store, queries(True), imports).items():
+        engine.execute(f"CREATE VIEW {name}_raw AS {sql}")  # read once, by ``derive``
+
+
+class Tables(ABC):
+    """An analysis's tables in an engine (an in-memory DuckDB of their own unless another is
+    given), queried one at a time; derived tables made once (``once``)."""
+
+    RAW: tuple[str, ...] = ()
+    """The tables read from the store (``<name>_raw`` until ``derive`` has made its own)."""
+
+    def __init__(self, tables: dict[str, pa.Table] | None = None, engine: Engine | None = None) -> None:
+        """From Arrow ``tables`` (by name), or from the ``<name>_raw`` tables ``engine`` already has."""
+        self._owns_engine = engine is None
+        self.engine: Engine = engine if engine is not None else DuckDBEngine()
         self.lock = threading.Lock()  # one query at a time on the connection
         self._once_lock = threading.Lock()
         self._made: set[str] = set()
+        for name, table in (tables or {}).items():
+            self.engine.put(f"{name}_raw", table)
+        self.derive()
+        for name in tables or self.RAW:
+            self.engine.drop(f"{name}_raw")
+
+    def derive(self) -> None:
+        """Make the analysis's tables from the ``<name>_raw`` ones."""
+        for name in self.RAW:
+            self.engine.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_raw")
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection (DuckDB engine only: for the analyses written for it alone)."""
+        if not isinstance(self.engine, DuckDBEngine):
+            raise TypeError(f"{type(self).__name__} on {self.engine.name} has no DuckDB connection")
+        return self.engine.con
 
     @classmethod
     @abstractmethod
@@ -120,17 +170,11 @@ class Tables(ABC):
     def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         """A query's rows as dicts."""
         with self.lock:
-            cur = self.con.cursor()
-            try:
-                result = cur.execute(sql, params or [])
-                names = [d[0] for d in result.description or []]
-                return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-            finally:
-                cur.close()
+            return self.engine.rows(sql, params)
 
     def execute(self, sql: str) -> None:
         with self.lock:
-            self.con.execute(sql)
+            self.engine.execute(sql)
 
     def once(self, name: str, make: Callable[[], None]) -> str:
         """``make()`` the first time ``name`` is asked for (a derived table), then only ``name``."""
@@ -145,4 +189,9 @@ class Tables(ABC):
         return found[0] if found else {}
 
     def close(self) -> None:
-        self.con.close()
+        """Let go of the tables (and of the engine, when it was this object's own)."""
+        if self._owns_engine:
+            self.engine.close()
+            return
+        for name in self.RAW:
+            self.engine.drop(name)

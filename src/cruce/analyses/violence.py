@@ -19,7 +19,8 @@ from typing import Any, Self
 import numpy as np
 import pyarrow as pa
 
-from cruce.analyses.tables import Tables, read, values_sql
+from cruce.analyses.tables import Tables, load_raw, read, values_sql
+from cruce.engines import Engine
 
 _EVENT = values_sql(
     "ViolenceEvent",
@@ -62,15 +63,14 @@ PG_TYPES = {
 class ViolenceData(Tables):
     """``events``: one row per violence record, with its month, year, state, type, killed and source."""
 
-    def __init__(self, tables: dict[str, pa.Table]) -> None:
-        super().__init__()
-        self.con.register("events_raw", tables["events"])
-        self.con.execute("CREATE TABLE events AS SELECT * FROM events_raw")
-        self.con.unregister("events_raw")
+    RAW = ("events",)
 
     @classmethod
-    def load(cls, store: Any, imports: Sequence[int] | None = None) -> Self:
-        return cls(read(store, QUERIES, PG_TYPES, imports))
+    def load(cls, store: Any, imports: Sequence[int] | None = None, engine: Engine | None = None) -> Self:
+        if engine is None:
+            return cls(read(store, QUERIES, PG_TYPES, imports))
+        load_raw(engine, store, lambda _text_ids: QUERIES, PG_TYPES, imports)
+        return cls(engine=engine)
 
 
 def homicides_by_state_year(
@@ -248,6 +248,15 @@ def by_municipality(data: ViolenceData, year: int | None = None) -> list[dict[st
         params,
     )
     return [{"code": municipality_code(r["state"], r["municipality"]), **r} for r in rows]
+
+
+def by_state_month(data: ViolenceData) -> list[dict[str, Any]]:
+    """Violence records and their dead per state and month, each type and source apart (series
+    are never added together): the store-wide table behind the maps and the monthly series."""
+    return data.rows(
+        "SELECT state, month, violence_type, source, count(*) AS events, sum(COALESCE(killed, 0)) AS killed "
+        "FROM events WHERE state IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY state, month, violence_type, source"
+    )
 
 
 def records(

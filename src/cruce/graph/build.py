@@ -1,5 +1,9 @@
 """Build the graph's node and edge tables from the store, in SQL, and keep them as a snapshot.
 
+The SQL is DuckDB's, run on an engine (``cruce.engines``): an in-memory DuckDB by default, or
+Spark (``cruce graph build --engine spark``), which reads the stage's Parquet files and writes
+the nodes and edges back as Parquet; both give the same tables.
+
 Records become canonical entities through the resolution's clusters (a record without a cluster
 is its own entity). Every edge is grouped by (source, target, type) after that mapping, so the
 parallel records of one link — three purchases of one buyer at one dealer are three event nodes,
@@ -21,13 +25,19 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from cruce.engines import DuckDBEngine, Engine, open_engine
+from cruce.engines.duck import quoted_path
+from cruce.engines.spark_session import check_available
 from cruce.graph.model import FLOW_BITS, FLOW_OF_TYPE, MENTIONS, GraphModel, graph_model, snake
 from cruce.graph.stage import StageReport, open_stage, refresh
 from cruce.store.base import Store
@@ -62,27 +72,22 @@ def fingerprint(store: Store) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
-def _values(rows: list[tuple[Any, ...]], columns: str) -> str:
-    if not rows:
-        return f"(SELECT {', '.join('NULL AS ' + c.strip() for c in columns.split(','))} WHERE false)"
-    body = ", ".join("(" + ", ".join(_lit(v) for v in row) + ")" for row in rows)
-    return f"(SELECT * FROM (VALUES {body}) AS v({columns}))"
-
-
-def _lit(value: Any) -> str:
-    if isinstance(value, int):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _helper_tables(model: GraphModel) -> dict[str, str]:
+def _helper_tables(model: GraphModel) -> dict[str, pa.Table]:
+    """What the schema says, as small tables: relations and their ends, node types, flows."""
     relations = [(t, s, d, snake(t)) for t, (s, d, _directed) in model.relations.items()]
     return {
-        "g_rel": _values(relations, "schema, sprop, dprop, etype"),
-        "g_nodetype": _values([(t, 1 if t in model.event_types else 0) for t in model.node_types], "schema, event"),
-        "g_typeflow": _values([(t, FLOW_BITS[f]) for t, f in FLOW_OF_TYPE.items()], "schema, bit"),
-        "g_flowbit": _values([(f, b) for f, b in FLOW_BITS.items()], "flow, bit"),
-    }
+        "g_rel": pa.table({"schema": [r[0] for r in relations], "sprop": [r[1] for r in relations],
+                           "dprop": [r[2] for r in relations], "etype": [r[3] for r in relations]},
+                          schema=pa.schema({"schema": pa.string(), "sprop": pa.string(), "dprop": pa.string(),
+                                            "etype": pa.string()})),
+        "g_nodetype": pa.table({"schema": pa.array(model.node_types, pa.string()),
+                                "event": pa.array([int(t in model.event_types) for t in model.node_types],
+                                                  pa.int32())}),
+        "g_typeflow": pa.table({"schema": pa.array(list(FLOW_OF_TYPE), pa.string()),
+                                "bit": pa.array([FLOW_BITS[f] for f in FLOW_OF_TYPE.values()], pa.int32())}),
+        "g_flowbit": pa.table({"flow": pa.array(list(FLOW_BITS), pa.string()),
+                               "bit": pa.array(list(FLOW_BITS.values()), pa.int32())}),
+    }  # fmt: skip
 
 
 TRANSFORM = """
@@ -152,41 +157,88 @@ WITH l AS (SELECT CASE WHEN type IN ({undirected}) AND dst < src THEN dst ELSE s
              GROUP BY l.src, l.dst, l.type)
 SELECT s.idx AS src, d.idx AS dst, agg.type, agg.count, agg.first, agg.last, agg.flows, agg.datasets_mask,
        agg.records, agg.datasets
-FROM agg JOIN g_node s ON s.id = agg.src JOIN g_node d ON d.id = agg.dst
-ORDER BY s.idx, d.idx, agg.type;
+FROM agg JOIN g_node s ON s.id = agg.src JOIN g_node d ON d.id = agg.dst;
 """
 
 
-def build(store: Store, folder: Path, model: GraphModel | None = None) -> Snapshot:
-    """Bring the stage in ``folder`` up to date with the store and make the node and edge tables."""
+NODE_SCHEMA = pa.schema({"id": pa.string(), "schema": pa.string(), "records": pa.int32(), "protected": pa.bool_(),
+                         "flows": pa.int32(), "datasets_mask": pa.uint64(), "first": pa.date32(),
+                         "last": pa.date32()})  # fmt: skip
+EDGE_SCHEMA = pa.schema({"src": pa.int32(), "dst": pa.int32(), "type": pa.string(), "count": pa.int32(),
+                         "first": pa.date32(), "last": pa.date32(), "flows": pa.int32(), "datasets_mask": pa.uint64(),
+                         "records": pa.list_(pa.string()), "datasets": pa.list_(pa.string())})  # fmt: skip
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` in ``schema``'s types and order: the same whatever engine made it (Spark has no
+    unsigned integers: its 64-bit masks are cast back bit for bit)."""
+    columns = [pc.cast(table[f.name], f.type, safe=False) for f in schema]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+@contextmanager
+def _engine(name: str, spark_master: str | None, folder: Path) -> Iterator[Engine]:
+    if name != "duckdb":
+        with open_engine(name, spark_master) as other:  # Spark (an unknown name is refused there)
+            yield other
+        return
+    con = duckdb.connect(":memory:")
+    con.execute(f"SET temp_directory = {quoted_path(folder / 'spill')}")
+    con.execute(f"SET memory_limit = '{os.environ.get('CRUCE_GRAPH_MEMORY', '4GB')}'")
+    con.execute("SET preserve_insertion_order = false")  # every order the build relies on is explicit
+    engine = DuckDBEngine(con)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def transform(engine: Engine, model: GraphModel) -> tuple[pa.Table, pa.Table, tuple[str, ...]]:
+    """Nodes, edges and datasets from the ``g_*`` tables of ``engine`` (``open_stage``)."""
+    for name, table in _helper_tables(model).items():
+        engine.put(name, table)
+    undirected = ", ".join(f"'{t}'" for t in sorted(model.undirected)) or "''"
+    script = TRANSFORM.format(mentions=MENTIONS, bits=MAX_DATASET_BITS, undirected=undirected, keep=KEEP_RECORDS)
+    for statement in script.split(";\n"):
+        if statement.strip():
+            engine.execute(statement)
+    nodes = engine.arrow(
+        "SELECT CAST(id AS VARCHAR) AS id, schema, CAST(records AS INTEGER) AS records, protected, "
+        "CAST(flows AS INTEGER) AS flows, CAST(datasets_mask AS UBIGINT) AS datasets_mask, first, last, idx "
+        "FROM g_node ORDER BY idx"
+    )
+    edges = engine.arrow(
+        "SELECT CAST(src AS INTEGER) AS src, CAST(dst AS INTEGER) AS dst, type, CAST(count AS INTEGER) AS count, "
+        "first, last, CAST(flows AS INTEGER) AS flows, CAST(datasets_mask AS UBIGINT) AS datasets_mask, records, "
+        "datasets FROM g_edge ORDER BY src, dst, type"
+    )
+    if not engine.keeps_order:
+        nodes = nodes.sort_by("idx")
+        edges = edges.sort_by([("src", "ascending"), ("dst", "ascending"), ("type", "ascending")])
+    found = engine.arrow("SELECT DISTINCT dataset FROM g_import")["dataset"].to_pylist()
+    datasets = tuple(sorted(str(d) for d in found))
+    return _conform(nodes, NODE_SCHEMA), _conform(edges, EDGE_SCHEMA), datasets
+
+
+def build(
+    store: Store,
+    folder: Path,
+    model: GraphModel | None = None,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
+) -> Snapshot:
+    """Bring the stage in ``folder`` up to date with the store and make the node and edge tables,
+    on DuckDB or (``engine="spark"``, ``spark_master``) on Spark, which reads the stage's Parquet
+    files where they lie: the same SQL, the same tables."""
+    if engine == "spark":
+        check_available()  # before reading the store: say at once what to install
     started = time.perf_counter()
     model = model or graph_model()
     key = fingerprint(store)
     report = refresh(store, model, folder)
-    con = open_stage(store, model, folder)
-    con.execute(f"SET memory_limit = '{os.environ.get('CRUCE_GRAPH_MEMORY', '4GB')}'")
-    con.execute("SET preserve_insertion_order = false")  # every order the build relies on is explicit
-    try:
-        for name, sql in _helper_tables(model).items():
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
-        undirected = ", ".join(f"'{t}'" for t in sorted(model.undirected)) or "''"
-        script = TRANSFORM.format(mentions=MENTIONS, bits=MAX_DATASET_BITS, undirected=undirected, keep=KEEP_RECORDS)
-        for statement in script.split(";\n"):
-            if statement.strip():
-                con.execute(statement)
-        nodes = con.execute(
-            "SELECT CAST(id AS VARCHAR) AS id, schema, CAST(records AS INTEGER) AS records, protected, "
-            "CAST(flows AS INTEGER) AS flows, CAST(datasets_mask AS UBIGINT) AS datasets_mask, first, last "
-            "FROM g_node ORDER BY idx"
-        ).to_arrow_table()
-        edges = con.execute(
-            "SELECT CAST(src AS INTEGER) AS src, CAST(dst AS INTEGER) AS dst, type, CAST(count AS INTEGER) AS count, "
-            "first, last, CAST(flows AS INTEGER) AS flows, CAST(datasets_mask AS UBIGINT) AS datasets_mask, records, "
-            "datasets FROM g_edge"
-        ).to_arrow_table()
-        datasets = tuple(str(r[0]) for r in con.execute("SELECT DISTINCT dataset FROM g_import ORDER BY 1").fetchall())
-    finally:
-        con.close()
+    with _engine(engine, spark_master, folder) as running:
+        open_stage(store, model, folder, running)
+        nodes, edges, datasets = transform(running, model)
     return Snapshot(nodes, edges, datasets, key, time.time(), time.perf_counter() - started, report)
 
 

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cruce.engines.cli_options import EngineOption, SparkMaster, check_engine_options, engine_label
 from cruce.graph import service
 from cruce.graph.graph import describe, open_graph
 from cruce.graph.present import StoreNamer
@@ -94,17 +95,25 @@ def register(
     def build_command(
         ctx: typer.Context,
         force: Annotated[bool, typer.Option("--force", help=_("Rebuild even if the snapshot is up to date."))] = False,
+        engine: EngineOption = "duckdb",
+        spark_master: SparkMaster = None,
         as_json: AsJson = False,
     ) -> None:
+        check_engine_options(engine, spark_master)
         with user_errors(), open_store(ctx) as store:
-            state = open_graph(store, rebuild=force)
+            state = open_graph(store, rebuild=force, engine=engine, spark_master=spark_master)
             info = {**describe(state.graph), "rebuilt": state.rebuilt, "folder": str(state.folder)}
+            if state.rebuilt:
+                info["engine"] = engine_label(engine, spark_master)
         if as_json:
             _print_json(info)
             return
         table = Table(title=_("Graph"), show_header=False)
         for label, key in ((_("Nodes"), "nodes"), (_("Edges"), "edges"), (_("Build seconds"), "build_seconds"),
-                           (_("Rebuilt now"), "rebuilt"), (_("Snapshot folder"), "folder")):  # fmt: skip
+                           (_("Rebuilt now"), "rebuilt"), (_("Engine"), "engine"),
+                           (_("Snapshot folder"), "folder")):  # fmt: skip
+            if key not in info:
+                continue
             table.add_row(
                 label, f"{info[key]:,}" if isinstance(info[key], int) and key != "rebuilt" else str(info[key])
             )

@@ -242,9 +242,17 @@ class GraphState:
     folder: Path
 
 
-def open_graph(store: Store, *, rebuild: bool = False, folder: Path | None = None) -> GraphState:
+def open_graph(
+    store: Store,
+    *,
+    rebuild: bool = False,
+    folder: Path | None = None,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
+) -> GraphState:
     """The store's graph, rebuilt when imports, resolution runs or decisions changed since the
-    snapshot was made (or when ``rebuild``); kept in memory per process until then."""
+    snapshot was made (or when ``rebuild``), on ``engine`` (``cruce.graph.build``); kept in memory
+    per process until then."""
     folder = folder or cache_dir(store)
     key = fingerprint(store)
     with _GUARD:
@@ -256,7 +264,7 @@ def open_graph(store: Store, *, rebuild: bool = False, folder: Path | None = Non
         if rebuild:
             drop_stage(folder)  # read every record from the store again
         if rebuilt:
-            snapshot = build(store, folder)
+            snapshot = build(store, folder, engine=engine, spark_master=spark_master)
             save(snapshot, folder)
         assert snapshot is not None
         graph = LinkGraph(snapshot)

@@ -3,7 +3,7 @@
 Reading the store is most of a build's cost (a scan of every statement), and an import only adds
 statements: so each read (``cruce.graph.extract.raw_queries``) is run for the imports not yet
 staged and written as one more *part* beside the earlier ones, in ``<snapshot folder>/stage/``.
-The build then works on the parts alone, in a DuckDB of its own: after an import it reads the new
+The build then works on the parts alone, on an engine of its own (DuckDB, or Spark): after an import it reads the new
 import's records from the store, not the store; after a resolution decision it reads no record at
 all (the clusters, the only thing a decision changes, are read afresh on every build, as are the
 imports' datasets).
@@ -23,9 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cruce.engines import Engine
 from cruce.graph.extract import PG_TYPES, copy_out, raw_queries
 from cruce.graph.model import GraphModel
 from cruce.store.base import Store
@@ -122,34 +123,28 @@ def drop_stage(folder: Path) -> None:
     shutil.rmtree(folder / "stage", ignore_errors=True)
 
 
-def open_stage(store: Store, model: GraphModel, folder: Path) -> duckdb.DuckDBPyConnection:
-    """A DuckDB of its own on which every ``g_*`` read is a table or a view (after ``refresh``)."""
+def open_stage(store: Store, model: GraphModel, folder: Path, engine: Engine) -> None:
+    """Make every ``g_*`` read a table of ``engine`` (after ``refresh``): the staged ones over the
+    parts' Parquet files, the clusters and imports read from the store now."""
     stage = folder / "stage"
     manifest = _manifest(stage)
     if manifest is None:
         raise RuntimeError(f"no graph stage in {stage}: refresh it first")
     names = [str(p["name"]) for p in manifest["parts"]]  # type: ignore[attr-defined]
-    con = duckdb.connect(":memory:")
-    con.execute(f"SET temp_directory = '{folder / 'spill'}'")
     for read in STAGED:
-        files = ", ".join("'" + str(stage / n / f"{read}.parquet").replace("'", "''") + "'" for n in names)
-        parts = f"read_parquet([{files}])" if names else _empty(read)
-        con.execute(f"CREATE TEMP VIEW {read} AS {_COMBINED[read].format(parts=parts)}")
+        if names:
+            engine.parquet(f"{read}_parts", [stage / n / f"{read}.parquet" for n in names])
+        else:
+            engine.put(f"{read}_parts", _empty(read))
+        engine.execute(f"CREATE VIEW {read} AS {_COMBINED[read].format(parts=f'{read}_parts')}")
     queries = raw_queries(model)
     for read in ("g_cluster", "g_import"):
         if store.backend == "duckdb":
             table = store.con.cursor().execute(queries[read]).to_arrow_table()  # type: ignore[attr-defined]
         else:
             table = copy_out(store.conn, queries[read], PG_TYPES[read])  # type: ignore[attr-defined]
-        con.register(f"{read}_arrow", table)
-        con.execute(f"CREATE TEMP TABLE {read} AS SELECT * FROM {read}_arrow")
-        con.unregister(f"{read}_arrow")
-    return con
+        engine.put(read, table)
 
 
-def _empty(read: str) -> str:
-    columns = ", ".join(f"CAST(NULL AS {_SQL_TYPE[str(t)]}) AS {c}" for c, t in PG_TYPES[read].items())
-    return f"(SELECT {columns} WHERE false)"
-
-
-_SQL_TYPE = {"string": "VARCHAR", "int32": "INTEGER", "bool": "BOOLEAN"}
+def _empty(read: str) -> pa.Table:
+    return pa.table({column: pa.array([], type) for column, type in PG_TYPES[read].items()})

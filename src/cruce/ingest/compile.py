@@ -126,12 +126,29 @@ CLEANED_BATCH = "cruce_cleaned_batch"  # the reading thread's name for a batch (
 _JOINS_PER_STEP = 4
 
 
+def _has_nul(values: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether a text column may hold a NUL character (its data buffers have a zero byte)."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    for chunk in chunks:
+        data = chunk.buffers()[2] if chunk.type == pa.string() else None
+        if data is not None and memoryview(data).tobytes().find(b"\0") >= 0:
+            return True
+    return False
+
+
+def without_nul(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Text without NUL characters: no text means one, PostgreSQL cannot store one (a CSV with
+    NUL padding, a JSON ``\\u0000``), and both stores must hold the same values."""
+    return pc.replace_substring(values, "\0", "") if _has_nul(values) else values
+
+
 def clean_batch(batch: pa.RecordBatch | pa.Table, compiled: CompiledMapping) -> pa.Table:
-    """The columns the mapping reads, trimmed, with null tokens as nulls, under their aliases."""
+    """The columns the mapping reads, without NUL characters, trimmed, with null tokens as nulls,
+    under their aliases."""
     nulls = pa.array(list(compiled.nulls), pa.string())
     arrays, names = [], []
     for column, alias in compiled.columns:
-        values = pc.utf8_trim_whitespace(batch.column(column))
+        values = pc.utf8_trim_whitespace(without_nul(batch.column(column)))
         arrays.append(pc.if_else(pc.is_in(values, value_set=nulls), pa.scalar(None, pa.string()), values))
         names.append(alias)
     arrays.append(batch.column(ROW_COLUMN))

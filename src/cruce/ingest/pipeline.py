@@ -39,7 +39,7 @@ from cruce.ingest.sqlfuncs import install
 from cruce.schema.loader import default_schema
 from cruce.schema.model import Schema
 from cruce.search.index import index_step
-from cruce.store.base import ImportRecord, ImportWriter, Store
+from cruce.store.base import ImportRecord, ImportWriter, Store, StoreError, is_disk_full
 
 ProgressCallback = Callable[[int, int], None]
 _HASH_CHUNK = 1 << 20
@@ -295,7 +295,10 @@ def _import_batches(
         stop.set()
         if worker.is_alive():
             compute.interrupt()
-        worker.join(timeout=30)
+        deadline = time.monotonic() + 30
+        while worker.is_alive() and time.monotonic() < deadline:  # it may wait to hand over a batch
+            with contextlib.suppress(queue.Empty):
+                handoff.get(timeout=0.1)
         raise
     worker.join()
     return rows_read, rows_rejected
@@ -319,6 +322,24 @@ def _arrow_memory() -> Iterator[None]:
         yield
     finally:
         pa.set_memory_pool(previous)
+
+
+@contextlib.contextmanager
+def _disk_full_stops(path: Path) -> Iterator[None]:
+    """A full disk (the store's, its spill folder's, PostgreSQL's) as a ``StoreError`` that says so;
+    the import's writer has rolled back by then (or left it pending, for the next open to remove)."""
+    try:
+        yield
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise StoreError(
+            _(
+                "{file}: the import stopped because the disk is full ({reason}); nothing from it was stored. "
+                "Free some space, then import the file again."
+            ).format(file=path.name, reason=reason)
+        ) from exc
 
 
 def import_file(
@@ -348,6 +369,7 @@ def import_file(
     schema = schema or default_schema()
     ds = dataset_name(path, mapping, dataset)
     with (
+        _disk_full_stops(path),
         _arrow_memory(),
         open_source(
             path,

@@ -6,7 +6,8 @@ back as Parquet into the same SQL, clustering and storage as a DuckDB run. Store
 always kept in DuckDB's SQL: the comparison levels and blocking rules are translated to Spark SQL
 with SQLGlot when a Spark run uses them, so a model trained on either engine serves both.
 
-The session listens on the loopback interface when the master is local; its scratch directory
+The session (``cruce.engines.spark_session``, shared with the graph build and the flow
+aggregations) listens on the loopback interface when the master is local; its scratch directory
 (Parquet interchange and Splink's checkpoints) is removed when the run ends. On a cluster, put that
 directory on storage every executor can read (``CRUCE_SPARK_DIR``); see docs/deploy/spark.md.
 """
@@ -14,10 +15,6 @@ directory on storage every executor can read (``CRUCE_SPARK_DIR``); see docs/dep
 from __future__ import annotations
 
 import copy
-import os
-import shutil
-import tempfile
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -26,56 +23,14 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import sqlglot
-from sqlglot import exp
 
-from cruce.i18n import _
+from cruce.engines import spark_session
+from cruce.engines.spark_session import DEFAULT_MASTER, SparkUnavailableError
+from cruce.engines.spark_sql import to_spark_sql
 from cruce.resolve.engine import ResolutionError, _splink_settings, descriptions, pairs_table, rule_labels
 from cruce.resolve.models import PAIR_FLOOR, ModelSpec, quiet_splink, settings_dict, train
 
-DEFAULT_MASTER = "local[2]"
-JAVA_HINT = "apt-get install openjdk-17-jre-headless"
-PYSPARK_HINT = "pip install 'cruce[spark]'"
-# Errors only. Spark prints a "Setting default log level" banner unless the logger of the class
-# that starts it (PySpark's gateway) has a level of its own.
-QUIET_LOG4J = """\
-rootLogger.level = error
-logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer
-logger.gateway.level = error
-rootLogger.appenderRef.stderr.ref = console
-appender.console.type = Console
-appender.console.name = console
-appender.console.target = SYSTEM_ERR
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
-"""
-
-
-# -- SQL: DuckDB -> Spark ------------------------------------------------------------------------
-def _to_spark_node(node: exp.Expression) -> exp.Expression:
-    """The few DuckDB functions the models use whose Spark form differs."""
-    if isinstance(node, exp.JarowinklerSimilarity):  # Splink's jar registers it as jaro_winkler
-        return exp.Anonymous(this="jaro_winkler", expressions=[node.this, node.expression])
-    if isinstance(node, exp.ArrayOverlaps):
-        return exp.Anonymous(this="arrays_overlap", expressions=[node.this, node.expression])
-    if isinstance(node, exp.Bracket) and len(node.expressions) == 1:
-        # DuckDB gives NULL past the end of a list; Spark's try_element_at too (1-based).
-        index = node.expressions[0]
-        one_based = (
-            exp.Literal.number(int(index.this) + 1)
-            if isinstance(index, exp.Literal) and not index.is_string
-            else exp.Add(this=index.copy(), expression=exp.Literal.number(1))
-        )
-        return exp.Anonymous(this="try_element_at", expressions=[node.this, one_based])
-    return node
-
-
-def to_spark_sql(sql: str) -> str:
-    """A DuckDB condition (comparison level or blocking rule) in Spark SQL."""
-    if sql.strip().upper() == "ELSE":
-        return sql
-    tree = sqlglot.parse_one(sql, read="duckdb").transform(_to_spark_node)
-    return tree.sql(dialect="spark", normalize_functions="lower")
+__all__ = ["DEFAULT_MASTER", "as_duckdb", "check_available", "run", "spark_settings", "spark_spec", "to_spark_sql"]
 
 
 def spark_settings(settings: dict[str, Any]) -> dict[str, Any]:
@@ -121,107 +76,28 @@ def as_duckdb(trained: dict[str, Any], original: dict[str, Any]) -> dict[str, An
 
 # -- the session ---------------------------------------------------------------------------------
 def _java() -> str | None:
-    home = os.environ.get("JAVA_HOME")
-    if home and (Path(home) / "bin" / "java").exists():
-        return str(Path(home) / "bin" / "java")
-    return shutil.which("java")
+    return spark_session.java()
 
 
 def check_available() -> None:
     """Fail early, saying what to install, when pyspark or Java is missing."""
+    with _as_resolution_error():
+        spark_session.check_available()
+
+
+@contextmanager
+def _as_resolution_error() -> Iterator[None]:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pyspark 4.3 warns that it does not fully support pandas 3
-            import pyspark  # noqa: F401
-    except ImportError:
-        raise ResolutionError(_("Spark needs the pyspark package: {hint}").format(hint=PYSPARK_HINT)) from None
-    if _java() is None:
-        raise ResolutionError(_("Spark needs Java 17: {hint}").format(hint=JAVA_HINT))
-
-
-def _is_local(master: str) -> bool:
-    return master == "local" or master.startswith("local[")
-
-
-def _config(master: str, workdir: Path) -> dict[str, str]:
-    from splink.backends.spark import similarity_jar_location
-
-    log4j = workdir / "log4j2.properties"
-    log4j.write_text(QUIET_LOG4J, encoding="utf-8")
-    conf = {
-        "spark.master": master,
-        "spark.app.name": "cruce-resolve",
-        "spark.jars": similarity_jar_location(),
-        "spark.ui.enabled": "false",
-        "spark.ui.showConsoleProgress": "false",
-        "spark.driver.memory": os.environ.get("CRUCE_SPARK_DRIVER_MEMORY", "1g"),
-        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{log4j}",
-        "spark.local.dir": str(workdir / "local"),
-        "spark.sql.warehouse.dir": str(workdir / "warehouse"),
-        "spark.sql.session.timeZone": "UTC",
-        # DuckDB's semantics (NULL, not an error, past the end of a list or on a bad cast)
-        "spark.sql.ansi.enabled": "false",
-    }
-    if _is_local(master):
-        conf |= {
-            # The JIT's first tier only: a local run is short, and C2 compiling Spark's generated
-            # code doubled the CPU time of a 500-record run.
-            "spark.driver.extraJavaOptions": conf["spark.driver.extraJavaOptions"] + " -XX:TieredStopAtLevel=1",
-            "spark.driver.host": "127.0.0.1",
-            "spark.driver.bindAddress": "127.0.0.1",
-            "spark.sql.shuffle.partitions": "4",  # the default 200 is for clusters; tiny tasks dominate locally
-            "spark.default.parallelism": "4",
-        }
-    return conf
+        yield
+    except SparkUnavailableError as exc:
+        raise ResolutionError(str(exc)) from exc
 
 
 @contextmanager
 def session(master: str | None = None) -> Iterator[tuple[Any, Path]]:
-    """A Spark session and its scratch directory, both gone when the block ends (a session the
-    caller already had active is used, and left running)."""
-    check_available()
-    master = master or DEFAULT_MASTER
-    workdir = Path(tempfile.mkdtemp(prefix="cruce-spark-", dir=os.environ.get("CRUCE_SPARK_DIR")))
-    spark, active = None, None
-    try:
-        spark, active = _start(master, workdir)
-        spark.sparkContext.setCheckpointDir(str(workdir / "checkpoints"))
-        yield spark, workdir
-    finally:
-        if spark is not None and active is None:
-            spark.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _start(master: str, workdir: Path) -> tuple[Any, Any]:
-    """(session, the session that was already active or None)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from pyspark.sql import SparkSession
-
-        active = SparkSession.getActiveSession()
-        if active is not None:
-            return active, active
-        builder = SparkSession.builder
-        for key, value in _config(master, workdir).items():
-            builder = builder.config(key, value)
-        before = os.environ.get("SPARK_LOCAL_IP")
-        if _is_local(master):
-            os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"  # read by the JVM at launch: stay on loopback
-        try:
-            spark = builder.getOrCreate()
-        except Exception as exc:  # the JVM did not start: most often no Java, or one older than 17
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ResolutionError(
-                _("Spark did not start ({error}). Spark needs Java 17: {hint}").format(error=first, hint=JAVA_HINT)
-            ) from exc
-        finally:
-            if before is None:
-                os.environ.pop("SPARK_LOCAL_IP", None)
-            else:
-                os.environ["SPARK_LOCAL_IP"] = before
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark, None
+    """``cruce.engines.spark_session.session``, its errors as a resolution's."""
+    with _as_resolution_error(), spark_session.session(master) as opened:
+        yield opened
 
 
 # -- training and scoring ------------------------------------------------------------------------

@@ -102,10 +102,24 @@ class AuditLog:
         return AuditEntry(seq, at, actor, address, action, target, text, outcome, prev, digest)
 
     def entries(
-        self, *, limit: int = 100, offset: int = 0, actor: str | None = None, action: str | None = None
+        self,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        actor: str | None = None,
+        action: str | None = None,
+        target: str | None = None,
+        action_prefix: str | None = None,
     ) -> list[AuditEntry]:
-        """Newest first, optionally for one actor or action."""
-        where, params = [], []
+        """Newest first, optionally for one actor, action or target, or actions starting ``action_prefix``."""
+        where: list[str] = []
+        params: list[object] = []
+        if target:
+            where.append("target = ?")
+            params.append(target)
+        if action_prefix:
+            where.append("substr(action, 1, ?) = ?")
+            params.extend((len(action_prefix), action_prefix))
         if actor:
             where.append("actor = ?")
             params.append(actor)

@@ -62,6 +62,11 @@ class AppDB:
         with self._write:
             self.fetch(sql, params)
 
+    def write(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """A write whose rows come back (``UPDATE … RETURNING``), serialised like ``execute``."""
+        with self._write:
+            return self.fetch(sql, params)
+
     @contextmanager
     def transaction(self) -> Iterator[AppDB]:
         """All or nothing; nested calls join the outer transaction."""

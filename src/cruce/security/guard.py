@@ -128,6 +128,9 @@ class Security:
         self.tip_key = derive(secret, "tips")
         self.tips = Tips(self.db, self.tip_key)
         self.assistance = AssistanceCases(self.db, derive(secret, "assistance"))
+        from cruce.investigations.store import Investigations  # it imports the policy module: not at the top
+
+        self.investigations = Investigations(self.db, derive(secret, "investigations"))
 
 
 class Guard:

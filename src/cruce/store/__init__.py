@@ -14,6 +14,7 @@ from cruce.store.base import (
     Statement,
     Store,
     StoreError,
+    StoreUnavailableError,
 )
 
 DEFAULT_DB = "cruce.duckdb"
@@ -28,6 +29,7 @@ __all__ = [
     "Statement",
     "Store",
     "StoreError",
+    "StoreUnavailableError",
     "database_url",
     "open_store",
 ]

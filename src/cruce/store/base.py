@@ -7,6 +7,7 @@ from. Entities are read back as aggregates of their statements. Imports write th
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -44,6 +45,20 @@ def statement_id_sql(dataset: str, entity_id: str, prop: str, value: str) -> str
 
 class StoreError(RuntimeError):
     """The database cannot be opened or used; the message says why and what to do."""
+
+
+class StoreUnavailableError(StoreError):
+    """The database server does not answer now (stopped, restarting, unreachable): worth trying
+    again later, unlike other ``StoreError``s. The web application answers 503 to it."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says a disk is full: the OS's ENOSPC, DuckDB's or PostgreSQL's (53100) words for it."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    if getattr(exc, "sqlstate", None) == "53100":  # psycopg: PostgreSQL's disk_full
+        return True
+    return isinstance(exc, duckdb.Error | OSError) and "No space left on device" in str(exc)
 
 
 @dataclass(frozen=True)

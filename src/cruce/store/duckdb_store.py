@@ -9,6 +9,7 @@ transaction behind, and DuckDB discards it when the file is next opened.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import tempfile
@@ -25,6 +26,7 @@ from cruce.store.base import CommitStep, ImportRecord, StoreError
 from cruce.store.lookup import LookupKeeper
 from cruce.store.sql import SqlStore
 
+log = logging.getLogger(__name__)
 DEFAULT_MEMORY_LIMIT = "256MB"
 COMPUTE_MEMORY_LIMIT = "192MB"
 IMPORT_MEMORY_LIMIT = "128MB"
@@ -58,6 +60,10 @@ def more_memory(store: Any, variable: str, default: str) -> Iterator[None]:
             con.execute(f"SET memory_limit = '{row[0]}'")
 
 
+class StoreInUseError(StoreError):
+    """Another process holds the DuckDB file (a running ``cruce serve``, an import)."""
+
+
 def _connect(path: str) -> duckdb.DuckDBPyConnection:
     config: dict[str, str | bool | int | float | list[str]] = {
         "memory_limit": os.environ.get("CRUCE_DUCKDB_MEMORY", DEFAULT_MEMORY_LIMIT)
@@ -66,7 +72,7 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(path, config=config)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise StoreError(
+            raise StoreInUseError(
                 _("The database {path} is in use by another cruce process; wait for it to finish.").format(path=path)
             ) from exc
         raise StoreError(_("Cannot open the database {path}: {reason}").format(path=path, reason=exc)) from exc
@@ -106,16 +112,28 @@ class DuckDBStore(SqlStore):
         return spill
 
     def _remove_interrupted_imports(self) -> list[str]:
-        """Delete what imports that never finished (crash, kill -9) left behind; return their ids."""
+        """Delete what imports that never finished (crash, kill -9, a full disk) left behind; return
+        their ids.
+
+        When that cannot be written (the disk is still full, the file is read-only) it is left for
+        the next open: no reader sees a pending import's rows, so the store opens all the same.
+        """
         pending = self.con.execute("SELECT no, id FROM import_pending").fetchall()
         if not pending:
             return []
         numbers = ", ".join(str(int(r[0])) for r in pending)
-        self.con.execute("BEGIN TRANSACTION")
-        for table in ("statement", "reject", *_index_tables(self.con)):
-            self.con.execute(f"DELETE FROM {table} WHERE import_no IN ({numbers})")
-        self.con.execute(f"DELETE FROM import_pending WHERE no IN ({numbers})")
-        self.con.execute("COMMIT")
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+            for table in ("statement", "reject", *_index_tables(self.con)):
+                self.con.execute(f"DELETE FROM {table} WHERE import_no IN ({numbers})")
+            self.con.execute(f"DELETE FROM import_pending WHERE no IN ({numbers})")
+            self.con.execute("COMMIT")
+        except duckdb.Error as exc:
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute("ROLLBACK")
+            log.warning("%s: the rows of %d interrupted import(s) stay until the next open: %s", self.path,
+                        len(pending), exc)  # fmt: skip
+            return []
         return [str(r[1]) for r in pending]
 
     def statement_count(self) -> int:

@@ -4,12 +4,23 @@ Import batches are still transformed by DuckDB (in memory, in this process) and 
 into PostgreSQL with ``COPY`` into a temporary stage; the merge into ``statement`` uses the
 primary key (``ON CONFLICT``), all in one transaction. An optional ``?schema=NAME`` in the URL
 keeps cruce's tables in their own PostgreSQL schema (used by the tests to stay isolated).
+
+A store holds one connection for its life (the web application: one per worker thread, see
+``cruce.web.services``). When PostgreSQL drops it — a restart, a fail-over, an administrator
+ending sessions — the next use of ``conn`` outside a transaction opens a new one, so one restart
+does not leave the process with dead connections; while the server does not answer, that raises
+``StoreUnavailableError``. A pool (psycopg_pool) was not used: transactions here span several calls
+that each take ``store.conn`` (``cruce.security.db``, imports, temporary tables), so a
+connection must stay the same from one call to the next.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import re
+import select
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -22,13 +33,23 @@ import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg import sql as pgsql
+from psycopg.pq import TransactionStatus
 
 from cruce.i18n import _
-from cruce.store.base import REJECT_COLUMNS, CommitStep, ImportRecord, StoreError, statement_id_sql
+from cruce.store.base import (
+    REJECT_COLUMNS,
+    CommitStep,
+    ImportRecord,
+    StoreError,
+    StoreUnavailableError,
+    statement_id_sql,
+)
 from cruce.store.sql import SqlStore
 
+log = logging.getLogger(__name__)
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 COPY_BATCH_ROWS = 200_000
+CONNECT_TIMEOUT = 10  # seconds; a server that is down refuses at once, an unreachable one waits this long
 
 
 def split_schema(url: str) -> tuple[str, str | None]:
@@ -63,19 +84,68 @@ class PostgresStore(SqlStore):
     def __init__(self, url: str) -> None:
         self.url = redact_url(url)
         self._init_cache()
-        conninfo, self.pg_schema = split_schema(url)
-        try:
-            self.conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
-        except psycopg.Error as exc:
-            reason = str(exc).replace(urlsplit(url).password or "\0", "***")
-            raise StoreError(
-                _("Cannot connect to PostgreSQL at {url}: {reason}").format(url=redact_url(conninfo), reason=reason)
-            ) from exc
+        self._conninfo, self.pg_schema = split_schema(url)
+        self._password = urlsplit(url).password
+        self._closed = False
+        self._conn = self._connect()
         if self.pg_schema:
-            self.conn.execute(pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(pgsql.Identifier(self.pg_schema)))
-            self.conn.execute(pgsql.SQL("SET search_path TO {}").format(pgsql.Identifier(self.pg_schema)))
+            self._conn.execute(pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(pgsql.Identifier(self.pg_schema)))
+            self._set_search_path(self._conn)
         self._compute: duckdb.DuckDBPyConnection | None = None
         self.upgraded_from, self.version = self._migrate()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        """A new connection in autocommit mode; ``StoreUnavailableError`` when PostgreSQL does not answer."""
+        try:
+            conn = psycopg.connect(self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+        except psycopg.Error as exc:
+            reason = str(exc).replace(self._password or "\0", "***")
+            raise StoreUnavailableError(
+                _("Cannot connect to PostgreSQL at {url}: {reason}").format(
+                    url=redact_url(self._conninfo), reason=reason
+                )
+            ) from exc
+        return conn
+
+    def _set_search_path(self, conn: psycopg.Connection[Any]) -> None:
+        if self.pg_schema:
+            conn.execute(pgsql.SQL("SET search_path TO {}").format(pgsql.Identifier(self.pg_schema)))
+
+    @property
+    def conn(self) -> psycopg.Connection[Any]:
+        """The connection; a new one first when PostgreSQL dropped this one (see the module's docstring).
+
+        A connection that failed is closed by psycopg, and replaced here. One idle since before a
+        restart is not known to be dead until used: PostgreSQL wrote to it as it shut down, so
+        something to read on an idle connection is checked first. Inside a transaction the
+        connection is never swapped: the transaction's next statement fails instead (its work is
+        lost with the old session, and must not go on, half, in another).
+        """
+        conn = self._conn
+        if self._closed:
+            return conn  # closed on purpose: psycopg says so on use
+        if conn.closed:
+            return self._reconnect()
+        if conn.info.transaction_status == TransactionStatus.IDLE and _has_input(conn):
+            try:
+                conn.execute("")
+            except psycopg.OperationalError:
+                return self._reconnect()
+        return conn
+
+    def _reconnect(self) -> psycopg.Connection[Any]:
+        old = self._conn
+        conn = self._connect()
+        try:
+            self._set_search_path(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        with contextlib.suppress(psycopg.Error):
+            old.close()
+        log.info("reconnected to PostgreSQL at %s", self.url)
+        return conn
 
     def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.conn.cursor() as cur:
@@ -94,7 +164,8 @@ class PostgresStore(SqlStore):
         return bool(rows)
 
     def close(self) -> None:
-        self.conn.close()
+        self._closed = True
+        self._conn.close()
         if self._compute is not None:
             self._compute.close()
             shutil.rmtree(self._spill, ignore_errors=True)
@@ -114,6 +185,14 @@ class PostgresStore(SqlStore):
             "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'"
         )
         return int(rows[0][0])
+
+
+def _has_input(conn: psycopg.Connection[Any]) -> bool:
+    """Whether the server sent something to a connection nobody is waiting on (it never does,
+    except as it ends the session)."""
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
 
 
 class PostgresImportWriter:

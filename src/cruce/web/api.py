@@ -12,16 +12,17 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import Path as FastPath
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from cruce.ingest.compile import REASONS
 from cruce.ingest.mapping import builtin_mappings
+from cruce.jobs import Job
 from cruce.security import REDACTED, AccountError, Marking, Principal, Role, Scope
 from cruce.security.audit import now
 from cruce.security.guard import caption
 from cruce.web.context import client_address, services_of
-from cruce.web.jobs import Job
 from cruce.web.services import View
 from cruce.web.uploads import UploadError, save_upload
 from cruce.web.views import counts_by_flow, entity_view
@@ -241,15 +242,25 @@ class RejectOut(BaseModel):
 
 class JobOut(BaseModel):
     id: str
-    state: Literal["queued", "running", "linking", "done", "failed"]
-    file: str
-    mapping: str
+    kind: Literal["import", "resolve"]
+    state: Literal["queued", "running", "done", "failed", "cancelled"]
+    message: str | None = Field(description="What the job is doing now (English).")
     percent: int
+    done: int = Field(description="Progress: bytes read of an import, steps of a resolution run.")
+    total: int
+    attempts: int = Field(description="Runs so far: more than 1 when the server stopped during one and it resumed.")
+    created_at: Utc
+    finished_at: Utc | None
+    file: str | None = Field(description="An import's file.")
+    mapping: str | None
     import_id: str | None
     dataset: str | None
     rows_stored: int | None
     rows_rejected: int | None
+    type: str | None = Field(description="A resolution run's type.")
+    clusters: int | None
     error: str | None
+    result: dict[str, Any] | None = Field(description="Everything the finished job reports.")
 
 
 class DatasetOut(BaseModel):
@@ -361,12 +372,16 @@ def _tip_out(tip: Any) -> TipOut:
     )  # fmt: skip
 
 
-def _job_out(job: Job) -> JobOut:
-    r = job.result
+def job_out(job: Job) -> JobOut:
+    r = job.result or {}
+    p = job.params
     return JobOut(
-        id=job.id, state=job.state, file=job.filename, mapping=job.mapping, percent=job.percent,
-        import_id=r.import_id if r else None, dataset=r.dataset if r else job.dataset,
-        rows_stored=r.rows_stored if r else None, rows_rejected=r.rows_rejected if r else None, error=job.error,
+        id=job.id, kind=job.kind, state=job.state, message=job.message, percent=job.percent,
+        done=job.done, total=job.total, attempts=job.attempts, created_at=job.created_at,
+        finished_at=job.finished_at, file=p.get("file"), mapping=p.get("mapping"), import_id=r.get("import_id"),
+        dataset=r.get("dataset", p.get("dataset")), rows_stored=r.get("rows_stored"),
+        rows_rejected=r.get("rows_rejected"), type=p.get("type"), clusters=r.get("clusters"), error=job.error,
+        result=job.result,
     )  # fmt: skip
 
 
@@ -568,16 +583,48 @@ def upload(
         raise HTTPException(
             status_code=exc.status, detail=str(exc).format(mb=settings.max_upload_bytes // (1024 * 1024))
         ) from None
-    job = request.app.state.jobs.start(principal, path, mapping, dataset or None, address=client_address(request))
-    return _job_out(job)
+    job = request.app.state.jobs.start_import(
+        principal, path, mapping, dataset or None, address=client_address(request)
+    )
+    return job_out(job)
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut, responses=NOT_FOUND, tags=["imports"])
-def job(request: Request, principal: Importer, job_id: str) -> JobOut:
+# -- background jobs --------------------------------------------------------------------------
+JobId = Annotated[str, FastPath(max_length=64)]
+
+
+@router.get("/jobs", response_model=list[JobOut], tags=["jobs"])
+def jobs(
+    request: Request,
+    principal: Reader,
+    kind: Annotated[Literal["import", "resolve"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[JobOut]:
+    """Your background jobs (imports, resolution runs), newest first."""
+    return [job_out(j) for j in request.app.state.jobs.mine(principal, kind=kind, limit=limit)]
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut, responses=NOT_FOUND, tags=["jobs"])
+def job(request: Request, principal: Reader, job_id: JobId) -> JobOut:
+    """Progress and outcome of one of your jobs (an admin's: anyone's)."""
     found = request.app.state.jobs.get(principal, job_id)
     if found is None:
-        raise HTTPException(status_code=404, detail="No such import job.")
-    return _job_out(found)
+        raise HTTPException(status_code=404, detail="No such job.")
+    return job_out(found)
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=JobOut, responses=NOT_FOUND, tags=["jobs"])
+def cancel_job(request: Request, principal: Reader, job_id: JobId) -> JobOut:
+    """Cancel a job: a waiting one at once, a running one at its next progress report (nothing of
+    it is kept). A finished job stays as it is."""
+    found = request.app.state.jobs.cancel(principal, job_id)
+    if found is None:
+        raise HTTPException(status_code=404, detail="No such job.")
+    _view(request).security.audit.record(
+        principal.username, "job_cancel", target=found.id, detail={"kind": found.kind},
+        address=client_address(request),
+    )  # fmt: skip
+    return job_out(found)
 
 
 # -- tips -------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from cruce.analyses.service import Analysis, analysis
 from cruce.people import kanon, stats
 from cruce.security import Principal
-from cruce.web.api import ERRORS, Reader, _no_unknown_query_parameters
+from cruce.web.api import BODY_ERRORS, ERRORS, Reader, _no_unknown_query_parameters
 from cruce.web.context import services_of
 
 router = APIRouter(responses=ERRORS, dependencies=[Depends(_no_unknown_query_parameters)], tags=["people"])
@@ -146,7 +146,7 @@ class ScanOut(BaseModel):
     mentions: list[MentionOut]
 
 
-@router.post("/people/scan", response_model=ScanOut)
+@router.post("/people/scan", response_model=ScanOut, responses=BODY_ERRORS)
 def scan_api(body: ScanIn, principal: Reader) -> Any:
     """Trafficking indicators in a text, with its triage score, and the people, phones and places
     it names (candidates to link, not identifications)."""

@@ -16,7 +16,17 @@ from pydantic import BaseModel, Field
 from cruce.resolve.engine import ResolutionError
 from cruce.resolve.prepare import TYPES
 from cruce.security import Principal
-from cruce.web.api import BODY_ERRORS, ERRORS, NOT_FOUND, Reader, Strict, Utc, _no_unknown_query_parameters
+from cruce.web.api import (
+    BODY_ERRORS,
+    ERRORS,
+    NOT_FOUND,
+    JobOut,
+    Reader,
+    Strict,
+    Utc,
+    _no_unknown_query_parameters,
+    job_out,
+)
 from cruce.web.context import client_address, services_of
 from cruce.web.i18n import translator
 from cruce.web.views_resolution import ClusterView, DecisionRow, PairView, Resolution, Side, may_decide
@@ -304,3 +314,25 @@ def split(request: Request, principal: Reader, entity_id: str, body: SplitIn) ->
     if group is not None:
         _audit(request, principal, res, "resolution_split", group, record=entity_id, decision="not_same")
     return DecidedOut(id=group, canonical_ids=_canonical(res, [entity_id]))
+
+
+# -- runs -------------------------------------------------------------------------------------
+class RunIn(Strict):
+    type: Annotated[str, Field(min_length=1, max_length=100, json_schema_extra={"enum": list(TYPES)})]
+    retrain: bool = Field(default=False, description="Train a new version of the model instead of reusing the last.")
+    threshold: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Match probability; the model's if absent."
+    )
+
+
+@router.post("/resolution/runs", response_model=JobOut, status_code=202, responses={**BODY_ERRORS, **UNPROCESSABLE})
+def start_run(request: Request, principal: Reader, body: RunIn) -> JobOut:
+    """Resolve every record of a type in the background; follow it at ``/jobs/{id}``."""
+    res = _resolution(request, principal)
+    _decider(request, principal, res)
+    if body.type not in TYPES:
+        raise HTTPException(status_code=422, detail=f"Unknown type; choose among {', '.join(TYPES)}.")
+    job = request.app.state.jobs.start_resolution(
+        principal, body.type, retrain=body.retrain, threshold=body.threshold, address=client_address(request)
+    )
+    return job_out(job)

@@ -80,8 +80,11 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
-                message = {**message, "headers": kept + extra}
+                headers = message.get("headers", [])
+                # a response with a stricter policy of its own (a case's attachment: a sandbox) keeps it
+                own = {k.lower() for k, _v in headers} & {b"content-security-policy"}
+                kept = [(k, v) for k, v in headers if k.lower() not in names - own]
+                message = {**message, "headers": kept + [(k, v) for k, v in extra if k not in own]}
             await send(message)
 
         if scope.get("method") in ("GET", "HEAD"):  # reads: a small query asked again is answered once
@@ -102,6 +105,8 @@ their turn in the event loop instead."""
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
     yield
+    if getattr(app.state, "close_on_shutdown", False):  # a worker process made by ``worker_app``
+        app.state.services.close()
 
 
 def create_app(
@@ -110,11 +115,14 @@ def create_app(
     upload_dir: str | Path | None = None,
     max_upload_bytes: int | None = None,
     settings: Settings | None = None,
+    run_jobs: bool = True,
 ) -> FastAPI:
     """The web application over the store at ``store_url`` (a DuckDB path or a postgresql:// URL).
 
     The store stays open for the life of the application; whoever made it closes it with
-    ``app.state.services.close()`` (``cruce serve`` does when the server stops).
+    ``app.state.services.close()`` (``cruce serve`` does when the server stops). With
+    ``run_jobs`` (the default) this process also runs background jobs (``cruce.jobs``) in a
+    thread of its own, from now until the store is closed.
     """
     settings = settings or Settings(
         upload_dir=Path(upload_dir) if upload_dir else default_upload_dir(store_url),
@@ -133,10 +141,14 @@ def create_app(
     )
     app.state.services = services
     app.state.templates = _templates()
-    from cruce.web.jobs import ImportJobs
+    from cruce.web.jobs import WebJobs
     from cruce.web.ratelimit import tip_limiter_for
 
-    app.state.jobs = ImportJobs(services)
+    try:
+        app.state.jobs = WebJobs(services, run=run_jobs)
+    except BaseException:
+        services.close()
+        raise
     app.state.tip_limiter = tip_limiter_for(
         services.store.url, settings.tip_limit, settings.tip_window_seconds, settings.tip_flood_cap
     )
@@ -164,6 +176,10 @@ def create_app(
             return JSONResponse({"detail": _errors(exc)}, status_code=422)
         return await _error_page(request, 422, "", None)
 
+    from cruce.web import unavailable
+
+    unavailable.install(app, API_PREFIX)
+
     from cruce.web import api, api_resolution, oidc, pages, pages_admin, pages_resolution, pages_tips
 
     app.include_router(api.router, prefix=API_PREFIX)
@@ -189,6 +205,9 @@ def create_app(
     from cruce.web import api_organizations
 
     app.include_router(api_organizations.router, prefix=API_PREFIX)
+    from cruce.web import api_backup
+
+    app.include_router(api_backup.router, prefix=API_PREFIX)
     app.include_router(pages_firearms.router)
     from cruce.web import pages_flows, pages_organizations
 
@@ -211,14 +230,32 @@ def create_app(
     from cruce.web import pages_cases
 
     app.include_router(pages_cases.router)
+    from cruce.web import api_investigations, pages_investigations
+
+    app.include_router(api_investigations.router, prefix=API_PREFIX)
+    app.include_router(api_investigations.entity_router, prefix=API_PREFIX)
+    pages_investigations.install(app)
     from cruce.web import pages_people_stats, pages_screening
 
     app.include_router(pages_people_stats.router)
 
     app.include_router(pages_screening.router)
+    from cruce.web import pages_jobs
+
+    app.include_router(pages_jobs.router)
     pages_resolution.install(app)
     app.include_router(oidc.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def worker_app() -> FastAPI:
+    """The application of one worker process of ``cruce serve --workers N`` (Uvicorn's factory):
+    the database from ``CRUCE_DB``, which ``cruce serve`` sets; closed when the worker stops."""
+    from cruce.store import database_url
+
+    app = create_app(database_url())
+    app.state.close_on_shutdown = True
     return app
 
 

@@ -7,6 +7,7 @@ the audit log as done by ``cli`` from the local machine.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -16,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cruce.cli_support import cli_actor, user_errors
+from cruce.cli_support import cli_actor, fail, user_errors
 from cruce.i18n import _
 
 console = Console()
@@ -56,13 +57,26 @@ def register(
         proxy: Annotated[
             bool, typer.Option("--behind-proxy", help=_("Trust X-Forwarded-* headers from a local TLS proxy."))
         ] = False,
+        workers: Annotated[
+            int,
+            typer.Option(
+                "--workers",
+                min=1,
+                max=64,
+                help=_("Server processes (PostgreSQL only: a DuckDB file is held by one process)."),
+            ),
+        ] = 1,
     ) -> None:
         import uvicorn
 
         from cruce.web import create_app
 
+        db = ctx.obj["db"]
+        if workers > 1:
+            _serve_workers(db, host, port, proxy, workers)
+            return
         with user_errors():
-            web = create_app(ctx.obj["db"])
+            web = create_app(db)
         console.print(_("cruce is at http://{host}:{port}/ (Ctrl-C to stop)").format(host=host, port=port))
         try:
             uvicorn.run(
@@ -70,6 +84,39 @@ def register(
             )
         finally:
             web.state.services.close()
+
+    def _serve_workers(db: str, host: str, port: int, proxy: bool, workers: int) -> None:
+        """Several Uvicorn worker processes, each with the application (``worker_app``) and a job
+        runner. The store is opened here first, once: its upgrade and the secret key's first
+        creation must not race between the workers."""
+        import uvicorn
+
+        from cruce.i18n import current_language
+        from cruce.store import StoreError
+        from cruce.web import create_app
+
+        if not db.startswith(("postgresql://", "postgres://")):
+            raise fail(
+                StoreError(
+                    _(
+                        "--workers {n} needs a PostgreSQL database: a DuckDB file is held by one process. "
+                        "Serve it with one worker, or use --db postgresql://…"
+                    ).format(n=workers)
+                )
+            )
+        with user_errors():
+            create_app(db, run_jobs=False).state.services.close()
+        os.environ["CRUCE_DB"] = db  # the workers' database (they are new processes)
+        os.environ["CRUCE_LANG"] = current_language()
+        console.print(
+            _("cruce is at http://{host}:{port}/ with {n} workers (Ctrl-C to stop)").format(
+                host=host, port=port, n=workers
+            )
+        )
+        uvicorn.run(
+            "cruce.web.app:worker_app", factory=True, workers=workers, host=host, port=port, log_level="warning",
+            proxy_headers=proxy, forwarded_allow_ips="127.0.0.1",
+        )  # fmt: skip
 
     users = typer.Typer(help=_("Accounts: add, list, disable, enable, reset a password, make an API token."))
     app.add_typer(users, name="users")

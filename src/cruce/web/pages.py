@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from cruce.export import write_csv
 from cruce.ingest.compile import REASONS
 from cruce.ingest.mapping import builtin_mappings
+from cruce.jobs import Job
 from cruce.schema.model import prop_label, type_label
 from cruce.security import Role
 from cruce.security.audit import now
@@ -269,7 +270,7 @@ def _may_import(ctx: Ctx) -> None:
 def import_form(request: Request) -> Response:
     ctx = page(request)
     _may_import(ctx)
-    jobs = request.app.state.jobs.mine(ctx.principal)
+    jobs = request.app.state.jobs.mine(ctx.principal, kind="import", limit=20)
     return ctx.render(
         "import.html",
         mappings=sorted(builtin_mappings()),
@@ -304,13 +305,13 @@ def import_upload(
         ctx.audit("upload", outcome="refused", reason=str(exc)[:100])
         detail = ctx._(str(exc)).format(mb=settings.max_upload_bytes // (1024 * 1024))
         raise HTTPException(status_code=exc.status, detail=detail) from None
-    job = request.app.state.jobs.start(ctx.principal, path, mapping, dataset or None, address=ctx.address)
+    job = request.app.state.jobs.start_import(ctx.principal, path, mapping, dataset or None, address=ctx.address)
     return ctx.redirect(f"/import/{job.id}")
 
 
-def _job(ctx: Ctx, request: Request, job_id: str):  # type: ignore[no-untyped-def]
-    job = request.app.state.jobs.get(ctx.principal, job_id)
-    if job is None:
+def _job(ctx: Ctx, request: Request, job_id: str) -> Job:
+    job: Job | None = request.app.state.jobs.get(ctx.principal, job_id)
+    if job is None or job.kind != "import":
         raise HTTPException(status_code=404)
     return job
 

@@ -162,3 +162,35 @@ def split(request: Request, csrf_token: Csrf = "", record: RecordId = "", note: 
     if group is not None:
         audit_decision(ctx, "resolution_split", group, record=record, decision="not_same")
     return ctx.redirect(f"/entity/{record}")
+
+
+# -- runs -------------------------------------------------------------------------------------
+@router.get("/resolution/runs", response_class=HTMLResponse)
+def runs(request: Request) -> Response:
+    """Each type's current run, and a form to start a new one in the background (deciders)."""
+    ctx = page(request)
+    if not may_decide(ctx.principal):
+        raise HTTPException(status_code=403, detail=ctx._(ONLY_DECIDERS))
+    from cruce.resolve.store import ResolutionStore
+
+    rs = ResolutionStore(ctx.view.store)
+    current = {t: rs.current_run(t) for t in TYPES}
+    jobs = request.app.state.jobs.mine(ctx.principal, kind="resolve", limit=20)
+    return ctx.render("resolution_runs.html", types=TYPES, current=current, jobs=jobs)
+
+
+@router.post("/resolution/runs")
+def start_run(
+    request: Request,
+    csrf_token: Csrf = "",
+    type: Annotated[str, Form(max_length=100)] = "",
+    retrain: Annotated[bool, Form()] = False,
+) -> Response:
+    """Resolve every record of a type as a background job; its page shows the progress."""
+    ctx = _decider(request, csrf_token)
+    if type not in TYPES:
+        raise HTTPException(status_code=422, detail=ctx._(_("Choose a type to resolve.")))
+    job = request.app.state.jobs.start_resolution(
+        ctx.principal, type, retrain=retrain, threshold=None, address=ctx.address
+    )
+    return ctx.redirect(f"/jobs/{job.id}")

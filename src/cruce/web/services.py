@@ -14,6 +14,7 @@ import contextlib
 import copy
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,6 +85,9 @@ class Services:
     _local: threading.local = field(init=False, default_factory=threading.local)
     _views: list[View] = field(init=False, default_factory=list)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    on_close: list[Callable[[], None]] = field(init=False, default_factory=list)
+    """Run first by ``close`` (the job runner stops before the connections it uses close)."""
+    closed: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self.store = open_store(self.store_url)
@@ -136,6 +140,14 @@ class Services:
         view.store.close()
 
     def close(self) -> None:
+        """Close every connection (once: a server's shut-down and whoever made it may both ask)."""
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            closers, self.on_close = self.on_close, []
+        for closer in closers:
+            closer()
         with self._lock:
             views, self._views = self._views, []
         for view in views:

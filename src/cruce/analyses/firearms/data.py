@@ -14,10 +14,9 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any, Self
 
-import pyarrow as pa
-
-from cruce.analyses.firearms.extract import read_tables
-from cruce.analyses.tables import Tables
+from cruce.analyses.firearms.extract import PG_TYPES, queries, read_tables
+from cruce.analyses.tables import Tables, load_raw
+from cruce.engines import Engine
 
 SHORT_TTC_DAYS = 1096  # under three years: ATF's usual cut for a "short" time-to-crime
 ONE_YEAR_DAYS = 366
@@ -60,37 +59,39 @@ class Filters:
 
 # business days since Monday 1970-01-05: a Saturday or Sunday counts as the Monday after
 _BUSINESS_DAY = (
-    "(5 * CAST(floor(CAST(d - DATE '1970-01-05' AS INTEGER) / 7) AS INTEGER) "
-    "+ LEAST(CAST(d - DATE '1970-01-05' AS INTEGER) % 7, 5))"
+    "(5 * CAST(floor(CAST(date_diff('day', DATE '1970-01-05', {d}) AS INTEGER) / 7) AS INTEGER) "
+    "+ LEAST(CAST(date_diff('day', DATE '1970-01-05', {d}) AS INTEGER) % 7, 5))"
 )
 
 
 class FirearmsData(Tables):
-    """The tables (``traces``, ``purchases``, ``checks``, ``contacts``) on a connection of their own."""
+    """The tables (``traces``, ``purchases``, ``checks``, ``contacts``) on an engine of their own
+    (or the one given: ``load``)."""
 
-    def __init__(self, tables: dict[str, pa.Table]) -> None:
-        super().__init__()
-        for name, table in tables.items():
-            self.con.register(f"{name}_raw", table)
-        self.con.execute(
+    RAW = ("traces", "purchases", "checks", "contacts")
+
+    def derive(self) -> None:
+        self.engine.execute(
             "CREATE TABLE traces AS SELECT * EXCLUDE (ttc_days), "
-            "COALESCE(ttc_days, CAST(recovery_date - purchase_date AS INTEGER)) AS ttc, "
+            "COALESCE(ttc_days, CAST(date_diff('day', purchase_date, recovery_date) AS INTEGER)) AS ttc, "
             "year(recovery_date) AS recovery_year, "
             "purchaser IS NOT NULL AS to_purchaser, "
             "status LIKE 'completed%' AS completed "
             "FROM traces_raw"
         )
-        self.con.execute(
+        self.engine.execute(
             "CREATE TABLE purchases AS SELECT *, "
-            + _BUSINESS_DAY.replace("d -", "purchase_date -")
+            + _BUSINESS_DAY.format(d="purchase_date")
             + " AS business_day FROM purchases_raw"
         )
-        self.con.execute("CREATE TABLE checks AS SELECT * FROM checks_raw")
-        self.con.execute("CREATE TABLE contacts AS SELECT DISTINCT * FROM contacts_raw WHERE person IS NOT NULL")
-        for name in tables:
-            self.con.unregister(f"{name}_raw")
+        self.engine.execute("CREATE TABLE checks AS SELECT * FROM checks_raw")
+        self.engine.execute("CREATE TABLE contacts AS SELECT DISTINCT * FROM contacts_raw WHERE person IS NOT NULL")
 
     @classmethod
-    def load(cls, store: Any, imports: Sequence[int] | None = None) -> Self:
-        """From every finished import of the store, or from ``imports`` alone."""
-        return cls(read_tables(store, imports))
+    def load(cls, store: Any, imports: Sequence[int] | None = None, engine: Engine | None = None) -> Self:
+        """From every finished import of the store, or from ``imports`` alone; on ``engine`` if
+        given (Spark: ``cruce.analyses.aggregate``), else on an in-memory DuckDB of their own."""
+        if engine is None:
+            return cls(read_tables(store, imports))
+        load_raw(engine, store, queries, PG_TYPES, imports)
+        return cls(engine=engine)

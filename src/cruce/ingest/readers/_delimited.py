@@ -140,15 +140,19 @@ class CsvSource(Source):
             null_values=[""],
             quoted_strings_can_be_null=False,
         )
+        stream = self._stream
         try:
             with self._throttle.consumer_waiting():
                 return pacsv.open_csv(self._stream, read_options=read, parse_options=parse, convert_options=convert)
         except ReadError:
             self._reset()
+            stream.wait_for_quiet()
             raise
         except (pa.ArrowException, OSError) as exc:
+            error = self._arrow_error(exc)
             self._reset()
-            raise self._arrow_error(exc) from exc
+            stream.wait_for_quiet()
+            raise error from exc
 
     def _reset(self) -> None:
         if self._stream is not None:
@@ -231,6 +235,8 @@ class CsvSource(Source):
         # (which aborts the interpreter when that thread still calls into the stream).
         self._reader = None
         if self._stream is not None:
+            if not self.done:  # reads the read-ahead had queued may still come: let them end first
+                self._stream.wait_for_quiet()
             self._stream.close()
 
 

@@ -4,11 +4,19 @@ The header is the first row with a value; columns run from its first to its last
 cell. Row numbers are the sheet's own. Empty rows are skipped; a row with values outside the
 header's columns is a bad row. Cells become text: dates at midnight as ``2021-03-04``, other
 datetimes as ``2021-03-04T10:20:00``, integral numbers without ``.0``, empty cells as null.
+
+A workbook is a ZIP archive, and openpyxl has no limit on what its parts expand to: a few hundred
+kilobytes of repeated XML can expand to gigabytes (a "zip bomb"). Before openpyxl opens it, each
+part's declared size is checked (Python's zipfile never expands a part beyond it, and a part that
+lies fails its checksum): no part may expand more than ``MAX_RATIO`` times (Apache POI's default
+for the same check), the parts openpyxl reads whole (shared strings, styles...) beyond
+``MAX_PART_BYTES``, nor a worksheet, which is streamed, beyond ``MAX_SHEET_BYTES``.
 """
 
 from __future__ import annotations
 
 import warnings
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -25,6 +33,37 @@ from cruce.ingest.readers._common import (
     value_text,
 )
 from cruce.ingest.readers._text import binary_kind
+
+MAX_RATIO = 100
+RATIO_FROM_BYTES = 1 << 20  # smaller parts may be as repetitive as they like
+MAX_PART_BYTES = 128 << 20
+MAX_SHEET_BYTES = 4 << 30
+
+
+def check_archive(file: BinaryIO, display: str) -> None:
+    """Refuse a workbook whose parts would expand beyond the limits above (a ``ReadError``)."""
+    try:
+        with zipfile.ZipFile(file) as archive:
+            parts = archive.infolist()
+    except Exception as exc:  # zipfile raises several kinds (NotImplementedError for an unknown version)
+        raise ReadError(
+            _("{file}: not a valid XLSX workbook ({reason})").format(file=display, reason=exc), file=display
+        ) from exc
+    finally:
+        file.seek(0)
+    for part in parts:
+        sheet = part.filename.startswith("xl/worksheets/")
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > (MAX_SHEET_BYTES if sheet else MAX_PART_BYTES) or (
+            part.file_size > RATIO_FROM_BYTES and ratio > MAX_RATIO
+        ):
+            raise ReadError(
+                _(
+                    "{file}: the workbook's part {part} would expand to {size} MB, {ratio:.0f} times its "
+                    "compressed size; cruce does not open such a file (it may be a zip bomb)"
+                ).format(file=display, part=part.filename, size=part.file_size >> 20, ratio=ratio),
+                file=display,
+            )
 
 
 def _cell(value: object) -> str | None:
@@ -48,6 +87,7 @@ class XlsxSource(Source):
                     _("{file}: not an XLSX workbook (it looks like {kind})").format(file=display, kind=kind),
                     file=display,
                 )
+            check_archive(self._file, display)
             self._workbook = self._load(display)
             worksheet = self._sheet(display, sheet)
             worksheet.reset_dimensions()  # do not trust the stored size of the sheet

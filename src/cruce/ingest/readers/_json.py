@@ -9,6 +9,11 @@ before the first batch (``SourceInfo.columns``), the file is read twice: a first
 the keys (memory: the set of keys, capped at ``MAX_COLUMNS``), the second yields the rows. Rows
 are numbered by record (JSON) or by line (JSONL). A record that is not an object, and a JSONL
 line that is not valid JSON, is a bad row.
+
+Hostile or broken files stop early, with memory bounded: the first pass over a JSON document
+refuses nesting, values and records beyond the limits of ``_json_guard`` before ijson holds them; a
+JSONL line longer than ``MAX_RECORD_BYTES``, or nested deeper than Python's JSON decoder goes, is a
+bad row, never read whole.
 """
 
 from __future__ import annotations
@@ -33,13 +38,39 @@ from cruce.ingest.readers._common import (
     json_text,
     value_text,
 )
+from cruce.ingest.readers._json_guard import MAX_DEPTH, MAX_RECORD_BYTES, MAX_VALUE_BYTES, GuardedStream, JsonLimitError
 from cruce.ingest.readers._text import TextPlan, TextStream
 
 _SCALAR_EVENTS = frozenset({"null", "boolean", "integer", "double", "number", "string"})
 
 
+def _surrogate() -> str:
+    return _("invalid JSON: an escaped character that is not text (an unpaired surrogate)")
+
+
+def _limit_error(display: str, record: int, what: str) -> ReadError:
+    if what == "depth":
+        message = _(
+            "{file}: record {row}: the JSON is nested more than {limit} levels deep, deeper than any table's record"
+        )
+        limit = MAX_DEPTH
+    elif what == "value":
+        message = _("{file}: record {row}: a value is longer than {limit} MB")
+        limit = MAX_VALUE_BYTES >> 20
+    else:
+        message = _("{file}: record {row}: the record is larger than {limit} MB")
+        limit = MAX_RECORD_BYTES >> 20
+    return ReadError(message.format(file=display, row=record, limit=limit), file=display, row=record)
+
+
 def _json_error(display: str, record: int, exc: Exception) -> ReadError:
     """``record``: the number of the record in which (or before which) the document breaks."""
+    if isinstance(exc, UnicodeDecodeError):  # ijson decoding an escaped unpaired surrogate
+        return ReadError(
+            _("{file}: record {row}: {reason}").format(file=display, row=record, reason=_surrogate()),
+            file=display,
+            row=record,
+        )
     reason = exc.args[0] if exc.args else exc
     if isinstance(reason, bytes):
         reason = reason.decode("utf-8", "replace")
@@ -106,8 +137,9 @@ def flatten_record(record: dict[str, Any]) -> dict[str, str | None]:
     return flatten(record, {})
 
 
-def _scan_document(stream: TextStream, display: str) -> tuple[str, list[str]]:
+def _scan_document(text: TextStream, display: str) -> tuple[str, list[str]]:
     """One pass over a JSON document: the ijson prefix of its records and their flattened keys."""
+    stream = GuardedStream(text)
     stack: list[str] = []  # "map" / "array" for each open container
     top: str | None = None
     members: dict[str, _Keys] = {}  # object form: array members → keys of their object items
@@ -132,7 +164,7 @@ def _scan_document(stream: TextStream, display: str) -> tuple[str, list[str]]:
                     members.setdefault(prefix, _Keys(display))
                     objects.setdefault(prefix, 0)
                 elif depth == record_depth and _in_member(stack, top):
-                    member = "" if top == "array" else prefix.rsplit(".", 1)[0]
+                    member = "" if top == "array" else prefix.removesuffix("item").removesuffix(".")
                     records += 1
                     if kind == "map":
                         objects[member] += 1
@@ -158,9 +190,12 @@ def _scan_document(stream: TextStream, display: str) -> tuple[str, list[str]]:
                     records += 1
                 elif current is not None and depth > record_depth and lists_inside == 0:
                     current.add(prefix[record_prefix_len:])
-    except ijson.JSONError as exc:
+    except (ijson.JSONError, UnicodeDecodeError) as exc:
         inside = len(stack) > record_depth
         raise _json_error(display, records if inside else records + 1, exc) from exc
+    except JsonLimitError as exc:
+        inside = len(stack) > record_depth
+        raise _limit_error(display, records if inside else records + 1, exc.what) from None
     if top is None:
         raise ReadError(
             _("{file}: the JSON document is not an array of records or an object holding one").format(file=display),
@@ -181,7 +216,7 @@ def _scan_document(stream: TextStream, display: str) -> tuple[str, list[str]]:
             _("{file}: the JSON object holds no list of records (objects)").format(file=display), file=display
         )
     member = with_objects[0] if with_objects else next(iter(members))
-    return f"{member}.item", list(members[member].keys)
+    return f"{member}.item" if member else "item", list(members[member].keys)  # ijson's prefix for a "" key
 
 
 def _in_member(stack: list[str], top: str | None) -> bool:
@@ -191,9 +226,18 @@ def _in_member(stack: list[str], top: str | None) -> bool:
     return len(stack) == 2 and stack[1] == "array"
 
 
-def _lines(stream: TextStream) -> Iterator[tuple[int, bytes]]:
+def _lines(stream: TextStream) -> Iterator[tuple[int, bytes | None]]:
+    """Numbered lines; ``None`` for one longer than MAX_RECORD_BYTES, skipped without being held whole."""
     buffered = io.BufferedReader(stream, buffer_size=1 << 20)
-    yield from enumerate(buffered, start=1)
+    number = 0
+    while line := buffered.readline(MAX_RECORD_BYTES + 1):
+        number += 1
+        if len(line) <= MAX_RECORD_BYTES or line.endswith(b"\n"):
+            yield number, line
+            continue
+        while (rest := buffered.readline(1 << 20)) and not rest.endswith(b"\n"):
+            pass
+        yield number, None
 
 
 def _record_batches(
@@ -202,7 +246,11 @@ def _record_batches(
     """Numbered JSON objects → record batches of their flattened values, in ``keys`` order."""
     batcher = RowBatcher(source, len(keys))
     for number, record in records:
-        flat = flatten_record(record)
+        try:
+            flat = flatten_record(record)
+        except RecursionError:  # a JSONL line nested nearly as deep as Python's decoder goes
+            source.add_bad_row(number, _("the record is nested too deeply"), "")
+            continue
         batch = batcher.add(number, [flat.get(k) for k in keys])
         if batch is not None:
             yield batch
@@ -236,7 +284,7 @@ class JsonSource(Source):
         read = [0]  # records read so far, for the error message
         try:
             yield from _record_batches(self, self._keys, self._objects(read))
-        except ijson.JSONError as exc:
+        except (ijson.JSONError, UnicodeDecodeError) as exc:
             raise _json_error(self.display, read[0] + 1, exc) from exc
         finally:
             self.close()
@@ -254,6 +302,26 @@ class JsonSource(Source):
 
     def _close(self) -> None:
         self._stream.close()
+
+
+def _load_line(line: bytes) -> Any:
+    """A JSON Lines line's value, or ``ValueError`` saying why it is not one cruce can keep: invalid
+    JSON, nested deeper than Python's decoder goes, or an escaped unpaired surrogate (``\\ud800``),
+    which Python accepts but which is not text (Arrow, PostgreSQL and ijson refuse it)."""
+    try:
+        value = json.loads(line)
+    except RecursionError:
+        raise ValueError(_("the record is nested too deeply")) from None
+    except ValueError as exc:
+        raise ValueError(_("invalid JSON: {reason}").format(reason=exc)) from None
+    if b"\\u" in line:
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(_surrogate()) from None
+        except RecursionError:
+            raise ValueError(_("the record is nested too deeply")) from None
+    return value
 
 
 class JsonLinesSource(Source):
@@ -282,13 +350,17 @@ class JsonLinesSource(Source):
 
     def _objects(self) -> Iterator[tuple[int, dict[str, Any]]]:
         for number, line in _lines(self._stream):
+            if line is None:
+                limit = MAX_RECORD_BYTES >> 20
+                self.add_bad_row(number, _("the line is longer than {limit} MB").format(limit=limit), "")
+                continue
             if not line.strip():
                 continue
             text = line.decode("utf-8", "replace").rstrip("\r\n")
             try:
-                record = json.loads(line)
+                record = _load_line(line)
             except ValueError as exc:
-                self.add_bad_row(number, _("invalid JSON: {reason}").format(reason=exc), text)
+                self.add_bad_row(number, str(exc), text)
                 continue
             if not isinstance(record, dict):
                 self.add_bad_row(number, _("the line is not a JSON object"), text)
@@ -309,7 +381,7 @@ def _looks_like_lines(text: str) -> bool:
         return False
     try:
         first = json.loads(lines[0])
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return isinstance(first, dict) and lines[1].lstrip().startswith("{")
 
@@ -321,14 +393,14 @@ def open_json(plan: TextPlan, kind: str, size: int, batch_rows: int) -> Source:
         if kind == "jsonl":
             keys = _Keys(plan.display)
             for _number, line in _lines(stream):
-                if not line.strip():
+                if line is None or not line.strip():
                     continue
                 try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(record, dict):
-                    keys.add_object(record)
+                    record = _load_line(line)
+                    if isinstance(record, dict):
+                        keys.add_object(record)
+                except (ValueError, RecursionError):
+                    continue  # a bad row, found again and kept by the second pass
             return JsonLinesSource(plan, list(keys.keys), size, batch_rows)
         prefix, columns = _scan_document(stream, plan.display)
     return JsonSource(plan, geojson_columns(columns), prefix, size, batch_rows)

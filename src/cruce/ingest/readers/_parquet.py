@@ -112,7 +112,7 @@ class ParquetSource(Source):
         try:
             self._file = pq.ParquetFile(path)
             schema = self._file.schema_arrow
-        except (pa.ArrowException, OSError) as exc:
+        except (pa.ArrowException, OSError, ValueError) as exc:  # ValueError: names not UTF-8
             raise ReadError(
                 _("{file}: not a valid Parquet file ({reason})").format(file=display, reason=exc),
                 file=display,
@@ -144,7 +144,18 @@ class ParquetSource(Source):
                 self._rows_read = first - 1
                 yield pa.RecordBatch.from_arrays([*columns, rows], schema=self.schema)
             self.done = True
-        except (pa.ArrowException, OSError) as exc:
+        except (
+            pa.ArrowMemoryError,
+            MemoryError,
+        ) as exc:  # values that expand beyond memory (a dictionary of huge strings)
+            raise ReadError(
+                _(
+                    "{file}: near record {row}: the Parquet file's values expand to more than memory holds ({reason})"
+                ).format(file=self.display, row=first, reason=exc),
+                file=self.display,
+                row=first,
+            ) from exc
+        except (pa.ArrowException, OSError, ValueError) as exc:  # ValueError: names not UTF-8
             raise ReadError(
                 _("{file}: near record {row}: the Parquet file is corrupt ({reason})").format(
                     file=self.display, row=first, reason=exc

@@ -308,6 +308,7 @@ class TextStream(io.RawIOBase):
         self.throttle: Throttle | None = None
         self._stopped = False
         self._lock = threading.Lock()  # a close waits for a read under way on another thread
+        self.last_read = 0.0  # when a read last began (from any thread)
 
     def _set_codec(self, codec: str) -> None:
         self._passthrough = codec in ("utf-8", "utf-8-sig")
@@ -322,6 +323,7 @@ class TextStream(io.RawIOBase):
         return len(data)
 
     def read(self, size: int | None = -1) -> bytes:
+        self.last_read = time.monotonic()
         if self._stopped:
             return b""
         if self.throttle is not None and size:
@@ -468,6 +470,18 @@ class TextStream(io.RawIOBase):
                 lines += block.count(newline)
                 position -= len(block)
         return lines + 1
+
+    def wait_for_quiet(self, quiet: float = 0.2, longest: float = 5.0) -> None:
+        """Wait (the GIL released) until nobody has read for ``quiet`` seconds, at most ``longest``.
+
+        Arrow's read-ahead may still have reads queued on its I/O thread after the reader that
+        asked for them failed (there is then no reader object to drop, which would end them); each
+        returns at once once the stream is stopped, but it must run before the interpreter shuts
+        down, or calling into Python then aborts the process.
+        """
+        deadline = time.monotonic() + longest
+        while time.monotonic() < deadline and time.monotonic() - self.last_read < quiet:
+            time.sleep(quiet / 5)
 
     def stop(self) -> None:
         """From now on, reads see the end of the file (so that a background reader finishes)."""

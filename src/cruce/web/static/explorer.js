@@ -605,6 +605,7 @@
     };
   }
 
+  window.cruceExplorer.chartState = chartState;
   function chartItem(summary) {
     var item = el("li");
     var button = el("button", { type: "button", class: "link", "data-chart": summary.id }, L.open);

@@ -1,0 +1,1 @@
+"""Investigation cases (issue #11): the analysts' shared workspace — see ``cruce.investigations.access``."""

@@ -1,0 +1,1 @@
+"""Briefing reports (HTML and PDF) of investigation cases and entities."""
