@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -83,11 +85,13 @@ class CompiledMapping:
     """The SQL for one mapping against one source's columns, run once per batch in order.
 
     ``clean_batch`` first trims the ``columns`` the mapping reads, turns null tokens into nulls
-    and renames them to short aliases (in Arrow, much faster than in SQL). ``ids_step`` then
-    adds the entity ids to the registered ``batch`` (table ``cruce_ids``).
+    and renames them to short aliases (in Arrow, much faster than in SQL); ``ids_sql`` makes the
+    entity ids of that batch (md5 hashes: a quarter of the work), to be added to it as
+    columns (``with_ids``). ``ids_step`` then copies the registered ``batch`` into ``cruce_ids``.
 
     The *fast path* (``fast_steps``; empty for mappings that split values) groups each entity's
-    rows, normalises them in wide tables and counts the invalid cells (``fast_invalid_sql``);
+    rows (``fast_entity_steps``: not when ``fast_unique_sql`` finds each of its ids once in the
+    batch), normalises them in wide tables and counts the invalid cells (``fast_invalid_sql``);
     when there are none, ``fast_statements_sql`` defines the batch's statements (the view
     ``BATCH_STATEMENTS``, read once), each once, at its first row.
 
@@ -109,12 +113,16 @@ class CompiledMapping:
     fast_invalid_sql: str = ""
     fast_statements_sql: str = ""
     fast_tables: tuple[str, ...] = ()
+    fast_entity_steps: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
+    fast_unique_sql: str = ""
+    ids_sql: str = ""
 
     def property_pairs(self) -> list[tuple[str, str]]:
         return sorted({(c.schema, c.prop.name) for c in self.cells})
 
 
 BATCH_STATEMENTS = "cruce_batch_statements"
+CLEANED_BATCH = "cruce_cleaned_batch"  # the reading thread's name for a batch (its connection's own)
 _JOINS_PER_STEP = 4
 
 
@@ -146,6 +154,19 @@ def clean_batch(batch: pa.RecordBatch | pa.Table, compiled: CompiledMapping) -> 
     arrays.append(batch.column(ROW_COLUMN))
     names.append("__row")
     return pa.Table.from_arrays(arrays, names=names)
+
+
+def with_ids(con: duckdb.DuckDBPyConnection, cleaned: pa.Table, compiled: CompiledMapping) -> pa.Table:
+    """The cleaned batch with its entity ids (``ids_sql``), made on ``con``. The import's reading
+    thread does it, on its own connection: the thread that runs the other steps is the busier."""
+    con.register(CLEANED_BATCH, cleaned)
+    try:
+        ids = con.execute(compiled.ids_sql).to_arrow_table()
+    finally:
+        con.unregister(CLEANED_BATCH)
+    for name, column in zip(ids.column_names, ids.columns, strict=True):
+        cleaned = cleaned.append_column(name, column)
+    return cleaned
 
 
 def entity_id(dataset: str, key_prefix: str, *keys: str | None) -> str:
@@ -456,7 +477,7 @@ def compile_mapping(
     )
     same_cell = "v.k = c.k AND v.raw = c.raw AND v.aux IS NOT DISTINCT FROM c.aux"
     steps = (
-        f"CREATE OR REPLACE TEMP TABLE cruce_ids AS SELECT *, {', '.join(id_cols)} FROM batch",
+        "CREATE OR REPLACE TEMP TABLE cruce_ids AS SELECT * FROM batch",
         f"CREATE OR REPLACE TEMP TABLE cruce_cells AS {' UNION ALL '.join(selects)}",
         f"""CREATE OR REPLACE TEMP TABLE cruce_vals AS
         SELECT c.k, c.raw, c.aux, CASE c.k {cases} END AS value
@@ -497,8 +518,37 @@ def compile_mapping(
     columns_read = tuple((col, alias) for col, alias in src.items() if col != ROW_COLUMN)
     fast = _fast_path(mapping, cells, exprs, ids, prop_ids)
     return CompiledMapping(
-        columns_read, mapping.nulls, steps[0], steps[1:], rejects_sql, bad_rows_sql, tuple(cells), *fast
+        columns_read,
+        mapping.nulls,
+        steps[0],
+        steps[1:],
+        rejects_sql,
+        bad_rows_sql,
+        tuple(cells),
+        fast.steps,
+        fast.invalid_sql,
+        fast.statements_sql,
+        fast.tables,
+        fast.entity_steps,
+        fast.unique_sql,
+        f"SELECT {', '.join(id_cols)} FROM {CLEANED_BATCH}",
     )
+
+
+@dataclass(frozen=True)
+class FastPath:
+    """The entity-first SQL of a mapping (see ``CompiledMapping``); empty when it has none.
+
+    ``steps``: every step, each entity's rows grouped; ``entity_steps``: for each entity, those
+    steps and the ones to take instead when ``unique_sql`` (one column per entity) says that each
+    of its entities is met once in the batch."""
+
+    steps: tuple[str, ...] = ()
+    invalid_sql: str = ""
+    statements_sql: str = ""
+    tables: tuple[str, ...] = ()
+    entity_steps: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
+    unique_sql: str = ""
 
 
 def _fast_path(
@@ -507,19 +557,21 @@ def _fast_path(
     exprs: dict[int, tuple[str, str, str]],
     ids: dict[str, str],
     prop_ids: dict[tuple[str, str], int],
-) -> tuple[tuple[str, ...], str, str, tuple[str, ...]]:
-    """The entity-first SQL (see ``CompiledMapping``): steps, the invalid-cell count, the
-    statements, and the temporary tables the steps make.
+) -> FastPath:
+    """The entity-first SQL (see ``CompiledMapping``).
 
     Each entity's rows are first grouped by the entity id and the raw text of its cells (a buyer
     on four sales becomes one row, at its first source row); each property is then normalised
     in that wide table, its distinct values once; and the statements are the unpivoted columns.
     Only an entity with several different rows in the batch still needs the per-statement
-    ``GROUP BY``. Mappings that split values take the general path only.
+    ``GROUP BY``; an entity whose rows all have different ids (a sale) is not grouped at all.
+    Mappings that split values take the general path only.
     """
     if any(c.spec.split for c in cells):
-        return (), "", "", ()
-    steps, checks, branches, tables = [], [], [], []
+        return FastPath()
+    checks, branches, tables, ids_of = [], [], [], []
+    grouped: list[tuple[str, ...]] = []
+    unique: list[tuple[str, ...]] = []
     all_refs: set[int] = set()
     for i, name in enumerate(mapping.entities):
         mine = [c for c in cells if c.entity == name]
@@ -547,69 +599,50 @@ def _fast_path(
                 orig_of[c.index] = f"o{c.index}"
         group = f"cruce_g{i}"
         tables.append(group)
-        steps.append(
+        rows = f"SELECT {ids[name]} AS entity_id, __row, {', '.join(cols)} FROM cruce_ids WHERE {ids[name]} IS NOT NULL"
+        grouped_step = (
             f"CREATE OR REPLACE TEMP TABLE {group} AS SELECT entity_id, min(__row) AS __row, {', '.join(names)} "
-            f"FROM (SELECT {ids[name]} AS entity_id, __row, {', '.join(cols)} FROM cruce_ids "
-            f"WHERE {ids[name]} IS NOT NULL) GROUP BY ALL"
+            f"FROM ({rows}) GROUP BY ALL"
         )
         values, joins, bad = [], [], []
         for c in mine:
             k = c.index
             lookup, unit = _lookup_kind(c), _aux_kind(c)
+            # A reference's text is made in the statements from its UUID, and text is its own value:
+            # neither is stored in the wide table beside its raw column, nor ever invalid.
+            value = f"v{k}"
             if lookup is not None:  # a code, looked up once per distinct text
-                distinct = f"SELECT DISTINCT r{k} AS raw FROM {group} WHERE r{k} IS NOT NULL"
-                joins.append(
-                    (
-                        f"x{k}.value AS v{k}",
-                        f"LEFT JOIN (SELECT c.raw, l.code AS value FROM ({distinct}) c LEFT JOIN cruce_lookup l "
-                        f"ON l.kind = {sql_literal(lookup)} AND l.key = {key_sql('c.raw')}) x{k} ON x{k}.raw = g.r{k}",
-                    )
-                )
+                joins.append((f"x{k}.value AS v{k}", _lookup_join(k, lookup)))
             elif unit is not None:  # a number, with its currency or unit looked up once per distinct text
-                aux = aux_of[k]
-                distinct = f"SELECT DISTINCT {aux} AS aux FROM {group}"
-                joins.append(
-                    (
-                        f"{_value_sql(c, f'g.r{k}', f'x{k}.code')} AS v{k}",
-                        f"LEFT JOIN (SELECT c.aux, a.code FROM ({distinct}) c JOIN cruce_lookup a "
-                        f"ON a.kind = {sql_literal(unit)} AND a.key = {key_sql('c.aux')}) x{k} ON x{k}.aux = g.{aux}",
-                    )
-                )
+                joins.append((f"{_value_sql(c, f'g.r{k}', f'x{k}.code')} AS v{k}", _unit_join(k, unit, aux_of[k])))
             elif k in refs:
-                values.append(f"CAST(g.r{k} AS VARCHAR) AS v{k}")
+                value = f"CAST(r{k} AS VARCHAR)"
+            elif _value_sql(c, "x") == "x":
+                value = f"r{k}"
             else:  # cheap enough for every row
                 values.append(f"{_value_sql(c, f'g.r{k}')} AS v{k}")
             required = c.spec.required or c.prop.required
-            bad.append(f"r{k} IS NULL OR v{k} IS NULL" if required else f"r{k} IS NOT NULL AND v{k} IS NULL")
+            if value != f"v{k}":
+                bad.append(f"r{k} IS NULL" if required else "FALSE")
+            else:
+                bad.append(f"r{k} IS NULL OR v{k} IS NULL" if required else f"r{k} IS NOT NULL AND v{k} IS NULL")
             prop_id = prop_ids.get((c.schema, c.prop.name), -1)
-            raw = f"coalesce({orig_of[k]}, r{k})" if k in orig_of else f"v{k}" if k in refs else f"r{k}"
+            raw = f"coalesce({orig_of[k]}, r{k})" if k in orig_of else value if k in refs else f"r{k}"
             target = f"r{k}" if k in refs else "CAST(NULL AS UUID)"  # a reference's UUID, not parsed again
             branches.append(
                 f"SELECT entity_id, {k} AS k, CAST({prop_id} AS INTEGER) AS prop_id, "
-                f"{sql_literal(c.prop.name)} AS prop, v{k} AS value, {raw} AS raw, __row, n, {target} AS target "
-                f"FROM cruce_w{i} WHERE v{k} IS NOT NULL"
+                f"{sql_literal(c.prop.name)} AS prop, {value} AS value, {raw} AS raw, __row, n, {target} AS target "
+                f"FROM cruce_w{i} WHERE {'v' if value == f'v{k}' else 'r'}{k} IS NOT NULL"
             )
-        # A few joins per statement: each holds a hash table, and many at once exhaust the memory limit.
-        stages = [joins[j : j + _JOINS_PER_STEP] for j in range(0, len(joins), _JOINS_PER_STEP)] or [[]]
-        source = group
-        for j, stage in enumerate(stages):
-            target = f"cruce_w{i}" if j == len(stages) - 1 else f"cruce_w{i}_{j}"
-            tables.append(target)
-            columns = [v for v, _ in stage]
-            joined = " ".join(join for _, join in stage)
-            if j == 0:  # n: 2 for an entity with several different rows in the batch
-                columns = ["CASE WHEN m.entity_id IS NULL THEN 1 ELSE 2 END AS n", *values, *columns]
-                joined = (
-                    f"LEFT JOIN (SELECT entity_id FROM {group} GROUP BY entity_id HAVING count(*) > 1) m "
-                    f"ON m.entity_id = g.entity_id {joined}"
-                )
-            steps.append(
-                f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT g.*, {', '.join(columns)} FROM {source} g {joined}"
-            )
-            source = target
+        wide = _wide_steps(i, group, values, joins, unique=False)
+        tables += [t for t, _ in wide]
+        grouped.append((grouped_step, *(step for _, step in wide)))
+        # An entity met once in the batch (a sale, a firearm) needs no grouping: its rows are read as they are.
+        unique.append(tuple(step for _, step in _wide_steps(i, f"({rows})", values, joins, unique=True)))
+        ids_of.append(ids[name])
         checks.append(f"(SELECT count(*) FROM cruce_w{i} WHERE " + " OR ".join(f"({b})" for b in bad) + ")")
     if not branches:
-        return (), "", "", ()
+        return FastPath()
     cells_sql = " UNION ALL ".join(branches)
     statements = f"""CREATE OR REPLACE TEMP VIEW {BATCH_STATEMENTS} AS
         SELECT entity_id, prop_id, prop, value, original, source_row,
@@ -621,7 +654,71 @@ def _fast_path(
                      any_value(target)
               FROM (SELECT * FROM ({cells_sql}) WHERE n > 1)
               GROUP BY entity_id, k, prop_id, prop, value)"""
-    return tuple(steps), "SELECT " + " + ".join(checks), statements, tuple(tables)
+    alone = ", ".join(f"count({e}) = count(DISTINCT {e})" for e in ids_of)
+    return FastPath(
+        tuple(step for steps in grouped for step in steps),
+        "SELECT " + " + ".join(checks),
+        statements,
+        tuple(tables),
+        tuple(zip(grouped, unique, strict=True)),
+        f"SELECT {alone} FROM cruce_ids",
+    )
+
+
+def _lookup_join(k: int, kind: str) -> Callable[[str], str]:
+    """The join of cell ``k``'s code, looked up once per distinct text of ``group``."""
+
+    def join(group: str) -> str:
+        distinct = f"SELECT DISTINCT r{k} AS raw FROM {group} WHERE r{k} IS NOT NULL"
+        return (
+            f"LEFT JOIN (SELECT c.raw, l.code AS value FROM ({distinct}) c LEFT JOIN cruce_lookup l "
+            f"ON l.kind = {sql_literal(kind)} AND l.key = {key_sql('c.raw')}) x{k} ON x{k}.raw = g.r{k}"
+        )
+
+    return join
+
+
+def _unit_join(k: int, kind: str, aux: str) -> Callable[[str], str]:
+    """The join of cell ``k``'s currency or unit, looked up once per distinct text of ``group``."""
+
+    def join(group: str) -> str:
+        distinct = f"SELECT DISTINCT {aux} AS aux FROM {group}"
+        return (
+            f"LEFT JOIN (SELECT c.aux, a.code FROM ({distinct}) c JOIN cruce_lookup a "
+            f"ON a.kind = {sql_literal(kind)} AND a.key = {key_sql('c.aux')}) x{k} ON x{k}.aux = g.{aux}"
+        )
+
+    return join
+
+
+def _wide_steps(
+    i: int, group: str, values: list[str], joins: list[tuple[str, Callable[[str], str]]], *, unique: bool
+) -> list[tuple[str, str]]:
+    """(table, SQL) of each step that normalises entity ``i``'s rows (``group``: the grouped
+    table, or the query of its rows when each entity is met once in the batch) into ``cruce_w{i}``.
+    A few joins per statement: each holds a hash table, and many at once exhaust the memory limit."""
+    stages = [joins[j : j + _JOINS_PER_STEP] for j in range(0, len(joins), _JOINS_PER_STEP)] or [[]]
+    steps, source = [], group
+    for j, stage in enumerate(stages):
+        target = f"cruce_w{i}" if j == len(stages) - 1 else f"cruce_w{i}_{j}"
+        columns = [v for v, _ in stage]
+        joined = " ".join(join(group) for _, join in stage)
+        if j == 0 and unique:
+            columns = ["1 AS n", *values, *columns]
+        elif j == 0:  # n: 2 for an entity with several different rows in the batch
+            columns = ["CASE WHEN m.entity_id IS NULL THEN 1 ELSE 2 END AS n", *values, *columns]
+            joined = (
+                f"LEFT JOIN (SELECT entity_id FROM {group} GROUP BY entity_id HAVING count(*) > 1) m "
+                f"ON m.entity_id = g.entity_id {joined}"
+            )
+        steps.append(
+            (
+                target,
+                f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT g.*, {', '.join(columns)} FROM {source} g {joined}",
+            )
+        )
+        source = target
+    return steps
 
 
 def _index_columns(cells: list[Cell], k: str, value: str, uuids: set[int]) -> str:

@@ -29,9 +29,9 @@ from cruce.store.sql import SqlStore
 log = logging.getLogger(__name__)
 DEFAULT_MEMORY_LIMIT = "256MB"
 COMPUTE_MEMORY_LIMIT = "192MB"
-IMPORT_MEMORY_LIMIT = "192MB"
-REPEATS_PER_SLICE = 4_000_000
+IMPORT_MEMORY_LIMIT = "128MB"
 INDEX_TABLES = ("entity_ref",)  # the reference index (cruce.search.index)
+ROW_GROUP_ROWS = 122_880  # DuckDB's row group size
 
 
 def _index_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -216,8 +216,8 @@ class DuckDBImportWriter:
     this import (an entity seen in an earlier batch), and — only when the dataset already had
     data — those of earlier imports, whose ``last_import_no`` is then moved forward at commit.
 
-    Into a new dataset, each batch's reference index rows (``cruce.search.index``; the batch carries
-    its ``target`` and ``protected`` columns) are written with it, like its statements,
+    Into a new dataset, each batch's reference index rows (``cruce.search.index``; made with the
+    batch from its ``target`` and ``protected`` columns) are written with it, like its statements,
     under the pending import's number: readers take index rows of finished imports only, except
     that a protected reference counts at once (more is protected, never less). Each batch's
     ``entity_ref`` rows are sorted by target, for zone maps (ADR 0004). ``indexes_batches`` says
@@ -225,7 +225,8 @@ class DuckDBImportWriter:
     """
 
     _entities = "cruce_import_entities"
-    _changed = "cruce_changed_entities"
+    _held = "cruce_held_statements"
+    _held_refs = "cruce_held_references"
     _same = "s.entity_id = b.entity_id AND s.prop_id = b.prop_id AND s.value = b.value"
 
     def __init__(self, store: DuckDBStore, import_id: str, dataset: str) -> None:
@@ -251,12 +252,24 @@ class DuckDBImportWriter:
         self.indexes_batches = not self.earlier_imports and len(_index_tables(self.con)) == len(INDEX_TABLES)
         self._fingerprints: dict[int, pa.Table] = {}  # made with each prepared batch, by its id
         self._refs: dict[int, pa.Table] = {}  # the batch's reference rows sorted by target, likewise
+        self._added = 0  # statements written so far (the count the commit reports)
+        self._carried: dict[str, pa.Table] = {}  # rows after the last whole row group, by table
+        self._insert_sql = {
+            "statement": "INSERT INTO statement SELECT b.entity_id, b.prop_id, b.value, b.original, b.source_row, "
+            f"{self.number}, {self.number} FROM cruce_incoming_rows b",
+            "entity_ref": f"INSERT INTO entity_ref SELECT r.target, r.entity_id, {self.number}, r.prop_id, r.protected "
+            "FROM cruce_incoming_rows r",
+        }
+        self._batches = 0
+        self._held_rows = 0
         if self.earlier_imports:
             self.con.execute("CREATE OR REPLACE TEMP TABLE cruce_seen (entity_id UUID, prop_id INTEGER, value VARCHAR)")
         else:
             self.con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {self._entities} (entity_id UUID, fp UBIGINT);"
-                f"CREATE OR REPLACE TEMP TABLE {self._changed} (entity_id UUID)"
+                f"CREATE OR REPLACE TEMP TABLE {self._held} (entity_id UUID, prop_id INTEGER, value VARCHAR, "
+                "original VARCHAR, source_row BIGINT, batch INTEGER);"
+                f"CREATE OR REPLACE TEMP TABLE {self._held_refs} (entity_id UUID, prop_id INTEGER, protected BOOLEAN)"
             )
 
     def _in_dataset(self) -> str:
@@ -264,49 +277,57 @@ class DuckDBImportWriter:
 
     def prepare_statements(self, compute: duckdb.DuckDBPyConnection, table: str) -> pa.Table:
         """The batch as Arrow (``table`` may be a view: it is read once), without the property's
-        name (``prop_id`` stands for it here), with its index columns when they are written per batch."""
+        name (``prop_id`` stands for it here). Into a new dataset, each entity's fingerprint and
+        the batch's reference rows are made here too (the writing thread is the busier), and the
+        index columns are then left out of the statements (a third less memory in flight)."""
+        if self.earlier_imports:
+            return compute.execute(
+                f"SELECT entity_id, prop_id, value, original, source_row FROM {table}"
+            ).to_arrow_table()
         index = ", target, protected" if self.indexes_batches else ""
         prepared = compute.execute(
             f"SELECT entity_id, prop_id, value, original, source_row{index} FROM {table}"
         ).to_arrow_table()
-        if not self.earlier_imports:  # each entity's fingerprint, here: the writing thread is the busier
-            compute.register("cruce_prepared", prepared)
-            try:
-                self._fingerprints[id(prepared)] = compute.execute(
-                    "SELECT entity_id, hash(sum(hash(prop_id, value))) AS fp FROM cruce_prepared GROUP BY entity_id"
+        compute.register("cruce_prepared", prepared)
+        try:
+            fingerprints = compute.execute(
+                "SELECT entity_id, hash(sum(hash(prop_id, value))) AS fp FROM cruce_prepared GROUP BY entity_id"
+            ).to_arrow_table()
+            if self.indexes_batches:  # sorted here too, for the zone maps (ADR 0004)
+                refs = compute.execute(
+                    "SELECT target, entity_id, prop_id, protected FROM cruce_prepared WHERE target IS NOT NULL "
+                    "ORDER BY target"
                 ).to_arrow_table()
-                if self.indexes_batches:  # sorted here too, for the zone maps (ADR 0004)
-                    self._refs[id(prepared)] = compute.execute(
-                        "SELECT target, entity_id, prop_id, protected FROM cruce_prepared WHERE target IS NOT NULL "
-                        "ORDER BY target"
-                    ).to_arrow_table()
-            finally:
-                compute.unregister("cruce_prepared")
+        finally:
+            compute.unregister("cruce_prepared")
+        if self.indexes_batches:
+            prepared = prepared.drop_columns(["target", "protected"])
+            self._refs[id(prepared)] = refs
+        self._fingerprints[id(prepared)] = fingerprints
         return prepared
 
     def add_statements(self, prepared: pa.Table) -> int:
+        if not self.earlier_imports:
+            return self._add_to_new_dataset(prepared)
         self.con.register("cruce_incoming", prepared)
         try:
-            if self.earlier_imports:
-                return self._add_to_existing_dataset()
-            return self._add_to_new_dataset(prepared)
+            return self._add_to_existing_dataset()
         finally:
-            if self.earlier_imports:
-                self.con.execute("DROP VIEW IF EXISTS cruce_incoming")
-                self.con.execute("DROP TABLE IF EXISTS cruce_incoming_batch")
-            else:
-                self.con.unregister("cruce_incoming")
+            self.con.execute("DROP VIEW IF EXISTS cruce_incoming")
+            self.con.execute("DROP TABLE IF EXISTS cruce_incoming_batch")
 
     def _add_to_new_dataset(self, prepared: pa.Table) -> int:
-        """Write the batch, less the entities whose statements an earlier batch already wrote.
+        """Write the batch, less the entities an earlier batch already wrote.
 
         An entity met in an earlier batch with exactly the same statements (the same sum of
-        their hashes; a dealer's, a buyer's on a second sale) is left out here; one with other
-        statements than at first is written and noted, and its repeated statements are removed
-        at commit (a few entities: 12 in 300,000 sales). So repeats are mostly never written,
-        and the commit does not delete millions of rows (ADR 0003). Runs in the writing thread;
-        every join is built on this batch's entities (the import's, which grow, are only scanned).
+        their hashes; a dealer's, a buyer's on a second sale) is left out here. One met with other
+        statements than at first is held back (a few entities: 12 in 300,000 sales), and at
+        commit its held statements that are not already written are added. So repeats are
+        never written, and nothing is deleted (a delete would also make the close compact the
+        table; ADR 0003). Runs in the writing thread; every join is built on this batch's
+        entities (the import's, which grow, are only scanned).
         """
+        self._batches += 1
         self.con.register("cruce_fingerprints", self._fingerprints.pop(id(prepared)))
         try:
             self.con.execute("CREATE OR REPLACE TEMP TABLE cruce_batch_entities AS SELECT * FROM cruce_fingerprints")
@@ -316,109 +337,134 @@ class DuckDBImportWriter:
             "CREATE OR REPLACE TEMP TABLE cruce_batch_repeats AS SELECT b.entity_id, b.fp = e.fp AS same "
             f"FROM {self._entities} e JOIN cruce_batch_entities b ON b.entity_id = e.entity_id"
         )
-        self.con.execute(f"INSERT INTO {self._changed} SELECT entity_id FROM cruce_batch_repeats WHERE NOT same")
         self.con.execute(
             f"INSERT INTO {self._entities} SELECT entity_id, fp FROM cruce_batch_entities "
             "ANTI JOIN cruce_batch_repeats USING (entity_id)"
         )
         refs = self._refs.pop(id(prepared), None)
-        row = self.con.execute("SELECT count(*) FROM cruce_batch_repeats WHERE same").fetchone()
-        if row and row[0]:  # the batch less those entities, filtered once for each table it goes to
-            kept = "SELECT b.entity_id NOT IN (SELECT entity_id FROM cruce_batch_repeats WHERE same) FROM "
-            keep = self.con.execute(kept + "cruce_incoming b").to_arrow_table()
-            self.con.unregister("cruce_incoming")
-            self.con.register("cruce_incoming", prepared.filter(keep.column(0)))
-            if refs is not None:
-                self.con.register("cruce_incoming_refs", refs)
+        row = self.con.execute("SELECT count(*), count(*) FILTER (WHERE NOT same) FROM cruce_batch_repeats").fetchone()
+        repeats, changed = (int(row[0]), int(row[1])) if row else (0, 0)
+        batch = {"statement": prepared, "entity_ref": refs}
+        if repeats:  # the batch less those entities (and the changed ones aside), one scan for each table
+            masks = "b.entity_id NOT IN (SELECT entity_id FROM cruce_batch_repeats)"
+            if changed:
+                masks += ", b.entity_id IN (SELECT entity_id FROM cruce_batch_repeats WHERE NOT same)"
+            held: dict[str, pa.Table] = {}
+            for table, rows in batch.items():
+                if rows is None:
+                    continue
+                self.con.register("cruce_incoming_rows", rows)
                 try:
-                    keep = self.con.execute(kept + "cruce_incoming_refs b").to_arrow_table()
+                    mask = self.con.execute(f"SELECT {masks} FROM cruce_incoming_rows b").to_arrow_table()
                 finally:
-                    self.con.unregister("cruce_incoming_refs")
-                refs = refs.filter(keep.column(0))
-        if refs is None:
-            return self._insert("cruce_incoming b")
-        self.con.register("cruce_incoming_refs", refs)
-        try:
-            return self._insert("cruce_incoming b", refs="cruce_incoming_refs")
-        finally:
-            self.con.unregister("cruce_incoming_refs")
+                    self.con.unregister("cruce_incoming_rows")
+                if changed:
+                    held[table] = rows.filter(mask.column(1))
+                batch[table] = rows.filter(mask.column(0))
+            if held:
+                self._hold(held)
+        return self._write(batch)
 
-    def _insert(self, select: str, refs: str | None = None) -> int:
-        """The batch's statements, and its reference rows: from ``refs`` (the batch's own, sorted by
-        target where it was prepared) or else from ``select``, sorted here."""
+    def _hold(self, held: dict[str, pa.Table]) -> None:
+        """Keep the statements of the batch's changed entities (see ``_add_to_new_dataset``) aside,
+        and which of their properties have reference index rows."""
+        sql = {
+            "statement": f"INSERT INTO {self._held} SELECT h.entity_id, h.prop_id, h.value, h.original, "
+            f"h.source_row, {self._batches} FROM cruce_incoming_held h",
+            "entity_ref": f"INSERT INTO {self._held_refs} SELECT DISTINCT h.entity_id, h.prop_id, h.protected "
+            "FROM cruce_incoming_held h",
+        }
+        for table, rows in held.items():
+            self.con.register("cruce_incoming_held", rows)
+            try:
+                row = self.con.execute(sql[table]).fetchone()
+            finally:
+                self.con.unregister("cruce_incoming_held")
+            if table == "statement":
+                self._held_rows += int(row[0]) if row else 0
+
+    def _write(self, batch: dict[str, pa.Table | None], final: bool = False) -> int:
+        """Write a new dataset's batch (statements, and reference rows sorted where they were
+        prepared) in one transaction; return the statements written.
+
+        Only whole row groups are written, and the rest is carried into the next batch (``final``:
+        all of it). DuckDB writes each large insert as row groups of its own, so every batch would
+        leave a part-filled one behind, and the checkpoint at close would merge (read and write
+        again) those of ``entity_ref``: a third of a second per million sales (ADR 0003)."""
+        self.con.execute("BEGIN TRANSACTION")
+        written = 0
+        for table, sql in self._insert_sql.items():
+            rows = self._whole_row_groups(table, batch.get(table), final)
+            if rows is None:
+                continue
+            self.con.register("cruce_incoming_rows", rows)
+            try:
+                row = self.con.execute(sql).fetchone()
+            finally:
+                self.con.unregister("cruce_incoming_rows")
+            if table == "statement":
+                written = int(row[0]) if row else 0
+        self.con.execute("COMMIT")
+        self._added += written
+        return written
+
+    def _whole_row_groups(self, table: str, rows: pa.Table | None, final: bool) -> pa.Table | None:
+        """The rows carried from the last batch and ``rows``, less the rows after the last whole
+        row group, which are carried (copied: a slice would keep the whole batch in memory)."""
+        parts = [t for t in (self._carried.pop(table, None), rows) if t is not None]
+        if not parts:
+            return None
+        rows = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+        whole = len(rows) if final else len(rows) // ROW_GROUP_ROWS * ROW_GROUP_ROWS
+        if whole < len(rows):
+            rest = rows.slice(whole)
+            self._carried[table] = pa.Table.from_arrays(
+                [pa.concat_arrays(column.chunks) for column in rest.columns], schema=rest.schema
+            )
+        return rows.slice(0, whole)
+
+    def _insert(self, select: str) -> int:
+        """The batch's statements (an existing dataset's: ``select`` leaves out those it has)."""
         self.con.execute("BEGIN TRANSACTION")
         row = self.con.execute(
             "INSERT INTO statement SELECT b.entity_id, b.prop_id, b.value, b.original, b.source_row, "
             f"{self.number}, {self.number} FROM {select}"
         ).fetchone()
-        if refs is not None:
-            self.con.execute(
-                f"INSERT INTO entity_ref SELECT r.target, r.entity_id, {self.number}, r.prop_id, r.protected "
-                f"FROM {refs} r"
-            )
-        elif self.indexes_batches:
-            self.con.execute(
-                f"INSERT INTO entity_ref SELECT b.target, b.entity_id, {self.number}, b.prop_id, b.protected "
-                f"FROM {select} WHERE b.target IS NOT NULL ORDER BY b.target"
-            )
         self.con.execute("COMMIT")
-        return int(row[0]) if row else 0
+        written = int(row[0]) if row else 0
+        self._added += written
+        return written
 
     def _remove_repeats(self) -> None:
-        """Delete the later copies of the statements that changed entities (see
-        ``_add_to_new_dataset``) repeated, and make their index rows again from what is left.
-
-        Done in up to 16 slices of the entity id space (about ``REPEATS_PER_SLICE`` statements
-        each), so that memory stays bounded however big the import; hash(value) keeps each group
-        small (two values of one property of one entity would have to collide in 64 bits).
-        """
-        if self.earlier_imports:
+        """Add the held statements of changed entities, each once (from the first batch that had
+        it), less those already written, with their reference index rows. Runs in the commit's
+        transaction: a few entities' statements in the usual import; the join with ``statement``
+        only reads this import's rows of those entities."""
+        if self.earlier_imports or not self._held_rows:
             return
+        yours = f"import_no = {self.number} AND entity_id IN (SELECT entity_id FROM {self._held})"
         self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE cruce_repeated AS SELECT DISTINCT entity_id FROM {self._changed}"
+            "CREATE OR REPLACE TEMP TABLE cruce_added AS SELECT h.* FROM "
+            f"(SELECT * FROM {self._held} QUALIFY row_number() OVER "
+            "(PARTITION BY entity_id, prop_id, value ORDER BY batch) = 1) h "
+            f"ANTI JOIN (SELECT entity_id, prop_id, value FROM statement WHERE {yours}) s "
+            "ON s.entity_id = h.entity_id AND s.prop_id = h.prop_id AND s.value = h.value"
         )
         try:
-            row = self.con.execute("SELECT count(*) FROM cruce_repeated").fetchone()
-            if not row or not row[0]:
-                return
-            yours = f"import_no = {self.number} AND entity_id IN (SELECT entity_id FROM cruce_repeated)"
-            row = self.con.execute(f"SELECT count(*) FROM statement WHERE {yours}").fetchone()
-            slices = 1
-            while slices < 16 and (int(row[0]) if row else 0) > slices * REPEATS_PER_SLICE:
-                slices *= 2
-            hexdigits = "0123456789abcdef"
-            for i in range(slices):
-                first, last = hexdigits[i * 16 // slices], hexdigits[(i + 1) * 16 // slices - 1]
-                mine = (
-                    f"{yours} AND entity_id >= CAST('{first}0000000-0000-0000-0000-000000000000' AS UUID) "
-                    f"AND entity_id <= CAST('{last}fffffff-ffff-ffff-ffff-ffffffffffff' AS UUID)"
-                )
+            row = self.con.execute(
+                "INSERT INTO statement SELECT entity_id, prop_id, value, original, source_row, "
+                f"{self.number}, {self.number} FROM cruce_added ORDER BY batch, source_row"
+            ).fetchone()
+            self._added += int(row[0]) if row else 0
+            if self.indexes_batches:  # a statement's reference is its value, as the batch's were made
                 self.con.execute(
-                    f"DELETE FROM statement WHERE {mine} AND rowid NOT IN "
-                    f"(SELECT min(rowid) FROM statement WHERE {mine} GROUP BY entity_id, prop_id, hash(value))"
+                    f"INSERT INTO entity_ref SELECT * FROM (SELECT TRY_CAST(a.value AS UUID) AS target, a.entity_id, "
+                    f"{self.number}, a.prop_id, r.protected FROM cruce_added a "
+                    f"JOIN (SELECT DISTINCT * FROM {self._held_refs}) r USING (entity_id, prop_id)) "
+                    "WHERE target IS NOT NULL ORDER BY target"
                 )
-            if self.indexes_batches:
-                self._reindex(yours)
         finally:
-            self.con.execute("DROP TABLE IF EXISTS cruce_repeated")
-
-    def _reindex(self, yours: str) -> None:
-        """The index rows of the changed entities, again from their remaining statements (the
-        property's protection is the one their rows had)."""
-        for table, made in (("entity_ref", "TRY_CAST(s.value AS UUID) AS target"),):
-            self.con.execute(
-                "CREATE OR REPLACE TEMP TABLE cruce_reindex AS "
-                f"SELECT DISTINCT entity_id, prop_id, protected FROM {table} WHERE {yours}"
-            )
-            self.con.execute(f"DELETE FROM {table} WHERE {yours}")
-            column = made.rsplit(" AS ", 1)[1]
-            self.con.execute(
-                f"INSERT INTO {table} (entity_id, import_no, prop_id, protected, {column}) "
-                f"SELECT * FROM (SELECT s.entity_id, {self.number}, s.prop_id, r.protected, {made} FROM statement s "
-                "JOIN cruce_reindex r ON r.entity_id = s.entity_id AND r.prop_id = s.prop_id "
-                f"WHERE s.import_no = {self.number}) WHERE {column} IS NOT NULL"
-            )
-        self.con.execute("DROP TABLE cruce_reindex")
+            self.con.execute("DROP TABLE IF EXISTS cruce_added")
 
     def _add_to_existing_dataset(self) -> int:
         """Statements the dataset already has are not added again; they are marked seen (at commit).
@@ -457,6 +503,8 @@ class DuckDBImportWriter:
             self.con.execute(f"SET memory_limit = '{DEFAULT_MEMORY_LIMIT}'")
 
     def commit(self, record: ImportRecord, steps: Sequence[CommitStep] = ()) -> int:
+        if self._carried:  # the last rows of the last batch
+            self._write({}, final=True)
         self._reset_settings()
         self.con.execute("BEGIN TRANSACTION")
         self._remove_repeats()
@@ -468,8 +516,7 @@ class DuckDBImportWriter:
                 "AND statement.prop_id = seen.prop_id AND statement.value = seen.value"
             )
             self.con.execute("DROP TABLE cruce_seen")
-        row = self.con.execute(f"SELECT count(*) FROM statement WHERE import_no = {self.number}").fetchone()
-        added = int(row[0]) if row else 0
+        added = self._added
         sql, params = self.store._record_import(record, self.number, datetime.now(), added)
         self.con.execute(sql, list(params))
         for step in steps:
@@ -482,9 +529,10 @@ class DuckDBImportWriter:
 
     def _drop_tracking(self) -> None:
         self.con.execute(
-            f"DROP TABLE IF EXISTS {self._entities}; DROP TABLE IF EXISTS {self._changed}; "
+            f"DROP TABLE IF EXISTS {self._entities}; DROP TABLE IF EXISTS {self._held}; "
+            f"DROP TABLE IF EXISTS {self._held_refs}; "
             "DROP TABLE IF EXISTS cruce_batch_entities; DROP TABLE IF EXISTS cruce_batch_repeats; "
-            "DROP TABLE IF EXISTS cruce_repeated"
+            "DROP TABLE IF EXISTS cruce_added"
         )
 
     def rollback(self) -> None:
