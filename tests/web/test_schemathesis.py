@@ -47,4 +47,9 @@ def test_api_conforms(case: schemathesis.Case) -> None:
         # an upload's file type (by extension and content) cannot be written in OpenAPI: a schema-valid
         # upload of a random file is refused with 415, which is right
         excluded.append(schemathesis.specs.openapi.checks.positive_data_acceptance)
+    if case.operation.method.upper() == "POST" and case.operation.path == "/api/v1/watches":
+        # what a watch's target must be depends on its kind (a record's UUID, a name, a state or
+        # municipality, a search's words), which OpenAPI cannot say: a schema-valid target that is
+        # none of these is refused with 422 and the reason, which is right
+        excluded.append(schemathesis.specs.openapi.checks.positive_data_acceptance)
     case.call_and_validate(excluded_checks=excluded)
