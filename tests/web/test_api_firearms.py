@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from cruce.security.audit import now
 from cruce.security.policy import Marking
 from cruce.synth.firearms import TRACE_COLUMNS
 from tests.analyses.test_firearms import SALES, TRACES, _write
-from tests.web.conftest import World, build_world
+from tests.web.conftest import World, build_world, csrf_of
 from tests.web.conftest import secret_key_file as secret_key_file  # the web tests' key file, for PostgreSQL
 
 
@@ -96,3 +97,44 @@ def test_a_lead_in_full(world: World) -> None:
     assert lead["linked"][0]["name"] in {"Ana Ruiz Soto", "Eva Mora"}  # type: ignore[index]
     assert _get(world, "outsider", "/leads/00000000-0000-0000-0000-000000000000")[0] == 404
     assert _get(world, "analyst", f"/leads/{together['purchaser']}")[0] == 404  # the traces are not hers to see
+
+
+def test_a_lead_and_its_linked_purchasers_go_into_a_case_from_the_pages(world: World) -> None:
+    """Issue #7's leads "addable to a case": ticked on the lead's page with the purchasers its flags
+    link it to, they become the case's records, and the case page names them."""
+    who = world.session("outsider")
+    form = who.get("/investigations")
+    r = who.post(
+        "/investigations", data={"csrf_token": csrf_of(form.text), "title": "Straw ring", "marking": "amber"},
+        follow_redirects=False,
+    )  # fmt: skip
+    case_id = r.headers["location"].rsplit("/", 1)[-1]
+    _code, leads = _get(world, "outsider", "/leads", threshold=0)
+    together = next(x for x in leads["leads"] if any(f["indicator"] == "recovered_together" for f in x["flags"]))  # type: ignore[index]
+    page = who.get(f"/firearms/leads/{together['purchaser']}")
+    assert page.status_code == 200
+    assert 'id="add-lead"' in page.text
+    linked = _get(world, "outsider", f"/leads/{together['purchaser']}")[1]["linked"][0]  # type: ignore[index]
+    assert f'id="pick-linked-{linked["purchaser"]}"' in page.text
+    r = who.post(
+        "/investigations/items",
+        data={"csrf_token": csrf_of(page.text), "case": case_id, "entity": [together["purchaser"], linked["purchaser"]],
+              "next": f"/firearms/leads/{together['purchaser']}"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert r.status_code == 303
+    assert r.headers["location"].startswith(f"/firearms/leads/{together['purchaser']}?added=2&into={case_id}")
+    items = who.get(f"/api/v1/investigations/{case_id}", headers=world.api("outsider")).json()
+    assert {r["id"] for r in items["records"]} == {together["purchaser"], linked["purchaser"]}
+    case_page = who.get(f"/investigations/{case_id}").text
+    assert together["name"] in case_page
+    assert linked["name"] in case_page
+    # the dashboard's leads table ticks into the same form
+    dashboard = who.get("/firearms", params={"added": "1", "into": case_id})
+    assert dashboard.status_code == 200
+    assert 'id="added-to-case"' in dashboard.text
+    ticks = re.findall(r'id="pick-lead-([0-9a-f-]+)"', dashboard.text)
+    shown = _get(world, "outsider", "/leads")[1]["leads"]  # type: ignore[index]
+    assert ticks == [lead["purchaser"] for lead in shown][: len(ticks)]
+    assert ticks
+    assert len(ticks) == min(len(shown), 12)

@@ -291,7 +291,7 @@ def _add(
         raise HTTPException(status_code=422, detail=ctx._(str(exc))) from None
     target = safe_next(next_url) if next_url else f"/investigations/{case_id}"
     sep = "&" if "?" in target else "?"
-    return ctx.redirect(f"{target}{sep}added={added}&to={case_id}")
+    return ctx.redirect(f"{target}{sep}added={added}&into={case_id}")
 
 
 @router.post("/investigations/{case_id}/items/{item_id}/remove")
