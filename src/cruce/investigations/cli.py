@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -334,6 +335,57 @@ def register(
                 detail={"lang": lang, "format": fmt, "marking": briefing.marking.value, "cli": True},
             )  # fmt: skip
         _write(briefing, fmt, out)
+
+    @report.command("dashboard", help=_("The briefing of a flow dashboard: firearms, drugs-violence or people."))
+    def report_dashboard(
+        ctx: typer.Context,
+        name: Annotated[str, typer.Argument(help=_("firearms, drugs-violence or people."))],
+        lang: Lang = "en",
+        fmt: Format = "pdf",
+        out: Out = None,
+        as_user: As = None,
+        date_from: Annotated[
+            str | None, typer.Option("--from", help=_("Firearms: recovered on or after (YYYY-MM-DD)."))
+        ] = None,
+        date_to: Annotated[
+            str | None, typer.Option("--to", help=_("Firearms: recovered on or before (YYYY-MM-DD)."))
+        ] = None,
+        state: Annotated[str | None, typer.Option("--state", help=_("Firearms: state of recovery (MX-SON)."))] = None,
+        firearm_type: Annotated[str | None, typer.Option("--type", help=_("Firearms: firearm type."))] = None,
+        caliber: Annotated[str | None, typer.Option("--caliber", help=_("Firearms: caliber."))] = None,
+        year: Annotated[int | None, typer.Option("--year", help=_("Drugs and violence: the year of the maps."))] = None,
+        drug: Annotated[str | None, typer.Option("--drug", help=_("Drugs and violence: one drug."))] = None,
+        k: Annotated[
+            int, typer.Option("--k", help=_("People: the smallest count shown; smaller cells show as < k."))
+        ] = 10,
+    ) -> None:
+        _check(lang, fmt)
+        from cruce.reports.dashboards import DASHBOARDS, DashboardAsk, dashboard_briefing
+
+        if name not in DASHBOARDS:
+            raise fail(ValueError(_("No dashboard {name}: firearms, drugs-violence or people.").format(name=name)))
+        ask = DashboardAsk(
+            _day(date_from, "--from"), _day(date_to, "--to"), state, firearm_type, caliber, year, drug, k
+        )
+        with user_errors(), open_store(ctx) as store:
+            desk = desk_for(store, as_user)
+            briefing = dashboard_briefing(desk.guard, desk.principal, name, ask, lang)
+            desk.guard.security.audit.record(
+                desk.principal.username, "dashboard_report", target=name, address="cli",
+                detail={"lang": lang, "format": fmt, "marking": briefing.marking.value, "cli": True},
+            )  # fmt: skip
+        _write(briefing, fmt, out)
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise fail(
+            ValueError(_("{option}: a date as YYYY-MM-DD, not {value}.").format(option=option, value=value))
+        ) from None
 
 
 def briefing_case_id(case_id: str) -> str:

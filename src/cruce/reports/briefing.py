@@ -118,7 +118,7 @@ class Briefing:
     """Everything the report template shows, already in the report's language."""
 
     lang: str
-    kind: str  # "case" or "entity"
+    kind: str  # "case", "entity" or "dashboard"
     title: str
     subtitle: str
     marking: Marking
@@ -145,6 +145,7 @@ class Briefing:
     views: list[tuple[str, str]] = field(default_factory=list)
     charts: list[tuple[str, int]] = field(default_factory=list)
     datasets: list[str] = field(default_factory=list)
+    dashboard: list[Any] = field(default_factory=list)  # a dashboard's figures (``dashboards.FigureBlock``)
 
 
 # -- building blocks ------------------------------------------------------------------------------------

@@ -235,6 +235,10 @@ def create_app(
     app.include_router(api_investigations.router, prefix=API_PREFIX)
     app.include_router(api_investigations.entity_router, prefix=API_PREFIX)
     pages_investigations.install(app)
+    from cruce.web import dashboard_reports
+
+    app.include_router(dashboard_reports.pages)
+    app.include_router(dashboard_reports.router, prefix=API_PREFIX)
     from cruce.web import pages_people_stats, pages_screening
 
     app.include_router(pages_people_stats.router)
