@@ -228,3 +228,14 @@ def test_postgres_password_is_never_shown(capsys: pytest.CaptureFixture[str]) ->
     assert code == 2
     assert "s3cr3t-pass" not in out + err
     assert "***" in err
+
+
+def test_a_commands_own_lang_is_not_the_language_of_messages() -> None:
+    """``cruce --lang es …`` speaks Spanish; ``cruce report … --lang es`` writes a Spanish report but
+    keeps the messages in the user's language (and ``publish --lang en,es`` is not refused)."""
+    from cruce.cli import _language_from_argv
+
+    assert _language_from_argv(["--lang", "es", "import", "x.csv"]) == "es"
+    assert _language_from_argv(["--db", "x.duckdb", "--lang=es", "status"]) == "es"
+    assert _language_from_argv(["--db", "x.duckdb", "report", "case", "ID", "--lang", "es"]) is None
+    assert _language_from_argv(["publish", "--out", "site", "--lang", "en,es"]) is None

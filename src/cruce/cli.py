@@ -437,12 +437,22 @@ def build_app() -> typer.Typer:
 
 
 def _language_from_argv(argv: list[str]) -> str | None:
-    for i, arg in enumerate(argv):
-        if arg == "--lang" and i + 1 < len(argv):
-            return argv[i + 1]
+    """The root's ``--lang`` (before the command): a command's own ``--lang`` (a report's, a
+    publication's) is the language of what it writes, not of cruce's messages."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--lang":
+            return argv[i + 1] if i + 1 < len(argv) else None
         if arg.startswith("--lang="):
             return arg.split("=", 1)[1]
+        if not arg.startswith("-"):
+            return None  # the command: what follows is its own
+        i += 2 if arg in ROOT_OPTIONS_WITH_VALUE else 1
     return None
+
+
+ROOT_OPTIONS_WITH_VALUE = ("--db",)
 
 
 def main(argv: list[str] | None = None) -> None:
