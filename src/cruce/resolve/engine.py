@@ -144,6 +144,8 @@ def resolve(
         table, records = prepare(store, con, entity_type)
         spec = spec_for(entity_type, con, table)
         model = None if retrain else rs.latest_model(entity_type)
+        if model is not None and not model.settings.get("comparisons"):
+            model = None  # a model saved with no comparisons (a failed training of old) scores nothing: train again
         trained = False
         step(_("Training the model") if model is None else _("Loading the model"), 1, STEPS)
         with warnings.catch_warnings():

@@ -14,6 +14,7 @@ rules.
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -436,7 +437,12 @@ def train(linker: Any, spec: ModelSpec) -> None:
     _bound_prior(linker)
     training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=1)
     for block in spec.training_blocks:
+        # Splink takes the block's own comparisons out of the settings while it trains on it and
+        # puts them back only when it succeeds: a block that fails (too few pairs) would leave a
+        # model with no comparisons at all, whose scoring SQL does not parse
+        kept = copy.deepcopy(linker._settings_obj)
         try:
             training.estimate_parameters_using_expectation_maximisation(block, max_pairs=EM_PAIRS)
         except Exception as exc:  # a block with no pairs (a field nobody has) trains nothing
+            linker._settings_obj = kept
             logging.getLogger(__name__).info("EM on %s skipped: %s", block, exc)
