@@ -239,3 +239,19 @@ def test_a_commands_own_lang_is_not_the_language_of_messages() -> None:
     assert _language_from_argv(["--db", "x.duckdb", "--lang=es", "status"]) == "es"
     assert _language_from_argv(["--db", "x.duckdb", "report", "case", "ID", "--lang", "es"]) is None
     assert _language_from_argv(["publish", "--out", "site", "--lang", "en,es"]) is None
+
+
+def test_a_lost_postgresql_connection_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """A command whose PostgreSQL server goes away mid-way (restart, network) ends with exit 2 and
+    a sentence that says nothing half-done was kept, not a traceback."""
+    import psycopg
+    import typer
+
+    from cruce.cli_support import user_errors
+
+    with pytest.raises(typer.Exit) as ended, user_errors():
+        raise psycopg.OperationalError("server closed the connection unexpectedly\n\tThis probably means…")
+    assert ended.value.exit_code == 2
+    err = capsys.readouterr().err
+    assert "connection to the PostgreSQL server was lost (server closed the connection unexpectedly)" in err
+    assert "Traceback" not in err

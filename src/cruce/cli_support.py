@@ -32,7 +32,24 @@ def fail(exc: BaseException) -> typer.Exit:
 @contextmanager
 def user_errors(*kinds: type[BaseException]) -> Iterator[None]:
     """Show an error of ``kinds`` as one clear line and exit with status 2."""
+    import psycopg
+
     try:
         yield None
     except kinds as exc:
         raise fail(exc) from None
+    except psycopg.OperationalError as exc:
+        # the PostgreSQL server went away in the middle of the command: every write is one
+        # transaction, so nothing half-done was kept; say so rather than print a traceback
+        raise fail(
+            LostConnectionError(
+                _(
+                    "The connection to the PostgreSQL server was lost ({reason}). What this command was writing "
+                    "was not kept (each write is one transaction): run it again when the server is back."
+                ).format(reason=str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+            )
+        ) from None
+
+
+class LostConnectionError(RuntimeError):
+    """The database server stopped answering in the middle of a command."""
