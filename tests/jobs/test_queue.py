@@ -185,3 +185,29 @@ def test_two_processes_claiming_at_once_never_take_the_same_job(pg_url: str) -> 
         owners = {j.id: j.worker for j in JobQueue(store).jobs(limit=jobs)}
     assert all(owners[i] == "a" for i in claimed["a"])
     assert all(owners[i] == "b" for i in claimed["b"])
+
+
+def test_jobs_that_ended_long_ago_are_pruned_and_no_other(store: Store) -> None:
+    """Old finished, failed and cancelled jobs go; a recent one, and queued or running ones of any
+    age, stay (a job table that only grows slows every page that lists jobs)."""
+    queue = JobQueue(store)
+    ids: dict[str, str] = {}
+    for name in ("old_done", "old_failed", "new_done", "running", "old_cancelled", "queued"):
+        ids[name] = queue.enqueue("import", "ana", {"file": f"{name}.csv", "mapping": "m"}).id
+        if name in ("old_done", "old_failed", "new_done", "running"):
+            claimed = queue.claim("w1")
+            assert claimed is not None
+            assert claimed.id == ids[name]
+    queue.cancel(ids["old_cancelled"])
+    assert queue.finish(ids["old_done"], "w1", {})
+    assert queue.fail(ids["old_failed"], "w1", "bad file")
+    assert queue.finish(ids["new_done"], "w1", {})
+    long_ago = now() - timedelta(days=120)
+    for name in ("old_done", "old_failed", "old_cancelled"):
+        queue.db.execute("UPDATE job SET finished_at = ? WHERE id = ?", (long_ago, ids[name]))
+    queue.db.execute("UPDATE job SET created_at = ? WHERE id IN (?, ?)", (long_ago, ids["running"], ids["queued"]))
+    assert queue.prune(90) == 3
+    left = {job.id for job in queue.jobs(limit=100)}
+    assert {ids[n] for n in ("old_done", "old_failed", "old_cancelled")}.isdisjoint(left)
+    assert {ids[n] for n in ("new_done", "running", "queued")} <= left
+    assert queue.prune(90) == 0

@@ -44,7 +44,7 @@ def register(
     open_store: Callable[[typer.Context], Any],
     user_errors: Callable[[], AbstractContextManager[None]],
 ) -> None:
-    """Add ``jobs`` (``list``, ``show``, ``cancel``) to the ``cruce`` command."""
+    """Add ``jobs`` (``list``, ``show``, ``cancel``, ``prune``) to the ``cruce`` command."""
     jobs_app = typer.Typer(help=_("Background jobs: imports and resolution runs started from the web."))
     app.add_typer(jobs_app, name="jobs")
 
@@ -125,3 +125,15 @@ def register(
                     id=job.id
                 )
             )
+
+    @jobs_app.command("prune", help=_("Delete the jobs that ended more than --days ago (a server does it hourly)."))
+    def jobs_prune(
+        ctx: typer.Context,
+        days: Annotated[float, typer.Option(min=0, help=_("Keep the jobs that ended within this many days."))] = 90,
+    ) -> None:
+        from cruce.security import Security
+
+        with user_errors(), open_store(ctx) as store:
+            deleted = JobQueue(store).prune(days)
+            Security(store).audit.record(cli_actor(), "jobs_prune", detail={"days": days, "deleted": deleted})
+        console.print(_("{n} job(s) that ended more than {days:g} days ago deleted.").format(n=deleted, days=days))

@@ -254,6 +254,17 @@ class JobQueue:
         )
         return bool(rows)
 
+    # -- old jobs --------------------------------------------------------------------------------
+    def prune(self, keep_days: float) -> int:
+        """Delete the jobs that ended (done, failed, cancelled) more than ``keep_days`` ago; the
+        audit log keeps who started and cancelled what. Returns how many were deleted."""
+        cutoff = now() - timedelta(days=keep_days)
+        rows = self._write(
+            "DELETE FROM job WHERE state IN ('done', 'failed', 'cancelled') AND finished_at < ? RETURNING id",
+            (cutoff,),
+        )
+        return len(rows)
+
     # -- jobs whose process died ----------------------------------------------------------------
     def recover(self, stale_seconds: float | None) -> dict[str, list[str]]:
         """Queue again (or fail, or cancel) the running jobs whose heartbeat is older than

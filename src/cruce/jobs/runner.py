@@ -11,7 +11,8 @@ the queue without using up an attempt.
 
 Settings (environment): ``CRUCE_JOB_HEARTBEAT_SECONDS`` (5), ``CRUCE_JOB_STALE_SECONDS`` (60),
 ``CRUCE_JOB_POLL_SECONDS`` (2: how often an idle runner looks for jobs that another process
-queued), ``CRUCE_JOB_ATTEMPTS`` (3: runs of a job before it is failed).
+queued), ``CRUCE_JOB_ATTEMPTS`` (3: runs of a job before it is failed), ``CRUCE_JOB_KEEP_DAYS``
+(90: jobs that ended longer ago are deleted, once an hour; 0 keeps them all).
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ def _env_float(name: str, default: float) -> float:
         return default
 
 
+PRUNE_EVERY_SECONDS = 3600.0
+
+
 @dataclass(frozen=True)
 class RunnerSettings:
     heartbeat_seconds: float = 5.0
@@ -50,6 +54,7 @@ class RunnerSettings:
     poll_seconds: float = 2.0
     stop_seconds: float = 10.0
     attempts: int = DEFAULT_ATTEMPTS
+    keep_days: float = 90.0
 
     @classmethod
     def from_env(cls) -> RunnerSettings:
@@ -58,6 +63,7 @@ class RunnerSettings:
             stale_seconds=max(0.1, _env_float("CRUCE_JOB_STALE_SECONDS", cls.stale_seconds)),
             poll_seconds=max(0.05, _env_float("CRUCE_JOB_POLL_SECONDS", cls.poll_seconds)),
             attempts=max(1, int(_env_float("CRUCE_JOB_ATTEMPTS", cls.attempts))),
+            keep_days=max(0.0, _env_float("CRUCE_JOB_KEEP_DAYS", cls.keep_days)),
         )
 
 
@@ -142,7 +148,7 @@ class Runner(Generic[V]):
                 log.debug("closing the job queue's connection failed: %s", type(exc).__name__)
 
     def _loop(self) -> None:
-        next_recovery = 0.0
+        next_recovery = next_prune = 0.0
         first = True
         while not self._stop.is_set():
             try:
@@ -151,6 +157,9 @@ class Runner(Generic[V]):
                     self._recover(queue, first)
                     first = False
                     next_recovery = time.monotonic() + self.settings.stale_seconds / 2
+                if self.settings.keep_days > 0 and time.monotonic() >= next_prune:
+                    queue.prune(self.settings.keep_days)
+                    next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
                 job = queue.claim(self.worker)
             except Exception as exc:  # the database is away: try again later on a new connection
                 log.warning("the job runner cannot reach the store: %s", type(exc).__name__)
