@@ -227,3 +227,53 @@ def test_the_api_and_the_case_page_give_the_package(worlds: tuple[World, World],
             assert VICTIM not in zf.read(ENTITIES).decode("utf-8")
     finally:
         app.state.services.close()
+
+
+def test_a_package_uploaded_on_the_page_opens_its_case(
+    worlds: tuple[World, World], case_id: str, tmp_path: Path
+) -> None:  # fmt: skip
+    """The target's analyst uploads the package on /investigations: a new case she leads, with the
+    records and their sources; the same package again adds nothing; a changed one is refused with
+    the file it names, and nothing is written."""
+    from tests.web.conftest import TestClient, csrf_of, signin
+
+    source, target = worlds
+    app = create_app(source.url, upload_dir=tmp_path / "uploads-source")
+    try:
+        admin = {"Authorization": f"Bearer {source.tokens['admin']}"}
+        package = TestClient(app).get(f"/api/v1/investigations/{case_id}/package", headers=admin).content
+    finally:
+        app.state.services.close()
+    app = create_app(target.url, upload_dir=tmp_path / "uploads-target")
+    try:
+        client = signin(TestClient(app), "analyst")
+        before = len(_cases(target.url))
+        token = csrf_of(client.get("/investigations").text)
+        tampered = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(package)) as zin, zipfile.ZipFile(tampered, "w") as zout:
+            for info in zin.infolist():
+                data = zin.read(info)
+                zout.writestr(info, data + b"\n" if info.filename == ENTITIES else data)
+        refused = client.post("/investigations/import", data={"csrf_token": token},
+                              files={"package": ("p.zip", tampered.getvalue(), "application/zip")})  # fmt: skip
+        assert refused.status_code == 422
+        assert ENTITIES in refused.text
+        assert len(_cases(target.url)) == before
+        r = client.post("/investigations/import", data={"csrf_token": token},
+                        files={"package": ("p.zip", package, "application/zip")}, follow_redirects=False)  # fmt: skip
+        assert r.status_code == 303
+        opened = r.headers["location"]
+        assert opened.endswith("?imported=new")
+        page = client.get(opened).text
+        assert 'id="package-imported"' in page
+        assert "Caso Sonora" in page
+        files = {"package": ("p.zip", package, "application/zip")}
+        again = client.post("/investigations/import", data={"csrf_token": token}, files=files, follow_redirects=False)
+        assert again.headers["location"] == opened.replace("new", "again")
+        assert len(_cases(target.url)) == before + 1
+        viewer = signin(TestClient(app), "viewer")
+        denied = viewer.post("/investigations/import", data={"csrf_token": csrf_of(viewer.get("/investigations").text)},
+                             files={"package": ("p.zip", package, "application/zip")})  # fmt: skip
+        assert denied.status_code == 403
+    finally:
+        app.state.services.close()

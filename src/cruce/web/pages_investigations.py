@@ -11,6 +11,7 @@ it in the ``X-CSRF-Token`` header.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path as FilePath
@@ -339,6 +340,56 @@ def update_task(
     ctx.check_csrf(csrf_token)
     desk = _desk(ctx)
     return _act(ctx, case_id, lambda: desk.update_task(case_id, task_id, state=state or None))
+
+
+@router.post("/investigations/import")
+def import_package_page(
+    request: Request, package: Annotated[UploadFile, File()], csrf_token: Csrf = ""
+) -> Response:  # fmt: skip
+    """A case package from another cruce (``cruce investigations export`` or the case page's
+    *Package*), uploaded: every hash checked before anything is written, then opened as a new case
+    you lead (a package imported before opens its case again, adding nothing)."""
+    from cruce.investigations.package import PackageError, import_package
+
+    ctx = page(request)
+    ctx.check_csrf(csrf_token)
+    desk = _desk(ctx)
+    settings = ctx.services.settings
+    with tempfile.TemporaryDirectory(prefix="cruce-package-upload-") as folder:
+        path = FilePath(folder) / "package.zip"
+        try:
+            _save_package(package, path, settings.max_upload_bytes)
+            done = import_package(desk, path)
+        except PackageError as exc:
+            return _investigations_page(ctx, 422, str(exc))  # names the file and the reason
+        except _TooLargeError:
+            text = ctx._(_("The file is larger than this server accepts ({mb} MB)."))
+            return _investigations_page(ctx, 413, text.format(mb=settings.max_upload_bytes // (1024 * 1024)))
+        except PermissionError:
+            raise _refused(ctx) from None
+    return ctx.redirect(f"/investigations/{done.case.id}?imported={'new' if done.new else 'again'}")
+
+
+class _TooLargeError(ValueError):
+    """An upload over the server's limit."""
+
+
+def _save_package(upload: UploadFile, target: FilePath, max_bytes: int) -> None:
+    size = 0
+    with target.open("wb") as out:
+        while chunk := upload.file.read(1024 * 1024):
+            size += len(chunk)
+            if size > max_bytes:
+                raise _TooLargeError
+            out.write(chunk)
+
+
+def _investigations_page(ctx: Ctx, status: int, error: str) -> Response:
+    desk = _desk(ctx)
+    return ctx.render(
+        "investigations.html", status_code=status, cases=desk.visible_cases(), mentions=desk.mentions()[:20],
+        markings=MARKINGS, may_create=ctx.principal.role is not Role.VIEWER, error=error, **_labels(ctx),
+    )  # fmt: skip
 
 
 @router.post("/investigations/{case_id}/attachments")
