@@ -16,7 +16,7 @@ from tests.web.conftest import World, csrf_of
 @pytest.fixture(scope="module")
 def seeded(world: World) -> Iterator[World]:
     load_seed(world.view.store)
-    yield world
+    return world
 
 
 def _series(html: str) -> list[dict[str, object]]:
@@ -30,12 +30,15 @@ def test_page_renders_in_english_and_spanish_with_the_map_series(seeded: World) 
     client = seeded.session("viewer")
     page = client.get("/legal")
     assert page.status_code == 200
-    assert 'id="nav-legal"' in page.text and "Law and enforcement" in page.text
+    assert 'id="nav-legal"' in page.text
+    assert "Law and enforcement" in page.text
     series = {row["year"]: row for row in _series(page.text)}
     assert series[2003]["jurisdictions"] == ["US-TX", "US-WA"]
     assert series[2008]["count"] == 6
-    assert "/static/legal.js" in page.text and 'id="chart-legal"' in page.text
-    assert "Mérida Initiative" in page.text and "At least 39 US states" in page.text
+    assert "/static/legal.js" in page.text
+    assert 'id="chart-legal"' in page.text
+    assert "Mérida Initiative" in page.text
+    assert "At least 39 US states" in page.text
     assert "/legal/new/law" not in page.text  # a viewer is offered no edit
     spanish = seeded.client("caseworker")  # the language is remembered for the user: not the viewer's
     home = spanish.get("/")
@@ -74,16 +77,20 @@ def test_an_analyst_adds_a_law_and_corrects_it_both_audited(seeded: World) -> No
     saved = client.post("/legal/new/law", data=data, follow_redirects=False)
     assert saved.status_code == 303, saved.text[:500]
     entry = seeded.view.security.audit.entries(actor="analyst", action="legal_edit")[0]
-    assert entry.outcome == "ok" and "manual" in (entry.detail or "")
+    assert entry.outcome == "ok"
+    assert "manual" in (entry.detail or "")
     series = {row["year"]: row for row in _series(client.get("/legal").text)}
-    assert "MX-SON" in series[2010]["jurisdictions"] and "MX-SON" not in series[2009]["jurisdictions"]
+    assert "MX-SON" in series[2010]["jurisdictions"]
+    assert "MX-SON" not in series[2009]["jurisdictions"]
     law_id = entry.target
     edit = client.get(f"/legal/edit/{law_id}")
-    assert edit.status_code == 200 and "Ley de prueba de Sonora" in edit.text
+    assert edit.status_code == 200
+    assert "Ley de prueba de Sonora" in edit.text
     corrected = {**data, "csrf_token": csrf_of(edit.text), "enacted_date": "2012-01-15"}
     assert client.post(f"/legal/edit/{law_id}", data=corrected, follow_redirects=False).status_code == 303
     series = {row["year"]: row for row in _series(client.get("/legal").text)}
-    assert "MX-SON" not in series[2011]["jurisdictions"] and "MX-SON" in series[2012]["jurisdictions"]
+    assert "MX-SON" not in series[2011]["jurisdictions"]
+    assert "MX-SON" in series[2012]["jurisdictions"]
     assert len(seeded.view.security.audit.entries(target=law_id, action="legal_edit")) == 2
 
 
@@ -103,7 +110,8 @@ def test_a_bad_edit_is_refused_with_its_field(seeded: World) -> None:
     }
     refused = client.post("/legal/new/outcome", data=data)
     assert refused.status_code == 422
-    assert "jurisdiction" in refused.text and "Atlantis" in refused.text
+    assert "jurisdiction" in refused.text
+    assert "Atlantis" in refused.text
     no_source = {**data, "jurisdiction": "MX-SON", "source_title": ""}
     assert client.post("/legal/new/outcome", data=no_source).status_code == 422
 
