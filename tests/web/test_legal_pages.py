@@ -112,6 +112,7 @@ def test_a_bad_edit_is_refused_with_its_field(seeded: World) -> None:
     assert refused.status_code == 422
     assert "jurisdiction" in refused.text
     assert "Atlantis" in refused.text
+    assert "not a state name or code cruce knows" in refused.text
     no_source = {**data, "jurisdiction": "MX-SON", "source_title": ""}
     assert client.post("/legal/new/outcome", data=no_source).status_code == 422
 

@@ -23,12 +23,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cruce.i18n import _
-from cruce.ingest.compile import entity_id
+from cruce.i18n import mark as _
+from cruce.ingest.compile import REASONS, entity_id
 from cruce.ingest.pipeline import ImportResult, import_file
 from cruce.legal.records import Record
 
 MANUAL_DATASET = "manual"
+SOURCE_REQUIRED = _("a source (URL or title) is required")
 KINDS = ("law", "outcome", "program")
 MAPPINGS = {"law": "cruce-laws", "outcome": "cruce-enforcement", "program": "cruce-programs"}
 SCHEMAS = {"law": "Law", "outcome": "EnforcementOutcome", "program": "Program"}
@@ -59,7 +60,8 @@ _JOIN = {"law_kind": ";", "amended_date": ";", "flow": ";", "source_url": " ", "
 
 
 class EditRefused(ValueError):  # noqa: N818 - a refusal the page shows, not a crash
-    """The edit was not stored: each problem as (field, reason, value)."""
+    """The edit was not stored: each problem as (field, reason, value), the reason in English (a
+    msgid: the page shows it translated)."""
 
     def __init__(self, problems: list[tuple[str, str, str]]) -> None:
         self.problems = problems
@@ -111,9 +113,8 @@ def write_record(
     key = KEYS[kind]
     record_id = (values.get(key) or "").strip() or f"manual-{uuid.uuid4().hex[:12]}"
     dataset = dataset or MANUAL_DATASET
-    missing = [c for c in ("source_url", "source_title") if not (values.get(c) or "").strip()]
-    if not (values.get("source_url") or values.get("source_title") or "").strip():
-        raise EditRefused([(c, _("a source is required"), "") for c in missing])
+    if not ((values.get("source_url") or "").strip() or (values.get("source_title") or "").strip()):
+        raise EditRefused([("source_url", SOURCE_REQUIRED, ""), ("source_title", SOURCE_REQUIRED, "")])
     row = {c: (values.get(c) or "").strip() for c in COLUMNS[kind]}
     row[key] = record_id
     folder.mkdir(parents=True, exist_ok=True)
@@ -124,7 +125,10 @@ def write_record(
         writer.writerow(row)
     result = import_file(store, path, MAPPINGS[kind], dataset=dataset)
     if result.rows_rejected:
-        problems = [(r.field or "", r.reason, r.value or "") for r in store.rejects(import_id=result.import_id)]
+        problems = [
+            (r.field or "", REASONS.get(r.reason, r.reason), r.value or "")
+            for r in store.rejects(import_id=result.import_id)
+        ]
         raise EditRefused(problems)
     prefix = {"law": "law", "outcome": "outcome", "program": "program"}[kind]
     return Edit(entity_id(dataset, prefix, record_id), dataset, record_id, result)

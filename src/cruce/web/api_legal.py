@@ -5,15 +5,18 @@ sources it came from."""
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from cruce.analyses.drugs import DrugsData
+from cruce.analyses.firearms.data import FirearmsData
 from cruce.analyses.service import Analysis, analysis
-from cruce.legal import claims, questions
-from cruce.legal.flows import counts as flow_counts
+from cruce.analyses.violence import ViolenceData
+from cruce.legal import claims, flows, questions
 from cruce.legal.records import LegalData
 from cruce.security import Principal
 from cruce.web.api import ERRORS, Reader, _no_unknown_query_parameters
@@ -58,6 +61,12 @@ class BesideOut(BaseModel):
     laws_by_year: list[dict[str, Any]] = Field(description="The laws in force at the end of each year of the counts.")
 
 
+def _day(text: str) -> date:
+    """A day of the pattern; a day past its month's end (2023-02-31) is the month's last day."""
+    year, month, day = (int(part) for part in text.split("-"))
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
 def _held(request: Request, principal: Principal) -> Analysis[LegalData]:
     guard = services_of(request).view().guard
     return analysis(guard.store, LegalData, guard.visible_imports(principal))
@@ -84,15 +93,15 @@ def in_force_api(
     request: Request,
     principal: Reader,
     kind: KindName,
-    on: Annotated[str | None, Query(pattern=DAY, description="The day (YYYY-MM-DD); default: today.")] = None,
+    on: Annotated[
+        str | None,
+        Query(pattern=DAY, description="The day (YYYY-MM-DD; a day past the month's end is its last); default: today."),
+    ] = None,
     country: CountryCode = None,
     level: LevelName | None = None,
 ) -> Any:
     """The jurisdictions with a law of ``kind`` in force on a day, and since when."""
-    try:
-        day = date.fromisoformat(on) if on else date.today()
-    except ValueError:
-        raise HTTPException(status_code=422, detail="not a date (YYYY-MM-DD)") from None
+    day = _day(on) if on else date.today()
     found = _held(request, principal).answer(
         ("in-force", kind, day, country, level), lambda d: questions.in_force(d, kind, day, country, level)
     )
@@ -109,9 +118,8 @@ def by_year_api(
     country: CountryCode = None,
     level: LevelName = "state",
 ) -> Any:
-    """Per year, how many jurisdictions had a law of ``kind`` in force on 31 December, and which."""
-    if first is not None and last is not None and first > last:
-        raise HTTPException(status_code=422, detail="from is after to")
+    """Per year, how many jurisdictions had a law of ``kind`` in force on 31 December, and which
+    (no rows when ``from`` is after ``to``)."""
     found = _held(request, principal).answer(
         ("by-year", kind, first, last, country, level),
         lambda d: questions.in_force_by_year(d, kind, first, last, country, level),
@@ -131,8 +139,19 @@ def timeline_api(
     """A jurisdiction's legal events beside the yearly counts of the flows there."""
     guard = services_of(request).view().guard
     imports = guard.visible_imports(principal)
-    data = _held(request, principal).data
-    return questions.beside(data, jurisdiction, flow_counts(guard.store, jurisdiction, imports), kind)
+    counts = [
+        *analysis(guard.store, ViolenceData, imports).answer(
+            ("legal-counts", jurisdiction), lambda d: flows.violence_counts(d, jurisdiction)
+        ),
+        *analysis(guard.store, FirearmsData, imports).answer(
+            ("legal-counts", jurisdiction), lambda d: flows.firearms_counts(d, jurisdiction)
+        ),
+        *analysis(guard.store, DrugsData, imports).answer(
+            ("legal-counts", jurisdiction), lambda d: flows.drugs_counts(d, jurisdiction)
+        ),
+    ]
+    counts.sort(key=lambda r: (r["year"], r["series"]))
+    return questions.beside(_held(request, principal).data, jurisdiction, counts, kind)
 
 
 @router.get("/outcomes", response_model=RowsOut)
