@@ -3,12 +3,16 @@ edits by hand through the import pipeline, audited, for analysts and admins only
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from cruce.ingest.pipeline import import_file
 from cruce.legal.seed import load_seed
 from tests.web.conftest import World, csrf_of
 
@@ -136,3 +140,34 @@ def test_api_answers(seeded: World) -> None:
     assert client.get("/api/v1/legal/by-year?kind=nope", headers=headers).status_code == 422
     assert client.get("/api/v1/legal/laws?jurisdiction=XX-1", headers=headers).status_code == 422
     assert client.get("/api/v1/legal/laws").status_code == 401
+
+
+def test_exports_and_the_jurisdiction_page_beside_the_flows(seeded: World, tmp_path: Path) -> None:
+    rows = "cve_ent|year|month|homicides|pop_est|homicide_rate\n"
+    rows += "".join(f"08|{year}|{month}|{10 + year - 2005}|3000000|4.0\n" for year in (2005, 2006, 2007, 2008)
+                    for month in (1, 2))  # fmt: skip
+    (tmp_path / "homicides.csv").write_text(rows, encoding="utf-8")
+    assert import_file(seeded.view.store, tmp_path / "homicides.csv", "mx-homicides-state-month").rows_stored == 8
+    client = seeded.session("viewer")
+    page = client.get("/legal/jurisdiction/MX-CHH")
+    assert page.status_code == 200
+    assert "Reforma al Código Penal de Chihuahua" in page.text
+    table = page.text[page.text.index('id="legal-counts"') :]
+    assert '<td>2006</td><td class="num">22</td>' in table  # (10 + 1) × 2 months
+    row_2007 = table[table.index("<td>2007</td>") :].split("</tr>")[0]
+    assert '<td class="num">24</td>' in row_2007
+    assert "Reforma al Código Penal de Chihuahua" in row_2007
+    assert "Ley para Prevenir y Sancionar la Trata de Personas" in row_2007  # federal, in force from 2007-11-27
+    row_2006 = table[table.index("<td>2006</td>") :].split("</tr>")[0]
+    assert "Chihuahua" not in row_2006
+    assert client.get("/legal/jurisdiction/Narnia").status_code == 422
+    api = seeded.client().get("/api/v1/legal/timeline?jurisdiction=MX-CHH", headers=seeded.api("viewer")).json()
+    assert {"year": 2008, "series": "homicides", "value": 26.0} in api["counts"]
+    series = client.get("/legal/export/series.csv?kind=sex_trafficking")
+    assert series.status_code == 200
+    assert series.headers["content-type"].startswith("text/csv")
+    parsed = list(csv.DictReader(io.StringIO(series.text)))
+    assert {r["year"]: r["count"] for r in parsed}["2003"] == "2"
+    check = list(csv.DictReader(io.StringIO(client.get("/legal/export/check.csv").text)))
+    assert {r["claim"] for r in check} >= {"us-states-sex-trafficking-39", "funding-73-5m"}
+    assert client.get("/legal/export/nothing.csv").status_code == 422

@@ -73,3 +73,17 @@ def counts(store: Any, jurisdiction: str, imports: list[int] | None = None) -> l
     finally:
         loaded_d.close()
     return sorted(rows, key=lambda r: (r["year"], r["series"]))
+
+
+def kept_counts(store: Any, jurisdiction: str, imports: list[int] | None = None) -> list[dict[str, Any]]:
+    """``counts`` from the flow analyses a server keeps in memory (``cruce.analyses.service``): read
+    once per store state and set of visible imports, as the dashboards read them."""
+    from cruce.analyses.service import analysis
+
+    key = ("legal-counts", jurisdiction)
+    rows = [
+        *analysis(store, violence.ViolenceData, imports).answer(key, lambda d: violence_counts(d, jurisdiction)),
+        *analysis(store, FirearmsData, imports).answer(key, lambda d: firearms_counts(d, jurisdiction)),
+        *analysis(store, drugs.DrugsData, imports).answer(key, lambda d: drugs_counts(d, jurisdiction)),
+    ]
+    return sorted(rows, key=lambda r: (r["year"], r["series"]))

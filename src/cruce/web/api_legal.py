@@ -12,10 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from cruce.analyses.drugs import DrugsData
-from cruce.analyses.firearms.data import FirearmsData
 from cruce.analyses.service import Analysis, analysis
-from cruce.analyses.violence import ViolenceData
 from cruce.legal import claims, flows, questions
 from cruce.legal.records import LegalData
 from cruce.security import Principal
@@ -138,19 +135,7 @@ def timeline_api(
 ) -> Any:
     """A jurisdiction's legal events beside the yearly counts of the flows there."""
     guard = services_of(request).view().guard
-    imports = guard.visible_imports(principal)
-    counts = [
-        *analysis(guard.store, ViolenceData, imports).answer(
-            ("legal-counts", jurisdiction), lambda d: flows.violence_counts(d, jurisdiction)
-        ),
-        *analysis(guard.store, FirearmsData, imports).answer(
-            ("legal-counts", jurisdiction), lambda d: flows.firearms_counts(d, jurisdiction)
-        ),
-        *analysis(guard.store, DrugsData, imports).answer(
-            ("legal-counts", jurisdiction), lambda d: flows.drugs_counts(d, jurisdiction)
-        ),
-    ]
-    counts.sort(key=lambda r: (r["year"], r["series"]))
+    counts = flows.kept_counts(guard.store, jurisdiction, guard.visible_imports(principal))
     return questions.beside(_held(request, principal).data, jurisdiction, counts, kind)
 
 

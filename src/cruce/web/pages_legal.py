@@ -14,6 +14,9 @@ file and keeps its provenance; the audit entry names the record, its dataset and
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -21,7 +24,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from cruce.analyses.service import Analysis, analysis
 from cruce.i18n import _
-from cruce.legal import claims, questions
+from cruce.legal import claims, flows, questions
 from cruce.legal.edit import COLUMNS, KEYS, SCHEMAS, EditRefused, form_values, write_record
 from cruce.legal.records import LegalData, Record
 from cruce.schema.model import prop_label
@@ -77,6 +80,49 @@ def legal_page(request: Request, kind: Annotated[LawKind, Query()] = "sex_traffi
         before_after=held.answer(("before-after", kind, None, None, None), lambda d: questions.before_after(d, kind)),
         may_edit=may_edit(ctx),
     )
+
+
+Figure = Literal["series", "laws", "outcomes", "programs", "funding", "check"]
+
+
+def _flat(value: Any) -> Any:
+    """A cell of the CSV: lists joined, sources as their URLs, nested rows as JSON."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return " ".join(value)
+    if isinstance(value, list) and all(isinstance(v, dict) and "url" in v for v in value):
+        return " ".join(v["url"] or v.get("title", "") for v in value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+@router.get("/legal/export/{figure}.csv")
+def export_csv(request: Request, figure: Figure, kind: Annotated[LawKind, Query()] = "sex_trafficking") -> Response:
+    """The rows behind a table or the map of the page, as CSV (with the sources of each row)."""
+    ctx = page(request)
+    held = _held(ctx)
+    shipped = claims.load_claims()
+    compute = {
+        "series": lambda d: questions.in_force_by_year(d, kind),
+        "laws": lambda d: questions.laws(d, kind),
+        "outcomes": lambda d: questions.outcomes(d),
+        "programs": lambda d: questions.funding(d)["programs"],
+        "funding": lambda d: questions.funding(d)["by_year"],
+        "check": lambda d: claims.check(d, shipped),
+    }[figure]
+    rows = held.answer(("export", figure, kind), compute)
+    out = io.StringIO()
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    writer = csv.DictWriter(out, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows({k: _flat(v) for k, v in row.items()} for row in rows)
+    name = f"cruce-legal-{figure}-{kind}.csv" if figure in ("series", "laws") else f"cruce-legal-{figure}.csv"
+    response = Response(
+        out.getvalue(), media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )  # fmt: skip
+    ctx.finish(response)
+    return response
 
 
 def _enum_options(ctx: Ctx, enum: str) -> list[tuple[str, str]]:
@@ -153,6 +199,31 @@ def _save(ctx: Ctx, request: Request, kind: str, values: dict[str, str], dataset
         import_id=edit.result.import_id,
     )
     return ctx.redirect("/legal")
+
+
+JURISDICTION = r"^(US|MX)(-[A-Z]{2,3})?$"
+
+
+@router.get("/legal/jurisdiction/{code}", response_class=HTMLResponse)
+def jurisdiction_page(request: Request, code: Annotated[str, Path(max_length=6, pattern=JURISDICTION)]) -> Response:
+    """One jurisdiction: its legal events (with its country's federal laws) beside the yearly counts
+    of the flows there, one column per series, and the laws in force at the end of each year."""
+    ctx = page(request)
+    counts = flows.kept_counts(ctx.guard.store, code, ctx.guard.visible_imports(ctx.principal))
+    found = questions.beside(_held(ctx).data, code, counts)
+    series = sorted({c["series"] for c in counts})
+    table: dict[int, dict[str, Any]] = {}
+    for c in counts:
+        table.setdefault(int(c["year"]), {})[c["series"]] = c["value"]
+    in_force = {row["year"]: row["laws_in_force"] for row in found["laws_by_year"]}
+    names = {e["law"]: e["name"] for e in found["events"]}
+    return ctx.render(
+        "legal/jurisdiction.html",
+        code=code,
+        events=found["events"],
+        series=series,
+        years=[(year, table[year], [names.get(i, i) for i in in_force.get(year, [])]) for year in sorted(table)],
+    )
 
 
 @router.get("/legal/new/{kind}", response_class=HTMLResponse)

@@ -1,7 +1,8 @@
 // The "Law and enforcement" page: the US and Mexican states with a law of the chosen kind in force
 // at the end of the year the slider picks, drawn with ECharts (through charts.js) on the state
 // boundaries cruce ships (no tile server), from the per-year series the page embeds (#legal-data).
-// Without boundaries the table of years below the map says the same.
+// Without boundaries the table of years below the map says the same. A click on a state opens its
+// legal timeline beside the counts of the flows there.
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("legal-data").textContent);
@@ -54,7 +55,9 @@
     var last = series[series.length - 1].year;
     if (maps) {
       labels = maps.labels;
-      chart = C.draw("chart-legal", option(rowOf(last)));
+      chart = C.draw("chart-legal", option(rowOf(last)), function (p) {
+        if (p.name) { window.location.href = "/legal/jurisdiction/" + encodeURIComponent(p.name); }
+      });
       C.scaleBar(chart, { seriesIndex: 0 });
     } else {
       document.getElementById("map-note").hidden = false;
