@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from cruce.ingest.pipeline import import_file
+from cruce.legal.edit import COLUMNS
 from cruce.legal.seed import load_seed
 from tests.web.conftest import World, csrf_of
 
@@ -171,3 +172,24 @@ def test_exports_and_the_jurisdiction_page_beside_the_flows(seeded: World, tmp_p
     check = list(csv.DictReader(io.StringIO(client.get("/legal/export/check.csv").text)))
     assert {r["claim"] for r in check} >= {"us-states-sex-trafficking-39", "funding-73-5m"}
     assert client.get("/legal/export/nothing.csv").status_code == 422
+
+
+def test_a_source_address_that_is_not_a_web_address_is_never_a_link(seeded: World, tmp_path: Path) -> None:
+    evil = "javascript:alert(1)"
+    row = {"law_id": "x", "level": "state", "jurisdiction": "MX-ZAC", "law_kind": "victim_protection",
+           "enacted_date": "2001", "source_url": evil, "source_title": "Zac"}  # fmt: skip
+    with (tmp_path / "laws.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(COLUMNS["law"]))
+        writer.writeheader()
+        writer.writerow(row)
+    import_file(seeded.view.store, tmp_path / "laws.csv", "cruce-laws")
+    client = seeded.session("analyst")
+    page = client.get("/legal?kind=victim_protection")
+    assert "Zac" in page.text
+    assert 'href="javascript:' not in page.text
+    form = client.get("/legal/new/law")
+    data = {"csrf_token": csrf_of(form.text), "level": "state", "jurisdiction": "MX-ZAC",
+            "law_kind": "victim_protection", "source_url": evil, "source_title": "t"}  # fmt: skip
+    refused = client.post("/legal/new/law", data=data)
+    assert refused.status_code == 422
+    assert "not a web address" in refused.text

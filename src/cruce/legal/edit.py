@@ -30,6 +30,7 @@ from cruce.legal.records import Record
 
 MANUAL_DATASET = "manual"
 SOURCE_REQUIRED = _("a source (URL or title) is required")
+NOT_A_WEB_ADDRESS = _("not a web address (http:// or https://)")
 KINDS = ("law", "outcome", "program")
 MAPPINGS = {"law": "cruce-laws", "outcome": "cruce-enforcement", "program": "cruce-programs"}
 SCHEMAS = {"law": "Law", "outcome": "EnforcementOutcome", "program": "Program"}
@@ -115,6 +116,9 @@ def write_record(
     dataset = dataset or MANUAL_DATASET
     if not ((values.get("source_url") or "").strip() or (values.get("source_title") or "").strip()):
         raise EditRefused([("source_url", SOURCE_REQUIRED, ""), ("source_title", SOURCE_REQUIRED, "")])
+    bad_urls = [u for u in (values.get("source_url") or "").split() if not u.startswith(("http://", "https://"))]
+    if bad_urls:
+        raise EditRefused([("source_url", NOT_A_WEB_ADDRESS, u) for u in bad_urls])
     row = {c: (values.get(c) or "").strip() for c in COLUMNS[kind]}
     row[key] = record_id
     folder.mkdir(parents=True, exist_ok=True)
