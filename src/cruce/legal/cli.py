@@ -338,8 +338,8 @@ def register(
         table = [
             {
                 _("Published"): r["text"].get(lang) or r["text"]["en"],
-                _("Figure"): r["published"],
-                _("Computed"): r["computed"],
+                _("Figure"): _num(r["published"]),
+                _("Computed"): _num(r["computed"]),
                 _("Status"): _status(r["status"]),
                 _("Source"): r["source"]["url"],
             }
@@ -348,6 +348,13 @@ def register(
         print_rows(table, False, _("Published figures and cruce's records"))
 
     app.add_typer(legal_app, name="legal")
+
+
+def _num(value: float | None) -> str:
+    """A figure as people write it: 39, 73,500,000, 1,072.5."""
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
 def _status(status: str) -> str:
