@@ -3,7 +3,7 @@
 Every person here is made up from common Spanish and English names, with the noise real files
 have (accents dropped, upper case), used by the ingest benchmark. ``python -m cruce.demo`` (run
 by ``make demo``) writes a ``cruce synth`` scenario, imports it and every public dataset found in
-``../shared/data``, and shows the status.
+``../shared/data``, loads the public laws and figures of ``cruce legal seed``, and shows the status.
 """
 
 from __future__ import annotations
@@ -225,6 +225,11 @@ def main() -> None:
         except SystemExit as exc:
             if exc.code:
                 raise
+    try:  # the public laws, enforcement figures and programs shipped with cruce (cruce legal seed)
+        cli(["--db", args.db, "legal", "seed"])
+    except SystemExit as exc:
+        if exc.code:
+            raise
     if args.screenshot:
         cli_module.console.export_text(clear=True)  # the screenshot shows the status alone
     try:
