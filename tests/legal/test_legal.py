@@ -203,8 +203,15 @@ def test_outcomes_before_and_after_and_funding(duck: Store, tmp_path: Path) -> N
 
 def test_seed_loads_once_and_the_check_compares_each_claim(duck: Store) -> None:
     first = load_seed(duck)
-    assert [r.rows_rejected for r in first] == [0, 0, 0]
+    assert [r.rows_rejected for r in first] == [0, 0, 0, 0]
     assert all(r.rows_stored for r in first)
+    # the jurisdictions: every US and Mexican state and both federal levels, as Locations with codes
+    places = {e.first("state") or e.first("country"): e for e in duck.iter_entities(schema="Location")}
+    codes = {s.iso for country in ("US", "MX") for s in states(country)}
+    assert set(places) == codes | {"US", "MX"}
+    assert places["MX-CMX"].first("inegi_code") == "09"
+    assert places["US-TX"].first("fips_code") == "48"
+    assert "Nuevo León" in places["MX-NLE"].properties["name"] + places["MX-NLE"].properties.get("alias", [])
     assert all(r.already_imported is not None for r in load_seed(duck))
     data = LegalData.load(duck)
     for law in data.laws:

@@ -2,7 +2,9 @@
 
 Every row of ``seed/*.csv`` names its source (URL and title); a figure whose scope the source does
 not give is not a record but a published claim (``seed/published_claims.csv``, read by
-``cruce.legal.claims``). ``cruce legal seed`` imports the three record files into one dataset,
+``cruce.legal.claims``). ``cruce legal seed`` imports the jurisdictions (US and Mexican states and
+both federal levels as Locations with their codes, ``seed/jurisdictions.csv``, written from cruce's
+tables of states) and the three record files into one dataset,
 ``legal-seed``, like any other import: with provenance, rejects and the checksum that makes a second
 load a no-op.
 """
@@ -16,7 +18,12 @@ from cruce.ingest.pipeline import ImportResult, import_file
 
 SEED_DIR = Path(__file__).parent / "seed"
 SEED_DATASET = "legal-seed"
-SEED_FILES = (("laws.csv", "cruce-laws"), ("enforcement.csv", "cruce-enforcement"), ("programs.csv", "cruce-programs"))
+SEED_FILES = (
+    ("jurisdictions.csv", "cruce-jurisdictions"),  # the places the records below are about
+    ("laws.csv", "cruce-laws"),
+    ("enforcement.csv", "cruce-enforcement"),
+    ("programs.csv", "cruce-programs"),
+)
 
 
 def load_seed(store: Any, *, dataset: str = SEED_DATASET, force: bool = False) -> list[ImportResult]:
