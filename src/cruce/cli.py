@@ -433,6 +433,9 @@ def build_app() -> typer.Typer:
     from cruce.jobs.cli import register as register_job_commands
 
     register_job_commands(app, open_store=_open, user_errors=_user_errors)
+    from cruce.reports.portal.cli import register as register_portal_commands
+
+    register_portal_commands(app, open_store=_open, user_errors=_user_errors)
     return app
 
 
