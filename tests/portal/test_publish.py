@@ -242,3 +242,14 @@ def test_served_at_public_without_an_account(portal_store: tuple[str, Path], tmp
         assert client.get("/public/en/nothing.html").status_code == 404
     finally:
         app.state.services.close()
+
+
+def test_a_configured_count_is_published_with_its_sources(portal_store: tuple[str, Path], tmp_path: Path) -> None:
+    db, _scenario = portal_store
+    raw = {"pages": {"people": ["victims_total"]}, "counts": [{"page": "people", "schema": "Tip", "by": "channel"}]}
+    config = parse(raw, default_schema())
+    _publish(db, tmp_path / "site", config)
+    text = (tmp_path / "site" / "en" / "people.html").read_text(encoding="utf-8")
+    assert 'id="fig-count-Tip-channel"' in text
+    assert all(int(n) >= config.k for n in COUNT.findall(text))
+    assert "Source: cruce-tips (imported" in text

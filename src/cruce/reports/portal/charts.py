@@ -16,7 +16,9 @@ from cruce.reports.figures import map_figure
 from cruce.reports.portal.disclosure import Table
 
 SHADES = ("#f3f4f6", "#fde0c5", "#facba6", "#f59e72", "#e4613a", "#b8322a")
-SUPPRESSED_FILL = "#d9d9e3"
+SUPPRESSED_FILL = "#aeb3bd"
+FAR = frozenset({"US-AK", "US-HI", "US-PR", "US-GU", "US-VI", "US-AS", "US-MP"})
+"""Left off a map shaded by country: they would shrink the border to a corner."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,11 @@ def state_map(
     counts = {c.key: int(c.count) for c in table.cells if c.count is not None}
     hidden = {c.key for c in table.cells if c.count is None}
     if by_country:
-        codes = [f["properties"]["code"] for f in boundaries.get("features", []) if f.get("geometry")]
+        codes = [
+            f["properties"]["code"]
+            for f in boundaries.get("features", [])
+            if f.get("geometry") and f["properties"]["code"] not in FAR
+        ]
         counts = {code: counts[code[:2]] for code in codes if code[:2] in counts}
         hidden = {code for code in codes if code[:2] in hidden}
     figure = map_figure(boundaries, {**counts, **dict.fromkeys(hidden, 1)} if hidden else counts, lang)

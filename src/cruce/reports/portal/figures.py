@@ -28,7 +28,8 @@ def _(message: str) -> str:
 
 FLOW_SCHEMAS = {
     "people": ("TraffickingCase",),
-    "drugs": ("DrugSeizure", "ViolenceEvent"),
+    "seizures": ("DrugSeizure",),
+    "violence": ("ViolenceEvent",),
     "firearms": ("Trace", "FirearmRecovery"),
     "laws": laws.LEGAL_TYPES,
 }
@@ -72,6 +73,7 @@ class Context:
     boundaries: dict[str, Any]
     today: date
     cache: dict[str, Any] = field(default_factory=dict)
+    days: dict[str, str] = field(default_factory=dict)  # dataset -> day of its latest import
 
     def held(self, name: str, make: Callable[[], Any]) -> Any:
         """``make()`` once for the whole publication (both languages read the same tables)."""
@@ -249,7 +251,7 @@ def drugs_figure(c: Context, figure_id: str) -> Figure | None:
     from cruce.analyses import drugs, violence
 
     data = c.held("drugs", lambda: drugs.DrugsData.load(c.store, c.imports))
-    src = c.sources.get("drugs", ())
+    src = c.sources.get("seizures", ())
     years = data.one("SELECT min(fiscal_year) AS lo, max(fiscal_year) AS hi FROM seizures")
     period = _period(years.get("lo"), years.get("hi"))
     if figure_id == "seizures_total":
@@ -305,6 +307,7 @@ def drugs_figure(c: Context, figure_id: str) -> Figure | None:
             headers=(_("Fiscal year"), _("Seizure events")),
             chart=charts.column_chart(table),
         )
+    src = c.sources.get("violence", ())
     vdata = c.held("violence", lambda: violence.ViolenceData.load(c.store, c.imports))
     official = vdata.rows(
         "SELECT year, state, sum(killed) AS n FROM events WHERE violence_type = 'homicide' "
@@ -448,7 +451,7 @@ def firearms_figure(c: Context, figure_id: str) -> Figure | None:
 
 
 # -- a configured count -------------------------------------------------------------------------------
-def count_figure(c: Context, type_name: str, by: str, flow: str) -> Figure:
+def count_figure(c: Context, type_name: str, by: str) -> Figure:
     """Records of ``type_name`` by the property ``by`` (checked by the configuration: a code, a
     state, a country or a date, never protected), over the published imports."""
     _ = c.tr
@@ -477,11 +480,21 @@ def count_figure(c: Context, type_name: str, by: str, flow: str) -> Figure:
         f"count-{type_name}-{by}",
         title,
         "bars",
-        c.sources.get(flow, ()),
+        _sources_of(c, type_name),
         table=table,
         headers=(spec.label.get(c.lang), _("Records")),
         chart=charts.bar_chart(table),
     )
+
+
+def _sources_of(c: Context, type_name: str) -> tuple[Source, ...]:
+    """The published datasets holding records of ``type_name``, with their dates."""
+    rows = c.store._fetch(
+        "SELECT DISTINCT r.dataset FROM statement s JOIN property p ON p.prop_id = s.prop_id "
+        "JOIN import_run r ON r.no = s.import_no WHERE p.schema = ? ORDER BY 1",
+        (type_name,),
+    )
+    return tuple(Source(str(d), c.days.get(str(d), "")) for (d,) in rows if d in c.datasets)
 
 
 # -- laws ---------------------------------------------------------------------------------------------

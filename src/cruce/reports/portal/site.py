@@ -175,13 +175,15 @@ def build_pages(store: Any, config: PortalConfig, *, today: date | None = None) 
     )
     for lang in config.languages:
         tr = translator(lang)
-        c = Context(store, schema, imports, sources, datasets, config.k, lang, tr, bundled_states(), today, shared)
+        c = Context(
+            store, schema, imports, sources, datasets, config.k, lang, tr, bundled_states(), today, shared, days
+        )
         pages: dict[str, list[Figure]] = {}
         for page in FLOW_PAGES:
             pages[page] = page_figures(c, page, config.pages.get(page, ()))
             for count in config.counts:
                 if count.page == page:
-                    pages[page].append(count_figure(c, count.schema, count.by, page))
+                    pages[page].append(count_figure(c, count.schema, count.by))
         headlines = [(p, f) for p in ("people", "drugs", "firearms") for f in pages[p] if f.id == HEADLINES[p]]
         for name in PAGES:
             if name in FLOW_PAGES and name not in config.pages:
