@@ -253,3 +253,21 @@ def test_a_configured_count_is_published_with_its_sources(portal_store: tuple[st
     assert 'id="fig-count-Tip-channel"' in text
     assert all(int(n) >= config.k for n in COUNT.findall(text))
     assert "Source: cruce-tips (imported" in text
+
+
+def test_public_writes_the_site_on_first_request_when_none_was_published(tmp_path: Path) -> None:
+    from cruce.web import create_app
+    from tests.web.conftest import TestClient
+
+    db = str(tmp_path / "fresh.duckdb")
+    app = create_app(db, run_jobs=False, upload_dir=tmp_path / "uploads")
+    try:
+        page = TestClient(app).get("/public/es/index.html")
+        assert page.status_code == 200
+        assert '<html lang="es">' in page.text
+    finally:
+        app.state.services.close()
+    assert (tmp_path / "public" / portal.MANIFEST).exists()  # beside the database
+    with open_store(db) as store:
+        entry = Security(store).audit.entries(action="portal_publish", limit=1)[0]
+    assert entry.actor == "web:on-first-request"

@@ -389,7 +389,7 @@ def firearms_figure(c: Context, figure_id: str) -> Figure | None:
             "headline",
             src,
             period,
-            _("A share or a median is published only when it is computed over at least k traces."),
+            _("A share or a median is published only when it is computed over at least {k} traces.").format(k=c.k),
             headline=pairs,
         )
     if figure_id == "time_to_crime":
