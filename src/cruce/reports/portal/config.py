@@ -31,7 +31,14 @@ FIGURES: dict[str, tuple[str, ...]] = {
     ),
     "drugs": ("seizures_total", "seizures_by_drug", "seizures_by_year", "map_violence_by_state", "violence_by_year"),
     "firearms": ("traces_total", "time_to_crime", "map_recovery_states", "source_states", "recovery_states"),
-    "laws": ("laws_in_force", "map_sex_trafficking_law", "laws_by_jurisdiction", "enforcement", "programs"),
+    "laws": (
+        "laws_in_force",
+        "map_sex_trafficking_law",
+        "laws_over_time",
+        "laws_by_jurisdiction",
+        "enforcement",
+        "programs",
+    ),
 }
 """Every figure a page can show (the order of a page is the configuration's)."""
 COUNTABLE = frozenset({PropertyType.ENUM, PropertyType.STATE, PropertyType.COUNTRY, PropertyType.DATE})

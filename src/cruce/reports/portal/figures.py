@@ -15,7 +15,7 @@ from typing import Any
 
 from cruce.people import kanon
 from cruce.reports.portal import charts, laws
-from cruce.reports.portal.disclosure import Table, publishable, suppress
+from cruce.reports.portal.disclosure import Cell, Table, publishable, suppress
 from cruce.schema import places
 from cruce.schema.model import PropertyType, Schema
 
@@ -107,13 +107,14 @@ def state_label(code: str, lang: str) -> str:
         return code
 
 
-def _number(n: float | int, lang: str, digits: int = 0) -> str:
+def number(n: float | int, lang: str, digits: int = 0) -> str:
+    """A number as the reader writes it (1,234.5 in English, 1.234,5 in Spanish)."""
     text = f"{n:,.{digits}f}"
     return text.translate(str.maketrans(",.", ".,")) if lang == "es" else text
 
 
 def _share(x: float, lang: str) -> str:
-    return _number(100 * x, lang, 1) + " %"
+    return number(100 * x, lang, 1) + " %"
 
 
 def _period(first: Any, last: Any) -> str:
@@ -166,6 +167,23 @@ def _generalised_label(c: Context, dim: str, value: Any) -> str:
     return enum_label(c.schema, "TraffickingCase", prop, value, c.lang)
 
 
+def _order(c: Context, dim: str) -> Callable[[tuple[str, str, int, str]], tuple[int, int, str]]:
+    """How a people table is ordered: years in time, codes as the schema lists them (age bands
+    youngest first), anything else largest first; values not stated last."""
+    spec = c.schema.get("TraffickingCase").properties.get(dim)
+    codes = list(c.schema.enums[spec.enum].values) if spec and spec.enum in c.schema.enums else []
+
+    def key(cell: tuple[str, str, int, str]) -> tuple[int, int, str]:
+        value, _label, n, _extra = cell
+        if value == "None":
+            return (2, 0, "")
+        if dim == "year":
+            return (0, 0, value)
+        return (0, codes.index(value), value) if value in codes else (1, -n, value)
+
+    return key
+
+
 def people_figure(c: Context, figure_id: str) -> Figure | None:
     _ = c.tr
     from cruce.people import stats
@@ -176,7 +194,7 @@ def people_figure(c: Context, figure_id: str) -> Figure | None:
     years = data.one("SELECT min(year) AS lo, max(year) AS hi FROM cases")
     period = _period(years.get("lo"), years.get("hi"))
     if figure_id == "victims_total":
-        shown = _number(total, c.lang) if total >= c.k else _("fewer than {k}").format(k=c.k)
+        shown = number(total, c.lang) if total >= c.k else _("fewer than {k}").format(k=c.k)
         return Figure(
             figure_id,
             _("Victim records"),
@@ -217,8 +235,7 @@ def people_figure(c: Context, figure_id: str) -> Figure | None:
     released = kanon.release(data.records([dim]), [dim], c.k)
     rows = [*released.rows, *released.report.get("suppressed", [])]
     cells = [(str(r[dim]), _generalised_label(c, dim, r[dim]), int(r["records"]), "") for r in rows]
-    if dim == "year":
-        cells.sort(key=lambda cell: cell[0])
+    cells.sort(key=_order(c, dim))
     table = suppress(cells, c.k, total)
     drawn: Any = charts.column_chart(table) if dim == "year" else charts.bar_chart(table)
     level = released.report["levels"][dim]
@@ -257,9 +274,9 @@ def drugs_figure(c: Context, figure_id: str) -> Figure | None:
     if figure_id == "seizures_total":
         row = data.one("SELECT sum(events) AS events, sum(pounds) AS pounds FROM seizures")
         events = int(row.get("events") or 0)
-        pairs = [(_("Seizure events"), _number(events, c.lang) if events >= c.k else _("fewer than {k}").format(k=c.k))]
+        pairs = [(_("Seizure events"), number(events, c.lang) if events >= c.k else _("fewer than {k}").format(k=c.k))]
         if events >= c.k and row.get("pounds"):
-            pairs.append((_("Kilograms seized"), _number(float(row["pounds"]) * drugs.KG_PER_LB, c.lang)))
+            pairs.append((_("Kilograms seized"), number(float(row["pounds"]) * drugs.KG_PER_LB, c.lang)))
         return Figure(
             figure_id,
             _("Drug seizures"),
@@ -276,7 +293,7 @@ def drugs_figure(c: Context, figure_id: str) -> Figure | None:
                 str(r["drug"]),
                 enum_label(c.schema, "DrugSeizure", "drug", r["drug"], c.lang) if r["drug"] else _("not stated"),
                 int(r["events"] or 0),
-                _number(float(r["kilograms"] or 0), c.lang),
+                number(float(r["kilograms"] or 0), c.lang),
             )
             for r in rows
         ]
@@ -372,13 +389,11 @@ def firearms_figure(c: Context, figure_id: str) -> Figure | None:
     if figure_id == "traces_total":
         traces = int(s["traces"] or 0)
         small = _("fewer than {k}").format(k=c.k)
-        pairs = [(_("Firearms traced"), _number(traces, c.lang) if traces >= c.k else small)]
+        pairs = [(_("Firearms traced"), number(traces, c.lang) if traces >= c.k else small)]
         if publishable(traces, c.k) and s["to_purchaser_share"] is not None:
             pairs.append((_("Traced to a first retail purchaser"), _share(s["to_purchaser_share"], c.lang)))
         if publishable(s["with_ttc"], c.k) and s["median_ttc_years"] is not None:
-            pairs.append(
-                (_("Median time from purchase to recovery (years)"), _number(s["median_ttc_years"], c.lang, 1))
-            )
+            pairs.append((_("Median time from purchase to recovery (years)"), number(s["median_ttc_years"], c.lang, 1)))
         if publishable(s["both_known"], c.k) and s["purchaser_not_possessor_share"] is not None:
             pairs.append((_("Purchaser is not the possessor"), _share(s["purchaser_not_possessor_share"], c.lang)))
         if publishable(traces, c.k) and s["obliterated_share"] is not None:
@@ -526,19 +541,19 @@ def laws_figure(c: Context, figure_id: str) -> Figure | None:
         chart = charts.binary_map(c.boundaries, sorted(states), c.lang, _("in force"), _("none recorded"))
         since = sorted(states.items(), key=lambda item: (item[1], item[0]))
         rows = [[state_label(code, c.lang), day.isoformat()] for code, day in since]
-        first = min((d.year for d in states.values()), default=c.today.year)
-        by_year = laws.counts_by_year(law_list, "sex_trafficking", range(first, c.today.year + 1))
         return Figure(
             figure_id,
             _("States with a sex-trafficking law in force"),
             "map",
             src,
             c.today.isoformat(),
-            "; ".join(f"{y}: {n}" for y, n in by_year.items()),
+            _("Blue: a state with a sex-trafficking law in force on {date}.").format(date=c.today.isoformat()),
             headers=(_("State"), _("In force since")),
             chart=chart,
             rows=rows,
         )
+    if figure_id == "laws_over_time":
+        return _laws_over_time(c, law_list, "sex_trafficking", src)
     if figure_id == "laws_by_jurisdiction":
         ordered = sorted(law_list, key=lambda r: (r.get("jurisdiction") or "~", str(laws.in_force_since(r) or "")))
         rows = [
@@ -568,7 +583,7 @@ def laws_figure(c: Context, figure_id: str) -> Figure | None:
                 r.get("year")[:4],
                 enum_label(c.schema, "EnforcementOutcome", "flow", r.get("flow"), c.lang),
                 enum_label(c.schema, "EnforcementOutcome", "measure", r.get("measure"), c.lang),
-                _number(float(r.get("value") or 0), c.lang),
+                number(float(r.get("value") or 0), c.lang),
                 r.get("source_title") or ", ".join(r.datasets),
             ]
             for r in ordered
@@ -587,7 +602,7 @@ def laws_figure(c: Context, figure_id: str) -> Figure | None:
             [
                 r.get("name"),
                 _jurisdiction(r, c),
-                (_number(float(r.get("amount")), c.lang) + " " + r.get("currency")).strip() if r.get("amount") else "",
+                (number(float(r.get("amount")), c.lang) + " " + r.get("currency")).strip() if r.get("amount") else "",
                 _period(r.get("start_date"), r.get("end_date")),
                 r.get("purpose"),
                 r.get("source_title") or ", ".join(r.datasets),
@@ -603,6 +618,31 @@ def laws_figure(c: Context, figure_id: str) -> Figure | None:
             rows=rows,
         )
     return None
+
+
+def _laws_over_time(c: Context, law_list: Sequence[laws.Record], kind: str, src: tuple[Source, ...]) -> Figure:
+    """How many states had a law of ``kind`` in force at the end of each year, from the first such
+    law to this year, with the states whose law came into force (or went) that year."""
+    _ = c.tr
+    starts = [d.year for r in law_list if r.get("jurisdiction") and kind in r.all("law_kind")
+              if (d := laws.in_force_since(r)) is not None]  # fmt: skip
+    title = _("States with a sex-trafficking law in force, year by year")
+    headers = (_("Year"), _("States"), _("Came into force"), _("Went out of force"))
+    if not starts:
+        return Figure("laws_over_time", title, "records", src, headers=headers)
+    years = range(min(starts), c.today.year + 1)
+    rows, cells, before = [], [], set[str]()
+    for year in years:
+        now = set(laws.jurisdictions_in_force(law_list, kind, date(year, 12, 31)))
+        names = [
+            ", ".join(sorted(state_label(code, c.lang) for code in codes)) for codes in (now - before, before - now)
+        ]
+        rows.append([str(year), str(len(now)), *names])
+        cells.append(Cell(str(year), str(year), len(now)))
+        before = now
+    chart = charts.column_chart(Table(tuple(cells), None, 0))
+    return Figure("laws_over_time", title, "columns", src, _period(years[0], years[-1]), headers=headers,
+                  chart=chart, rows=rows)  # fmt: skip
 
 
 def _jurisdiction(record: laws.Record, c: Context) -> str:

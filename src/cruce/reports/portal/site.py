@@ -26,7 +26,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from cruce import __version__
 from cruce.i18n import catalog, gettext
 from cruce.reports.portal.config import PortalConfig
-from cruce.reports.portal.figures import FLOW_SCHEMAS, Context, Figure, Source, count_figure, page_figures
+from cruce.reports.portal.figures import FLOW_SCHEMAS, Context, Figure, Source, count_figure, number, page_figures
 from cruce.security.policy import Marking
 
 PAGES = ("index", "people", "drugs", "firearms", "laws", "sources", "contact")
@@ -224,6 +224,7 @@ def _render(name: str, lang: str, config: PortalConfig, tr: Any, live: bool = Fa
             k=config.k,
             contact_url=config.contact_url,
             live=live,
+            num=lambda n: number(n, lang),
             config_sha256=config.sha256,
             version=__version__,
             intro=INTROS,
