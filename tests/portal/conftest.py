@@ -63,6 +63,29 @@ OUTCOMES = [
     ("E1", "", "federal", "2020", "people", "investigations", "24", "MX", "Test report on trafficking, 2021"),
     ("E2", "", "federal", "2020", "people", "convictions", "0", "MX", "Test report on trafficking, 2021"),
 ]
+PROGRAM_MAPPING = """
+name: test-programs
+dataset: test-programs
+entities:
+  program:
+    schema: Program
+    key: [program_id]
+    properties:
+      name: name
+      level: level
+      country: country
+      flow: flow
+      amount: amount
+      currency: currency
+      start_date: start_date
+      end_date: end_date
+      purpose: purpose
+      source_title: source_title
+"""
+PROGRAMS = [
+    ("P1", "Test services grant", "federal", "US", "people", "73500000", "usd", "2019-10-01", "2022-09-30",
+     "Services for victims", "Test grant announcement"),
+]  # fmt: skip
 
 
 def _write_csv(path: Path, header: list[str], rows: Sequence[tuple[str, ...]]) -> Path:
@@ -74,7 +97,7 @@ def _write_csv(path: Path, header: list[str], rows: Sequence[tuple[str, ...]]) -
 
 
 def load_legal_records(store: object, folder: Path) -> None:
-    """The laws and enforcement outcomes above, through the import pipeline."""
+    """The laws, enforcement outcomes and programs above, through the import pipeline."""
     (folder / "laws.yaml").write_text(LAW_MAPPING, encoding="utf-8")
     (folder / "outcomes.yaml").write_text(OUTCOME_MAPPING, encoding="utf-8")
     header = ["law_id", "name", "jurisdiction", "level", "law_kind", "in_force_date", "repealed_date", "country"]
@@ -84,7 +107,15 @@ def load_legal_records(store: object, folder: Path) -> None:
         ["outcome_id", "jurisdiction", "level", "year", "flow", "measure", "value", "country", "source_title"],
         OUTCOMES,
     )
+    (folder / "programs.yaml").write_text(PROGRAM_MAPPING, encoding="utf-8")
+    programs = _write_csv(
+        folder / "programs.csv",
+        ["program_id", "name", "level", "country", "flow", "amount", "currency", "start_date", "end_date", "purpose",
+         "source_title"],
+        PROGRAMS,
+    )  # fmt: skip
     assert import_file(store, laws, folder / "laws.yaml").rows_rejected == 0  # type: ignore[arg-type]
+    assert import_file(store, programs, folder / "programs.yaml").rows_rejected == 0  # type: ignore[arg-type]
     assert import_file(store, outcomes, folder / "outcomes.yaml").rows_rejected == 0  # type: ignore[arg-type]
 
 

@@ -143,6 +143,8 @@ def test_laws_in_force_counted_from_the_records(site: Path, portal_store: tuple[
     assert "Test gazette of laws" in text
     assert "Mexico (federal)" in text
     assert "Test report on trafficking, 2021" in text  # an enforcement outcome as published, with its source
+    assert "73,500,000 USD" in text
+    assert "Test grant announcement" in text
     spanish = (site / "es" / "laws.html").read_text(encoding="utf-8")
     assert "Trata con fines de explotación sexual" in spanish  # the schema's Spanish label of the kind
 

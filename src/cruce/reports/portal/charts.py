@@ -8,6 +8,7 @@ as "fewer than k", never with its count.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,8 @@ class Column:
     y: float
     width: float
     height: float
+    show_label: bool = True
+    show_value: bool = True
 
 
 @dataclass(frozen=True)
@@ -47,18 +50,14 @@ def column_chart(table: Table, width: float = 720.0, height: float = 260.0) -> C
     top = max(int(c.count or 0) for c in shown) or 1
     base, pad = height - 40.0, 10.0
     step = min((width - 2 * pad) / len(shown), 90.0)
-    columns = tuple(
-        Column(
-            c.label,
-            int(c.count or 0),
-            round(pad + i * step + step * 0.1, 1),
-            round(base - (base - 20) * int(c.count or 0) / top, 1),
-            round(step * 0.8, 1),
-            round((base - 20) * int(c.count or 0) / top, 1),
-        )
-        for i, c in enumerate(shown)
-    )
-    return ColumnChart(width, height, base, columns)
+    every = max(1, math.ceil(44 / step))  # a label needs about 44 units: label every n-th column when crowded
+    columns = []
+    for i, c in enumerate(shown):
+        n = int(c.count or 0)
+        tall = (base - 20) * n / top
+        columns.append(Column(c.label, n, round(pad + i * step + step * 0.1, 1), round(base - tall, 1),
+                              round(step * 0.8, 1), round(tall, 1), i % every == 0, step >= 44))  # fmt: skip
+    return ColumnChart(width, height, base, tuple(columns))
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,9 @@ FLOW_SCHEMAS = {
     "seizures": ("DrugSeizure",),
     "violence": ("ViolenceEvent",),
     "firearms": ("Trace", "FirearmRecovery"),
-    "laws": laws.LEGAL_TYPES,
+    "laws": ("Law",),
+    "enforcement": ("EnforcementOutcome",),
+    "programs": ("Program",),
 }
 
 
@@ -576,6 +578,7 @@ def laws_figure(c: Context, figure_id: str) -> Figure | None:
             rows=rows,
         )
     if figure_id == "enforcement":
+        src = c.sources.get("enforcement", ())
         ordered = sorted(outcomes, key=lambda r: (r.get("jurisdiction"), r.get("year"), r.get("measure")))
         rows = [
             [
@@ -598,11 +601,14 @@ def laws_figure(c: Context, figure_id: str) -> Figure | None:
             rows=rows,
         )
     if figure_id == "programs":
+        src = c.sources.get("programs", ())
         rows = [
             [
                 r.get("name"),
                 _jurisdiction(r, c),
-                (number(float(r.get("amount")), c.lang) + " " + r.get("currency")).strip() if r.get("amount") else "",
+                (number(float(r.get("amount")), c.lang) + " " + r.get("currency").upper()).strip()
+                if r.get("amount")
+                else "",
                 _period(r.get("start_date"), r.get("end_date")),
                 r.get("purpose"),
                 r.get("source_title") or ", ".join(r.datasets),
