@@ -35,12 +35,13 @@ def _site(request: Request) -> Path:
     from cruce.reports import portal
     from cruce.schema.loader import default_schema
 
-    store = services_of(request).view().store
-    found = portal.last_published(store)
+    view = services_of(request).view()
+    store = view.store
+    found = portal.last_published(store, view.security.audit)
     if found is not None:
         return found
     with _GENERATING:
-        found = portal.last_published(store)
+        found = portal.last_published(store, view.security.audit)
         if found is None:
             config = portal.load(None, default_schema())
             found = portal.publish(store, config, default_portal_dir(store.url), "web:on-first-request").out

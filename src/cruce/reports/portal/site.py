@@ -306,11 +306,14 @@ def publish(store: Any, config: PortalConfig, out: Path, actor: str, *, today: d
     return Publication(Path(out).resolve(), count, manifest_hash, config.sha256, entry.seq)
 
 
-def last_published(store: Any) -> Path | None:
-    """The folder of the latest publication still on disk (from the audit log), if any."""
-    from cruce.security import Security
+def last_published(store: Any, audit: Any = None) -> Path | None:
+    """The folder of the latest publication still on disk (from the audit log, ``audit`` when the
+    caller holds one), if any."""
+    if audit is None:
+        from cruce.security import Security
 
-    for entry in Security(store).audit.entries(action=AUDIT_ACTION, limit=20):
+        audit = Security(store).audit
+    for entry in audit.entries(action=AUDIT_ACTION, limit=20):
         if entry.outcome == "ok" and entry.target and (Path(entry.target) / MANIFEST).exists():
             return Path(entry.target)
     return None
