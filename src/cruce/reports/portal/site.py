@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
@@ -26,7 +27,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from cruce import __version__
 from cruce.i18n import catalog, gettext
 from cruce.reports.portal.config import PortalConfig
-from cruce.reports.portal.figures import FLOW_SCHEMAS, Context, Figure, Source, count_figure, number, page_figures
+from cruce.reports.portal.figures import FLOW_SCHEMAS, Context, Figure, Source, count_figure, number
+from cruce.reports.portal.flows import drugs_figure, firearms_figure, people_figure
+from cruce.reports.portal.legal import laws_figure
 from cruce.security.policy import Marking
 
 PAGES = ("index", "people", "drugs", "firearms", "laws", "sources", "contact")
@@ -77,6 +80,20 @@ INTROS = {
     ),
 }
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
+
+
+BUILDERS: dict[str, Callable[[Context, str], Figure | None]] = {
+    "people": people_figure,
+    "drugs": drugs_figure,
+    "firearms": firearms_figure,
+    "laws": laws_figure,
+}
+
+
+def page_figures(c: Context, page: str, wanted: Sequence[str]) -> list[Figure]:
+    """The figures of ``page`` in the configured order (those with no data left out)."""
+    built = (BUILDERS[page](c, figure_id) for figure_id in wanted)
+    return [f for f in built if f is not None]
 
 
 class PublishError(ValueError):
