@@ -56,6 +56,13 @@ LEVELS = {
 }
 """``cruce.people.kanon``'s generalisation levels, as the note under a figure says them."""
 
+FAMILIES = {
+    "sexual": _("sexual exploitation, all kinds"),
+    "labour": _("labour exploitation, all kinds"),
+    "other": _("other exploitation"),
+}
+"""The families ``cruce.people.kanon`` generalises exploitation types to."""
+
 
 def _case_data(c: Context) -> Any:
     from cruce.people.stats import CaseData
@@ -69,6 +76,12 @@ def _generalised_label(c: Context, dim: str, value: Any) -> str:
         return _("not stated")
     if value == kanon.ANY:
         return _("all")
+    if dim == "age_band" and value in ("minor", "adult"):
+        return enum_label(c.schema, "TraffickingCase", "majority_status", value, c.lang)
+    if dim == "exploitation_type" and value in FAMILIES:
+        return _(FAMILIES[value])
+    if dim == "age_band" and value in kanon.AGE_WIDER.values():
+        return _("{band} years").format(band=value)
     prop = {"year": "year_of_registration"}.get(dim, dim)
     return enum_label(c.schema, "TraffickingCase", prop, value, c.lang)
 
