@@ -436,6 +436,9 @@ def build_app() -> typer.Typer:
     from cruce.legal.cli import register as register_legal_commands
 
     register_legal_commands(app, open_store=_open, user_errors=_user_errors)
+    from cruce.reports.portal.cli import register as register_portal_commands
+
+    register_portal_commands(app, open_store=_open, user_errors=_user_errors)
     return app
 
 

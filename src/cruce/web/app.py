@@ -227,6 +227,9 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(pages_admin.router)
     app.include_router(pages_tips.router)
+    from cruce.web import pages_public
+
+    app.include_router(pages_public.router)
     from cruce.web import pages_cases
 
     app.include_router(pages_cases.router)
