@@ -40,6 +40,8 @@ LAWS = [
      "US"),
     ("L6", "Ley General para Prevenir, Sancionar y Erradicar los Delitos en Materia de Trata de Personas", "",
      "federal", "sex_trafficking;labor_trafficking", "2012-06-15", "", "MX"),
+    # known only by its year: in force from the end of 2026 (cruce.legal's rule), so not on the tests' day
+    ("L7", "Ley de trata del Estado de Sonora", "MX-SON", "state", "sex_trafficking", "2026", "", "MX"),
 ]  # fmt: skip
 LAW_SOURCE = "Test gazette of laws"
 OUTCOME_MAPPING = """

@@ -1,6 +1,7 @@
 """The public portal written from a small synth store with a few laws: every page in English and
-Spanish, every link resolving inside the site, no absolute URL, no protected value, no count
-under k; the configuration's refusals; the audit entry and the manifest; /public served live."""
+Spanish, every link resolving inside the site, no absolute URL but the sources' addresses as text,
+no protected value, no count under k; the legal figures as ``cruce.legal`` computes them; the
+configuration's refusals; the audit entry and the manifest; /public served live."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ import json
 import re
 from dataclasses import replace
 from datetime import date
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from cruce.legal import claims, questions
+from cruce.legal.records import LegalData
 from cruce.reports import portal
-from cruce.reports.portal import laws
 from cruce.reports.portal.config import K_FLOOR, ConfigError, parse
 from cruce.schema.loader import default_schema
 from cruce.security import Marking, Security
@@ -75,13 +78,31 @@ def test_every_internal_link_resolves(site: Path) -> None:
                 assert parts.fragment in ID.findall(target.read_text(encoding="utf-8")), f"{path}: {link}"
 
 
-def test_no_absolute_url_anywhere(site: Path) -> None:
+def _source_urls(db: str) -> set[str]:
+    """The addresses of the sources the published claims and the legal records name."""
+    with open_store(db) as store:
+        data = LegalData.load(store)
+    named = {c.source_url for c in claims.load_claims()}
+    named |= {s["url"] for r in questions.records_of(data) for s in r.sources}
+    return {u for u in named if u}
+
+
+def test_no_absolute_link_anywhere_and_absolute_urls_only_as_source_text(
+    site: Path, portal_store: tuple[str, Path]
+) -> None:
+    """Every link, image and form of the site is relative. An absolute address appears only as the
+    printed text of a source that a published claim or a legal record names, on the laws page."""
+    sources = _source_urls(portal_store[0])
     for path in site.rglob("*"):
         if path.is_file() and path.name != portal.MANIFEST:
             text = path.read_text(encoding="utf-8")
-            assert "http://" not in text, path
-            assert "https://" not in text, path
             assert "//" not in "".join(LINK.findall(text)), path
+            found = {u.rstrip(".") for u in re.findall(r"https?://[^\s\"'<]+", text)}
+            assert found <= sources, (path, found - sources)
+            assert not found or path.name == "laws.html", path
+    assert "http://www.borderlegislators.org/illegal_trafficking_eng.htm" in (site / "en" / "laws.html").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_a_contact_url_appears_only_when_configured(portal_store: tuple[str, Path], tmp_path: Path) -> None:
@@ -128,18 +149,85 @@ def test_every_figure_names_its_sources(site: Path) -> None:
     assert "firearm-traces" in (site / "en" / "firearms.html").read_text(encoding="utf-8")
 
 
+class _Rows(HTMLParser):
+    """The rows (cells as text) of the records table of one figure of a page."""
+
+    def __init__(self, figure: str) -> None:
+        super().__init__()
+        self.figure, self.inside, self.depth = f"fig-{figure}", False, 0
+        self.rows: list[list[str]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "section":
+            self.inside = self.inside or dict(attrs).get("id") == self.figure
+            self.depth += self.inside
+        elif self.inside and tag == "tr":
+            self.rows.append([])
+        elif self.inside and tag in ("td", "th"):
+            self.cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.inside and tag == "section":
+            self.depth -= 1
+            self.inside = self.depth > 0
+        elif self.cell is not None and tag in ("td", "th"):
+            self.rows[-1].append("".join(self.cell).strip())
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def _rows(site: Path, lang: str, figure: str) -> list[list[str]]:
+    """The body rows of a figure's records table (the header row left out)."""
+    parser = _Rows(figure)
+    parser.feed((site / lang / "laws.html").read_text(encoding="utf-8"))
+    return parser.rows[1:]
+
+
+def _expected_by_year(year: int) -> set[str]:
+    """The states with a sex-trafficking law in force on 31 December of ``year``, worked out from the
+    rows imported (every date of a day but L7's, known by its year: from its end)."""
+    found = set()
+    for _id, _name, place, level, kinds, since, repealed, _country in LAWS:
+        start = date(int(since), 12, 31) if len(since) == 4 else date.fromisoformat(since)
+        day = TODAY if year == TODAY.year else date(year, 12, 31)
+        repealed_by = date.fromisoformat(repealed) if repealed else None
+        if level == "state" and "sex_trafficking" in kinds and start <= day and (not repealed_by or day < repealed_by):
+            found.add(place)
+    return found
+
+
 def test_laws_in_force_counted_from_the_records(site: Path, portal_store: tuple[str, Path]) -> None:
+    """The acceptance of issue #12: the map over time counts, per year, the states whose law was in
+    force, as the imported records say — and as ``cruce.legal`` says, the one rule of the product."""
     db, _scenario = portal_store
     with open_store(db) as store:
-        records = laws.read_records(store, "Law")
-    assert len(records) == len(LAWS)
-    by_year = laws.counts_by_year(records, "sex_trafficking", [2002, 2003, 2005, 2008, 2012, 2015])
-    assert by_year == {2002: 0, 2003: 1, 2005: 2, 2008: 3, 2012: 4, 2015: 3}  # NM's law repealed in 2015
+        data = LegalData.load(store)
+    assert len(data.laws) == len(LAWS)
+    series = questions.in_force_by_year(data, "sex_trafficking", today=TODAY)
+    assert [r["year"] for r in series] == list(range(2003, TODAY.year + 1))
+    for row in series:
+        assert set(row["jurisdictions"]) == _expected_by_year(row["year"]), row["year"]
+    by_year = {r["year"]: r["count"] for r in series}
+    assert {y: by_year[y] for y in (2003, 2005, 2008, 2012, 2015, 2026)} == {
+        2003: 1, 2005: 2, 2008: 3, 2012: 4, 2015: 3, 2026: 3  # NM's law repealed in 2015; Sonora's not yet
+    }  # fmt: skip
+    page = _rows(site, "en", "laws_over_time")
+    assert [(int(r[0]), int(r[1])) for r in page] == [(r["year"], r["count"]) for r in series]
+    assert page[0] == ["2003", "1", "Texas", ""]
+    assert page[12] == ["2015", "3", "", "New Mexico"]
+    in_map = {r[0] for r in _rows(site, "en", "map_sex_trafficking_law")}
+    assert in_map == {"Texas", "Arizona", "Chihuahua"}  # today: Sonora's law counts from the end of 2026
+    sex = default_schema().enums["law_kind"].values["sex_trafficking"].label("en")
+    kinds = {r[0]: (int(r[1]), int(r[2])) for r in _rows(site, "en", "laws_in_force")}
+    assert kinds[sex] == (2, 1)  # Texas and Arizona; Chihuahua
     text = (site / "en" / "laws.html").read_text(encoding="utf-8")
-    over_time = text[text.index('id="fig-laws_over_time"') :]
-    assert '<th scope="row">2003</th><td>1</td><td>Texas</td>' in over_time
-    assert '<th scope="row">2015</th><td>3</td><td></td><td>New Mexico</td>' in over_time
-    assert "Texas Penal Code 20A.02" in text
+    listed = {r[1]: r for r in _rows(site, "en", "laws_by_jurisdiction")}
+    assert listed["Ley de trata del Estado de Sonora"][3] == "2026-12-31"
+    assert listed["Texas Penal Code 20A.02"][3] == "2003-09-01"
     assert "Test gazette of laws" in text
     assert "Mexico (federal)" in text
     assert "Test report on trafficking, 2021" in text  # an enforcement outcome as published, with its source
@@ -147,6 +235,29 @@ def test_laws_in_force_counted_from_the_records(site: Path, portal_store: tuple[
     assert "Test grant announcement" in text
     spanish = (site / "es" / "laws.html").read_text(encoding="utf-8")
     assert "Trata con fines de explotación sexual" in spanish  # the schema's Spanish label of the kind
+
+
+def test_published_claims_beside_the_records(site: Path, portal_store: tuple[str, Path]) -> None:
+    """Issue #12 part 4: each published claim, in the page's language, beside what the records give
+    (``claims.check`` on the day of publication), with its result and its source as text."""
+    db, _scenario = portal_store
+    with open_store(db) as store:
+        checked = claims.check(LegalData.load(store), claims.load_claims(), today=TODAY)
+    statuses = {"agree": "agree", "differ": "differ", "unscoped": "no place or year given", "no_records": "no records"}
+    for lang in ("en", "es"):
+        page = _rows(site, lang, "published_claims")
+        assert [r[0] for r in page] == [c["text"][lang] for c in checked]
+        assert all(len(r) == 5 for r in page)
+        for row, claim in zip(page, checked, strict=True):
+            assert claim["source"]["url"] in row[4]
+            assert claim["source"]["title"] in row[4]
+            if lang == "en":
+                assert row[3] == statuses[claim["status"]]
+    english = {c["claim"]: r for r, c in zip(_rows(site, "en", "published_claims"), checked, strict=True)}
+    assert english["us-states-sex-trafficking-39"][1:4] == ["at least 39", "2", "differ"]  # Texas, Arizona
+    assert english["investigations-24"][2:4] == ["—", "no place or year given"]
+    assert english["us-states-sex-trafficking-50-2014"][2] == "3"  # on 2014-06-30: Texas, Arizona, New Mexico
+    assert "73,500,000" in english["funding-73-5m"][1]
 
 
 def test_the_publication_is_audited_and_its_manifest_holds_every_file(

@@ -38,6 +38,7 @@ FIGURES: dict[str, tuple[str, ...]] = {
         "laws_by_jurisdiction",
         "enforcement",
         "programs",
+        "published_claims",
     ),
 }
 """Every figure a page can show (the order of a page is the configuration's)."""
