@@ -1,5 +1,6 @@
 """The public portal in real Chromium, as a reader gets it: ``cruce publish`` on a demo database
-(a synth scenario, the demo's markings, a few laws), the site served by a plain file server on
+(a synth scenario, the demo's markings, the public laws and figures of ``cruce legal seed`` as
+``make demo`` loads them, and a few test laws), the site served by a plain file server on
 loopback, every page of both languages opened by following links from the root. No link is
 broken, no request leaves the site, and no page shows a protected value or a count under k."""
 
@@ -15,6 +16,7 @@ from urllib.parse import urldefrag
 
 import pytest
 
+from cruce.legal.claims import load_claims
 from tests.e2e.conftest import VIEWPORT, _cruce, build_demo_db
 from tests.portal.conftest import LAW_MAPPING, LAW_SOURCE, LAWS, protected_values
 
@@ -40,6 +42,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, P
     rows += [",".join(f'"{v}"' for v in (*law, LAW_SOURCE)) for law in LAWS]
     (folder / "laws.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     _cruce(db, "import", str(folder / "laws.csv"), "--mapping", str(folder / "laws.yaml"))
+    _cruce(db, "legal", "seed")  # as make demo does (cruce.demo)
     _cruce(db, "publish", "--out", str(folder / "site"), timeout=300)
     handler = functools.partial(_Quiet, directory=str(folder / "site"))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -106,6 +109,17 @@ def test_every_page_in_both_languages_offline_and_safe(
         assert page.locator("#fig-map_recovery_states table.data").count() == 1
         page.goto(f"{base}/en/laws.html")
         assert page.locator("text=Texas Penal Code 20A.02").count() == 1
+        assert page.locator("#fig-laws_by_jurisdiction >> text=Washington human trafficking statute").count() == 1
+        assert page.locator("#fig-map_sex_trafficking_law svg path").count() > 30
+        # the seed check: every published claim beside the records, its source printed, not linked
+        shipped = load_claims()
+        assert page.locator("#fig-published_claims tbody tr").count() == len(shipped)
+        assert page.locator("#fig-published_claims a").count() == 0
+        for claim in shipped:
+            assert page.locator("#fig-published_claims", has_text=claim.source_url).count() == 1
+        page.goto(f"{base}/es/laws.html")
+        for claim in shipped:
+            assert page.locator("#fig-published_claims th", has_text=claim.text["es"]).count() == 1
     finally:
         context.close()
 
