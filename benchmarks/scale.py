@@ -39,6 +39,7 @@ import argparse
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -355,6 +356,7 @@ def run(
                         finished[engine] = result["status"] == "ok"
                     figures |= _flat(engine, name, size, result)
                     print(f"{label(size)} {engine} {name}: {result}", file=sys.stderr, flush=True)
+            figures[f"load_average_1m_{label(size)}"] = round(os.getloadavg()[0], 2)
         finally:
             if "postgresql" in stores:
                 _drop_schema(stores["postgresql"])
@@ -365,6 +367,32 @@ def run(
     figures["projection"] = PROJECTION
     figures["load_average_1m"] = round(os.getloadavg()[0], 2)
     return figures
+
+
+PER_SIZE = re.compile(r"^((duckdb|postgresql|spark)_(import|flows|graph|resolve)|records|synth|load_average_1m)_")
+
+
+def merged(figures: dict[str, Any], earlier: list[Path]) -> dict[str, Any]:
+    """This run's figures with the per-size figures of earlier results (sizes this run did not
+    measure), and the projections made again over every size: a 10M run made on another day joins
+    the 1M run it extends. Each size keeps the date and load average it was measured under."""
+    combined = dict(figures)
+    sizes = set(figures["sizes"])
+    for path in earlier:
+        before = json.loads(path.read_text(encoding="utf-8"))
+        for size in before.get("sizes", []):
+            if size in sizes:
+                continue
+            sizes.add(size)
+            tag = f"_{label(size)}"
+            for key, value in before.items():
+                if PER_SIZE.match(key) and (tag + "_" in key or key.endswith(tag)):
+                    combined[key] = value
+            combined[f"date_{label(size)}"] = before.get(f"date_{label(size)}", before.get("date"))
+    combined = {k: v for k, v in combined.items() if "_projected" not in k and "_scaling_exponent" not in k
+                and "_projection_" not in k}  # fmt: skip
+    combined["sizes"] = sorted(sizes)
+    return combined | projections(combined, combined["sizes"])
 
 
 def main() -> None:
@@ -380,6 +408,10 @@ def main() -> None:
     parser.add_argument("--spark-memory", default=DEFAULT_SPARK_MEMORY, help="Spark driver heap (local mode)")
     parser.add_argument("--keep", action="store_true", help="keep the DuckDB stores in benchmarks/work/")
     parser.add_argument("--out", type=Path, help="write here instead of benchmarks/results/scale.json")
+    parser.add_argument(
+        "--merge", type=Path, nargs="*", default=[],
+        help="earlier results whose other sizes join this run's (projections made over all)",
+    )  # fmt: skip
     parser.add_argument("--step", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args, _rest = parser.parse_known_args()
     if args.step:
@@ -392,6 +424,10 @@ def main() -> None:
         return
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     figures = run(sizes, args.pg_url, args.time_cap, args.memory_cap_gb, args.spark_memory, args.keep)
+    today = datetime.now(UTC).isoformat(timespec="seconds")
+    figures |= {f"date_{label(size)}": today for size in sizes}
+    if args.merge:
+        figures = merged(figures, args.merge)
     if args.out:  # a trial run (small sizes), kept out of benchmarks/results/
         record = {"topic": TOPIC, **figures, "date": datetime.now(UTC).isoformat(timespec="seconds"),
                   "machine": machine()}  # fmt: skip
