@@ -644,8 +644,7 @@ def _fast_path(
     if not branches:
         return FastPath()
     cells_sql = " UNION ALL ".join(branches)
-    statements = f"""CREATE OR REPLACE TEMP VIEW {BATCH_STATEMENTS} AS
-        SELECT entity_id, prop_id, prop, value, original, source_row,
+    select = f"""SELECT entity_id, prop_id, prop, value, original, source_row,
                {_index_columns(cells, "k", "value", all_refs)}
         FROM (SELECT entity_id, k, prop_id, prop, value, nullif(raw, value) AS original, __row AS source_row, target
               FROM ({cells_sql}) WHERE n = 1
@@ -654,6 +653,13 @@ def _fast_path(
                      any_value(target)
               FROM (SELECT * FROM ({cells_sql}) WHERE n > 1)
               GROUP BY entity_id, k, prop_id, prop, value)"""
+    if _blocks_share_ids(mapping):
+        # Two blocks that make the same entities (an event's actor1 and actor2, both "acled-actor"):
+        # one entity may come from each, so its statements are grouped across the blocks too
+        select = f"""SELECT entity_id, prop_id, prop, value, arg_min(original, source_row) AS original,
+               min(source_row) AS source_row, any_value(target) AS target, bool_or(protected) AS protected
+        FROM ({select}) GROUP BY entity_id, prop_id, prop, value"""
+    statements = f"CREATE OR REPLACE TEMP VIEW {BATCH_STATEMENTS} AS {select}"
     alone = ", ".join(f"count({e}) = count(DISTINCT {e})" for e in ids_of)
     return FastPath(
         tuple(step for steps in grouped for step in steps),
@@ -663,6 +669,13 @@ def _fast_path(
         tuple(zip(grouped, unique, strict=True)),
         f"SELECT {alone} FROM cruce_ids",
     )
+
+
+def _blocks_share_ids(mapping: Mapping) -> bool:
+    """Whether two entity blocks of ``mapping`` make ids of the same form (the same key prefix), so
+    that one entity can come from both."""
+    prefixes = [spec.key_prefix or name for name, spec in mapping.entities.items()]
+    return len(prefixes) != len(set(prefixes))
 
 
 def _lookup_join(k: int, kind: str) -> Callable[[str], str]:
