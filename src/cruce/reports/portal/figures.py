@@ -106,9 +106,11 @@ def state_label(code: str, lang: str) -> str:
 
 
 def number(n: float | int, lang: str, digits: int = 0) -> str:
-    """A number as the reader writes it (1,234.5 in English, 1.234,5 in Spanish)."""
-    text = f"{n:,.{digits}f}"
-    return text.translate(str.maketrans(",.", ".,")) if lang == "es" else text
+    """A number as the portal's readers write it: 1,234.5 in English and in the Spanish of Mexico
+    and the United States alike, where the decimal point is the common use (Spain's 1.234,5 would
+    misread there). ``lang`` is kept for a language that writes numbers otherwise."""
+    del lang
+    return f"{n:,.{digits}f}"
 
 
 def percent(x: float, lang: str) -> str:
