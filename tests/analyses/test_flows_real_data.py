@@ -1,6 +1,7 @@
 """The drugs and violence figures reproduce the real files of ../shared/data: the press tallies of
-executions by newspaper and year, homicides by state and year, CBP seizures by fiscal year and drug,
-and crossings per port, year and measure — each against sums computed here from the raw file."""
+executions by newspaper and year, homicides by state and year, CBP seizures by fiscal year and drug
+(with UNODC's yearly national totals in the same store, kept out of the border's figures), and
+crossings per port, year and measure — each against sums computed here from the raw file."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ FILES = {
     "homicides": ("mexico_homicide_rates/mexico-state-month-homicide-rates-2000-2022.csv", "mx-homicides-state-month"),
     "seizures": ("cbp_drug_seizures/nationwide-drugs-fy19-fy22.csv", "cbp-drug-seizures"),
     "crossings": ("border_crossing/border_crossing_entry_data_us_mexico.csv.gz", "bts-border-crossings"),
+    # national yearly totals, dated by year alone: in the store beside CBP's, never in its figures
+    "unodc": ("unodc_drug_seizures/drug_seizures_annual_1970s_unodc.csv.gz", "unodc-drug-seizures"),
 }
 # INEGI state codes of a few states, and their ISO 3166-2 codes
 INEGI = {"01": "MX-AGU", "08": "MX-CHH", "09": "MX-CMX", "12": "MX-GRO", "26": "MX-SON", "28": "MX-TAM"}

@@ -50,7 +50,9 @@ def queries(text_ids: bool) -> dict[str, str]:
             "AS fiscal_year, s.drug, s.quantity, COALESCE(s.events, 1) AS events, s.component, "
             f"s.region, s.mode, s.area, s.concealment FROM ({_SEIZURE}) AS s "
             f"LEFT JOIN ({seizure_ports}) AS r ON r.entity_id = s.entity_id "
-            f"LEFT JOIN ({_PORT}) AS p ON {key} = r.port_rec WHERE s.date IS NOT NULL"
+            # seizures with a day or a month: a yearly national total (UNODC's, a date of year
+            # precision) is not an event at the border, and has no month nor fiscal year
+            f"LEFT JOIN ({_PORT}) AS p ON {key} = r.port_rec WHERE s.date IS NOT NULL AND length(s.date) >= 7"
         ),
         "crossings": (
             "SELECT CAST(c.entity_id AS VARCHAR) AS count_id, substr(c.date, 1, 7) AS month, "
