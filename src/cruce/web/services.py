@@ -107,13 +107,16 @@ def default_max_upload_bytes() -> int:
 
 
 def _thread_store(store: Store, url: str) -> Store:
-    """Another connection to the same store for another thread."""
+    """Another connection to the same store for another thread, sharing the store's caches (the
+    entities read: on PostgreSQL a store opened again per thread kept a cache of its own, and each
+    of a worker's threads read the same entities once more)."""
     if store.backend == "duckdb":
         clone = copy.copy(store)
         clone.con = store.con.cursor()  # type: ignore[attr-defined]
         clone._compute = None  # type: ignore[attr-defined]
         return clone
-    return open_store(url)
+    sibling = getattr(store, "sibling", None)
+    return sibling() if sibling is not None else open_store(url)
 
 
 @dataclass
