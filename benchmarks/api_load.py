@@ -273,6 +273,7 @@ class Tally:
     latencies: dict[str, list[float]] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     error_samples: list[str] = field(default_factory=list)
+    trace: list[tuple[float, str, float]] = field(default_factory=list)  # (sent at, s from start; endpoint; ms)
     server_cpu_s: float = 0.0  # CPU time of the server process (all its threads) during the run
     generator_cpu_s: float = 0.0  # CPU time of this process (the clients) during the run
 
@@ -411,6 +412,7 @@ async def drive(
                 await client.close()
                 endpoint, ok, why = name_of(n), False, repr(exc)
             tally.add(endpoint, (time.perf_counter() - t0) * 1000, ok, why)
+            tally.trace.append((round(t0 - started, 3), endpoint, round((time.perf_counter() - t0) * 1000, 1)))
             if think:
                 await pause(rng, *think)
 

@@ -246,14 +246,17 @@ class ImportRun:
     """The import uploaded during the load, as the server reported it."""
 
     figures: dict[str, Any] = field(default_factory=dict)
+    run_started: float = 0.0  # perf_counter() when the users' run started
 
 
 async def run_import(url: str, token: str, path: Path, start: asyncio.Event, deadline_s: float, out: ImportRun) -> None:
     """Upload ``path`` ``IMPORT_AFTER_S`` into the run; poll its job until it ends (or ``deadline_s``)."""
     await start.wait()
+    out.run_started = time.perf_counter()
     await asyncio.sleep(IMPORT_AFTER_S)
     auth = {"Authorization": f"Bearer {token}"}
     t0 = time.perf_counter()
+    out.figures["started_at_s"] = round(t0 - out.run_started, 1)
     async with httpx.AsyncClient(base_url=url, timeout=120, headers=auth) as client:
         with path.open("rb") as f:
             answer = await client.post(
@@ -273,10 +276,12 @@ async def run_import(url: str, token: str, path: Path, start: asyncio.Event, dea
     if job.get("finished_at") and job.get("created_at"):
         own = (_utc(job["finished_at"]) - _utc(job["created_at"])).total_seconds()
     out.figures = {
+        "started_at_s": out.figures["started_at_s"],
         "file": path.name, "bytes": path.stat().st_size, "mapping": IMPORT_MAPPING, "state": job["state"],
         "rows_stored": job.get("rows_stored"), "rows_rejected": job.get("rows_rejected"),
         "import_id": job.get("import_id"), "upload_seconds": round(upload_s, 1),
-        "seconds": round(took, 1), "job_seconds": round(own, 1) if own is not None else None,
+        "seconds": round(took, 1), "done_at_s": round(time.perf_counter() - out.run_started, 1),
+        "job_seconds": round(own, 1) if own is not None else None,
         "error": job.get("error"),
     }  # fmt: skip
 
@@ -355,6 +360,8 @@ def run_backend(
             )
         )  # fmt: skip
         load.append(os.getloadavg()[0])
+        # every request's start (s into the run), kind and latency, to see when the slow ones came
+        (folder / "trace.json").write_text(json.dumps(users.trace), encoding="utf-8")
         base, base_took = asyncio.run(
             drive(
                 url, api_load.baseline_request, clients=clients, seconds=baseline_seconds, max_requests=100_000,

@@ -92,3 +92,22 @@ def test_a_failed_read_is_tried_again_by_the_next_request(store: Store, monkeypa
         service.analysis(store, kind)  # type: ignore[type-var]
     assert service.analysis(store, kind) is not None  # type: ignore[type-var]
     assert len(calls) == 2
+
+
+def test_a_figure_asked_for_at_once_is_computed_once() -> None:
+    held = service.Analysis(object())
+    computed: list[int] = []
+
+    def compute(data: object) -> int:
+        computed.append(1)
+        time.sleep(0.2)
+        return 42
+
+    got: list[int] = []
+    threads = [threading.Thread(target=lambda: got.append(held.answer(("figure",), compute))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert got == [42] * 4
+    assert len(computed) == 1

@@ -38,17 +38,32 @@ class Analysis(Generic[D]):
     def __init__(self, data: D) -> None:
         self.data = data
         self._answers: dict[Hashable, Any] = {}
+        self._computing: dict[Hashable, threading.Event] = {}
         self._lock = threading.Lock()
 
     def answer(self, key: Hashable, compute: Callable[[D], T]) -> T:
-        """``compute(data)``, once per ``key`` (a figure and its arguments)."""
-        with self._lock:
-            if key in self._answers:
-                return self._answers[key]  # type: ignore[no-any-return]
-        found = compute(self.data)
-        with self._lock:
-            self._answers[key] = found
-        return found
+        """``compute(data)``, once per ``key`` (a figure and its arguments): a request asking while
+        another computes it waits for that answer (after an import, every request for the drugs
+        and violence dashboard computed its change points at once, each taking the CPU from the
+        others)."""
+        while True:
+            with self._lock:
+                if key in self._answers:
+                    return self._answers[key]  # type: ignore[no-any-return]
+                computing = self._computing.get(key)
+                if computing is None:
+                    computing = self._computing[key] = threading.Event()
+                    break
+            computing.wait()  # then look again: answered, or its computation failed
+        try:
+            found = compute(self.data)
+            with self._lock:
+                self._answers[key] = found
+            return found
+        finally:
+            with self._lock:
+                del self._computing[key]
+            computing.set()
 
 
 def analysis(store: Any, kind: type[D], imports: Sequence[int] | None = None) -> Analysis[D]:
