@@ -30,7 +30,9 @@ test whose users all come from 127.0.0.1: the benchmark's servers alone run with
 The import: 5 s into the run, a second scenario's gun-shop sales (``--import-scale`` records of
 synth seed 7: about 48% of them are sales) are uploaded to ``POST /api/v1/imports`` as an analyst
 would, and run as the server's background job, polled until it ends; its seconds (upload to
-finished, and the job's own) and its state are in ``import``.
+finished, and the job's own) and its state are in ``import``; ``during_import_*`` and
+``outside_import_*`` split the users' latencies at the upload and the job's end (``around_import``),
+and ``work/<backend>/trace.json`` keeps every request's start, kind and latency.
 
 Lost writes: after the load the server is stopped and started again; every watch and every tip it
 acknowledged must be read back (the analyst's watches from ``/api/v1/watches``; the tips from
@@ -306,6 +308,24 @@ async def load_with_import(
     return users, took, imported
 
 
+def around_import(trace: list[tuple[float, str, float]], imported: dict[str, Any]) -> dict[str, Any]:
+    """The latencies of the requests sent while the import ran (upload to job done) and of the
+    others: what the import costs the users, apart from what they wait for without it."""
+    start, end = imported.get("started_at_s"), imported.get("done_at_s")
+    if start is None or end is None:
+        return {}
+    out: dict[str, Any] = {}
+    for name, keep in (
+        ("during_import", lambda at: start <= at <= end),
+        ("outside_import", lambda at: not start <= at <= end),
+    ):
+        values = [ms for at, _kind, ms in trace if keep(at)]
+        out[f"{name}_requests"] = len(values)
+        for q in (50, 95, 99):
+            out[f"{name}_p{q}_ms"] = api_load._pct(values, q)
+    return out
+
+
 def read_back(url: str, token: str, writes: Writes, import_id: str | None) -> dict[str, Any]:
     """Every acknowledged write looked for on the restarted server."""
     auth = {"Authorization": f"Bearer {token}"}
@@ -383,6 +403,7 @@ def run_backend(
         "warm_up_seconds": round(warm_s, 1),
         "seconds": round(took, 1),
         **ours,
+        **around_import(users.trace, imported.figures),
         **after,
         "import": imported.figures,
         "ratio": round(ours["p95_ms"] / baseline["p95_ms"], 2) if baseline["p95_ms"] else None,
