@@ -204,6 +204,16 @@ class Connection:
         fields = {**(headers or {}), "Content-Type": "application/json", "Content-Length": str(len(body))}
         return await self.send("POST", target, fields, body)
 
+    async def post_form(
+        self, target: str, payload: dict[str, str], headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        """(status, body) of ``POST target`` with a form body (``application/x-www-form-urlencoded``)."""
+        body = urlencode(payload).encode()
+        fields = {
+            **(headers or {}), "Content-Type": "application/x-www-form-urlencoded", "Content-Length": str(len(body))
+        }  # fmt: skip
+        return await self.send("POST", target, fields, body)
+
     async def send(
         self, method: str, target: str, headers: dict[str, str] | None = None, body: bytes = b""
     ) -> tuple[int, bytes]:
@@ -263,6 +273,7 @@ class Tally:
     latencies: dict[str, list[float]] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     error_samples: list[str] = field(default_factory=list)
+    trace: list[tuple[float, str, float]] = field(default_factory=list)  # (sent at, s from start; endpoint; ms)
     server_cpu_s: float = 0.0  # CPU time of the server process (all its threads) during the run
     generator_cpu_s: float = 0.0  # CPU time of this process (the clients) during the run
 
@@ -360,18 +371,24 @@ async def drive(
     think: tuple[float, float] | None = None,
     name_of: Callable[[int], str] = lambda n: ENDPOINTS[n % len(ENDPOINTS)],
     server_pid: int | None = None,
+    accept: Callable[[str, int], bool] = lambda endpoint, status: 200 <= status < 300,
+    on_start: Callable[[], None] | None = None,
 ) -> tuple[Tally, float]:
     """``clients`` signed-in clients until ``seconds`` pass or ``max_requests`` are sent.
 
     With ``think`` each client pauses a uniform random time in that range after each response
     (and starts after one such pause, so that the users do not all arrive at once); without it,
     each sends its next request as soon as the last is answered (a closed loop). The CPU time of
-    both processes is taken after the sign-ins, around the requests only.
+    both processes is taken after the sign-ins, around the requests only. ``accept`` says which
+    answers succeed (2xx unless told: a form's 303 to its thank-you page is a success); ``on_start``
+    is called once the clients are signed in, as the measured run starts.
     """
     sessions = [await _signed_in_client(url) for _ in range(clients)]
     tally = Tally()
     sent = 0
     server_cpu, generator_cpu = _process_cpu(server_pid), time.process_time()
+    if on_start is not None:
+        on_start()
     started = time.perf_counter()
     deadline = started + seconds
 
@@ -390,11 +407,12 @@ async def drive(
             t0 = time.perf_counter()
             try:
                 endpoint, status = await asyncio.wait_for(request(client, n), REQUEST_TIMEOUT)
-                ok, why = 200 <= status < 300, f"HTTP {status}"
+                ok, why = accept(endpoint, status), f"HTTP {status}"
             except (HttpError, OSError, TimeoutError) as exc:
                 await client.close()
                 endpoint, ok, why = name_of(n), False, repr(exc)
             tally.add(endpoint, (time.perf_counter() - t0) * 1000, ok, why)
+            tally.trace.append((round(t0 - started, 3), endpoint, round((time.perf_counter() - t0) * 1000, 1)))
             if think:
                 await pause(rng, *think)
 
@@ -410,14 +428,17 @@ async def drive(
 
 
 def _process_cpu(pid: int | None) -> float:
-    """User + system CPU seconds of a process and all its threads (Linux), 0 where unknown."""
+    """User + system CPU seconds of a process, all its threads and its child processes (the
+    workers of ``cruce serve --workers N``), on Linux; 0 where unknown."""
     if pid is None:
         return 0.0
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(_process_cpu(int(child)) for child in children)
 
 
 def run(

@@ -5,6 +5,8 @@ answers from DuckDB and PostgreSQL."""
 from __future__ import annotations
 
 import base64
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -355,3 +357,31 @@ def test_a_four_letter_word_finds_its_typos(guard: Guard, tmp_path: Path) -> Non
     assert _captions(found) == ["Verónica Daz Morales"]
     assert {(m.word, m.term, m.rule) for m in found.hits[0].matches} >= {("diaz", "daz", "fuzzy")}
     assert _captions(guard.search(SYSTEM, "mario hernandez")) == ["Mario Hernández"]  # still not María
+
+
+def test_a_search_does_not_wait_for_the_postings_to_load(guard: Guard, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first search of a process (and the first after an import) answers from the store while
+    the postings load in the background, on a connection of the loader's own (PostgreSQL too)."""
+    monkeypatch.setenv("CRUCE_SEARCH_IN_MEMORY", "1")
+    monkeypatch.setattr(search_memory, "_HELD", {})
+    started = threading.Event()
+    release = threading.Event()
+    real_load = search_memory.load
+
+    def slow_load(columns: search_memory.Columns) -> search_memory.Postings:
+        started.set()
+        assert release.wait(10)
+        return real_load(columns)
+
+    monkeypatch.setattr(search_memory, "load", slow_load)
+    first = guard.search(SYSTEM, "ramirez soto")  # starts the load, and does not wait for it
+    assert first.total
+    assert started.wait(10)
+    assert guard.search(SYSTEM, "ramirez soto").total == first.total  # the store answers meanwhile
+    now = state(guard.db)
+    assert search_memory.held(guard.db, now.generation, now.entities) is None
+    release.set()
+    deadline = time.monotonic() + 10
+    while search_memory.current(guard.store.url) is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert search_memory.held(guard.db, now.generation, now.entities) is not None

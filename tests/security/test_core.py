@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -232,3 +234,34 @@ def test_a_request_reads_each_small_answer_once(opened: tuple[Store, Security], 
         assert store.import_generation() == first
     assert guard.policies()["screenings-a"].marking is Marking.RED  # the next request reads again
     assert store.import_generation()[:2] == (2, 2)
+
+
+def test_a_long_transaction_does_not_hold_up_writes_on_postgresql(opened: tuple[Store, Security]) -> None:
+    """PostgreSQL orders writes with its own locks: one connection's long transaction (a search
+    postings load, an index catch-up) no longer makes every write of the process wait."""
+    store, _sec = opened
+    if store.backend != "postgresql":
+        pytest.skip("DuckDB serialises the writes of a process on purpose (optimistic transactions)")
+    from cruce.security.db import AppDB
+
+    other = store.sibling()  # type: ignore[attr-defined]
+    try:
+        inside, done = threading.Event(), threading.Event()
+
+        def long_transaction() -> None:
+            with AppDB(store).transaction() as db:
+                db.one("SELECT count(*) FROM cruce_meta")
+                inside.set()
+                done.wait(10)
+
+        holder = threading.Thread(target=long_transaction)
+        holder.start()
+        assert inside.wait(10)
+        started = time.monotonic()
+        Security(other).audit.record("test", "probe")
+        took = time.monotonic() - started
+        done.set()
+        holder.join(10)
+        assert took < 5
+    finally:
+        other.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.web.conftest import World, build_world, csrf_of
 
 CONTACT = "whatsapp +52 656 123 4567 ask for Lupita"
@@ -103,3 +105,33 @@ def test_flood_cap_for_everyone_together() -> None:
     assert allowed == 10
     clock[0] += 600
     assert limiter.allow("10.0.0.99")
+
+
+def test_the_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from cruce.web.services import SettingError, Settings
+
+    monkeypatch.setenv("CRUCE_TIP_LIMIT", "2")
+    monkeypatch.setenv("CRUCE_TIP_WINDOW_SECONDS", "60")
+    monkeypatch.setenv("CRUCE_TIP_FLOOD_CAP", "1000")
+    settings = Settings(tmp_path, 1)
+    assert (settings.tip_limit, settings.tip_window_seconds, settings.tip_flood_cap) == (2, 60.0, 1000)
+    world = build_world(str(tmp_path / "limits.duckdb"), tmp_path)
+    try:
+        client = world.client()
+        assert [_send(client, what=f"tip {i}").status_code for i in range(3)] == [303, 303, 429]
+    finally:
+        world.app.state.services.close()
+    monkeypatch.setenv("CRUCE_TIP_LIMIT", "many")
+    with pytest.raises(SettingError, match="CRUCE_TIP_LIMIT"):
+        Settings(tmp_path, 1)
+
+
+def test_serve_refuses_a_limit_that_is_not_a_number(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cruce.cli import build_app
+
+    monkeypatch.setenv("CRUCE_TIP_FLOOD_CAP", "-3")
+    result = CliRunner().invoke(build_app(), ["--db", str(tmp_path / "x.duckdb"), "serve", "--port", "0"])
+    assert result.exit_code == 2
+    assert "CRUCE_TIP_FLOOD_CAP" in result.output

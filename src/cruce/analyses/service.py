@@ -2,8 +2,13 @@
 visible imports, and each answer computed once, so a dashboard asked again answers at once.
 
 The state is the graph's fingerprint (imports, resolution runs, analysts' decisions): any of them
-changes who a purchaser is, so a new one reads the store again. A few states are kept (users of
-different roles see different imports); the oldest is dropped first.
+changes who a purchaser is, so a new one reads the store again, and the states before it are
+dropped. A few sets of visible imports are kept for each kind of tables (users of different roles
+see different imports); the oldest is dropped first. They were once counted together, four for
+every kind: the drugs and violence dashboard alone reads four kinds, so the firearms dashboard
+and it dropped each other's tables at every visit, and each visit read the store again (1-6 s a
+page under load). Tables not yet read are read by one request; the others asking for them at the
+same time wait for it rather than read them too.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from cruce.graph.build import fingerprint
 T = TypeVar("T")
 D = TypeVar("D", bound=Tables)
 KEPT = 4
+"""Sets of visible imports kept per kind of tables (and store)."""
 
 _HELD: OrderedDict[tuple[Hashable, ...], Analysis[Any]] = OrderedDict()
+_READING: dict[tuple[Hashable, ...], threading.Event] = {}  # tables being read, set when done
 _LOCK = threading.Lock()
 
 
@@ -31,34 +38,70 @@ class Analysis(Generic[D]):
     def __init__(self, data: D) -> None:
         self.data = data
         self._answers: dict[Hashable, Any] = {}
+        self._computing: dict[Hashable, threading.Event] = {}
         self._lock = threading.Lock()
 
     def answer(self, key: Hashable, compute: Callable[[D], T]) -> T:
-        """``compute(data)``, once per ``key`` (a figure and its arguments)."""
-        with self._lock:
-            if key in self._answers:
-                return self._answers[key]  # type: ignore[no-any-return]
-        found = compute(self.data)
-        with self._lock:
-            self._answers[key] = found
-        return found
+        """``compute(data)``, once per ``key`` (a figure and its arguments): a request asking while
+        another computes it waits for that answer (after an import, every request for the drugs
+        and violence dashboard computed its change points at once, each taking the CPU from the
+        others)."""
+        while True:
+            with self._lock:
+                if key in self._answers:
+                    return self._answers[key]  # type: ignore[no-any-return]
+                computing = self._computing.get(key)
+                if computing is None:
+                    computing = self._computing[key] = threading.Event()
+                    break
+            computing.wait()  # then look again: answered, or its computation failed
+        try:
+            found = compute(self.data)
+            with self._lock:
+                self._answers[key] = found
+            return found
+        finally:
+            with self._lock:
+                del self._computing[key]
+            computing.set()
 
 
 def analysis(store: Any, kind: type[D], imports: Sequence[int] | None = None) -> Analysis[D]:
     """The ``kind`` tables (``FirearmsData``…: a ``Tables`` with a ``load(store, imports)``) of
     the store as it is now, over ``imports`` (None: all finished imports)."""
     key = (kind.__name__, store.url, fingerprint(store), tuple(imports) if imports is not None else None)
-    with _LOCK:
-        held = _HELD.get(key)
-        if held is not None:
-            _HELD.move_to_end(key)
-            return held
-    made = Analysis(kind.load(store, imports))
-    with _LOCK:
-        _HELD[key] = made
-        while len(_HELD) > KEPT:
-            _HELD.popitem(last=False)  # closed when the last request holding it ends
-    return made
+    while True:
+        with _LOCK:
+            held = _HELD.get(key)
+            if held is not None:
+                _HELD.move_to_end(key)
+                return held
+            reading = _READING.get(key)
+            if reading is None:
+                reading = _READING[key] = threading.Event()
+                break
+        reading.wait()  # then look again: read by the other request, or its read failed
+    try:
+        made = Analysis(kind.load(store, imports))
+        with _LOCK:
+            _keep(key, made)
+        return made
+    finally:
+        with _LOCK:
+            del _READING[key]
+        reading.set()
+
+
+def _keep(key: tuple[Hashable, ...], made: Analysis[Any]) -> None:
+    """Hold ``made``; drop the older states of its kind and store, and its kind's oldest past ``KEPT``
+    (closed when the last request holding one ends). Called with ``_LOCK`` held."""
+    name, url, state = key[0], key[1], key[2]
+    for old in [k for k in _HELD if k[0] == name and k[1] == url and k[2] != state]:
+        del _HELD[old]
+    _HELD[key] = made
+    same = [k for k in _HELD if k[0] == name and k[1] == url]
+    for old in same[: max(0, len(same) - KEPT)]:
+        del _HELD[old]
 
 
 @cache

@@ -59,17 +59,23 @@ class Snapshot:
 
 
 def fingerprint(store: Store) -> str:
-    """What the graph depends on, in three small queries: imports, resolution runs, decisions."""
+    """What the graph depends on, in three small queries: imports, resolution runs, decisions.
+    Asked once per web request (``cruce.store.memo``): the drugs and violence dashboard asks for
+    it with each of its figures, and ran the three queries over a hundred times a page."""
     from cruce.security.db import AppDB
+    from cruce.store.memo import once
 
-    db = AppDB(store)
-    parts = [
-        db.one("SELECT count(*), max(no) FROM import_run"),
-        db.one("SELECT count(*), max(finished_at) FROM resolution_run WHERE finished_at IS NOT NULL"),
-        db.one("SELECT count(*), max(made_at), max(undone_at) FROM judgement"),
-    ]
-    text = json.dumps([FORMAT, *[[str(v) for v in (p or ())] for p in parts]])
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+    def read() -> str:
+        db = AppDB(store)
+        parts = [
+            db.one("SELECT count(*), max(no) FROM import_run"),
+            db.one("SELECT count(*), max(finished_at) FROM resolution_run WHERE finished_at IS NOT NULL"),
+            db.one("SELECT count(*), max(made_at), max(undone_at) FROM judgement"),
+        ]
+        text = json.dumps([FORMAT, *[[str(v) for v in (p or ())] for p in parts]])
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+    return once(("graph_fingerprint", store.url), read)
 
 
 def _helper_tables(model: GraphModel) -> dict[str, pa.Table]:

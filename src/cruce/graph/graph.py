@@ -10,6 +10,8 @@ it (paths, communities, centralities).
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -235,6 +237,26 @@ _VIEWS: dict[tuple[str, int], LinkGraph] = {}
 _GUARD = threading.Lock()
 
 
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """The snapshot folder to this process alone while it is read or built (``flock`` on a file
+    beside it): the workers of a team server share the folder, and after an import the one that
+    ran it and another asked a question both built into it at once. The second now waits, then
+    finds the first one's snapshot."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: one process serves
+        yield
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{folder}.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @dataclass(frozen=True)
 class GraphState:
     graph: LinkGraph
@@ -259,13 +281,14 @@ def open_graph(
         held = _LOADED.get(str(folder))
         if held is not None and held.snapshot.fingerprint == key and not rebuild:
             return GraphState(held, False, folder)
-        snapshot = None if rebuild else load(folder)
-        rebuilt = snapshot is None or snapshot.fingerprint != key
-        if rebuild:
-            drop_stage(folder)  # read every record from the store again
-        if rebuilt:
-            snapshot = build(store, folder, engine=engine, spark_master=spark_master)
-            save(snapshot, folder)
+        with _folder_lock(folder):  # another worker process may be building into the same folder
+            snapshot = None if rebuild else load(folder)
+            rebuilt = snapshot is None or snapshot.fingerprint != key
+            if rebuild:
+                drop_stage(folder)  # read every record from the store again
+            if rebuilt:
+                snapshot = build(store, folder, engine=engine, spark_master=spark_master)
+                save(snapshot, folder)
         assert snapshot is not None
         graph = LinkGraph(snapshot)
         _LOADED[str(folder)] = graph

@@ -3,16 +3,23 @@
 The statement store has its own read and import paths; the security tables need only plain
 parameterised statements. Queries are written with ``?`` placeholders (DuckDB's) and turned
 into ``%s`` for psycopg. A lock serialises use of the store's connection, which neither driver
-lets several threads share; a second lock, shared by every ``AppDB`` of the same database in this
-process, serialises writes, so that the web server's threads (each with its own connection) do
-not make DuckDB's optimistic transactions conflict on a session or the end of the audit chain.
+lets several threads share; on DuckDB a second lock, shared by every ``AppDB`` of the same database
+in this process, serialises writes, so that the web server's threads (each with its own
+connection) do not make DuckDB's optimistic transactions conflict on a session or the end of the
+audit chain.
+
+PostgreSQL has no such lock: its own row and table locks order the writes (the audit chain takes
+``LOCK TABLE audit_log``), and a lock in one process could not order the writes of the other
+worker processes anyway. Held there, it made every write of a worker wait for any long
+transaction of that worker: the search postings' load (3.4 s at 20,000 records, measured: an
+audit entry written meanwhile took 3.4 s instead of 5 ms) or an import's search catch-up.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from cruce.store.base import Store
@@ -33,7 +40,9 @@ class AppDB:
         self.store = store
         self.backend: str = store.backend
         self._lock = threading.RLock()
-        self._write = _write_lock(store.url)
+        self._write: AbstractContextManager[Any] = (
+            nullcontext() if self.backend == "postgresql" else _write_lock(store.url)
+        )
         self._depth = 0
 
     def _sql(self, sql: str) -> str:

@@ -17,6 +17,7 @@ connection must stay the same from one call to the next.
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import logging
 import re
@@ -93,6 +94,21 @@ class PostgresStore(SqlStore):
             self._set_search_path(self._conn)
         self._compute: duckdb.DuckDBPyConnection | None = None
         self.upgraded_from, self.version = self._migrate()
+
+    def sibling(self) -> PostgresStore:
+        """Another connection to the same database and schema, for a thread of its own: without
+        the start-up checks (this store made them), sharing this store's entity cache. Whoever asks
+        for it closes it."""
+        twin = copy.copy(self)
+        twin._closed = False
+        twin._compute = None
+        twin._conn = self._connect()
+        try:
+            twin._set_search_path(twin._conn)
+        except BaseException:
+            twin._conn.close()
+            raise
+        return twin
 
     def _connect(self) -> psycopg.Connection[Any]:
         """A new connection in autocommit mode; ``StoreUnavailableError`` when PostgreSQL does not answer."""

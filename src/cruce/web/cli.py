@@ -70,8 +70,13 @@ def register(
         import uvicorn
 
         from cruce.web import create_app
+        from cruce.web.services import SettingError, Settings, default_upload_dir
 
         db = ctx.obj["db"]
+        try:  # a setting from the environment that cannot be used stops the server before it starts
+            Settings(default_upload_dir(db), 0)
+        except SettingError as exc:
+            raise fail(exc) from None
         if workers > 1:
             _serve_workers(db, host, port, proxy, workers)
             return

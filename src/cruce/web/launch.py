@@ -6,11 +6,12 @@ bounded in time both ways, so that neither can hang.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -27,11 +28,17 @@ def free_port() -> int:
 
 
 def start_server(
-    db: Path | str, log: Path, *, timeout: float = START_TIMEOUT, serve_args: Sequence[str] = ()
+    db: Path | str,
+    log: Path,
+    *,
+    timeout: float = START_TIMEOUT,
+    serve_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """``cruce --db DB serve`` on 127.0.0.1 and a free port, output to ``log``; returns (process, url).
 
-    ``serve_args`` go to ``serve`` after the address (``--workers 2``, say)."""
+    ``serve_args`` go to ``serve`` after the address (``--workers 2``, say); ``env``, when given,
+    is added to this process's environment for the server alone."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with log.open("wb") as out:
@@ -39,6 +46,7 @@ def start_server(
             [sys.executable, "-m", "cruce", "--db", str(db), "serve", "--host", "127.0.0.1", "--port", str(port),
              *serve_args],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**os.environ, **env} if env is not None else None,
         )  # fmt: skip
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cruce.i18n import _
 from cruce.schema.loader import default_schema
 from cruce.schema.model import Schema
 from cruce.security import Guard, Security
@@ -32,13 +33,52 @@ the requests themselves keep the cores busy. Imports set their own (``tune`` put
 after each web import)."""
 
 
+TIP_LIMIT, TIP_WINDOW_SECONDS, TIP_FLOOD_CAP = 5, 600.0, 200
+"""The tip form's limits: tips per client per window, the window, tips from everyone per window.
+A deployment changes them with ``CRUCE_TIP_LIMIT``, ``CRUCE_TIP_WINDOW_SECONDS`` and
+``CRUCE_TIP_FLOOD_CAP`` (a load test raises them: its users all come from one address)."""
+
+
+class SettingError(ValueError):
+    """A setting from the environment that cannot be used; the message names the variable."""
+
+
+def _positive(name: str, default: float) -> float:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise SettingError(
+            _("{name}={value}: a positive number is needed (default {default}).").format(
+                name=name, value=repr(text), default=f"{default:g}"
+            )
+        )
+    return value
+
+
+def env_tip_limit() -> int:
+    return max(1, int(_positive("CRUCE_TIP_LIMIT", TIP_LIMIT)))
+
+
+def env_tip_window_seconds() -> float:
+    return _positive("CRUCE_TIP_WINDOW_SECONDS", TIP_WINDOW_SECONDS)
+
+
+def env_tip_flood_cap() -> int:
+    return max(1, int(_positive("CRUCE_TIP_FLOOD_CAP", TIP_FLOOD_CAP)))
+
+
 @dataclass(frozen=True)
 class Settings:
     upload_dir: Path
     max_upload_bytes: int
-    tip_limit: int = 5  # tips per client per window
-    tip_window_seconds: float = 600.0
-    tip_flood_cap: int = 200  # tips from everyone per window
+    tip_limit: int = field(default_factory=env_tip_limit)  # tips per client per window
+    tip_window_seconds: float = field(default_factory=env_tip_window_seconds)
+    tip_flood_cap: int = field(default_factory=env_tip_flood_cap)  # tips from everyone per window
     retention_days: int = 365
     screening_cutoffs: dict[str, int] | None = None  # replaces the instrument's (cruce.people.screening)
 
@@ -67,13 +107,16 @@ def default_max_upload_bytes() -> int:
 
 
 def _thread_store(store: Store, url: str) -> Store:
-    """Another connection to the same store for another thread."""
+    """Another connection to the same store for another thread, sharing the store's caches (the
+    entities read: on PostgreSQL a store opened again per thread kept a cache of its own, and each
+    of a worker's threads read the same entities once more)."""
     if store.backend == "duckdb":
         clone = copy.copy(store)
         clone.con = store.con.cursor()  # type: ignore[attr-defined]
         clone._compute = None  # type: ignore[attr-defined]
         return clone
-    return open_store(url)
+    sibling = getattr(store, "sibling", None)
+    return sibling() if sibling is not None else open_store(url)
 
 
 @dataclass
