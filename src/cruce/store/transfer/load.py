@@ -73,9 +73,9 @@ class _StatementIds:
     and property name taken from the source's ``import_run`` and ``property``.
 
     The id is PostgreSQL's primary key, and its imports keep one row per id (the first by source
-    row); a DuckDB import may keep the same statement twice when a file repeats it (the same
-    organization named in two rows of one batch): such rows become one, as PostgreSQL's import
-    would have made them (``keep_first_by``)."""
+    row); a DuckDB store imported by a cruce older than store version 16 may hold the same statement
+    twice (an organization both an event's actor1 and its actor2): such rows become one, as
+    PostgreSQL's import would have made them (``keep_first_by``)."""
 
     keep_first_by = "source_row"
 
