@@ -10,7 +10,8 @@ Every user-facing message in ``src/cruce`` is written in English and marked ``_(
    the web pages' Jinja2 templates (``src/cruce/web/templates/**.html``, with Jinja2's own Babel
    extractor: ``{{ _("...") }}`` and ``{% trans %}``), plus the reject reasons of
    ``cruce.ingest.compile.REASONS`` (translated at display with ``_(REASONS[code])``, so no
-   extractor can see them), into ``src/cruce/locale/cruce.pot``;
+   extractor can see them), into ``src/cruce/locale/cruce.pot`` (made anew each time, not kept in
+   git: the catalog below is what translators keep);
 2. merges that template into ``src/cruce/locale/es/LC_MESSAGES/cruce.po`` with Babel's
    ``Catalog.update``: existing translations are kept, new messages get an empty ``msgstr``
    (or, when a similar old message exists, its translation flagged ``#, fuzzy``), and messages no

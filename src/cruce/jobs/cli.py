@@ -28,6 +28,11 @@ def _when(job: Job, field: str) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
+def _said(text: str | None) -> str:
+    """A job's stored message or error (an English msgid) in the user's language."""
+    return _(text) if text else ""
+
+
 def _what(job: Job) -> str:
     return job.label if job.kind == "resolve" else f"{job.label} ({job.params.get('mapping', '')})"
 
@@ -70,7 +75,7 @@ def register(
             table.add_column(col)
         for j in found:
             table.add_row(j.id, j.kind, _what(j), j.owner, _when(j, "created_at"), j.state, str(j.percent),
-                          f"{j.attempts}/{j.max_attempts}", _(j.error or j.message or ""))  # fmt: skip
+                          f"{j.attempts}/{j.max_attempts}", _said(j.error or j.message))  # fmt: skip
         console.print(table)
 
     @jobs_app.command("show", help=_("Everything about one job: parameters, progress, outcome."))
@@ -85,7 +90,7 @@ def register(
             (_("Who"), job.owner),
             (_("State"), job.state + (" · " + _("cancel asked for") if job.cancel_requested else "")),
             (_("Progress"), f"{job.percent} % ({job.done:,}/{job.total:,})"),
-            (_("Message"), _(job.message or "")),
+            (_("Message"), _said(job.message)),
             (_("Attempts"), f"{job.attempts}/{job.max_attempts}"),
             (_("Worker"), job.worker or ""),
             (_("Created (UTC)"), _when(job, "created_at")),
@@ -94,7 +99,7 @@ def register(
             (_("Finished (UTC)"), _when(job, "finished_at")),
             (_("Parameters"), json.dumps(job.params, ensure_ascii=False)),
             (_("Result"), json.dumps(job.result, ensure_ascii=False) if job.result else ""),
-            (_("Error"), _(job.error or "")),
+            (_("Error"), _said(job.error)),
         ]
         for label, value in rows:
             table.add_row(label, value)
