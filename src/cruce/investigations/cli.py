@@ -330,10 +330,7 @@ def register(
             briefing = entity_briefing(desk.guard, desk.principal, entity_id, lang, address="cli", access=desk.access)
             if briefing is None:
                 raise fail(LookupError(_("No entity {id} in the store.").format(id=entity_id)))
-            desk.guard.security.audit.record(
-                desk.principal.username, "entity_report", target=entity_id, address="cli",
-                detail={"lang": lang, "format": fmt, "marking": briefing.marking.value, "cli": True},
-            )  # fmt: skip
+            _audit_report(desk, "entity_report", entity_id, briefing, lang, fmt)
         _write(briefing, fmt, out)
 
     @report.command("dashboard", help=_("The briefing of a flow dashboard: firearms, drugs-violence or people."))
@@ -370,10 +367,7 @@ def register(
         with user_errors(), open_store(ctx) as store:
             desk = desk_for(store, as_user)
             briefing = dashboard_briefing(desk.guard, desk.principal, name, ask, lang)
-            desk.guard.security.audit.record(
-                desk.principal.username, "dashboard_report", target=name, address="cli",
-                detail={"lang": lang, "format": fmt, "marking": briefing.marking.value, "cli": True},
-            )  # fmt: skip
+            _audit_report(desk, "dashboard_report", name, briefing, lang, fmt)
         _write(briefing, fmt, out)
 
 
@@ -386,6 +380,14 @@ def _day(value: str | None, option: str) -> date | None:
         raise fail(
             ValueError(_("{option}: a date as YYYY-MM-DD, not {value}.").format(option=option, value=value))
         ) from None
+
+
+def _audit_report(desk: Desk, action: str, target: str, briefing: Any, lang: str, fmt: str) -> None:
+    """A briefing written from the command line, in the audit log with its language, format and marking."""
+    desk.guard.security.audit.record(
+        desk.principal.username, action, target=target, address="cli",
+        detail={"lang": lang, "format": fmt, "marking": briefing.marking.value, "cli": True},
+    )  # fmt: skip
 
 
 def briefing_case_id(case_id: str) -> str:

@@ -217,46 +217,54 @@ def _filters_link(path: str, f: Filters, **more: Any) -> str:
     )
 
 
+@dataclass(frozen=True)
+class StateFigure:
+    """What a figure of states drawn on a map says: its id, title and note, the count it shades the
+    states by (column, label), and the table's last column (label, cell)."""
+
+    id: str
+    title: str
+    note: str
+    count: tuple[str, str]
+    last: tuple[str, Callable[[dict[str, Any]], str]]
+
+
+def _states_block(
+    guard: Guard, rows: list[dict[str, Any]], country: str, what: StateFigure, lang: str,
+    sources: tuple[SourceFile, ...], records: str,
+) -> FigureBlock:  # fmt: skip
+    """The states of ``country`` on a map shaded by ``what.count``, above the table of ``rows``."""
+    (column, count_label), (label, cell) = what.count, what.last
+    shown, more = _table(rows, lambda r: (_state(r["state"], lang), _num(r[column]), cell(r)))
+    counts = {str(r["state"]): int(r[column] or 0) for r in rows if r["state"]}
+    return FigureBlock(
+        what.id, what.title, what.note, (tr("State", lang), count_label, label), shown, more,
+        map=map_figure(state_boundaries(guard.db, (country,)), counts, lang), sources=sources, records=records,
+    )  # fmt: skip
+
+
 def _source_states(
     guard: Guard, data: FirearmsData, f: Filters, lang: str, sources: tuple[SourceFile, ...]
 ) -> FigureBlock:
-    rows = ff.source_states(data, f, 60)
-    shown, more = _table(
-        rows, lambda r: (_state(r["state"], lang), _num(r["traces"]), _pct(r["share"]), _num(r["per_100k_checks"]))
-    )
-    counts = {str(r["state"]): int(r["traces"]) for r in rows if r["state"]}
-    return FigureBlock(
-        "fig-sources",
-        tr("US states of purchase", lang),
+    what = StateFigure(
+        "fig-sources", tr("US states of purchase", lang),
         tr("Traces by the state of first retail sale, and per 100,000 NICS background checks of that state.", lang),
-        (tr("State", lang), tr("Traces", lang), tr("Share", lang), tr("Per 100,000 checks", lang)),
-        shown,
-        more,
-        map=map_figure(state_boundaries(guard.db, ("US",)), counts, lang),
-        sources=sources,
-        records=_filters_link("/firearms/records", f),
-    )
+        ("traces", tr("Traces", lang)), (tr("Per 100,000 checks", lang), lambda r: _num(r["per_100k_checks"])),
+    )  # fmt: skip
+    rows = ff.source_states(data, f, 60)
+    return _states_block(guard, rows, "US", what, lang, sources, _filters_link("/firearms/records", f))
 
 
 def _recovery_states(
     guard: Guard, data: FirearmsData, f: Filters, lang: str, sources: tuple[SourceFile, ...]
 ) -> FigureBlock:
-    rows = ff.recovery_states(data, f, 60)
-    shown, more = _table(
-        rows, lambda r: (_state(r["state"], lang), _num(r["traces"]), _pct(r["share"]), _pct(r["to_purchaser_share"]))
-    )
-    counts = {str(r["state"]): int(r["traces"]) for r in rows if r["state"]}
-    return FigureBlock(
-        "fig-recoveries",
-        tr("States of recovery", lang),
+    what = StateFigure(
+        "fig-recoveries", tr("States of recovery", lang),
         tr("Traced guns by the state where they were recovered.", lang),
-        (tr("State", lang), tr("Traces", lang), tr("Share", lang), tr("Traced to a purchaser", lang)),
-        shown,
-        more,
-        map=map_figure(state_boundaries(guard.db, ("MX",)), counts, lang),
-        sources=sources,
-        records=_filters_link("/firearms/records", f),
-    )
+        ("traces", tr("Traces", lang)), (tr("Traced to a purchaser", lang), lambda r: _pct(r["to_purchaser_share"])),
+    )  # fmt: skip
+    rows = ff.recovery_states(data, f, 60)
+    return _states_block(guard, rows, "MX", what, lang, sources, _filters_link("/firearms/records", f))
 
 
 def _corridors(data: FirearmsData, f: Filters, lang: str, sources: tuple[SourceFile, ...]) -> FigureBlock:
@@ -440,22 +448,14 @@ def flows_briefing(guard: Guard, principal: Principal, ask: DashboardAsk, lang: 
 def _homicides(
     guard: Guard, rows: list[dict[str, Any]], year: int | None, lang: str, sources: tuple[SourceFile, ...]
 ) -> FigureBlock:
+    what = StateFigure(
+        "fig-homicides", tr("Homicides by state, {year}", lang).format(year=year or "—"),
+        tr("Homicides recorded by the official series, by state.", lang), ("homicides", tr("Homicides", lang)),
+        (tr("Per 100,000 people", lang), lambda r: _num(r.get("rate_per_100k"))),
+    )  # fmt: skip
     ordered = sorted(rows, key=lambda r: -(r["homicides"] or 0))
-    shown, more = _table(
-        ordered, lambda r: (_state(r["state"], lang), _num(r["homicides"]), _num(r.get("rate_per_100k")))
-    )
-    counts = {str(r["state"]): int(r["homicides"] or 0) for r in rows if r["state"]}
-    return FigureBlock(
-        "fig-homicides",
-        tr("Homicides by state, {year}", lang).format(year=year or "—"),
-        tr("Homicides recorded by the official series, by state.", lang),
-        (tr("State", lang), tr("Homicides", lang), tr("Per 100,000 people", lang)),
-        shown,
-        more,
-        map=map_figure(state_boundaries(guard.db, ("MX",)), counts, lang),
-        sources=sources,
-        records=_link("/drugs-violence/records", figure="homicides", year=year),
-    )
+    records = _link("/drugs-violence/records", figure="homicides", year=year)
+    return _states_block(guard, ordered, "MX", what, lang, sources, records)
 
 
 def _yoy(rows: list[dict[str, Any]], year: int | None, lang: str, sources: tuple[SourceFile, ...]) -> FigureBlock:

@@ -98,12 +98,7 @@ def _labels(ctx: Ctx) -> dict[str, Any]:
 @router.get("/investigations", response_class=HTMLResponse)
 def investigations(request: Request) -> Response:
     """The cases the user is a member of (every case for an admin), and the notes that mention them."""
-    ctx = page(request)
-    desk = _desk(ctx)
-    return ctx.render(
-        "investigations.html", cases=desk.visible_cases(), mentions=desk.mentions()[:20], markings=MARKINGS,
-        may_create=ctx.principal.role is not Role.VIEWER, **_labels(ctx),
-    )  # fmt: skip
+    return _investigations_page(page(request))
 
 
 @router.post("/investigations")
@@ -122,10 +117,7 @@ def create(
     except PermissionError:
         raise HTTPException(status_code=403, detail=ctx._(_("Viewers do not open cases."))) from None
     except CaseError as exc:
-        return ctx.render(
-            "investigations.html", status_code=422, cases=desk.visible_cases(), mentions=[], markings=MARKINGS,
-            may_create=True, error=ctx._(str(exc)), **_labels(ctx),
-        )  # fmt: skip
+        return _investigations_page(ctx, 422, ctx._(str(exc)))
     return ctx.redirect(f"/investigations/{case.id}")
 
 
@@ -384,7 +376,8 @@ def _save_package(upload: UploadFile, target: FilePath, max_bytes: int) -> None:
             out.write(chunk)
 
 
-def _investigations_page(ctx: Ctx, status: int, error: str) -> Response:
+def _investigations_page(ctx: Ctx, status: int = 200, error: str | None = None) -> Response:
+    """The list of cases (with an error above it, when a form was refused)."""
     desk = _desk(ctx)
     return ctx.render(
         "investigations.html", status_code=status, cases=desk.visible_cases(), mentions=desk.mentions()[:20],
