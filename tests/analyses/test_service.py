@@ -23,6 +23,10 @@ class _Kind:
     pause = 0.0
 
     @classmethod
+    def reads(cls) -> None:
+        return None  # anything: the store's whole state is the key
+
+    @classmethod
     def load(cls, store: Store, imports: Sequence[int] | None = None) -> Any:
         LOADS.append(cls.__name__)
         time.sleep(cls.pause)
@@ -111,3 +115,85 @@ def test_a_figure_asked_for_at_once_is_computed_once() -> None:
         t.join(10)
     assert got == [42] * 4
     assert len(computed) == 1
+
+
+def test_an_earlier_answer_is_given_while_the_new_state_computes_it() -> None:
+    """After an import, a dashboard's requests once all waited for the one computing each figure
+    of the new state, and took every worker thread of the server."""
+    before = service.Analysis(object())
+    assert before.answer(("figure",), lambda _d: "as it was") == "as it was"
+    after = service.Analysis(object(), before)
+    started, release = threading.Event(), threading.Event()
+
+    def slow(_data: object) -> str:
+        started.set()
+        release.wait(10)
+        return "new"
+
+    computing = threading.Thread(target=lambda: after.answer(("figure",), slow))
+    computing.start()
+    assert started.wait(10)
+    assert after.answer(("figure",), lambda _d: "never asked") == "as it was"
+    release.set()
+    computing.join(10)
+    assert after.answer(("figure",), lambda _d: "never asked") == "new"
+    assert after.earlier is None  # every figure the state before answered is answered now: let go
+
+
+def test_a_request_gets_the_state_before_while_another_reads_the_new(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kind = KINDS[3]
+    first = service.analysis(store, kind)  # type: ignore[type-var]
+    monkeypatch.setattr(service, "_key", lambda _s, k, _i: (k.__name__, store.url, "new state", None))
+    monkeypatch.setattr(kind, "pause", 1.0)
+    reader = threading.Thread(target=lambda: service.analysis(store, kind))  # type: ignore[type-var]
+    reader.start()
+    deadline = time.monotonic() + 10
+    while not service._READING and time.monotonic() < deadline:
+        time.sleep(0.01)
+    started = time.monotonic()
+    assert service.analysis(store, kind) is first  # type: ignore[type-var]  # at once, not after the read
+    assert time.monotonic() - started < 0.5
+    reader.join(10)
+    assert service.analysis(store, kind) is not first  # type: ignore[type-var]
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from cruce.synth import generate
+
+    out = tmp_path_factory.mktemp("service-scenario")
+    generate(out, scale=3_000, seed=5, flows=["drugs", "firearms"])
+    return out
+
+
+def test_an_import_of_other_records_keeps_a_kinds_tables(scenario: Path, tmp_path: Path) -> None:
+    """A gun-sales import leaves the violence tables as they were (once every import had every
+    dashboard's tables read again); a violence import has them read again, with its events."""
+    from cruce.analyses.firearms.data import FirearmsData
+    from cruce.analyses.violence import ViolenceData
+    from cruce.ingest.pipeline import import_file
+
+    with open_store(tmp_path / "store.duckdb") as store:
+        import_file(store, scenario / "violence-events.csv", "acled-events")
+        violence = service.analysis(store, ViolenceData)
+        events = violence.data.rows("SELECT count(*) AS n FROM events")[0]["n"]
+        assert events > 0
+        firearms = service.analysis(store, FirearmsData)
+        import_file(store, scenario / "gunshop-sales.csv", "example-firearm-purchases")
+        assert service.analysis(store, ViolenceData) is violence
+        assert service.analysis(store, FirearmsData) is not firearms
+        import_file(store, scenario / "violence-events.csv", "acled-events", dataset="violence-again")
+        again = service.analysis(store, ViolenceData)
+        assert again is not violence
+        assert again.data.rows("SELECT count(*) AS n FROM events")[0]["n"] == 2 * events
+
+
+def test_what_a_kind_reads_covers_every_type_its_queries_read() -> None:
+    from cruce.analyses.drugs import DrugsData
+    from cruce.analyses.firearms.data import FirearmsData
+
+    assert {"DrugSeizure", "CrossingCount", "Location"} <= DrugsData.reads().schemas
+    assert not DrugsData.reads().resolved  # ports are places, which are not resolved
+    assert {"Person", "Organization", "Firearm"} <= FirearmsData.reads().resolved  # buyers, dealers, guns

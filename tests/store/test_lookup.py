@@ -71,6 +71,35 @@ def test_lookup_reads_what_the_scan_reads_import_after_import(tmp_path: Path) ->
         assert sorted(_by_lookup(store, ids) or []) == sorted(_by_scan(store, ids))
 
 
+def test_a_lookup_behind_an_import_into_a_new_dataset_is_read_with_that_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind imports that only add statements (datasets it holds nothing of), the lookup and the
+    rows of those imports give what the scan gives; behind an import into a dataset it holds (which
+    marks that dataset's statements seen again), the store is scanned."""
+    with open_store(str(tmp_path / "s.duckdb")) as store:
+        assert isinstance(store, DuckDBStore)
+        assert store._lookup is not None
+        _import(store, tmp_path, "a", "pid,name,nationality\nP1,Ana Ruiz,MX\nP2,Luis Paz,US\n")
+        store.refresh_lookup()
+        monkeypatch.setattr(store._lookup, "start", lambda *_a: None)  # the lookup stays behind
+        (tmp_path / "other.yaml").write_text(PEOPLE_MAPPING.format(dataset="other-people"), encoding="utf-8")
+        (tmp_path / "c.csv").write_text("pid,name,nationality\nP1,Ana Ruiz,MX\nP9,Rosa Luna,HN\n", encoding="utf-8")
+        import_file(store, tmp_path / "c.csv", tmp_path / "other.yaml")
+        imports = _imports(store)
+        datasets = {n: str(row[1]) for n, row in imports.items()}
+        ids = _ids(store)
+        assert len(ids) == 4
+        found = store._lookup.rows(store, ids, frozenset(imports), datasets)
+        assert found is not None, "read from the lookup and the new import, not scanned"
+        assert sorted(found) == sorted(_by_scan(store, ids))
+        assert {r[4] for r in found if r[3] == "name"} >= {"Rosa Luna", "Luis Paz"}
+        _import(store, tmp_path, "b", "pid,name,nationality\nP2,Luis Paz,US\n")  # a dataset the lookup holds
+        imports = _imports(store)
+        datasets = {n: str(row[1]) for n, row in imports.items()}
+        assert store._lookup.rows(store, ids, frozenset(imports), datasets) is None
+
+
 def test_a_lookup_holding_an_import_the_store_lacks_starts_again(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
     with open_store(str(db)) as store:

@@ -17,7 +17,7 @@ from typing import Any, Self
 import numpy as np
 import pyarrow as pa
 
-from cruce.analyses.tables import Tables, load_raw, read, refs_sql, values_sql
+from cruce.analyses.tables import Reads, Tables, load_raw, read, reads_of, refs_sql, values_sql
 from cruce.engines import Engine
 
 KG_PER_LB = 0.45359237
@@ -99,6 +99,10 @@ class DrugsData(Tables):
             "TRY_CAST(split_part(geo, ',', 1) AS DOUBLE) AS lat, TRY_CAST(split_part(geo, ',', 2) AS DOUBLE) AS lon "
             "FROM ports_raw"
         )
+
+    @classmethod
+    def reads(cls) -> Reads:
+        return reads_of(tuple(queries(text_ids=False).values()))
 
     @classmethod
     def load(cls, store: Any, imports: Sequence[int] | None = None, engine: Engine | None = None) -> Self:

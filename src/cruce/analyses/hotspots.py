@@ -19,7 +19,7 @@ from typing import Any, Self
 import numpy as np
 import pyarrow as pa
 
-from cruce.analyses.tables import Tables, read, refs_sql, values_sql
+from cruce.analyses.tables import Reads, Tables, read, reads_of, refs_sql, values_sql
 
 RESOLUTION = 6  # H3 cells of about 36 km² (a town and its surroundings)
 Z_HOT = 1.96
@@ -74,6 +74,10 @@ class EventPoints(Tables):
         self.con.execute("CREATE TABLE events AS SELECT * FROM events_raw")
         self.con.unregister("events_raw")
         self.resolution = resolution
+
+    @classmethod
+    def reads(cls) -> Reads:
+        return reads_of(tuple(queries(text_ids=False).values()))
 
     @classmethod
     def load(cls, store: Any, imports: Sequence[int] | None = None) -> Self:

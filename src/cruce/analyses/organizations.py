@@ -26,7 +26,7 @@ from typing import Any, Self
 
 import pyarrow as pa
 
-from cruce.analyses.tables import FINISHED, Tables, prop_mark, read, refs_sql, values_sql
+from cruce.analyses.tables import FINISHED, Reads, Tables, prop_mark, read, reads_of, refs_sql, values_sql
 from cruce.i18n import _
 
 # relation type -> (kind used in the answers, the property at the "a" end, the one at the "b" end)
@@ -211,6 +211,10 @@ class OrgData(Tables):
         )
         for name in tables:
             self.con.unregister(f"{name}_raw")
+
+    @classmethod
+    def reads(cls) -> Reads:
+        return reads_of(tuple(queries(text_ids=False).values()))
 
     @classmethod
     def load(cls, store: Any, imports: Sequence[int] | None = None) -> Self:

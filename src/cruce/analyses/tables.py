@@ -14,6 +14,8 @@ import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import Any, Self
 
 import duckdb
@@ -30,6 +32,35 @@ def prop_mark(schema: str, prop: str) -> str:
     """A property's number, filled in when the store is read (``with_prop_ids``): statements are
     picked by number, with no join on the property table and no text compared per row."""
     return f"@{schema}.{prop}@"
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What an analysis's tables are read from: the record types whose statements it reads, and
+    the resolved types (``cruce.resolve``) whose clusters can change what it reads. An import of
+    other types, or a resolution run of another type, leaves its tables as they are."""
+
+    schemas: frozenset[str]
+    resolved: frozenset[str]
+
+
+@cache
+def reads_of(queries: tuple[str, ...]) -> Reads:
+    """What ``queries`` read, from their property marks (``prop_mark``): each marked type, and
+    each resolved type among those types and the types their marked references name."""
+    from cruce.resolve.prepare import TYPES
+    from cruce.schema.loader import default_schema
+
+    schema = default_schema()
+    marks = {(m.group(1), m.group(2)) for sql in queries for m in re.finditer(r"@(\w+)\.(\w+)@", sql)}
+    types = {t for t, _p in marks}
+    named = set()
+    for type_name, prop in marks:
+        found = schema.get(type_name)
+        definition = found.properties.get(prop) if found is not None else None
+        if definition is not None and definition.range:
+            named.add(definition.range)
+    return Reads(frozenset(types), frozenset((types | named) & set(TYPES)))
 
 
 def with_prop_ids(sql: str, ids: dict[tuple[str, str], int]) -> str:
@@ -161,6 +192,12 @@ class Tables(ABC):
         if not isinstance(self.engine, DuckDBEngine):
             raise TypeError(f"{type(self).__name__} on {self.engine.name} has no DuckDB connection")
         return self.engine.con
+
+    @classmethod
+    def reads(cls) -> Reads | None:
+        """What the tables are read from (``reads_of`` the kind's queries); None: anything, so that
+        every import, resolution run and decision has them read again."""
+        return None
 
     @classmethod
     @abstractmethod

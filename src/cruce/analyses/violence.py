@@ -19,7 +19,7 @@ from typing import Any, Self
 import numpy as np
 import pyarrow as pa
 
-from cruce.analyses.tables import Tables, load_raw, read, values_sql
+from cruce.analyses.tables import Reads, Tables, load_raw, read, reads_of, values_sql
 from cruce.engines import Engine
 
 _EVENT = values_sql(
@@ -64,6 +64,10 @@ class ViolenceData(Tables):
     """``events``: one row per violence record, with its month, year, state, type, killed and source."""
 
     RAW = ("events",)
+
+    @classmethod
+    def reads(cls) -> Reads:
+        return reads_of(tuple(QUERIES.values()))
 
     @classmethod
     def load(cls, store: Any, imports: Sequence[int] | None = None, engine: Engine | None = None) -> Self:

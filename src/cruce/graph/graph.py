@@ -274,27 +274,45 @@ def open_graph(
 ) -> GraphState:
     """The store's graph, rebuilt when imports, resolution runs or decisions changed since the
     snapshot was made (or when ``rebuild``), on ``engine`` (``cruce.graph.build``); kept in memory
-    per process until then."""
+    per process until then. While one thread rebuilds it, the others get the graph they had (after
+    an import, every network question of a server once waited for the one rebuilding it)."""
     folder = folder or cache_dir(store)
     key = fingerprint(store)
-    with _GUARD:
-        held = _LOADED.get(str(folder))
-        if held is not None and held.snapshot.fingerprint == key and not rebuild:
+    held = _LOADED.get(str(folder))
+    if not rebuild and held is not None:
+        if held.snapshot.fingerprint == key:
             return GraphState(held, False, folder)
-        with _folder_lock(folder):  # another worker process may be building into the same folder
-            snapshot = None if rebuild else load(folder)
-            rebuilt = snapshot is None or snapshot.fingerprint != key
-            if rebuild:
-                drop_stage(folder)  # read every record from the store again
-            if rebuilt:
-                snapshot = build(store, folder, engine=engine, spark_master=spark_master)
-                save(snapshot, folder)
-        assert snapshot is not None
-        graph = LinkGraph(snapshot)
-        _LOADED[str(folder)] = graph
-        for stale in [k for k in _VIEWS if k[0] == str(folder)]:
-            del _VIEWS[stale]
-        return GraphState(graph, rebuilt, folder)
+        if not _GUARD.acquire(blocking=False):  # another thread is bringing it up to date: the graph
+            return GraphState(held, False, folder)  # as it was meanwhile, rather than wait seconds
+    else:
+        _GUARD.acquire()
+    try:
+        return _brought_up_to_date(store, folder, key, rebuild, engine, spark_master)
+    finally:
+        _GUARD.release()
+
+
+def _brought_up_to_date(
+    store: Store, folder: Path, key: str, rebuild: bool, engine: str, spark_master: str | None
+) -> GraphState:
+    """``open_graph``'s work, with ``_GUARD`` held."""
+    held = _LOADED.get(str(folder))
+    if held is not None and held.snapshot.fingerprint == key and not rebuild:
+        return GraphState(held, False, folder)
+    with _folder_lock(folder):  # another worker process may be building into the same folder
+        snapshot = None if rebuild else load(folder)
+        rebuilt = snapshot is None or snapshot.fingerprint != key
+        if rebuild:
+            drop_stage(folder)  # read every record from the store again
+        if rebuilt:
+            snapshot = build(store, folder, engine=engine, spark_master=spark_master)
+            save(snapshot, folder)
+    assert snapshot is not None
+    graph = LinkGraph(snapshot)
+    _LOADED[str(folder)] = graph
+    for stale in [k for k in _VIEWS if k[0] == str(folder)]:
+        del _VIEWS[stale]
+    return GraphState(graph, rebuilt, folder)
 
 
 def view_for(state: GraphState, visible: set[str] | frozenset[str]) -> LinkGraph:

@@ -49,7 +49,7 @@ def register(
     open_store: Callable[[typer.Context], Any],
     user_errors: Callable[[], AbstractContextManager[None]],
 ) -> None:
-    """Add ``jobs`` (``list``, ``show``, ``cancel``, ``prune``) to the ``cruce`` command."""
+    """Add ``jobs`` (``list``, ``show``, ``cancel``, ``prune``, ``work``) to the ``cruce`` command."""
     jobs_app = typer.Typer(help=_("Background jobs: imports and resolution runs started from the web."))
     app.add_typer(jobs_app, name="jobs")
 
@@ -142,3 +142,18 @@ def register(
             deleted = JobQueue(store).prune(days)
             Security(store).audit.record(cli_actor(), "jobs_prune", detail={"days": days, "deleted": deleted})
         console.print(_("{n} job(s) that ended more than {days:g} days ago deleted.").format(n=deleted, days=days))
+
+    @jobs_app.command(
+        "work", help=_("Run the store's background jobs in this process until stopped (a team server starts one).")
+    )
+    def jobs_work(
+        ctx: typer.Context,
+        parent: Annotated[
+            int | None,
+            typer.Option(help=_("Stop when the process with this id has ended (the server that started it).")),
+        ] = None,
+    ) -> None:
+        from cruce.jobs.process import work_until_stopped
+
+        with user_errors():
+            work_until_stopped(ctx.obj["db"], parent=parent)

@@ -21,6 +21,7 @@ import logging
 import os
 import secrets
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -65,6 +66,19 @@ class RunnerSettings:
             attempts=max(1, int(_env_float("CRUCE_JOB_ATTEMPTS", cls.attempts))),
             keep_days=max(0.0, _env_float("CRUCE_JOB_KEEP_DAYS", cls.keep_days)),
         )
+
+
+def background_priority() -> None:
+    """Lower this thread's CPU priority (``CRUCE_JOB_NICE``, 10; on Linux a thread has its own, and
+    the threads it starts inherit it): the requests of a loaded server go first, and an import's
+    work fills the CPU they leave. Nowhere else does nothing."""
+    nice = int(_env_float("CRUCE_JOB_NICE", 10))
+    if nice <= 0 or not hasattr(os, "setpriority") or sys.platform != "linux":
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except OSError as exc:  # not allowed here: the jobs run at the server's priority
+        log.debug("job priority left as it is: %s", exc)
 
 
 def worker_name() -> str:
@@ -148,6 +162,7 @@ class Runner(Generic[V]):
                 log.debug("closing the job queue's connection failed: %s", type(exc).__name__)
 
     def _loop(self) -> None:
+        background_priority()
         next_recovery = next_prune = 0.0
         first = True
         while not self._stop.is_set():

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Self
 
-from cruce.analyses.tables import Tables
+from cruce.analyses.tables import Reads, Tables
 
 SCHEMAS = ("Law", "EnforcementOutcome", "Program")
 FEDERAL = "federal"
@@ -208,6 +208,10 @@ class LegalData(Tables):
         self.laws = [r for r in records if isinstance(r, Law)]
         self.outcomes = [r for r in records if isinstance(r, Outcome)]
         self.programs = [r for r in records if isinstance(r, Program)]
+
+    @classmethod
+    def reads(cls) -> Reads:
+        return Reads(frozenset(SCHEMAS), frozenset())  # the records' own statements (``_READ``)
 
     @classmethod
     def load(cls, store: Any, imports: Sequence[int] | None = None) -> Self:

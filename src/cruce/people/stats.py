@@ -17,7 +17,7 @@ from typing import Any, Self
 
 import pyarrow as pa
 
-from cruce.analyses.tables import FINISHED, Tables, prop_mark, read
+from cruce.analyses.tables import FINISHED, Reads, Tables, prop_mark, read, reads_of
 
 # dimension → the TraffickingCase properties it is read from (the first that has a value)
 SINGLE = {
@@ -111,6 +111,10 @@ class CaseData(Tables):
             f"JOIN (VALUES {pairs}) AS g(means, grp) ON g.means = v.value WHERE v.dim = 'means_of_control' "
             "AND v.case_id NOT IN (SELECT case_id FROM case_values WHERE dim = 'control_category')"
         )
+
+    @classmethod
+    def reads(cls) -> Reads:
+        return reads_of(tuple(QUERIES.values()))
 
     @classmethod
     def load(cls, store: Any, imports: Sequence[int] | None = None) -> Self:

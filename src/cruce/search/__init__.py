@@ -9,7 +9,17 @@ and passes it to ``query.find``; surfaces search only through the guard.
 from cruce.search.expand import Expanded, Match, Vocabulary, vocabulary
 from cruce.search.index import SEARCHABLE_TYPES, IndexSpec, backfill, fold, fold_sql, index_sql, index_step
 from cruce.search.query import FACETS, Explained, Filters, Found, Hit, find
-from cruce.search.terms import IndexState, Progress, Props, catch_up, pending_imports, props_of, reindex, state
+from cruce.search.terms import (
+    IndexState,
+    Progress,
+    Props,
+    catch_up,
+    catching_up,
+    pending_imports,
+    props_of,
+    reindex,
+    state,
+)
 from cruce.search.text import Word, query_words, value_terms
 
 __all__ = [
@@ -29,6 +39,7 @@ __all__ = [
     "Word",
     "backfill",
     "catch_up",
+    "catching_up",
     "find",
     "fold",
     "fold_sql",

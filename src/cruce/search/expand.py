@@ -125,7 +125,8 @@ class Vocabulary:
             if core:
                 self.glued[core].append(term)
         self.ordered = sorted(self.ordered + texts) if self.ordered else sorted(texts)
-        self._pairs = None
+        if self._pairs is not None:  # made again here, by the request that adds the terms: made at
+            self._pairs = PairIndex.build(self.terms)  # the next lookup, every search waited for it
 
     # -- rules ----------------------------------------------------------------------------------
     def _stems(self, word: str) -> set[int]:
@@ -237,9 +238,15 @@ def vocabulary(db: AppDB, key: tuple[int, ...]) -> Vocabulary:
     """The store's vocabulary as the index holds it now: new terms appended, all again after a reindex.
 
     ``key`` is the index's generation (``cruce.search.terms.IndexState.generation``): imports
-    indexed, the newest, entities, terms, and the first catch-up since the last reindex.
+    indexed, the newest, entities, terms, and the first catch-up since the last reindex. While one
+    request adds an import's terms, the others search with the vocabulary as it was.
     """
-    with _CACHE_LOCK:
+    if not _CACHE_LOCK.acquire(blocking=False):
+        held = _CACHE.get(db.store.url)
+        if held is not None and held[0][4] == key[4]:  # another request is adding new terms (numbered
+            return held[1]  # as these are): search with the terms known
+        _CACHE_LOCK.acquire()
+    try:
         held = _CACHE.get(db.store.url)
         if held is not None and held[0] == key:
             return held[1]
@@ -252,3 +259,5 @@ def vocabulary(db: AppDB, key: tuple[int, ...]) -> Vocabulary:
         vocab.entities = key[2]
         _CACHE[db.store.url] = (key, vocab)
         return vocab
+    finally:
+        _CACHE_LOCK.release()

@@ -48,7 +48,7 @@ class PairIndex:
         distinct = np.unique(gram.astype(np.int64) * max(n, 1) + rows)  # (pair, term) once each, by pair
         by_pair, holders = distinct // max(n, 1), (distinct % max(n, 1)).astype(np.int32)
         starts = np.searchsorted(by_pair, np.arange(keys.size + 1), side="left").astype(np.int64)
-        return cls(terms, lengths, keys, starts, holders)
+        return cls(tuple(terms), lengths, keys, starts, holders)  # its own copy: the vocabulary grows
 
     def candidates(self, word: str, edits: int) -> list[str] | None:
         """Terms within ``edits`` letters of the word's length sharing enough of its letter pairs,

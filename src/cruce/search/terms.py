@@ -146,6 +146,7 @@ class _Postings:
         self.lengths: list[int] = []
         self.positions: list[int] = []
         self._cache: dict[tuple[str, bool], tuple[list[tuple[int, int]], int]] = {}
+        self._table: pa.Table | None = None
 
     def _term_ids(self, value: str, free_text: bool) -> tuple[list[tuple[int, int]], int]:
         """The value's term numbers with their positions (``value_positions``), and its length in
@@ -179,7 +180,12 @@ class _Postings:
         return [(self.first_new + i, term) for i, term in enumerate(sorted(self._provisional))]
 
     def table(self) -> pa.Table:
-        """Distinct postings with their final term numbers, sorted by term, then entity."""
+        """Distinct postings with their final term numbers, sorted by term, then entity (made once)."""
+        if self._table is None:
+            self._table = self._distinct()
+        return self._table
+
+    def _distinct(self) -> pa.Table:
         numbers = np.array(self.terms, dtype=np.int64)
         if self._provisional:
             final = {term: number for number, term in self.new_terms()}
@@ -271,6 +277,17 @@ def props_of(db: AppDB, schema: Schema, properties: int) -> Props:
     return found
 
 
+def catching_up(db: AppDB) -> bool:
+    """Whether the index is being brought up to date now: by a thread of this process, or by an
+    import job under way, which adds its import's terms once its records are in (in another
+    process of a team server, too: each worker's first search after an import once cut the
+    whole import into terms again, only to find the job had done it)."""
+    if _lock(db.store.url).locked():
+        return True
+    row = db.one("SELECT count(*) FROM job WHERE kind = 'import' AND state = 'running'")
+    return bool(row and row[0])
+
+
 def pending_imports(db: AppDB) -> list[int]:
     """Finished imports whose terms are not in the index yet."""
     rows = db.fetch("SELECT no FROM import_run WHERE no NOT IN (SELECT import_no FROM search_indexed) ORDER BY no")
@@ -280,19 +297,32 @@ def pending_imports(db: AppDB) -> list[int]:
 def catch_up(db: AppDB, schema: Schema, known: IndexState | None = None) -> Progress:
     """Add the terms and facets of every finished import not indexed yet, in one transaction.
 
-    ``known``, the state the caller has just read, saves a query when nothing waits.
+    ``known``, the state the caller has just read, saves a query when nothing waits. The postings
+    are made before the transaction (reading the statements and cutting their values into terms:
+    seconds of Python for a large import), so the store's writes wait only for the inserts; on
+    DuckDB a write transaction holds every writer of the process (``AppDB``), and the tips, audit
+    entries and job reports of a server once waited 5 s behind a catch-up (load test, issue #10).
     """
     if not (known or state(db)).behind:
         return Progress()
     try:
-        with _lock(db.store.url), db.transaction():
-            if db.backend == "postgresql":  # another process catching up waits here, then finds nothing to do
-                db.fetch("LOCK TABLE search_indexed IN EXCLUSIVE MODE")
+        with _lock(db.store.url):
             numbers = pending_imports(db)
             if not numbers:
                 return Progress()
             props = Props.of(db, schema)
-            return _index(db, props, numbers)
+            with more_memory(db.store, "CRUCE_SEARCH_MEMORY", "2GB"):
+                made = _postings_of(db, props, numbers)
+                made.table()
+                with db.transaction(own_tables=True):
+                    if db.backend == "postgresql":  # another process catching up waits here
+                        db.fetch("LOCK TABLE search_indexed IN EXCLUSIVE MODE")
+                    now = pending_imports(db)
+                    if now != numbers or _newest_term(db) != made.first_new - 1:
+                        if not now:  # another process did it meanwhile
+                            return Progress()
+                        numbers, made = now, _postings_of(db, props, now)
+                    return _write_postings(db, props, numbers, made)
     finally:
         _changed(db)
 
@@ -313,22 +343,26 @@ def reindex(db: AppDB, schema: Schema) -> Progress:
 
 def _index(db: AppDB, props: Props, numbers: Sequence[int]) -> Progress:
     with more_memory(db.store, "CRUCE_SEARCH_MEMORY", "2GB"):
-        return _index_within(db, props, numbers)
+        return _write_postings(db, props, numbers, _postings_of(db, props, numbers))
 
 
-def _index_within(db: AppDB, props: Props, numbers: Sequence[int]) -> Progress:
+def _postings_of(db: AppDB, props: Props, numbers: Sequence[int]) -> _Postings:
+    """The postings of the imports ``numbers``, new terms numbered after those the index holds."""
     known = {str(r[1]): int(r[0]) for r in db.fetch("SELECT term_id, term FROM search_term")}
     postings = _Postings(known)
-    which = _ids(numbers)
     rows = db.fetch(
         "SELECT CAST(entity_id AS VARCHAR), import_no, prop_id, value FROM statement "
-        f"WHERE import_no IN ({which}) AND prop_id IN ({_ids(props.searchable)})"
+        f"WHERE import_no IN ({_ids(numbers)}) AND prop_id IN ({_ids(props.searchable)})"
     )
     for entity, import_no, prop, value in rows:
         postings.add(
             str(entity), int(import_no), int(prop), str(value), int(prop) in props.protected, int(prop) in props.text
         )
-    del rows
+    return postings
+
+
+def _write_postings(db: AppDB, props: Props, numbers: Sequence[int], postings: _Postings) -> Progress:
+    which = _ids(numbers)
     table = postings.table()
     new_terms = postings.new_terms()
     if new_terms:
@@ -362,6 +396,11 @@ def _index_within(db: AppDB, props: Props, numbers: Sequence[int]) -> Progress:
         )
     _drop(db, "cruce_posting", "cruce_new_term")
     return Progress(len(numbers), len(new_terms), table.num_rows, facets)
+
+
+def _newest_term(db: AppDB) -> int:
+    row = db.one("SELECT COALESCE(max(term_id), 0) FROM search_term")
+    return int(row[0]) if row else 0
 
 
 def _count(db: AppDB, table: str) -> int:

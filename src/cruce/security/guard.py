@@ -17,7 +17,19 @@ from typing import Any, TypeVar
 
 from cruce.people.assistance import AssistanceCases, Case, Step
 from cruce.schema.model import PropertyType, Schema
-from cruce.search import Filters, Found, Props, catch_up, find, props_of, query_words, state, value_terms, vocabulary
+from cruce.search import (
+    Filters,
+    Found,
+    Props,
+    catch_up,
+    catching_up,
+    find,
+    props_of,
+    query_words,
+    state,
+    value_terms,
+    vocabulary,
+)
 from cruce.search import fold as fold  # re-exported: cruce.security.fold
 from cruce.search import memory as search_memory
 from cruce.security.accounts import Accounts, Principal, Role
@@ -476,7 +488,9 @@ class Guard:
         Words match accents and case aside, by stem in free text, as name variants and with
         typos (``cruce.search.expand``). Protected values are searched only where the principal
         may see them, so a search cannot reveal that a victim's name is in the store. Terms of
-        imports not indexed yet are added first (``cruce.search.catch_up``).
+        imports not indexed yet are added first (``cruce.search.catch_up``); while another thread
+        adds them, the search answers from the index as it is rather than wait (a server's searches
+        once all waited seconds behind an import's catch-up).
         """
         words = query_words(query)
         access = access or self.access(principal)
@@ -486,7 +500,7 @@ class Guard:
         if not words or not visible:
             return SearchResults(query, 0, ())
         now = state(self.db)
-        if now.behind:
+        if now.behind and not (now.indexed and catching_up(self.db)):
             catch_up(self.db, self.schema, now)
             now = state(self.db)
         vocab = vocabulary(self.db, now.generation)

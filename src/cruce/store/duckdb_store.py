@@ -13,7 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -164,10 +164,23 @@ class DuckDBStore(SqlStore):
         """From the lookup file when it holds every finished import; else a scan (and the lookup is
         brought up to date in the background for the next reads)."""
         if self._lookup is not None:
-            rows = self._lookup.rows(self, ids, frozenset(imports))
+            datasets = {n: str(row[1]) for n, row in imports.items()}
+            rows = self._lookup.rows(self, ids, frozenset(imports), datasets)
             if rows is not None:
                 return rows
         return super()._statement_rows(ids, imports)
+
+    def newer_rows(self, ids: Sequence[str], imports: Iterable[int]) -> list[tuple[Any, ...]]:
+        """The statement rows of these entities from ``imports`` alone, as ``_statement_rows`` reads
+        them: imports are appended in turn, so DuckDB reads only their row groups."""
+        numbers = ", ".join(str(int(n)) for n in sorted(imports)) or "NULL"
+        marks = ",".join("CAST(? AS UUID)" for _ in ids)
+        return self._fetch(
+            "SELECT NULL, CAST(s.entity_id AS VARCHAR), p.schema, p.prop, s.value, s.original, s.source_row, "
+            f"s.import_no, s.last_import_no FROM statement s JOIN property p ON p.prop_id = s.prop_id "
+            f"WHERE s.import_no IN ({numbers}) AND s.entity_id IN ({marks})",
+            list(ids),
+        )
 
     def refresh_lookup(self) -> int:
         """Bring the lookup file up to date now (after an import, at start-up); entities written."""

@@ -81,7 +81,21 @@ class EntityLookup:
     # -- reading --------------------------------------------------------------------------------
     def rows(self, entity_ids: Sequence[str]) -> list[Row]:
         """The statement rows of these entities (canonical UUID strings), as the store's scan gives them."""
+        return self._rows(self._connection(), entity_ids)
+
+    def rows_as_of(self, entity_ids: Sequence[str]) -> tuple[frozenset[int], list[Row]]:
+        """The imports the file holds and these entities' rows, read in one transaction (a catch-up
+        committing between the two would have them disagree)."""
         con = self._connection()
+        con.execute("BEGIN")
+        try:
+            held = frozenset(int(r[0]) for r in con.execute("SELECT import_no FROM held"))
+            return held, self._rows(con, entity_ids)
+        finally:
+            con.execute("COMMIT")
+
+    @staticmethod
+    def _rows(con: sqlite3.Connection, entity_ids: Sequence[str]) -> list[Row]:
         out: list[Row] = []
         for start in range(0, len(entity_ids), 500):
             chunk = entity_ids[start : start + 500]
@@ -132,10 +146,7 @@ class EntityLookup:
                 for lo, hi in _ranges(slices):
                     cur.execute(_slice_sql(new, first, lo, hi))
                     while batch := cur.fetchmany(BATCH):
-                        con.executemany(
-                            "INSERT OR REPLACE INTO entity VALUES (?, ?)",
-                            [(uuid.UUID(eid).bytes, _typed(text)) for eid, text in batch],
-                        )
+                        con.executemany("INSERT OR REPLACE INTO entity VALUES (?, ?)", batch)
                         written += len(batch)
                 con.executemany("INSERT OR IGNORE INTO held VALUES (?)", [(n,) for n in new])
                 con.execute("COMMIT")
@@ -189,21 +200,15 @@ def _slice_sql(new: list[int], first: bool, lo: str, hi: str) -> str:
         f"AND s.entity_id IN (SELECT entity_id FROM statement WHERE {in_slice} "
         f"AND (import_no IN ({listed}) OR last_import_no IN ({listed})))"
     )  # fmt: skip
+    # The key as SQLite stores it (the id's 16 bytes) and the rows as JSON, both made by DuckDB:
+    # converted in Python, row by row, they held the server's interpreter for seconds after each
+    # import, and every request waited its turn (load test, issue #10).
     return (
-        "SELECT CAST(s.entity_id AS VARCHAR), to_json(list([p.schema, p.prop, s.value, s.original, "
-        "CAST(s.source_row AS VARCHAR), CAST(s.import_no AS VARCHAR), CAST(s.last_import_no AS VARCHAR)])) "
+        "SELECT unhex(replace(CAST(s.entity_id AS VARCHAR), '-', '')), CAST(to_json(list(json_array("
+        "p.schema, p.prop, s.value, s.original, s.source_row, s.import_no, s.last_import_no))) AS VARCHAR) "
         "FROM statement s JOIN property p ON p.prop_id = s.prop_id "
         f"WHERE s.{in_slice} AND s.import_no IN (SELECT no FROM import_run) {touched} GROUP BY s.entity_id"
     )
-
-
-def _typed(text: str) -> str:
-    """The rows with their numbers as numbers (DuckDB's list holds one type: text)."""
-    rows = json.loads(text)
-    for row in rows:
-        row[4] = int(row[4]) if row[4] is not None else None
-        row[5], row[6] = int(row[5]), int(row[6])
-    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
 
 
 class LookupKeeper:
@@ -221,8 +226,18 @@ class LookupKeeper:
         self._guard = threading.Lock()
         self._stopped = False
 
-    def rows(self, store: Any, ids: Sequence[str], finished: frozenset[int]) -> list[Row] | None:
-        """The rows from the lookup, or None when it is not up to date (a catch-up is started)."""
+    def rows(
+        self, store: Any, ids: Sequence[str], finished: frozenset[int], datasets: dict[int, str] | None = None
+    ) -> list[Row] | None:
+        """The rows from the lookup, or None when it is not up to date (a catch-up is started).
+
+        With ``datasets`` (each finished import's dataset), a lookup that lacks only imports into
+        datasets it holds nothing of is read all the same, and the rows of those imports are read
+        from the store alone (``newer_rows``: the few row groups they wrote, not the whole
+        table). Such imports only add statements, so the two together are what a scan gives;
+        an import into a dataset the lookup holds marks that dataset's statements seen again,
+        and then the store is scanned. After an import every entity read once scanned the whole
+        table until the lookup had caught up, seconds of a loaded server (load test, issue #10)."""
         if self.lookup.current(finished):
             try:
                 return self.lookup.rows(list(ids))
@@ -230,7 +245,17 @@ class LookupKeeper:
                 log.warning("entity lookup unreadable, scanning instead: %s", type(exc).__name__)
                 return None
         self.start(store, finished)
-        return None
+        if datasets is None:
+            return None
+        try:
+            held, rows = self.lookup.rows_as_of(list(ids))
+        except sqlite3.Error:
+            return None
+        newer = finished - held
+        if not held or held - finished or {datasets[n] for n in newer} & {datasets[n] for n in held}:
+            return None
+        added: list[Row] = store.newer_rows(ids, newer)
+        return rows + added
 
     def start(self, store: Any, finished: frozenset[int]) -> None:
         """Catch up in a background thread (one at a time)."""
@@ -244,6 +269,9 @@ class LookupKeeper:
             self._thread.start()
 
     def _run(self, cursor: Any, finished: frozenset[int]) -> None:
+        from cruce.jobs.runner import background_priority
+
+        background_priority()
         try:
             written = self.lookup.catch_up(cursor, finished)
             log.info("entity lookup: %d entities written in %.1f s", written, self.lookup.last_catch_up_seconds or 0)

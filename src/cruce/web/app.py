@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -262,10 +263,11 @@ def create_app(
 
 def worker_app() -> FastAPI:
     """The application of one worker process of ``cruce serve --workers N`` (Uvicorn's factory):
-    the database from ``CRUCE_DB``, which ``cruce serve`` sets; closed when the worker stops."""
+    the database from ``CRUCE_DB``, which ``cruce serve`` sets; closed when the worker stops. The
+    jobs run in a process of their own (``CRUCE_WORKERS_RUN_JOBS=0``, set by ``cruce serve``)."""
     from cruce.store import database_url
 
-    app = create_app(database_url())
+    app = create_app(database_url(), run_jobs=os.environ.get("CRUCE_WORKERS_RUN_JOBS", "1") != "0")
     app.state.close_on_shutdown = True
     return app
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Annotated, Any
@@ -91,9 +93,10 @@ def register(
             web.state.services.close()
 
     def _serve_workers(db: str, host: str, port: int, proxy: bool, workers: int) -> None:
-        """Several Uvicorn worker processes, each with the application (``worker_app``) and a job
-        runner. The store is opened here first, once: its upgrade and the secret key's first
-        creation must not race between the workers."""
+        """Several Uvicorn worker processes, each with the application (``worker_app``), and one
+        process that runs the background jobs (``cruce jobs work``: an import's work no longer
+        shares a worker with requests). The store is opened here first, once: its upgrade and the
+        secret key's first creation must not race between the workers."""
         import uvicorn
 
         from cruce.i18n import current_language
@@ -113,15 +116,27 @@ def register(
             create_app(db, run_jobs=False).state.services.close()
         os.environ["CRUCE_DB"] = db  # the workers' database (they are new processes)
         os.environ["CRUCE_LANG"] = current_language()
+        os.environ["CRUCE_WORKERS_RUN_JOBS"] = "0"  # the job process runs them (``cruce.jobs.process``)
         console.print(
             _("cruce is at http://{host}:{port}/ with {n} workers (Ctrl-C to stop)").format(
                 host=host, port=port, n=workers
             )
         )
-        uvicorn.run(
-            "cruce.web.app:worker_app", factory=True, workers=workers, host=host, port=port, log_level="warning",
-            proxy_headers=proxy, forwarded_allow_ips="127.0.0.1",
-        )  # fmt: skip
+        jobs = subprocess.Popen(
+            [sys.executable, "-m", "cruce", "--db", db, "jobs", "work", "--parent", str(os.getpid())],
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+            uvicorn.run(
+                "cruce.web.app:worker_app", factory=True, workers=workers, host=host, port=port, log_level="warning",
+                proxy_headers=proxy, forwarded_allow_ips="127.0.0.1",
+            )  # fmt: skip
+        finally:
+            jobs.terminate()  # the job under way goes back to the queue
+            try:
+                jobs.wait(30)
+            except subprocess.TimeoutExpired:
+                jobs.kill()
 
     users = typer.Typer(help=_("Accounts: add, list, disable, enable, reset a password, make an API token."))
     app.add_typer(users, name="users")

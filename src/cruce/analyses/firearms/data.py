@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any, Self
 
 from cruce.analyses.firearms.extract import PG_TYPES, queries, read_tables
-from cruce.analyses.tables import Tables, load_raw
+from cruce.analyses.tables import Reads, Tables, load_raw, reads_of
 from cruce.engines import Engine
 
 SHORT_TTC_DAYS = 1096  # under three years: ATF's usual cut for a "short" time-to-crime
@@ -86,6 +86,10 @@ class FirearmsData(Tables):
         )
         self.engine.execute("CREATE TABLE checks AS SELECT * FROM checks_raw")
         self.engine.execute("CREATE TABLE contacts AS SELECT DISTINCT * FROM contacts_raw WHERE person IS NOT NULL")
+
+    @classmethod
+    def reads(cls) -> Reads:
+        return reads_of(tuple(queries(text_ids=False).values()))
 
     @classmethod
     def load(cls, store: Any, imports: Sequence[int] | None = None, engine: Engine | None = None) -> Self:
