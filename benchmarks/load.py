@@ -4,9 +4,10 @@ PostgreSQL, and every acknowledged write counted afterwards (issue #10).
 The same ``cruce synth`` scenario (about 20,000 source records, with the demo accounts) is built
 once in a DuckDB file and once in a PostgreSQL schema of its own, and each is served by
 ``cruce serve`` on 127.0.0.1: DuckDB by one process (the file has one owner), PostgreSQL by
-``--workers 2`` (and the job process ``cruce serve`` starts beside them). Before the server starts, what a server does by itself in its first seconds is
-done (``api_load.warm``: the search terms and the entity lookup; and the network explorer's graph
-built once, as ``cruce graph build`` would). Once it answers, each read is asked a few times from
+``--workers 2`` (and the job process ``cruce serve`` starts beside them). Before the server
+starts, what a server does by itself in its first seconds is done (``api_load.warm``: the search
+terms and the entity lookup; and the network explorer's graph built once, as ``cruce graph build``
+would). Once it answers, each read is asked a few times from
 8 connections, not measured (``warm_up``): each worker's own caches (dashboard tables, graph,
 search postings) filled, as on a server that has served for a minute. What the import changes
 meanwhile is measured: the caches it makes stale are read again under the load.

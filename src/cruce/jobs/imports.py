@@ -27,6 +27,11 @@ from cruce.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
+SERVES_SEARCHES = True
+"""Whether this process answers searches (a web server's), so that an import's job loads the new
+search postings into its memory; the job process of a team server (``cruce.jobs.process``) does
+not, and leaves that to the web workers."""
+
 DEFAULT_BATCH_ROWS = 100_000
 """Rows read, normalised and written at a time (``CRUCE_IMPORT_BATCH_ROWS``): fewer use less
 memory per import, and report progress more often."""
@@ -152,8 +157,9 @@ def after_import(store: Store, import_id: str, actor: str, *, on_step: Callable[
 
 
 def _update_search(store: Store, import_id: str) -> None:
-    """Add the import's terms to the search index and load the new index into memory now
-    (ADR 0009), so that the first search after the import does not wait for them."""
+    """Add the import's terms to the search index and, in a process that answers searches, load
+    the new index into memory now (ADR 0009), so that the first search after the import does not
+    wait for them."""
     from cruce.schema.loader import default_schema
     from cruce.search import catch_up, state
     from cruce.search import memory as search_memory
@@ -162,8 +168,9 @@ def _update_search(store: Store, import_id: str) -> None:
     try:
         db = AppDB(store)
         catch_up(db, default_schema())
-        now = state(db)
-        search_memory.held(db, now.generation, now.entities, wait=True)
+        if SERVES_SEARCHES:
+            now = state(db)
+            search_memory.held(db, now.generation, now.entities, wait=True)
     except Exception as exc:
         log.warning("search index update after import %s failed: %s", import_id, type(exc).__name__)
 

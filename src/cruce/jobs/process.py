@@ -54,6 +54,9 @@ def work_until_stopped(db: str, *, parent: int | None = None) -> None:
     def stopping(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
+    from cruce.jobs import imports
+
+    imports.SERVES_SEARCHES = False  # the web workers load the search postings they answer from
     signal.signal(signal.SIGTERM, stopping)
     signal.signal(signal.SIGINT, stopping)
     close_view(open_view(db))  # the store opens (and is upgraded) before the runner starts
