@@ -23,8 +23,7 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     url = pg_url_or_skip()
-    with open_store(url):
-        pass
+    open_store(url).close()  # the schema made, as a server's start makes it
     yield url
     drop_pg_schema(url)
 

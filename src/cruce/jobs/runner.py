@@ -21,7 +21,6 @@ import logging
 import os
 import secrets
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from typing import Any, Generic, TypeVar
 from cruce.i18n import _
 from cruce.jobs.queue import DEFAULT_ATTEMPTS, Job, JobQueue
 from cruce.jobs.work import JobContext, JobError, JobStopped, WorkView, work_for
+from cruce.priority import background_priority
 
 log = logging.getLogger(__name__)
 REPORT_EVERY = 0.5  # seconds between two progress writes of one job (a heartbeat each)
@@ -66,19 +66,6 @@ class RunnerSettings:
             attempts=max(1, int(_env_float("CRUCE_JOB_ATTEMPTS", cls.attempts))),
             keep_days=max(0.0, _env_float("CRUCE_JOB_KEEP_DAYS", cls.keep_days)),
         )
-
-
-def background_priority() -> None:
-    """Lower this thread's CPU priority (``CRUCE_JOB_NICE``, 10; on Linux a thread has its own, and
-    the threads it starts inherit it): the requests of a loaded server go first, and an import's
-    work fills the CPU they leave. Nowhere else does nothing."""
-    nice = int(_env_float("CRUCE_JOB_NICE", 10))
-    if nice <= 0 or not hasattr(os, "setpriority") or sys.platform != "linux":
-        return
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
-    except OSError as exc:  # not allowed here: the jobs run at the server's priority
-        log.debug("job priority left as it is: %s", exc)
 
 
 def worker_name() -> str:

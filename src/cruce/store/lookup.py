@@ -29,6 +29,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cruce.priority import background_priority
+
 log = logging.getLogger(__name__)
 
 FORMAT = 1
@@ -269,8 +271,6 @@ class LookupKeeper:
             self._thread.start()
 
     def _run(self, cursor: Any, finished: frozenset[int]) -> None:
-        from cruce.jobs.runner import background_priority
-
         background_priority()
         try:
             written = self.lookup.catch_up(cursor, finished)
