@@ -31,6 +31,7 @@ second —, ``peak_rss_mb``, ``status``), and projections ``<engine>_<step>_100m
 
     python -m benchmarks.scale                                  # 1M and 10M: hours; the machine to itself
     python -m benchmarks.scale --sizes 20000,100000 --out benchmarks/work/scale-small.json
+    python -m benchmarks.scale --sizes 10000000 --engines duckdb --merge benchmarks/results/scale.json
 """
 
 from __future__ import annotations
@@ -297,8 +298,13 @@ def run(
     memory_cap_gb: float = DEFAULT_MEMORY_CAP_GB,
     spark_memory: str = DEFAULT_SPARK_MEMORY,
     keep: bool = False,
+    engines: tuple[str, ...] = ENGINES,
+    steps: tuple[str, ...] = STEPS,
 ) -> dict[str, Any]:
-    """Every step of every engine at every size; see the module's docstring."""
+    """The steps of the engines asked for at every size (every one by default); see the module's
+    docstring. Each engine's import always runs (the other steps read what it stored); Spark reads
+    DuckDB's store, so asking for Spark runs DuckDB's import too."""
+    steps = ("import", *[s for s in STEPS if s in steps and s != "import"])
     WORK.mkdir(parents=True, exist_ok=True)
     pg = _postgres(pg_url or os.environ.get("CRUCE_TEST_PG_URL", "postgresql://127.0.0.1:5432/test"))
     scratch = WORK / "scale-scratch"
@@ -314,7 +320,7 @@ def run(
         "spark_jit": "full (CRUCE_SPARK_JIT=full)",
         "rows": "records of the synth scenario (all files, all flows); rows_per_s is records / seconds",
     }
-    if pg is None:
+    if pg is None and "postgresql" in engines:
         figures["postgresql_skipped"] = "no PostgreSQL server answered (--pg-url or CRUCE_TEST_PG_URL)"
     for size in sizes:
         scenario = _scenario(size)
@@ -327,16 +333,18 @@ def run(
             figures[f"synth_{label(size)}_seconds"] = round(time.perf_counter() - started, 1)
         figures[f"records_{label(size)}"] = _records(scenario)
         db = _duckdb(size)
-        stores = {"duckdb": str(db), "spark": str(db)}
-        if pg:
+        stores: dict[str, str] = {e: str(db) for e in ("duckdb", "spark") if e in engines}
+        if "spark" in engines:
+            stores["duckdb"] = str(db)
+        if pg and "postgresql" in engines:
             sep = "&" if "?" in pg else "?"
             stores["postgresql"] = f"{pg}{sep}schema=cruce_scale_{uuid.uuid4().hex[:8]}"
         _remove_db(db)
         finished: dict[str, bool] = {}
         try:
-            for name in STEPS:
+            for name in steps:
                 for engine in ENGINES:
-                    if engine not in stores:
+                    if engine not in stores or (engine not in engines and name != "import"):
                         continue
                     if name != "import" and not finished.get(engine):
                         result: dict[str, Any] = {"status": "skipped: its import did not finish"}
@@ -351,6 +359,8 @@ def run(
                         args = [name, "--engine", engine, "--store", store, "--scenario", str(scenario),
                                 "--folder", str(folder)]  # fmt: skip
                         result = run_capped(args, time_cap, memory_cap_gb * 1024, env)
+                        result["date"] = datetime.now(UTC).isoformat(timespec="seconds")
+                        result["load_average_1m"] = round(os.getloadavg()[0], 2)
                         shutil.rmtree(scratch, ignore_errors=True)
                     if name == "import":
                         finished[engine] = result["status"] == "ok"
@@ -373,22 +383,23 @@ PER_SIZE = re.compile(r"^((duckdb|postgresql|spark)_(import|flows|graph|resolve)
 
 
 def merged(figures: dict[str, Any], earlier: list[Path]) -> dict[str, Any]:
-    """This run's figures with the per-size figures of earlier results (sizes this run did not
-    measure), and the projections made again over every size: a 10M run made on another day joins
-    the 1M run it extends. Each size keeps the date and load average it was measured under."""
+    """This run's figures with the per-size figures of earlier results that this run did not
+    measure (other sizes, or other engines and steps at the same size), and the projections made
+    again over every size: a 10M run made on other days, a few engines at a time, joins the 1M run
+    it extends. Each step keeps the date and load average it was measured under."""
     combined = dict(figures)
     sizes = set(figures["sizes"])
     for path in earlier:
         before = json.loads(path.read_text(encoding="utf-8"))
         for size in before.get("sizes", []):
-            if size in sizes:
-                continue
-            sizes.add(size)
             tag = f"_{label(size)}"
             for key, value in before.items():
-                if PER_SIZE.match(key) and (tag + "_" in key or key.endswith(tag)):
+                if PER_SIZE.match(key) and (tag + "_" in key or key.endswith(tag)) and key not in combined:
                     combined[key] = value
-            combined[f"date_{label(size)}"] = before.get(f"date_{label(size)}", before.get("date"))
+            date_key = f"date_{label(size)}"
+            if size not in sizes:
+                combined[date_key] = before.get(date_key, before.get("date"))
+            sizes.add(size)
     combined = {k: v for k, v in combined.items() if "_projected" not in k and "_scaling_exponent" not in k
                 and "_projection_" not in k}  # fmt: skip
     combined["sizes"] = sorted(sizes)
@@ -406,6 +417,10 @@ def main() -> None:
     parser.add_argument("--time-cap", type=float, default=DEFAULT_TIME_CAP_S, help="seconds a step may take")
     parser.add_argument("--memory-cap-gb", type=float, default=DEFAULT_MEMORY_CAP_GB, help="memory a step may hold")
     parser.add_argument("--spark-memory", default=DEFAULT_SPARK_MEMORY, help="Spark driver heap (local mode)")
+    parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated, of " + ", ".join(ENGINES))
+    parser.add_argument(
+        "--steps", default=",".join(STEPS), help="comma-separated, of " + ", ".join(STEPS) + " (import always runs)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the DuckDB stores in benchmarks/work/")
     parser.add_argument("--out", type=Path, help="write here instead of benchmarks/results/scale.json")
     parser.add_argument(
@@ -423,7 +438,12 @@ def main() -> None:
         print(json.dumps(step(s.name, s.engine, s.store, Path(s.scenario), Path(s.folder))))
         return
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    figures = run(sizes, args.pg_url, args.time_cap, args.memory_cap_gb, args.spark_memory, args.keep)
+    engines = tuple(e.strip() for e in args.engines.split(",") if e.strip())
+    steps = tuple(s.strip() for s in args.steps.split(",") if s.strip())
+    unknown = sorted(set(engines) - set(ENGINES)) + sorted(set(steps) - set(STEPS))
+    if unknown:
+        parser.error(f"unknown engine or step: {', '.join(unknown)}")
+    figures = run(sizes, args.pg_url, args.time_cap, args.memory_cap_gb, args.spark_memory, args.keep, engines, steps)
     today = datetime.now(UTC).isoformat(timespec="seconds")
     figures |= {f"date_{label(size)}": today for size in sizes}
     if args.merge:
