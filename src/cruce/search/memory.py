@@ -389,16 +389,28 @@ def duckdb_columns(cursor: Any) -> Columns:
 
 
 _FETCH_ROWS = 200_000
+# PostgreSQL's fixed-width types as they come in COPY's binary format (big-endian), by type OID
+_BINARY = {16: np.dtype("?"), 21: np.dtype(">i2"), 23: np.dtype(">i4"), 20: np.dtype(">i8")}
+_COPY_HEADER = 19  # signature (11), flags (4), header extension length (4, here 0)
 
 
 def postgresql_columns(db: AppDB) -> Columns:
-    """Columns read a slice of rows at a time, each slice made into arrays at once: millions of
-    postings never stand as Python tuples all together."""
+    """Columns of a query. A query of integers and booleans only (the postings and facets: millions
+    of rows) is read by ``COPY … (FORMAT binary)``, whose rows are then fixed-size records numpy
+    reads at once; others a slice of rows at a time, each slice made into arrays at once: millions
+    of postings never stand as Python tuples (their load took 3.4 s of a worker's interpreter at
+    20,000 records, with other requests waiting for the GIL)."""
 
     def run(sql: str) -> dict[str, np.ndarray]:
         if sql.startswith("CREATE TEMP TABLE"):
             sql = sql.replace(" AS SELECT", " ON COMMIT DROP AS SELECT", 1)
         with db.store.conn.cursor() as cur:  # type: ignore[attr-defined]
+            if sql.startswith("SELECT"):
+                cur.execute(f"SELECT * FROM ({sql}) AS q LIMIT 0")
+                types = [_BINARY.get(c.type_code) for c in cur.description or ()]
+                if types and all(t is not None for t in types):
+                    names = [c.name for c in cur.description or ()]
+                    return _copied(cur, sql, names, [t for t in types if t is not None])
             cur.execute(sql)
             if not cur.description:
                 return {}
@@ -413,6 +425,30 @@ def postgresql_columns(db: AppDB) -> Columns:
         }
 
     return run
+
+
+def _copied(cur: Any, sql: str, names: list[str], types: list[np.dtype]) -> dict[str, np.ndarray]:
+    """The rows of ``sql`` (fixed-width columns, none null) through binary COPY, as arrays: each
+    row is a field count (int16), then each field's length (int32) and value."""
+    data = bytearray()
+    with cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)") as copy:
+        for chunk in copy:
+            data += chunk
+    fields: list[tuple[str, Any]] = [("count", ">i2")]
+    for i, t in enumerate(types):
+        fields += [(f"len{i}", ">i4"), (f"v{i}", t)]
+    record = np.dtype(fields)
+    body = memoryview(data)[_COPY_HEADER : len(data) - 2]  # the trailer: a field count of -1
+    if len(body) % record.itemsize:
+        raise ValueError(f"binary COPY of {len(body)} bytes is not rows of {record.itemsize}")
+    rows = np.frombuffer(body, dtype=record)
+    if rows.size and (rows["count"] != len(types)).any():
+        raise ValueError("binary COPY rows do not have the query's columns")
+    for i, t in enumerate(types):
+        if rows.size and (rows[f"len{i}"] != t.itemsize).any():
+            raise ValueError(f"binary COPY column {names[i]} is null or not {t.itemsize} bytes")
+    native = [t.newbyteorder("=") for t in types]
+    return {name: rows[f"v{i}"].astype(native[i]) for i, name in enumerate(names)}
 
 
 # -- one copy per store and process, loaded beside the SQL path ------------------------------------
