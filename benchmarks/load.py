@@ -7,9 +7,10 @@ once in a DuckDB file and once in a PostgreSQL schema of its own, and each is se
 ``--workers 2`` (and the job process ``cruce serve`` starts beside them). Before the server
 starts, what a server does by itself in its first seconds is done (``api_load.warm``: the search
 terms and the entity lookup; and the network explorer's graph built once, as ``cruce graph build``
-would). Once it answers, each read is asked a few times from
-8 connections, not measured (``warm_up``): each worker's own caches (dashboard tables, graph,
-search postings) filled, as on a server that has served for a minute. What the import changes
+would). Once it answers, each read is asked a few times from 32 connections, not measured
+(``warm_up``): each worker's own caches (dashboard tables, graph, search postings) filled, as on a
+server that has served for a minute (from 8, one worker once got none of them, and read its
+dashboard tables in the measured minute). What the import changes
 meanwhile is measured: the caches it makes stale are read again under the load.
 
 The generator is the API load benchmark's (``benchmarks.api_load``): 100 signed-in analysts, each
@@ -219,11 +220,11 @@ def mixed_requests(work: Workload, graph_ids: list[str], token: str, writes: Wri
 
 
 WARM_KINDS = ("entity", "search", "search_api", "graph", "firearms", "drugs_violence", "tip_form")
-WARM_CLIENTS, WARM_ROUNDS = 8, 3
+WARM_CLIENTS, WARM_ROUNDS = 32, 2  # connections enough that each worker serves some
 
 
 def warm_up(url: str, request: api_load.Request, pid: int) -> tuple[int, float]:
-    """Each read a few times from 8 connections at once, not measured: the server's own caches
+    """Each read a few times from 32 connections at once, not measured: the server's own caches
     filled (each worker's dashboard tables, graph and search postings), as on a server that has
     served for a minute. Nothing is written. Returns the requests and the seconds taken."""
 

@@ -190,6 +190,28 @@ def test_an_import_of_other_records_keeps_a_kinds_tables(scenario: Path, tmp_pat
         assert again.data.rows("SELECT count(*) AS n FROM events")[0]["n"] == 2 * events
 
 
+def test_while_an_import_job_runs_the_tables_before_it_answer(scenario: Path, tmp_path: Path) -> None:
+    """The job's records are in before it has linked them: a worker that read the tables then read
+    them again once the job was done. While it runs, the state before answers; after, the new."""
+    from cruce.analyses.firearms.data import FirearmsData
+    from cruce.ingest.pipeline import import_file
+    from cruce.jobs.queue import JobQueue
+
+    with open_store(tmp_path / "store.duckdb") as store:
+        import_file(store, scenario / "gunshop-sales.csv", "example-firearm-purchases")
+        before = service.analysis(store, FirearmsData)
+        queue = JobQueue(store)
+        job = queue.enqueue("import", "analyst", {"path": "gunshop-sales.csv"})
+        assert queue.claim("test-worker") is not None  # the job is under way
+        import_file(store, scenario / "gunshop-sales.csv", "example-firearm-purchases", dataset="sales-again")
+        assert service.analysis(store, FirearmsData) is before
+        assert queue.finish(job.id, "test-worker", {})
+        after = service.analysis(store, FirearmsData)
+        assert after is not before
+        sales = "SELECT count(*) AS n FROM purchases"
+        assert after.data.rows(sales)[0]["n"] == 2 * before.data.rows(sales)[0]["n"]
+
+
 def test_what_a_kind_reads_covers_every_type_its_queries_read() -> None:
     from cruce.analyses.drugs import DrugsData
     from cruce.analyses.firearms.data import FirearmsData

@@ -109,6 +109,38 @@ def test_snapshot_is_rebuilt_when_the_store_changes(db: str, tmp_path: Path) -> 
         assert not open_graph(store).rebuilt
 
 
+def test_while_an_import_job_runs_the_graph_before_it_answers(db: str, tmp_path: Path) -> None:
+    """A network question asked while an import job runs gets the graph as it was, at once; the
+    job brings it up to date (``current``), and another process's build is not waited for either."""
+    import fcntl
+
+    from cruce.jobs.queue import JobQueue
+
+    (tmp_path / "m.yaml").write_text(EXTRA, encoding="utf-8")
+    (tmp_path / "a.csv").write_text("pid,name,org,since\nZ9,Zoe Paz,Nadie,2020-01-01\n", encoding="utf-8")
+    with open_store(db) as store:
+        before = open_graph(store)
+        queue = JobQueue(store)
+        job = queue.enqueue("import", "analyst", {"path": "a.csv"})
+        assert queue.claim("test-worker") is not None
+        import_file(store, tmp_path / "a.csv", tmp_path / "m.yaml")
+        during = open_graph(store)
+        assert not during.rebuilt
+        assert during.graph is before.graph
+        by_the_job = open_graph(store, current=True)
+        assert by_the_job.rebuilt
+        assert by_the_job.graph.m == before.graph.m + 1
+        assert queue.finish(job.id, "test-worker", {})
+        import_file(store, tmp_path / "a.csv", tmp_path / "m.yaml", dataset="extra-again")
+        with open(f"{by_the_job.folder}.lock", "a+b") as other_process:  # builds into the folder meanwhile
+            fcntl.flock(other_process, fcntl.LOCK_EX)
+            assert open_graph(store).graph is by_the_job.graph
+            fcntl.flock(other_process, fcntl.LOCK_UN)
+        after = open_graph(store)
+        assert after.rebuilt
+        assert after.graph.m == by_the_job.graph.m + 1
+
+
 def test_an_update_after_an_import_equals_a_build_from_scratch(db: str, tmp_path: Path) -> None:
     """The stage read import by import gives the graph that reading the whole store gives."""
     with open_store(db) as store:

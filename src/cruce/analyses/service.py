@@ -11,7 +11,9 @@ page under load). Tables not yet read are read by one request; the others asking
 same time wait for it rather than read them too, or, where the tables of the state before are
 held, answer from those meanwhile: after an import every dashboard request once queued for seconds
 behind the one reading the new state (load test, issue #10), and the state before is a page the
-users saw a moment ago.
+users saw a moment ago. While an import job is under way, the state before answers and the new
+one is not read at all: the job's records are in before it has linked them, and each worker read
+the tables then, and again once the job was done.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any, Generic, TypeVar
 from cruce.analyses.tables import Tables
 from cruce.graph.build import fingerprint
 from cruce.security.db import AppDB
-from cruce.store.memo import once, per_import
+from cruce.store.memo import import_landing, once, per_import
 
 T = TypeVar("T")
 D = TypeVar("D", bound=Tables)
@@ -92,6 +94,7 @@ def analysis(store: Any, kind: type[D], imports: Sequence[int] | None = None) ->
     """The ``kind`` tables (``FirearmsData``…: a ``Tables`` with a ``load(store, imports)``) of
     the store as it is now, over ``imports`` (None: all finished imports)."""
     key = _key(store, kind, imports)
+    landing: bool | None = None  # an import job under way: asked only when the state before is held
     while True:
         with _LOCK:
             held = _HELD.get(key)
@@ -99,12 +102,15 @@ def analysis(store: Any, kind: type[D], imports: Sequence[int] | None = None) ->
                 _HELD.move_to_end(key)
                 return held
             reading = _READING.get(key)
-            if reading is None:
+            earlier = _earlier(key)
+            if reading is None and (earlier is None or landing is False):
                 reading = _READING[key] = threading.Event()
                 break
-            earlier = _earlier(key)
-            if earlier is not None:  # another request reads the new state: answer from the one before
-                return earlier
+            if earlier is not None and (reading is not None or landing):
+                return earlier  # another request reads the new state, or the import is not done
+        if reading is None:
+            landing = import_landing(store)
+            continue
         reading.wait()  # then look again: read by the other request, or its read failed
     try:
         with _LOCK:

@@ -27,6 +27,7 @@ from cruce.graph.build import MAX_DATASET_BITS, Snapshot, build, cache_dir, fing
 from cruce.graph.model import FLOWS
 from cruce.graph.stage import drop_stage
 from cruce.store.base import Store
+from cruce.store.memo import import_landing
 
 NO_DATE_LO = np.iinfo(np.int32).min
 NO_DATE_HI = np.iinfo(np.int32).max
@@ -238,21 +239,25 @@ _GUARD = threading.Lock()
 
 
 @contextmanager
-def _folder_lock(folder: Path) -> Iterator[None]:
+def _folder_lock(folder: Path, *, wait: bool = True) -> Iterator[bool]:
     """The snapshot folder to this process alone while it is read or built (``flock`` on a file
     beside it): the workers of a team server share the folder, and after an import the one that
     ran it and another asked a question both built into it at once. The second now waits, then
-    finds the first one's snapshot."""
+    finds the first one's snapshot; unless ``wait``, it is told the folder is taken (False)."""
     try:
         import fcntl
     except ImportError:  # not POSIX: one process serves
-        yield
+        yield True
         return
     folder.parent.mkdir(parents=True, exist_ok=True)
     with open(f"{folder}.lock", "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -271,35 +276,44 @@ def open_graph(
     folder: Path | None = None,
     engine: str = "duckdb",
     spark_master: str | None = None,
+    current: bool = False,
 ) -> GraphState:
     """The store's graph, rebuilt when imports, resolution runs or decisions changed since the
     snapshot was made (or when ``rebuild``), on ``engine`` (``cruce.graph.build``); kept in memory
-    per process until then. While one thread rebuilds it, the others get the graph they had (after
-    an import, every network question of a server once waited for the one rebuilding it)."""
+    per process until then. The graph held answers as it is, rather than wait seconds (ADR 0014),
+    while another thread or process rebuilds it, and while an import job is under way (the job
+    brings it up to date itself, with ``current``, once its records are linked): after an import,
+    every network question of a server once waited for the one rebuilding it."""
     folder = folder or cache_dir(store)
     key = fingerprint(store)
     held = _LOADED.get(str(folder))
-    if not rebuild and held is not None:
-        if held.snapshot.fingerprint == key:
+    if not rebuild and held is not None and held.snapshot.fingerprint == key:
+        return GraphState(held, False, folder)
+    as_it_is = not rebuild and not current and held is not None
+    if as_it_is and held is not None:
+        if import_landing(store):
             return GraphState(held, False, folder)
         if not _GUARD.acquire(blocking=False):  # another thread is bringing it up to date: the graph
-            return GraphState(held, False, folder)  # as it was meanwhile, rather than wait seconds
+            return GraphState(held, False, folder)  # as it was meanwhile
     else:
         _GUARD.acquire()
     try:
-        return _brought_up_to_date(store, folder, key, rebuild, engine, spark_master)
+        return _brought_up_to_date(store, folder, key, rebuild, engine, spark_master, wait=not as_it_is)
     finally:
         _GUARD.release()
 
 
 def _brought_up_to_date(
-    store: Store, folder: Path, key: str, rebuild: bool, engine: str, spark_master: str | None
+    store: Store, folder: Path, key: str, rebuild: bool, engine: str, spark_master: str | None, *, wait: bool
 ) -> GraphState:
-    """``open_graph``'s work, with ``_GUARD`` held."""
+    """``open_graph``'s work, with ``_GUARD`` held; unless ``wait``, the graph held while another
+    process builds into the folder."""
     held = _LOADED.get(str(folder))
     if held is not None and held.snapshot.fingerprint == key and not rebuild:
         return GraphState(held, False, folder)
-    with _folder_lock(folder):  # another worker process may be building into the same folder
+    with _folder_lock(folder, wait=wait or held is None) as locked:  # another worker process may be building
+        if not locked and held is not None:
+            return GraphState(held, False, folder)
         snapshot = None if rebuild else load(folder)
         rebuilt = snapshot is None or snapshot.fingerprint != key
         if rebuild:

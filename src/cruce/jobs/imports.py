@@ -181,6 +181,6 @@ def _update_graph(store: Store, import_id: str) -> None:
     from cruce.graph.graph import open_graph
 
     try:
-        open_graph(store)
+        open_graph(store, current=True)  # its own import is the job under way
     except Exception as exc:  # the next question builds it again
         log.warning("graph update after import %s failed: %s", import_id, type(exc).__name__)

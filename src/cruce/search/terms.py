@@ -27,7 +27,7 @@ from cruce.schema.model import PropertyType, Schema
 from cruce.search.index import IndexSpec
 from cruce.search.text import value_length, value_positions
 from cruce.store.duckdb_store import more_memory
-from cruce.store.memo import per_import
+from cruce.store.memo import import_landing, per_import
 
 if TYPE_CHECKING:
     from cruce.security.db import AppDB
@@ -282,10 +282,7 @@ def catching_up(db: AppDB) -> bool:
     import job under way, which adds its import's terms once its records are in (in another
     process of a team server, too: each worker's first search after an import once cut the
     whole import into terms again, only to find the job had done it)."""
-    if _lock(db.store.url).locked():
-        return True
-    row = db.one("SELECT count(*) FROM job WHERE kind = 'import' AND state = 'running'")
-    return bool(row and row[0])
+    return _lock(db.store.url).locked() or import_landing(db.store)
 
 
 def pending_imports(db: AppDB) -> list[int]:

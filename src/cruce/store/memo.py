@@ -72,3 +72,16 @@ def per_import(store: Store, what: str, read: Callable[[], T], *, also: tuple[Ha
     with _PER_IMPORT_LOCK:
         _PER_IMPORT[(store.url, what)] = (key, found)
     return found
+
+
+def import_landing(store: Store) -> bool:
+    """Whether an import job is under way (in any process: a team server's job process too), read
+    once per request. While one is, the search index, the analyses' tables and the graph answer
+    from the state before it (ADR 0014): the job brings them up to date itself once its records
+    are in, and a worker that did it too spent its interpreter on what the job was doing."""
+
+    def read() -> bool:
+        rows = store._fetch("SELECT count(*) FROM job WHERE kind = 'import' AND state = 'running'")  # type: ignore[attr-defined]
+        return bool(rows and rows[0][0])
+
+    return once(("import landing", store.url), read)
