@@ -228,11 +228,18 @@ def run_capped(args: list[str], time_cap: float, memory_cap_mb: float, env: dict
     if stopped:
         return {"status": stopped, "stopped_after_s": round(elapsed, 1), "peak_rss_mb": sampled}
     if proc.returncode != 0:
-        last = (stderr.strip().splitlines() or ["?"])[-1][:300]
-        return {"status": f"failed: {last}", "seconds": round(elapsed, 1), "peak_rss_mb": sampled}
+        return {"status": f"failed: {_error_of(stderr)}", "seconds": round(elapsed, 1), "peak_rss_mb": sampled}
     figures = dict(json.loads(stdout.strip().splitlines()[-1]))
     figures["peak_rss_mb"] = max(sampled, float(figures.pop("own_peak_rss_mb")))
     return {"status": "ok", **figures}
+
+
+def _error_of(stderr: str) -> str:
+    """The error a failed step ended with: the traceback's last ``…Error: …`` line (DuckDB's
+    messages end with a line of advice after it), else its last line."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if re.match(r"^[\w.]*(Error|Exception)\b.*:", line)]
+    return (errors or lines or ["?"])[-1][:300]
 
 
 # -- projections ------------------------------------------------------------------------------------

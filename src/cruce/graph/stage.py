@@ -30,6 +30,7 @@ from cruce.engines import Engine
 from cruce.graph.extract import PG_TYPES, copy_out, raw_queries
 from cruce.graph.model import GraphModel
 from cruce.store.base import Store
+from cruce.store.duckdb_store import more_memory
 
 FORMAT = 1
 STAGED = ("g_ref", "g_ent", "g_date", "g_flow", "g_mention")
@@ -83,8 +84,9 @@ def _read_part(store: Store, model: GraphModel, imports: Sequence[int], target: 
         out = target / f"{name}.parquet"
         if store.backend == "duckdb":
             cur = store.con.cursor()  # type: ignore[attr-defined]
-            try:
-                cur.execute(f"COPY ({queries[name]}) TO '{out}' (FORMAT parquet)")
+            try:  # the store's memory is kept small for serving: at 10M records a read ran out of it
+                with more_memory(store, "CRUCE_GRAPH_MEMORY", "4GB"):
+                    cur.execute(f"COPY ({queries[name]}) TO '{out}' (FORMAT parquet)")
             finally:
                 cur.close()
         else:
@@ -140,7 +142,8 @@ def open_stage(store: Store, model: GraphModel, folder: Path, engine: Engine) ->
     queries = raw_queries(model)
     for read in ("g_cluster", "g_import"):
         if store.backend == "duckdb":
-            table = store.con.cursor().execute(queries[read]).to_arrow_table()  # type: ignore[attr-defined]
+            with more_memory(store, "CRUCE_GRAPH_MEMORY", "4GB"):
+                table = store.con.cursor().execute(queries[read]).to_arrow_table()  # type: ignore[attr-defined]
         else:
             table = copy_out(store.conn, queries[read], PG_TYPES[read])  # type: ignore[attr-defined]
         engine.put(read, table)
