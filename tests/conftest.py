@@ -52,6 +52,19 @@ entities:
 """People with a name and a nationality (columns pid, name, nationality); format it with the dataset."""
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _search_snapshots_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Search postings a job process shares (``cruce.search.memory.share``) go to a folder of the
+    run, never the user's cache; set in the environment, for the servers the tests start too."""
+    before = os.environ.get("CRUCE_SEARCH_CACHE")
+    os.environ["CRUCE_SEARCH_CACHE"] = str(tmp_path_factory.mktemp("search-cache"))
+    yield
+    if before is None:
+        os.environ.pop("CRUCE_SEARCH_CACHE", None)
+    else:
+        os.environ["CRUCE_SEARCH_CACHE"] = before
+
+
 def shared_data(*parts: str) -> Path:
     """A file of ../shared/data, or skip the test with the reason when it is not there."""
     path = SHARED_DATA.joinpath(*parts)

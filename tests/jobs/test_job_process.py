@@ -67,6 +67,14 @@ def test_the_job_process_runs_a_queued_import_and_ends_with_its_server(pg_url: s
             finished = [i for i in store.imports() if i.source_file == str(upload.absolute())]
         assert len(finished) == 1
         assert finished[0].rows_stored == sales > 0
+        with open_store(pg_url) as store:  # the search postings written for the web workers to read
+            from cruce.search import memory, state
+            from cruce.security.db import AppDB
+
+            now = state(AppDB(store))
+            shared = memory.load_snapshot(pg_url, now.generation)
+        assert shared is not None
+        assert shared.p_entity.size > 0
         server.kill()
         server.wait(10)
         assert worker.wait(30) == 0, "the job process ends when its server has gone"

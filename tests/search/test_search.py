@@ -237,6 +237,45 @@ def test_postings_in_memory_give_the_stores_answers(
         assert (_answers(guard), _filtered_answers(guard)) == from_store
 
 
+def test_a_team_servers_workers_read_the_postings_the_job_process_shared(
+    guard: Guard, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the job process writes the postings once; a worker reads them from the file,
+    not from the store, and answers as the store does. DuckDB has one process: nothing shared."""
+    assert guard.search(SYSTEM, "ramirez soto").total  # the index caught up, as the job does
+    now = state(guard.db)
+    shared = search_memory.share(guard.db, now.generation, now.entities)
+    if guard.db.backend == "duckdb":
+        assert shared is None
+        return
+    assert shared is not None
+    assert shared.exists()
+    monkeypatch.setenv("CRUCE_SEARCH_IN_MEMORY", "0")
+    from_store = _answers(guard), _filtered_answers(guard)
+    monkeypatch.setenv("CRUCE_SEARCH_IN_MEMORY", "1")
+    monkeypatch.setattr(search_memory, "_HELD", {})  # a worker of its own: nothing in memory yet
+
+    def no_store(*args: object, **kwargs: object) -> None:
+        raise AssertionError("loaded from the store, not from the shared file")
+
+    with monkeypatch.context() as m:
+        m.setattr(search_memory, "load", no_store)
+        held = search_memory.held(guard.db, now.generation, now.entities, wait=True)
+        assert held is not None
+        assert held.p_entity.size > 0
+        assert held.generation == now.generation
+        m.setattr("cruce.security.guard.find", no_store)
+        assert (_answers(guard), _filtered_answers(guard)) == from_store
+    # a new import: the file is of the generation before, so a worker loads from the store again
+    _import(guard.store, tmp_path, "later", PEOPLE.format(dataset="later"), "pid,name,nationality", ["L2,Zoila Paz,MX"])
+    assert guard.search(SYSTEM, "zoila paz").total == 1
+    later = state(guard.db)
+    assert search_memory.load_snapshot(guard.store.url, later.generation) is None
+    second = search_memory.share(guard.db, later.generation, later.entities)
+    assert second is not None
+    assert not shared.exists()
+
+
 def test_a_name_matching_all_its_words_ranks_above_a_longer_one(guard: Guard, tmp_path: Path) -> None:
     """Length normalisation: the record that leaves out a surname is the likelier same person."""
     rows = ['R1,"Carlos Rodríguez",MX', 'R2,"Carlos Pérez",MX', 'R3,"Carmen Rodríguez Olvera",MX']

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 SERVES_SEARCHES = True
 """Whether this process answers searches (a web server's), so that an import's job loads the new
 search postings into its memory; the job process of a team server (``cruce.jobs.process``) does
-not, and leaves that to the web workers."""
+not: it writes them where its web workers read them (``cruce.search.memory.share``)."""
 
 DEFAULT_BATCH_ROWS = 100_000
 """Rows read, normalised and written at a time (``CRUCE_IMPORT_BATCH_ROWS``): fewer use less
@@ -159,7 +159,7 @@ def after_import(store: Store, import_id: str, actor: str, *, on_step: Callable[
 def _update_search(store: Store, import_id: str) -> None:
     """Add the import's terms to the search index and, in a process that answers searches, load
     the new index into memory now (ADR 0009), so that the first search after the import does not
-    wait for them."""
+    wait for them; in a team server's job process, write the postings for its web workers."""
     from cruce.schema.loader import default_schema
     from cruce.search import catch_up, state
     from cruce.search import memory as search_memory
@@ -168,9 +168,11 @@ def _update_search(store: Store, import_id: str) -> None:
     try:
         db = AppDB(store)
         catch_up(db, default_schema())
+        now = state(db)
         if SERVES_SEARCHES:
-            now = state(db)
             search_memory.held(db, now.generation, now.entities, wait=True)
+        else:  # the web workers read the postings from the snapshot rather than each from the store
+            search_memory.share(db, now.generation, now.entities)
     except Exception as exc:
         log.warning("search index update after import %s failed: %s", import_id, type(exc).__name__)
 

@@ -17,12 +17,14 @@ smaller id exactly as in SQL. Hits, scores, explanations and facets are the same
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -380,6 +382,68 @@ def _starts(keys: np.ndarray, size: int) -> np.ndarray:
     return np.searchsorted(keys, np.arange(size + 1), side="left").astype(np.int64)
 
 
+# -- a snapshot on disk, for the other processes of a team server ----------------------------------
+_ARRAYS = ("term_start", "p_entity", "p_import", "p_prop", "p_protected", "p_terms", "p_position", "person",
+           "f_start", "f_import", "f_code", "schema_code")  # fmt: skip
+
+
+def snapshot_dir(url: str) -> Path:
+    """``CRUCE_SEARCH_CACHE``, else a folder per database URL under ``~/.cache/cruce/search``."""
+    base = Path(os.environ.get("CRUCE_SEARCH_CACHE") or Path.home() / ".cache" / "cruce" / "search")
+    return base / hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def _snapshot_path(url: str, generation: tuple[int, ...]) -> Path:
+    return snapshot_dir(url) / f"postings-{'-'.join(str(g) for g in generation)}.npz"
+
+
+def save_snapshot(url: str, postings: Postings) -> Path:
+    """Write the postings where the web workers of a team server find them (``load_snapshot``):
+    the job process that imported loads them once from PostgreSQL, and each worker reads the
+    arrays from the file instead of asking the store for the whole index again (after an import
+    both workers ran the same join of every posting at once, 4 s each on a loaded server: load
+    test, issue #10). Written whole, then renamed; the other generations' files are removed."""
+    folder = snapshot_dir(url)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = _snapshot_path(url, postings.generation)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    arrays = {name: getattr(postings, name) for name in _ARRAYS}
+    with open(partial, "wb") as out:
+        np.savez(
+            out, **arrays, generation=np.asarray(postings.generation, dtype=np.int64),
+            entity_ids=postings.entity_ids.astype(str), schemas=np.asarray(postings.schemas, dtype=str),
+            facet_kinds=np.asarray([k for k, _v in postings.facet_values], dtype=str),
+            facet_values=np.asarray([v for _k, v in postings.facet_values], dtype=str),
+            import_numbers=np.asarray(list(postings.dataset_of), dtype=np.int64),
+            import_datasets=np.asarray(list(postings.dataset_of.values()), dtype=str),
+        )  # fmt: skip
+    os.replace(partial, path)
+    for other in folder.glob("postings-*.npz"):
+        if other != path:
+            other.unlink(missing_ok=True)
+    return path
+
+
+def load_snapshot(url: str, generation: tuple[int, ...]) -> Postings | None:
+    """The postings of ``generation`` written by ``save_snapshot``, or None when there is none."""
+    try:
+        with np.load(_snapshot_path(url, generation), allow_pickle=False) as held:
+            if tuple(int(g) for g in held["generation"]) != generation:
+                return None
+            kinds, values = held["facet_kinds"].tolist(), held["facet_values"].tolist()
+            numbers, datasets = held["import_numbers"].tolist(), held["import_datasets"].tolist()
+            return Postings(
+                generation=generation,
+                entity_ids=held["entity_ids"].astype(object),
+                facet_values=tuple(zip(kinds, values, strict=True)),
+                dataset_of=dict(zip(numbers, datasets, strict=True)),
+                schemas=tuple(held["schemas"].tolist()),
+                **{name: held[name] for name in _ARRAYS},
+            )
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def duckdb_columns(cursor: Any) -> Columns:
     def run(sql: str) -> dict[str, np.ndarray]:
         result = cursor.execute(sql)
@@ -512,12 +576,26 @@ def held(db: AppDB, generation: tuple[int, ...], entities: int, *, wait: bool = 
     return None
 
 
+def share(db: AppDB, generation: tuple[int, ...], entities: int) -> Path | None:
+    """For the web workers of a team server (PostgreSQL): the index's postings loaded once, by the
+    job process that brought the index up to date, and written as a snapshot they read
+    (``save_snapshot``). None where there is nothing to share (DuckDB: one process serves)."""
+    if db.backend != "postgresql" or not enabled() or entities > MAX_ENTITIES or entities == 0:
+        return None
+    with db.transaction():
+        postings = load(postgresql_columns(db))
+    return save_snapshot(db.store.url, postings) if postings.generation == generation else None
+
+
 def _load_postgresql(db: AppDB, slot: _Held, generation: tuple[int, ...], close: bool = False) -> Postings | None:
-    """Load in one transaction of ``db``; ``close``: the connection was the loader's own."""
+    """Load from the snapshot the job process wrote (``save_snapshot``), else in one transaction of
+    ``db``; ``close``: the connection was the loader's own."""
     started = time.perf_counter()
     try:
-        with db.transaction():
-            loaded: Postings | None = load(postgresql_columns(db))
+        loaded = load_snapshot(db.store.url, generation)
+        if loaded is None:
+            with db.transaction():
+                loaded = load(postgresql_columns(db))
         log.info("search postings of %s loaded in %.1f s", db.store.url, time.perf_counter() - started)
     except Exception:
         log.exception("search postings not loaded; searches use the store")

@@ -164,15 +164,18 @@ def _load_into(
 
 def forget_derived(store: Store) -> None:
     """Remove what is kept outside the store and made from its tables — the entity lookup beside a
-    DuckDB file and the graph's stage and snapshot — which after a restore would describe other
-    data under the same import numbers. Both are made again on first use."""
+    DuckDB file, the graph's stage and snapshot and the search postings a job process shared —
+    which after a restore would describe other data under the same import numbers. All are made
+    again on first use."""
     from cruce.graph.build import cache_dir
+    from cruce.search.memory import snapshot_dir
 
     path = getattr(store, "path", None)
     if store.backend == "duckdb" and path and path != ":memory:":
         for suffix in (".lookup.sqlite", ".lookup.sqlite-wal", ".lookup.sqlite-shm"):
             Path(path + suffix).unlink(missing_ok=True)
     shutil.rmtree(cache_dir(store), ignore_errors=True)
+    shutil.rmtree(snapshot_dir(store.url), ignore_errors=True)
 
 
 def _identity_of_path(db: str) -> str | None:
