@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 from cruce.jobs.runner import Runner, RunnerSettings
+from cruce.priority import lower_process_priority
 from cruce.security import Security
 from cruce.store import Store, open_store
 
@@ -57,6 +58,7 @@ def work_until_stopped(db: str, *, parent: int | None = None) -> None:
     from cruce.jobs import imports
 
     imports.SERVES_SEARCHES = False  # the web workers load the search postings they answer from
+    lower_process_priority()  # the web workers' requests first
     signal.signal(signal.SIGTERM, stopping)
     signal.signal(signal.SIGINT, stopping)
     close_view(open_view(db))  # the store opens (and is upgraded) before the runner starts

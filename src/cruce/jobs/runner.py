@@ -30,7 +30,6 @@ from typing import Any, Generic, TypeVar
 from cruce.i18n import _
 from cruce.jobs.queue import DEFAULT_ATTEMPTS, Job, JobQueue
 from cruce.jobs.work import JobContext, JobError, JobStopped, WorkView, work_for
-from cruce.priority import background_priority
 
 log = logging.getLogger(__name__)
 REPORT_EVERY = 0.5  # seconds between two progress writes of one job (a heartbeat each)
@@ -149,7 +148,6 @@ class Runner(Generic[V]):
                 log.debug("closing the job queue's connection failed: %s", type(exc).__name__)
 
     def _loop(self) -> None:
-        background_priority()
         next_recovery = next_prune = 0.0
         first = True
         while not self._stop.is_set():

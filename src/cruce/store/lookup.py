@@ -29,8 +29,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cruce.priority import background_priority
-
 log = logging.getLogger(__name__)
 
 FORMAT = 1
@@ -271,7 +269,6 @@ class LookupKeeper:
             self._thread.start()
 
     def _run(self, cursor: Any, finished: frozenset[int]) -> None:
-        background_priority()
         try:
             written = self.lookup.catch_up(cursor, finished)
             log.info("entity lookup: %d entities written in %.1f s", written, self.lookup.last_catch_up_seconds or 0)
