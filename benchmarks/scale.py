@@ -23,6 +23,11 @@ stopped here and recorded as such (``..._status``), never left to hang or to swa
 the step's process tree, sampled twice a second, or the process's own peak (``VmHWM``) when
 larger; a PostgreSQL server's own memory is not in it.
 
+The DuckDB work of the flows, the graph and resolution runs within a memory limit of its own
+(``CRUCE_ANALYSIS_MEMORY``, ``CRUCE_GRAPH_MEMORY``, ``CRUCE_RESOLVE_MEMORY``: 2, 4 and 4 GB by
+default); each such step records the limit it ran with (``…_memory_limit``), set in the
+environment to measure a step with more.
+
 Results (``benchmarks/results/scale.json``) are flat keys ``<engine>_<step>_<size>_<figure>``
 (size as ``1m``, ``10m``, ``20k``…; figures ``seconds``, ``rows_per_s`` — scenario records per
 second —, ``peak_rss_mb``, ``status``), and projections ``<engine>_<step>_100m_seconds_projected``,
@@ -62,6 +67,8 @@ DEFAULT_TIME_CAP_S = 3600.0
 DEFAULT_MEMORY_CAP_GB = 16.0
 DEFAULT_SPARK_MEMORY = "8g"  # Spark's driver heap in local mode (the driver is the executor)
 PROJECT_TO = {"100m": 100_000_000, "1b": 1_000_000_000}
+MEMORY_SETTING = {"flows": ("CRUCE_ANALYSIS_MEMORY", "2GB"), "graph": ("CRUCE_GRAPH_MEMORY", "4GB"),
+                  "resolve": ("CRUCE_RESOLVE_MEMORY", "4GB")}  # fmt: skip
 SAMPLE_S = 0.5
 PROJECTION = (
     "Per engine and step, from the sizes that finished: t(n) = a + b*n (least squares, a and b at "
@@ -366,6 +373,9 @@ def run(
                         args = [name, "--engine", engine, "--store", store, "--scenario", str(scenario),
                                 "--folder", str(folder)]  # fmt: skip
                         result = run_capped(args, time_cap, memory_cap_gb * 1024, env)
+                        if engine != "spark" and name in MEMORY_SETTING:  # DuckDB's limit for the step
+                            setting, default = MEMORY_SETTING[name]
+                            result["memory_limit"] = env.get(setting, default)
                         result["date"] = datetime.now(UTC).isoformat(timespec="seconds")
                         result["load_average_1m"] = round(os.getloadavg()[0], 2)
                         shutil.rmtree(scratch, ignore_errors=True)
