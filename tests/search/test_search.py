@@ -250,6 +250,7 @@ def test_a_team_servers_workers_read_the_postings_the_job_process_shared(
         return
     assert shared is not None
     assert shared.exists()
+    assert shared.stat().st_mode & 0o077 == 0  # readable by the service's user alone
     monkeypatch.setenv("CRUCE_SEARCH_IN_MEMORY", "0")
     from_store = _answers(guard), _filtered_answers(guard)
     monkeypatch.setenv("CRUCE_SEARCH_IN_MEMORY", "1")

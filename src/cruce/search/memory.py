@@ -408,7 +408,7 @@ def save_snapshot(url: str, postings: Postings) -> Path:
     path = _snapshot_path(url, postings.generation)
     partial = path.with_suffix(f".{os.getpid()}.tmp")
     arrays = {name: getattr(postings, name) for name in _ARRAYS}
-    with open(partial, "wb") as out:
+    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:  # the service's alone
         np.savez(
             out, **arrays, generation=np.asarray(postings.generation, dtype=np.int64),
             entity_ids=postings.entity_ids.astype(str), schemas=np.asarray(postings.schemas, dtype=str),
