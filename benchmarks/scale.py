@@ -243,10 +243,12 @@ def run_capped(args: list[str], time_cap: float, memory_cap_mb: float, env: dict
 
 def _error_of(stderr: str) -> str:
     """The error a failed step ended with: the traceback's last ``…Error: …`` line (DuckDB's
-    messages end with a line of advice after it), else its last line."""
+    messages end with a line of advice after it), else its last line; this machine's paths made
+    relative to the repository."""
     lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
     errors = [line for line in lines if re.match(r"^[\w.]*(Error|Exception)\b.*:", line)]
-    return (errors or lines or ["?"])[-1][:300]
+    last = (errors or lines or ["?"])[-1]
+    return last.replace(str(WORK.parent.parent) + os.sep, "")[:300]  # paths relative to the repository
 
 
 # -- projections ------------------------------------------------------------------------------------

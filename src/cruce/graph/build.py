@@ -41,6 +41,7 @@ from cruce.engines.spark_session import check_available
 from cruce.graph.model import FLOW_BITS, FLOW_OF_TYPE, MENTIONS, GraphModel, graph_model, snake
 from cruce.graph.stage import StageReport, open_stage, refresh
 from cruce.store.base import Store
+from cruce.store.cache import derived_dir
 
 FORMAT = 1
 KEEP_RECORDS = 20
@@ -252,13 +253,10 @@ def build(
 def cache_dir(store: Store) -> Path:
     """``CRUCE_GRAPH_CACHE``, else ``<database>.graph/`` beside a DuckDB file, else a folder per
     database URL under ``~/.cache/cruce/graph``."""
-    if env := os.environ.get("CRUCE_GRAPH_CACHE"):
-        base = Path(env)
-        return base / hashlib.sha256(store.url.encode()).hexdigest()[:16]
     path = getattr(store, "path", None)
-    if store.backend == "duckdb" and path and path != ":memory:":
+    if not os.environ.get("CRUCE_GRAPH_CACHE") and store.backend == "duckdb" and path and path != ":memory:":
         return Path(f"{path}.graph")
-    return Path.home() / ".cache" / "cruce" / "graph" / hashlib.sha256(store.url.encode()).hexdigest()[:16]
+    return derived_dir(store.url, "graph", "CRUCE_GRAPH_CACHE")
 
 
 def save(snapshot: Snapshot, folder: Path) -> None:

@@ -289,16 +289,16 @@ def open_graph(
     held = _LOADED.get(str(folder))
     if not rebuild and held is not None and held.snapshot.fingerprint == key:
         return GraphState(held, False, folder)
-    as_it_is = not rebuild and not current and held is not None
-    if as_it_is and held is not None:
-        if import_landing(store):
+    wait = True  # for another process building into the folder
+    if held is not None and not (rebuild or current):
+        # an import under way, or another thread bringing it up to date: the graph as it was meanwhile
+        if import_landing(store) or not _GUARD.acquire(blocking=False):
             return GraphState(held, False, folder)
-        if not _GUARD.acquire(blocking=False):  # another thread is bringing it up to date: the graph
-            return GraphState(held, False, folder)  # as it was meanwhile
+        wait = False
     else:
         _GUARD.acquire()
     try:
-        return _brought_up_to_date(store, folder, key, rebuild, engine, spark_master, wait=not as_it_is)
+        return _brought_up_to_date(store, folder, key, rebuild, engine, spark_master, wait=wait)
     finally:
         _GUARD.release()
 
@@ -311,7 +311,7 @@ def _brought_up_to_date(
     held = _LOADED.get(str(folder))
     if held is not None and held.snapshot.fingerprint == key and not rebuild:
         return GraphState(held, False, folder)
-    with _folder_lock(folder, wait=wait or held is None) as locked:  # another worker process may be building
+    with _folder_lock(folder, wait=wait or held is None) as locked:  # another process may be building
         if not locked and held is not None:
             return GraphState(held, False, folder)
         snapshot = None if rebuild else load(folder)

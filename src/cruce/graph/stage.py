@@ -80,17 +80,18 @@ def _read_part(store: Store, model: GraphModel, imports: Sequence[int], target: 
     """The staged reads of ``imports`` from the store, one Parquet file per read, under ``target``."""
     target.mkdir(parents=True, exist_ok=True)
     queries = raw_queries(model, imports)
-    for name in STAGED:
-        out = target / f"{name}.parquet"
-        if store.backend == "duckdb":
-            cur = store.con.cursor()  # type: ignore[attr-defined]
-            try:  # the store's memory is kept small for serving: at 10M records a read ran out of it
-                with more_memory(store, "CRUCE_GRAPH_MEMORY", "4GB"):
+    # the store's memory is kept small for serving: at 10M records a read ran out of it
+    with more_memory(store, "CRUCE_GRAPH_MEMORY", "4GB"):
+        for name in STAGED:
+            out = target / f"{name}.parquet"
+            if store.backend == "duckdb":
+                cur = store.con.cursor()  # type: ignore[attr-defined]
+                try:
                     cur.execute(f"COPY ({queries[name]}) TO '{out}' (FORMAT parquet)")
-            finally:
-                cur.close()
-        else:
-            pq.write_table(copy_out(store.conn, queries[name], PG_TYPES[name]), out)  # type: ignore[attr-defined]
+                finally:
+                    cur.close()
+            else:
+                pq.write_table(copy_out(store.conn, queries[name], PG_TYPES[name]), out)  # type: ignore[attr-defined]
 
 
 def refresh(store: Store, model: GraphModel, folder: Path) -> StageReport:
@@ -140,13 +141,13 @@ def open_stage(store: Store, model: GraphModel, folder: Path, engine: Engine) ->
             engine.put(f"{read}_parts", _empty(read))
         engine.execute(f"CREATE VIEW {read} AS {_COMBINED[read].format(parts=f'{read}_parts')}")
     queries = raw_queries(model)
-    for read in ("g_cluster", "g_import"):
-        if store.backend == "duckdb":
-            with more_memory(store, "CRUCE_GRAPH_MEMORY", "4GB"):
+    with more_memory(store, "CRUCE_GRAPH_MEMORY", "4GB"):
+        for read in ("g_cluster", "g_import"):
+            if store.backend == "duckdb":
                 table = store.con.cursor().execute(queries[read]).to_arrow_table()  # type: ignore[attr-defined]
-        else:
-            table = copy_out(store.conn, queries[read], PG_TYPES[read])  # type: ignore[attr-defined]
-        engine.put(read, table)
+            else:
+                table = copy_out(store.conn, queries[read], PG_TYPES[read])  # type: ignore[attr-defined]
+            engine.put(read, table)
 
 
 def _empty(read: str) -> pa.Table:

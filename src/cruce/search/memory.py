@@ -17,7 +17,6 @@ smaller id exactly as in SQL. Hits, scores, explanations and facets are the same
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -31,6 +30,7 @@ import numpy as np
 
 from cruce.search.query import IN_ORDER_SHARE, Filters, Found, _found, needed, nothing_to_find, word_places
 from cruce.security.db import AppDB
+from cruce.store.cache import derived_dir
 
 if TYPE_CHECKING:
     from cruce.search.expand import Expanded
@@ -389,8 +389,7 @@ _ARRAYS = ("term_start", "p_entity", "p_import", "p_prop", "p_protected", "p_ter
 
 def snapshot_dir(url: str) -> Path:
     """``CRUCE_SEARCH_CACHE``, else a folder per database URL under ``~/.cache/cruce/search``."""
-    base = Path(os.environ.get("CRUCE_SEARCH_CACHE") or Path.home() / ".cache" / "cruce" / "search")
-    return base / hashlib.sha256(url.encode()).hexdigest()[:16]
+    return derived_dir(url, "search", "CRUCE_SEARCH_CACHE")
 
 
 def _snapshot_path(url: str, generation: tuple[int, ...]) -> Path:
