@@ -11,7 +11,8 @@ from tests.conftest import drop_pg_schema, pg_url_or_skip
 from tests.graph.conftest import import_scenario
 
 from cruce.cli import main
-from cruce.graph.build import build
+from cruce.graph import build as graph_build
+from cruce.graph.build import KEEP_RECORDS, build
 from cruce.graph.graph import open_graph
 from cruce.i18n import set_language
 from cruce.ingest.pipeline import import_file
@@ -67,6 +68,35 @@ def test_parallel_records_collapse_into_one_edge(db: str, tmp_path: Path) -> Non
     assert len(ours[0]["records"]) == 2
     assert str(ours[0]["first"]) == "2019-02-01"
     assert str(ours[0]["last"]) == "9999-12-31"
+
+
+def test_an_edge_keeps_its_first_records_by_id_and_lists_are_the_same_in_chunks(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More parallel records than an edge keeps: the count says all, the records are the first
+    ``KEEP_RECORDS`` by id; and the lists made a few edges at a time equal those made at once."""
+    (tmp_path / "m.yaml").write_text(EXTRA, encoding="utf-8")
+    many = KEEP_RECORDS + 5
+    rows = "".join(f"X1,Ana Ruiz,Los Altos,20{10 + i:02d}-01-01\n" for i in range(many))
+    (tmp_path / "a.csv").write_text("pid,name,org,since\n" + rows, encoding="utf-8")
+    with open_store(db) as store:
+        import_file(store, tmp_path / "a.csv", tmp_path / "m.yaml")
+        whole = build(store, tmp_path / "graph")
+        monkeypatch.setattr(graph_build, "LIST_CHUNK_EDGES", 3)
+        chunked = build(store, tmp_path / "graph")
+        stored = store._fetch(  # type: ignore[attr-defined]
+            "SELECT DISTINCT CAST(s.entity_id AS VARCHAR) FROM statement s JOIN property p ON p.prop_id = s.prop_id "
+            "WHERE p.schema = 'MemberOf' AND s.import_no = (SELECT max(no) FROM import_run)"
+        )
+    ours = [r for r in whole.edges.to_pylist() if r["type"] == "member_of" and r["datasets"] == ["extra"]]
+    assert len(ours) == 1
+    assert ours[0]["count"] == many
+    members = sorted(str(r[0]) for r in stored)
+    assert len(members) == many
+    assert ours[0]["records"] == members[:KEEP_RECORDS], "the first records by id, none skipped"
+    assert whole.edges.num_rows > 3
+    assert chunked.edges["records"].num_chunks > 1
+    assert chunked.edges.equals(whole.edges)
 
 
 def test_snapshot_is_rebuilt_when_the_store_changes(db: str, tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -45,6 +46,7 @@ from cruce.store.cache import derived_dir
 
 FORMAT = 1
 KEEP_RECORDS = 20
+LIST_CHUNK_EDGES = 1_000_000
 MAX_DATASET_BITS = 63  # datasets after the 63rd share the last bit (see LinkGraph.visible_mask)
 
 
@@ -151,20 +153,37 @@ FROM g_recnode n JOIN g_ds ds ON ds.no = n.import_no LEFT JOIN prot p ON p.rec =
 LEFT JOIN g_recinfo i ON i.rec = n.rec
 GROUP BY n.node;
 
+CREATE OR REPLACE TEMP TABLE g_l AS
+SELECT CASE WHEN type IN ({undirected}) AND dst < src THEN dst ELSE src END AS src,
+       CASE WHEN type IN ({undirected}) AND dst < src THEN src ELSE dst END AS dst,
+       type, rec, min(import_no) AS import_no
+FROM g_link WHERE src <> dst GROUP BY ALL;
+
 CREATE OR REPLACE TEMP TABLE g_edge AS
-WITH l AS (SELECT CASE WHEN type IN ({undirected}) AND dst < src THEN dst ELSE src END AS src,
-                  CASE WHEN type IN ({undirected}) AND dst < src THEN src ELSE dst END AS dst,
-                  type, rec, min(import_no) AS import_no
-           FROM g_link WHERE src <> dst GROUP BY ALL),
-     agg AS (SELECT l.src, l.dst, l.type, count(*) AS count, min(i.lo) AS first, max(i.hi) AS last,
-                    bit_or(COALESCE(i.flows, 0)) AS flows, bit_or(ds.bit) AS datasets_mask,
-                    list_transform(list_sort(list(l.rec))[1:{keep}], x -> CAST(x AS VARCHAR)) AS records,
-                    list_sort(list(DISTINCT ds.dataset)) AS datasets
-             FROM l JOIN g_ds ds ON ds.no = l.import_no LEFT JOIN g_recinfo i ON i.rec = l.rec
+WITH agg AS (SELECT l.src, l.dst, l.type, count(*) AS count, min(i.lo) AS first, max(i.hi) AS last,
+                    bit_or(COALESCE(i.flows, 0)) AS flows, bit_or(ds.bit) AS datasets_mask
+             FROM g_l l JOIN g_ds ds ON ds.no = l.import_no LEFT JOIN g_recinfo i ON i.rec = l.rec
              GROUP BY l.src, l.dst, l.type)
-SELECT s.idx AS src, d.idx AS dst, agg.type, agg.count, agg.first, agg.last, agg.flows, agg.datasets_mask,
-       agg.records, agg.datasets
+SELECT agg.src AS src_id, agg.dst AS dst_id, s.idx AS src, d.idx AS dst, agg.type, agg.count, agg.first,
+       agg.last, agg.flows, agg.datasets_mask, row_number() OVER (ORDER BY s.idx, d.idx, agg.type) - 1 AS eidx
 FROM agg JOIN g_node s ON s.id = agg.src JOIN g_node d ON d.id = agg.dst;
+
+CREATE OR REPLACE TEMP TABLE g_edgerec AS
+-- the records of an edge, the first {keep} by id: a window only over the few edges with more
+SELECT e.eidx, CAST(l.rec AS VARCHAR) AS rec
+FROM g_l l JOIN g_edge e ON e.src_id = l.src AND e.dst_id = l.dst AND e.type = l.type
+WHERE e.count <= {keep}
+UNION ALL
+SELECT eidx, rec FROM (
+    SELECT e.eidx, CAST(l.rec AS VARCHAR) AS rec, row_number() OVER (PARTITION BY e.eidx ORDER BY l.rec) AS k
+    FROM g_l l JOIN g_edge e ON e.src_id = l.src AND e.dst_id = l.dst AND e.type = l.type
+    WHERE e.count > {keep}) ranked
+WHERE k <= {keep};
+
+CREATE OR REPLACE TEMP TABLE g_edgeds AS
+SELECT DISTINCT e.eidx, ds.dataset
+FROM g_l l JOIN g_ds ds ON ds.no = l.import_no
+JOIN g_edge e ON e.src_id = l.src AND e.dst_id = l.dst AND e.type = l.type;
 """
 
 
@@ -200,6 +219,26 @@ def _engine(name: str, spark_master: str | None, folder: Path) -> Iterator[Engin
         engine.close()
 
 
+def _lists_per_edge(engine: Engine, table: str, column: str, edges: int) -> pa.ChunkedArray:
+    """``column`` of ``table`` (``eidx``, ``column``) as one sorted list per edge, in edge order.
+    Made here from rows sorted by the engine rather than by a list aggregate in SQL: DuckDB cannot
+    spill a list per group to disk, and at ten million records the edges' lists outgrew memory.
+    In chunks of edges, so that no one array holds more text than Arrow's 32-bit offsets reach."""
+    rows = engine.arrow(f"SELECT CAST(eidx AS BIGINT) AS eidx, {column} FROM {table} ORDER BY eidx, {column}")
+    if not engine.keeps_order:
+        rows = rows.sort_by([("eidx", "ascending"), (column, "ascending")])
+    counts = np.bincount(rows["eidx"].to_numpy(), minlength=edges)
+    offsets = np.concatenate(([0], np.cumsum(counts)))
+    values = rows[column]
+    chunks = []
+    for start in range(0, max(edges, 1), LIST_CHUNK_EDGES):
+        stop = min(start + LIST_CHUNK_EDGES, edges)
+        first, last = int(offsets[start]), int(offsets[stop])
+        part = values.slice(first, last - first).combine_chunks().cast(pa.string())
+        chunks.append(pa.ListArray.from_arrays(pa.array(offsets[start : stop + 1] - first, pa.int32()), part))
+    return pa.chunked_array(chunks, pa.list_(pa.string()))
+
+
 def transform(engine: Engine, model: GraphModel) -> tuple[pa.Table, pa.Table, tuple[str, ...]]:
     """Nodes, edges and datasets from the ``g_*`` tables of ``engine`` (``open_stage``)."""
     for name, table in _helper_tables(model).items():
@@ -216,12 +255,16 @@ def transform(engine: Engine, model: GraphModel) -> tuple[pa.Table, pa.Table, tu
     )
     edges = engine.arrow(
         "SELECT CAST(src AS INTEGER) AS src, CAST(dst AS INTEGER) AS dst, type, CAST(count AS INTEGER) AS count, "
-        "first, last, CAST(flows AS INTEGER) AS flows, CAST(datasets_mask AS UBIGINT) AS datasets_mask, records, "
-        "datasets FROM g_edge ORDER BY src, dst, type"
+        "first, last, CAST(flows AS INTEGER) AS flows, CAST(datasets_mask AS UBIGINT) AS datasets_mask "
+        "FROM g_edge ORDER BY eidx"
     )
     if not engine.keeps_order:
         nodes = nodes.sort_by("idx")
         edges = edges.sort_by([("src", "ascending"), ("dst", "ascending"), ("type", "ascending")])
+    records = _lists_per_edge(engine, "g_edgerec", "rec", edges.num_rows)
+    edges = edges.append_column("records", records).append_column(
+        "datasets", _lists_per_edge(engine, "g_edgeds", "dataset", edges.num_rows)
+    )
     found = engine.arrow("SELECT DISTINCT dataset FROM g_import")["dataset"].to_pylist()
     datasets = tuple(sorted(str(d) for d in found))
     return _conform(nodes, NODE_SCHEMA), _conform(edges, EDGE_SCHEMA), datasets
