@@ -105,6 +105,9 @@ def test_unknown_engine_and_stray_master(tmp_path: Path, capsys: pytest.CaptureF
 
 
 # -- Spark in local mode ------------------------------------------------------------------------------
+MAX_BLOCK = "3"  # records a blocking key may hold (cruce.resolve.blocks): a few blocks passed by
+
+
 @pytest.fixture(scope="module")
 def duckdb_resolved(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A few hundred people (all flows, so aliases and identifiers are compared too), resolved on DuckDB."""
@@ -112,12 +115,14 @@ def duckdb_resolved(tmp_path_factory: pytest.TempPathFactory) -> Path:
     generate(scenario, scale=600, seed=5)
     db = tmp_path_factory.mktemp("spark") / "store.duckdb"
     manifest = json.loads((scenario / "manifest.json").read_text(encoding="utf-8"))
-    with open_store(str(db)) as store:
+    with open_store(str(db)) as store, pytest.MonkeyPatch.context() as patch:
         for entry in manifest["files"]:
             import_file(store, scenario / entry["path"], entry["mapping"])
+        patch.setenv("CRUCE_RESOLVE_MAX_BLOCK", MAX_BLOCK)  # some blocks passed by, on both engines
         result = resolve(store, "Person")
     assert result.trained
     assert result.records >= 300
+    assert result.purged
     return db
 
 
@@ -140,7 +145,7 @@ def _state(db: Path) -> tuple[set[frozenset[str]], dict[tuple[str, str], StoredP
 
 @pytest.mark.slow
 def test_spark_gives_the_clusters_of_duckdb(
-    duckdb_resolved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    duckdb_resolved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One Spark run (its start-up costs seconds), through the command line, with the stored model."""
     _need_java()
@@ -153,12 +158,14 @@ def test_spark_gives_the_clusters_of_duckdb(
     db = tmp_path / "spark.duckdb"
     shutil.copy(duckdb_resolved, db)
 
+    monkeypatch.setenv("CRUCE_RESOLVE_MAX_BLOCK", MAX_BLOCK)
     with pytest.raises(SystemExit) as exc:
         main(["--db", str(db), "resolve", "--engine", "spark", "--spark-master", "local[2]"])
     out = capsys.readouterr().out
     assert exc.value.code == 0, out
     assert "Spark (local[2])" in out
     assert "trained now" not in out
+    assert "were not compared on it" in out
 
     partition, pairs, version = _state(duckdb_resolved)
     spark_partition, spark_pairs, spark_version = _state(db)

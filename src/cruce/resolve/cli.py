@@ -109,6 +109,7 @@ def register(
             with user_errors(), open_store(ctx) as store:
                 print_increments(link_imports(store, types=only, actor=cli_actor()))
             return
+        from cruce.resolve.blocks import max_block
         from cruce.resolve.engine import STEPS, resolve
 
         with user_errors(), open_store(ctx) as store:
@@ -158,6 +159,15 @@ def register(
         for label, value in rows:
             table.add_row(label, value)
         console.print(table)
+        for purged in result.purged:
+            console.print(
+                _(
+                    "Rule '{rule}': {keys:,} values held by more than {limit:,} records each ({records:,} records) "
+                    "were not compared on it ({pairs:,} pairs); the other rules still compare those records."
+                ).format(
+                    rule=_(purged.rule), keys=purged.keys, limit=max_block(), records=purged.records, pairs=purged.pairs
+                )
+            )
         for a, b in result.conflicts:
             console.print(
                 _("Decision 'same' for {a} and {b} not applied: it would join records judged not the same.").format(

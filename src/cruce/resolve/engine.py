@@ -20,6 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from cruce.i18n import _
+from cruce.resolve.blocks import BlockPurge, PurgedRule, purge_big_blocks
 from cruce.resolve.cluster import cluster
 from cruce.resolve.models import (
     DEFAULT_THRESHOLD,
@@ -56,6 +57,7 @@ class ResolveResult:
     merged_records: int
     seconds: float
     conflicts: list[tuple[str, str]] = field(default_factory=list)
+    purged: list[PurgedRule] = field(default_factory=list)  # blocks too big to compare (cruce.resolve.blocks)
 
 
 @contextmanager
@@ -98,6 +100,13 @@ def _linker(con: duckdb.DuckDBPyConnection, table: str, settings: dict[str, Any]
 
 def rule_labels(spec: ModelSpec) -> dict[str, str]:
     return {r.sql: r.label for r in spec.blocking}
+
+
+def purge_for(con: duckdb.DuckDBPyConnection, table: str, settings: dict[str, Any]) -> BlockPurge:
+    """The oversized blocks of the rules of ``settings`` (a stored model's, or a spec's before
+    training) in the prepared ``table``, flagged there (``cruce.resolve.blocks``)."""
+    rules = [r["blocking_rule"] for r in settings.get("blocking_rules_to_generate_predictions", [])]
+    return purge_big_blocks(con, table, rules, settings.get("cruce_rule_labels", {}))
 
 
 def descriptions(spec: ModelSpec) -> dict[str, str]:
@@ -147,6 +156,11 @@ def resolve(
         if model is not None and not model.settings.get("comparisons"):
             model = None  # a model saved with no comparisons (a failed training of old) scores nothing: train again
         trained = False
+        purge = BlockPurge()
+        if records >= 2:
+            purge = purge_for(
+                con, table, model.settings if model else {**settings_dict(spec), "cruce_rule_labels": rule_labels(spec)}
+            )
         step(_("Training the model") if model is None else _("Loading the model"), 1, STEPS)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Splink warns about parameters it could not estimate
@@ -158,7 +172,9 @@ def resolve(
                 from cruce.resolve import spark
 
                 step(_("Scoring pairs on Spark"), 2, STEPS)
-                settings, pairs_arrow = spark.run(con, table, spec, model.settings if model else None, spark_master)
+                settings, pairs_arrow = spark.run(
+                    con, table, spec, model.settings if model else None, spark_master, purge
+                )
                 if model is None:
                     version = rs.save_model(
                         entity_type, settings, threshold if threshold is not None else DEFAULT_THRESHOLD, records
@@ -177,10 +193,13 @@ def resolve(
                         entity_type, settings, threshold if threshold is not None else DEFAULT_THRESHOLD, records
                     )
                     trained = True
+                    if purge.narrowed:  # scored with the rules narrowed, the model stored as trained
+                        linker.table_management.delete_tables_created_by_splink_from_db()
+                        linker = _linker(con, table, _splink_settings(purge.settings(settings)))
                 else:
                     settings = model.settings
                     version = model.version
-                    linker = _linker(con, table, _splink_settings(settings))
+                    linker = _linker(con, table, _splink_settings(purge.settings(settings)))
                 step(_("Scoring pairs"), 2, STEPS)
                 pairs_arrow = _score(con, linker, settings)
                 linker.table_management.delete_tables_created_by_splink_from_db()
@@ -211,6 +230,7 @@ def resolve(
         merged_records=sum(n for n in sizes.values() if n > 1),
         seconds=time.perf_counter() - started,
         conflicts=clustering.conflicts,
+        purged=purge.purged,
     )
 
 

@@ -33,7 +33,7 @@ import pyarrow as pa
 
 from cruce.i18n import _
 from cruce.resolve.cluster import cluster
-from cruce.resolve.engine import _check_type, _compute, _linker, _score, _splink_settings
+from cruce.resolve.engine import _check_type, _compute, _linker, _score, _splink_settings, purge_for
 from cruce.resolve.prepare import PROPERTIES, TYPES, prepare
 from cruce.resolve.store import ResolutionStore
 from cruce.security.db import AppDB
@@ -145,7 +145,8 @@ def link_new(
             )
         finally:
             con.unregister("cruce_rs_touched")
-        settings = narrowed(model.settings)
+        # the blocks a full run would pass by, from the same full table
+        settings = narrowed(purge_for(con, table, model.settings).settings(model.settings))
         if records < 2:
             pairs = pa.table({n: pa.array([], t) for n, t in _PAIR_TYPES.items()})
         else:

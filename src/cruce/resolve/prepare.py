@@ -14,8 +14,12 @@ listed in ``FIELDS`` (``unique_id`` is the record's entity id as text).
 from __future__ import annotations
 
 import io
+import multiprocessing
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from itertools import repeat
 from typing import Any
 
 import duckdb
@@ -171,6 +175,37 @@ def _fetch_arrow(store: Store, sql: str, params: list[Any]) -> pa.Table:
 
 
 # -- normalising distinct values in Python --------------------------------------------------------
+PARALLEL_FROM = 100_000  # distinct values from which the normaliser runs in a process per core
+PARALLEL_CHUNK = 20_000
+
+
+def _apply(function: Callable[[str], dict[str, Any]], values: list[str], names: list[str]) -> dict[str, list[Any]]:
+    columns: dict[str, list[Any]] = {n: [] for n in names}
+    for value in values:
+        out = function(value)
+        for name in names:
+            columns[name].append(out.get(name))
+    return columns
+
+
+def _normalised(function: Callable[[str], dict[str, Any]], values: list[str], names: list[str]) -> dict[str, list[Any]]:
+    """``function``'s fields for each value, in order. Millions of distinct names (ten million
+    records) take minutes of one core, so from ``PARALLEL_FROM`` values the work is shared among
+    processes, one per core. Forked: a spawned process would run the caller's main module again
+    (any script that calls ``resolve``); the children run the Python normaliser only, never
+    DuckDB, whose threads are idle between queries."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(values) < PARALLEL_FROM or workers < 2:
+        return _apply(function, values, names)
+    chunks = [values[i : i + PARALLEL_CHUNK] for i in range(0, len(values), PARALLEL_CHUNK)]
+    columns: dict[str, list[Any]] = {n: [] for n in names}
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        for part in pool.map(_apply, repeat(function), chunks, repeat(names)):
+            for name in names:
+                columns[name].extend(part[name])
+    return columns
+
+
 def map_distinct(
     con: duckdb.DuckDBPyConnection,
     source_sql: str,
@@ -183,11 +218,7 @@ def map_distinct(
     values = [
         r[0] for r in con.execute(f"SELECT DISTINCT value FROM ({source_sql}) WHERE value IS NOT NULL").fetchall()
     ]
-    columns: dict[str, list[Any]] = {"value": values, **{f.name: [] for f in schema}}
-    for value in values:
-        out = function(value)
-        for f in schema:
-            columns[f.name].append(out.get(f.name))
+    columns: dict[str, list[Any]] = {"value": values, **_normalised(function, values, schema.names)}
     table = pa.table(columns, schema=pa.schema([pa.field("value", pa.string()), *schema]))
     con.register("cruce_rs_mapped", table)
     try:
@@ -392,28 +423,35 @@ def prepare_person(con: duckdb.DuckDBPyConnection) -> str:
         _serial,
         pa.schema([("norm", pa.string()), ("key", pa.string()), ("partial", pa.bool_())]),
     )
+    # Each list per person made on its own (DuckDB keeps an aggregate's lists in memory, so several
+    # at once, over millions of people, outgrew the compute memory at ten million records); the
+    # final join of the tables spills to disk when it must.
     con.execute(
-        f"""
-        CREATE OR REPLACE TABLE {target} AS
-        WITH serials AS (
+        """
+        CREATE OR REPLACE TABLE cruce_rs_p_serials AS
             SELECT b.entity_id, list(DISTINCT k.key ORDER BY k.key) AS serials
             FROM cruce_rs_bought b JOIN cruce_rs_bought_keys k USING (value)
-            WHERE b.prop = 'serial' AND NOT k.partial AND length(k.key) >= 5 GROUP BY b.entity_id
-        ), bought AS (
+            WHERE b.prop = 'serial' AND NOT k.partial AND length(k.key) >= 5 GROUP BY b.entity_id;
+        CREATE OR REPLACE TABLE cruce_rs_p_bought AS
             SELECT entity_id,
                    list(DISTINCT upper(regexp_replace(value, '[^0-9A-Za-z]', '', 'g')) ORDER BY 1)
                        FILTER (prop = 'ffl') AS dealers,
                    list(DISTINCT upper(value) ORDER BY 1) FILTER (prop = 'state') AS purchase_states
-            FROM cruce_rs_bought WHERE prop IN ('ffl', 'state') GROUP BY entity_id
-        ), phones AS (
+            FROM cruce_rs_bought WHERE prop IN ('ffl', 'state') GROUP BY entity_id;
+        CREATE OR REPLACE TABLE cruce_rs_p_phones AS
             SELECT b.entity_id, list(DISTINCT p.norm) FILTER (p.norm IS NOT NULL) AS phones
             FROM (SELECT entity_id, unnest(phone_values) AS value FROM cruce_rs_person_base) b
-            JOIN cruce_rs_phones p USING (value) GROUP BY b.entity_id
-        ), aliases AS (
+            JOIN cruce_rs_phones p USING (value) GROUP BY b.entity_id;
+        CREATE OR REPLACE TABLE cruce_rs_p_aliases AS
             SELECT b.entity_id, list(DISTINCT a.norm) FILTER (a.norm IS NOT NULL) AS aliases
             FROM (SELECT entity_id, unnest(alias_values) AS value FROM cruce_rs_person_base) b
             JOIN cruce_rs_aliases a USING (value) GROUP BY b.entity_id
-        ), dates AS (
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE {target} AS
+        WITH dates AS (
             SELECT entity_id, try_cast(birth_date AS DATE) AS dob FROM cruce_rs_person_base
         )
         SELECT b.entity_id AS unique_id,
@@ -437,15 +475,16 @@ def prepare_person(con: duckdb.DuckDBPyConnection) -> str:
                nullif(bo.purchase_states, []) AS purchase_states
         FROM cruce_rs_person_base b
         LEFT JOIN cruce_rs_names n ON n.value = b.name_text
-        LEFT JOIN phones p ON p.entity_id = b.entity_id
-        LEFT JOIN aliases a ON a.entity_id = b.entity_id
+        LEFT JOIN cruce_rs_p_phones p ON p.entity_id = b.entity_id
+        LEFT JOIN cruce_rs_p_aliases a ON a.entity_id = b.entity_id
         LEFT JOIN dates d ON d.entity_id = b.entity_id
         LEFT JOIN cruce_rs_addresses ad ON ad.value = b.address
-        LEFT JOIN serials se ON se.entity_id = b.entity_id
-        LEFT JOIN bought bo ON bo.entity_id = b.entity_id
+        LEFT JOIN cruce_rs_p_serials se ON se.entity_id = b.entity_id
+        LEFT JOIN cruce_rs_p_bought bo ON bo.entity_id = b.entity_id
         """
     )
-    for scratch in ("cruce_rs_person_base", "cruce_rs_names", "cruce_rs_phones", "cruce_rs_aliases"):
+    for scratch in ("cruce_rs_person_base", "cruce_rs_names", "cruce_rs_phones", "cruce_rs_aliases",
+                    "cruce_rs_p_serials", "cruce_rs_p_bought", "cruce_rs_p_phones", "cruce_rs_p_aliases"):  # fmt: skip
         con.execute(f"DROP TABLE IF EXISTS {scratch}")
     con.execute("DROP TABLE IF EXISTS cruce_rs_addresses; DROP TABLE IF EXISTS cruce_rs_bought_keys")
     return target

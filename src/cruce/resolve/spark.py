@@ -27,6 +27,7 @@ import pyarrow as pa
 from cruce.engines import spark_session
 from cruce.engines.spark_session import DEFAULT_MASTER, SparkUnavailableError
 from cruce.engines.spark_sql import to_spark_sql
+from cruce.resolve.blocks import BlockPurge
 from cruce.resolve.engine import ResolutionError, _splink_settings, descriptions, pairs_table, rule_labels
 from cruce.resolve.models import PAIR_FLOOR, ModelSpec, quiet_splink, settings_dict, train
 
@@ -133,10 +134,13 @@ def run(
     spec: ModelSpec,
     settings: dict[str, Any] | None,
     master: str | None = None,
+    purge: BlockPurge | None = None,
 ) -> tuple[dict[str, Any], pa.Table]:
     """Score the prepared ``table`` on Spark with the stored ``settings``, or train a model first
     when there are none; the (possibly new) settings, in DuckDB SQL, and the pairs as
-    ``engine._score`` gives them."""
+    ``engine._score`` gives them. ``purge``: the oversized blocks the rules pass by when scoring
+    (flagged in ``table`` before it is written for Spark)."""
+    purge = purge or BlockPurge()
     with session(master) as (spark, workdir):
         source = workdir / "records.parquet"
         con.execute(f"COPY {table} TO '{_quoted(source)}' (FORMAT parquet)")
@@ -148,8 +152,10 @@ def run(
             settings = as_duckdb(linker.misc.save_model_to_json(), original)
             settings["cruce_rule_labels"] = rule_labels(spec)
             settings["cruce_descriptions"] = descriptions(spec)
+            if purge.narrowed:
+                linker = _linker(spark, records, spark_settings(purge.settings(settings)))
         else:
-            linker = _linker(spark, records, spark_settings(settings))
+            linker = _linker(spark, records, spark_settings(purge.settings(settings)))
         predictions = linker.inference.predict(threshold_match_probability=PAIR_FLOOR, warning_mode="never")
         out = workdir / "pairs"
         spark.table(predictions.physical_name).select(*_kept_columns(settings)).write.parquet(str(out))
