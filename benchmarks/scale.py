@@ -37,6 +37,8 @@ second —, ``peak_rss_mb``, ``status``), and projections ``<engine>_<step>_100m
     python -m benchmarks.scale                                  # 1M and 10M: hours; the machine to itself
     python -m benchmarks.scale --sizes 20000,100000 --out benchmarks/work/scale-small.json
     python -m benchmarks.scale --sizes 10000000 --engines duckdb --merge benchmarks/results/scale.json
+    python -m benchmarks.scale --sizes 10000000 --engines duckdb --steps import --keep   # then, without
+    python -m benchmarks.scale --sizes 10000000 --engines duckdb --steps graph --reuse   # importing again
 """
 
 from __future__ import annotations
@@ -176,7 +178,9 @@ def step(name: str, engine: str, store: str, scenario: Path, folder: Path) -> di
             trained_before = ResolutionStore(opened).latest_model("Person") is not None
             result = resolve(opened, "Person", retrain=engine != "spark" or not trained_before, engine=on)
             figures |= {"person_records": result.records, "pairs": result.pairs, "clusters": result.clusters,
-                        "trained": result.trained}  # fmt: skip
+                        "trained": result.trained, "purged_rules": len(result.purged),
+                        "purged_records": sum(p.records for p in result.purged),
+                        "purged_pairs": sum(p.pairs for p in result.purged)}  # fmt: skip
     seconds = time.perf_counter() - started
     return {
         **figures,
@@ -316,10 +320,12 @@ def run(
     keep: bool = False,
     engines: tuple[str, ...] = ENGINES,
     steps: tuple[str, ...] = STEPS,
+    reuse: bool = False,
 ) -> dict[str, Any]:
     """The steps of the engines asked for at every size (every one by default); see the module's
     docstring. Each engine's import always runs (the other steps read what it stored); Spark reads
-    DuckDB's store, so asking for Spark runs DuckDB's import too."""
+    DuckDB's store, so asking for Spark runs DuckDB's import too. With ``reuse``, a DuckDB store
+    an earlier run kept (``keep``) is used as it is: its import is not run again, nor recorded."""
     steps = ("import", *[s for s in STEPS if s in steps and s != "import"])
     WORK.mkdir(parents=True, exist_ok=True)
     pg = _postgres(pg_url or os.environ.get("CRUCE_TEST_PG_URL", "postgresql://127.0.0.1:5432/test"))
@@ -355,12 +361,17 @@ def run(
         if pg and "postgresql" in engines:
             sep = "&" if "?" in pg else "?"
             stores["postgresql"] = f"{pg}{sep}schema=cruce_scale_{uuid.uuid4().hex[:8]}"
-        _remove_db(db)
-        finished: dict[str, bool] = {}
+        reused = reuse and db.exists()
+        if not reused:
+            _remove_db(db)
+        finished: dict[str, bool] = {"duckdb": True} if reused else {}
         try:
             for name in steps:
                 for engine in ENGINES:
                     if engine not in stores or (engine not in engines and name != "import"):
+                        continue
+                    if reused and engine == "duckdb" and name == "import":
+                        print(f"{label(size)} duckdb import: the kept store {db.name}", file=sys.stderr, flush=True)
                         continue
                     if name != "import" and not finished.get(engine):
                         result: dict[str, Any] = {"status": "skipped: its import did not finish"}
@@ -389,7 +400,7 @@ def run(
         finally:
             if "postgresql" in stores:
                 _drop_schema(stores["postgresql"])
-            if not keep:
+            if not (keep or reuse):
                 _remove_db(_duckdb(size, "-spark"))
                 _remove_db(db)
     figures |= projections(figures, sizes)
@@ -441,6 +452,9 @@ def main() -> None:
         "--steps", default=",".join(STEPS), help="comma-separated, of " + ", ".join(STEPS) + " (import always runs)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the DuckDB stores in benchmarks/work/")
+    parser.add_argument(
+        "--reuse", action="store_true", help="use the DuckDB stores an earlier --keep left, not importing again"
+    )
     parser.add_argument("--out", type=Path, help="write here instead of benchmarks/results/scale.json")
     parser.add_argument(
         "--merge", type=Path, nargs="*", default=[],
@@ -462,7 +476,9 @@ def main() -> None:
     unknown = sorted(set(engines) - set(ENGINES)) + sorted(set(steps) - set(STEPS))
     if unknown:
         parser.error(f"unknown engine or step: {', '.join(unknown)}")
-    figures = run(sizes, args.pg_url, args.time_cap, args.memory_cap_gb, args.spark_memory, args.keep, engines, steps)
+    figures = run(
+        sizes, args.pg_url, args.time_cap, args.memory_cap_gb, args.spark_memory, args.keep, engines, steps, args.reuse
+    )
     today = datetime.now(UTC).isoformat(timespec="seconds")
     figures |= {f"date_{label(size)}": today for size in sizes}
     if args.merge:
