@@ -33,7 +33,7 @@ def test_the_keys_of_oversized_blocks_are_flagged_and_the_rule_narrowed() -> Non
     # four records share garcia jose: six pairs not compared on that rule; lopez ana's two are
     [purged] = purge.purged
     assert (purged.rule, purged.keys, purged.records, purged.pairs) == (SAME_NAME, 1, 4, 6)
-    # 'x' is held by three records: not more than the limit; a rule across fields is never narrowed
+    # 'x' is held by three records, not more than the limit; no surname pair is held by more
     assert list(purge.narrowed) == [SAME_NAME]
     rule = purge.narrowed[SAME_NAME]
     pairs = con.execute(f"SELECT l.unique_id, r.unique_id FROM t l JOIN t r ON {rule} AND l.unique_id < r.unique_id")
@@ -44,6 +44,26 @@ def test_the_keys_of_oversized_blocks_are_flagged_and_the_rule_narrowed() -> Non
     assert narrowed["blocking_rules_to_generate_predictions"][0]["blocking_rule"] == rule
     assert narrowed["cruce_rule_labels"][rule] == "surname + given name"
     assert settings["blocking_rules_to_generate_predictions"][0]["blocking_rule"] == SAME_NAME, "not changed"
+
+
+def test_a_rule_across_fields_is_narrowed_on_both_sides() -> None:
+    """Surnames swapped: five records of (a, b) against two of (b, a) are ten pairs; past a limit
+    of three, none is compared on that rule."""
+    con = duckdb.connect()
+    rows = [(i, "a", "b") for i in range(5)] + [(10 + i, "b", "a") for i in range(2)] + [(20, "c", "d"), (21, "d", "c")]
+    con.execute("CREATE TABLE t (unique_id INTEGER, first_surname VARCHAR, second_surname VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
+    swapped = "l.first_surname = r.second_surname AND l.second_surname = r.first_surname"
+
+    def compared(rule: str) -> set[tuple[int, int]]:
+        found = con.execute(f"SELECT l.unique_id, r.unique_id FROM t l JOIN t r ON {rule}").fetchall()
+        return {(min(a, b), max(a, b)) for a, b in found}
+
+    assert len(compared(swapped)) == 11
+    purge = purge_big_blocks(con, "t", [swapped], limit=3)
+    [purged] = purge.purged
+    assert (purged.keys, purged.records, purged.pairs) == (2, 5, 10)
+    assert compared(purge.narrowed[swapped]) == {(20, 21)}
 
 
 @pytest.fixture(scope="module")

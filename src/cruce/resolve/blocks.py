@@ -72,26 +72,51 @@ class BlockPurge:
         return out
 
 
-def _key(rule: str) -> list[str] | None:
-    """The key of a rule that joins records on equal values of the same fields
-    (``l.a = r.a AND l.b = r.b``); None for any other rule (those are not purged)."""
-    key: list[str] = []
+def _sides(rule: str) -> tuple[list[str], list[str]] | None:
+    """The key each side of a rule made of equalities only joins on (``l.a = r.a AND l.b = r.c``:
+    ``[a, b]`` and ``[a, c]``); None for any other rule (those are not purged)."""
+    left: list[str] = []
+    right: list[str] = []
     for part in rule.split(" AND "):
         match = _EQUALITY.match(part.strip())
-        if match is None or match.group(1) != match.group(2) or not _SIMPLE.match(match.group(1)):
+        if match is None or not all(_SIMPLE.match(side) for side in match.groups()):
             return None
-        key.append(match.group(1))
-    return key
+        left.append(match.group(1))
+        right.append(match.group(2))
+    return left, right
 
 
-def _oversized(con: duckdb.DuckDBPyConnection, table: str, key: list[str], limit: int) -> tuple[int, int, int]:
-    """(keys, records, pairs) of the keys held by more than ``limit`` records."""
-    present = " AND ".join(f"{k} IS NOT NULL" for k in key)
+def _present(key: list[str]) -> str:
+    return " AND ".join(f"{k} IS NOT NULL" for k in key)
+
+
+def _has_oversized(con: duckdb.DuckDBPyConnection, table: str, key: list[str], limit: int) -> bool:
     row = con.execute(
-        f"SELECT count(*), coalesce(sum(n), 0), coalesce(sum(n * (n - 1) // 2), 0) FROM "
-        f"(SELECT count(*) AS n FROM {table} WHERE {present} GROUP BY {', '.join(key)} HAVING count(*) > {limit:d})"
+        f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {_present(key)} GROUP BY {', '.join(key)} "
+        f"HAVING count(*) > {limit:d} LIMIT 1)"
     ).fetchone()
-    return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+    return bool(row and row[0])
+
+
+def _passed_by(
+    con: duckdb.DuckDBPyConnection, table: str, sides: tuple[list[str], list[str]], limit: int
+) -> tuple[int, int]:
+    """(keys, pairs) the narrowed rule passes by: keys where either side holds more than
+    ``limit`` records; pairs are those it would have compared (half the ordered ones when the
+    sides differ: Splink compares each pair once)."""
+    left, right = sides
+    names = [f"k{i}" for i in range(len(left))]
+    lhs = ", ".join(f"{k} AS {n}" for k, n in zip(left, names, strict=True))
+    rhs = ", ".join(f"{k} AS {n}" for k, n in zip(right, names, strict=True))
+    same = left == right
+    pairs = "n_l * (n_l - 1) // 2" if same else "n_l * n_r // 2"
+    row = con.execute(
+        f"WITH l AS (SELECT {lhs}, count(*) AS n_l FROM {table} WHERE {_present(left)} GROUP BY ALL), "
+        f"r AS (SELECT {rhs}, count(*) AS n_r FROM {table} WHERE {_present(right)} GROUP BY ALL) "
+        f"SELECT count(*), coalesce(sum({pairs}), 0) FROM l JOIN r USING ({', '.join(names)}) "
+        f"WHERE n_l > {limit:d} OR n_r > {limit:d}"
+    ).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def purge_big_blocks(
@@ -102,26 +127,36 @@ def purge_big_blocks(
     limit: int | None = None,
 ) -> BlockPurge:
     """Flag, in ``table``, the records of each rule's oversized keys (a boolean column per rule
-    that has any), and say how each rule is narrowed to pass them by."""
+    and side that has any), and say how each rule is narrowed to pass them by."""
     limit = max_block() if limit is None else limit
     labels = labels or {}
     narrowed: dict[str, str] = {}
-    purged: list[PurgedRule] = []
+    found: dict[str, tuple[tuple[list[str], list[str]], list[str]]] = {}
     flags: dict[str, list[str]] = {}
     for i, rule in enumerate(dict.fromkeys(rules)):
-        key = _key(rule)
-        if key is None:
+        sides = _sides(rule)
+        if sides is None:
             continue
-        found, records, pairs = _oversized(con, table, key, limit)
-        if not found:
+        keys = {"l": sides[0]} if sides[0] == sides[1] else {"l": sides[0], "r": sides[1]}
+        big = {side: key for side, key in keys.items() if _has_oversized(con, table, key, limit)}
+        if not big:
             continue
-        column = f"cruce_big_{i}"
-        flags[column] = key
-        narrowed[rule] = f"({rule}) AND NOT l.{column}"  # both sides share the key, and so the flag
-        purged.append(PurgedRule(labels.get(rule, rule), found, records, pairs))
+        columns = {side: f"cruce_big_{i}_{side}" for side in big}
+        flags |= {columns[side]: key for side, key in big.items()}
+        # a key of the same fields on both sides: one flag, which both ends of a pair share
+        checks = [f"NOT {side}.{column}" for side, column in columns.items()]
+        narrowed[rule] = f"({rule}) AND " + " AND ".join(checks)
+        found[rule] = (sides, list(columns.values()))
     if flags:
         windows = ", ".join(
-            f"count(*) OVER (PARTITION BY {', '.join(key)}) > {limit:d} AS {column}" for column, key in flags.items()
+            f"coalesce({_present(key)} AND count(*) OVER (PARTITION BY {', '.join(key)}) > {limit:d}, false) "
+            f"AS {column}"
+            for column, key in flags.items()
         )
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT *, {windows} FROM {table}")
+    purged = []
+    for rule, (sides, columns) in found.items():
+        keys, pairs = _passed_by(con, table, sides, limit)
+        row = con.execute(f"SELECT count(*) FROM {table} WHERE {' OR '.join(columns)}").fetchone()
+        purged.append(PurgedRule(labels.get(rule, rule), keys, int(row[0]) if row else 0, pairs))
     return BlockPurge(narrowed, purged)
