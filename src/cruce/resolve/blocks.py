@@ -26,7 +26,7 @@ from typing import Any
 
 import duckdb
 
-DEFAULT_MAX_BLOCK = 2000
+DEFAULT_MAX_BLOCK = 100
 _EQUALITY = re.compile(r"^l\.(\S+) = r\.(\S+)$")
 _SIMPLE = re.compile(r"^[a-z_][a-z0-9_]*(\[\d+\])?$")
 
