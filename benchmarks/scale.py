@@ -20,8 +20,9 @@ Flows and graph run before resolution (every record its own entity), so that a r
 at a size does not change what the other steps measure. A step that runs past ``--time-cap``
 seconds or whose process tree (the Spark JVM included) holds more than ``--memory-cap-gb`` is
 stopped here and recorded as such (``..._status``), never left to hang or to swap. Peak RSS is
-the step's process tree, sampled twice a second, or the process's own peak (``VmHWM``) when
-larger; a PostgreSQL server's own memory is not in it.
+the step's process tree (each process's proportional set size, so that forked workers do not
+count their parent's pages twice), sampled twice a second, or the process's own peak (``VmHWM``)
+when larger; a PostgreSQL server's own memory is not in it.
 
 The DuckDB work of the flows, the graph and resolution runs within a memory limit of its own
 (``CRUCE_ANALYSIS_MEMORY``, ``CRUCE_GRAPH_MEMORY``, ``CRUCE_RESOLVE_MEMORY``: 2, 4 and 4 GB by
@@ -192,6 +193,9 @@ def step(name: str, engine: str, store: str, scenario: Path, folder: Path) -> di
 
 # -- watching a step -------------------------------------------------------------------------------
 def _tree_rss(pid: int) -> int:
+    """The memory of a process tree: each process's proportional set size (its shared pages
+    split among their sharers), so that forked workers (resolution's name normalisers) do not
+    count their parent's memory again; the resident size where that is not readable."""
     import psutil
 
     try:
@@ -202,6 +206,8 @@ def _tree_rss(pid: int) -> int:
     total = 0
     for proc in procs:
         try:
+            total += getattr(proc.memory_full_info(), "pss", 0) or proc.memory_info().rss
+        except psutil.AccessDenied:
             total += proc.memory_info().rss
         except psutil.NoSuchProcess:
             continue
