@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pyarrow as pa
@@ -22,7 +23,7 @@ def _prepared(url: str) -> pa.Table:
 
 
 def test_the_normalisers_shared_among_processes_give_the_same_records(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     scenario = tmp_path / "scenario"
     generate(scenario, scale=400, seed=9)
@@ -43,7 +44,9 @@ def test_the_normalisers_shared_among_processes_give_the_same_records(
     monkeypatch.setattr(preparing, "PARALLEL_CHUNK", 7)
     monkeypatch.setattr(preparing, "_normalised", counted)
     monkeypatch.setattr(preparing.os, "cpu_count", lambda: 2)
-    together = _prepared(db)
-    assert max(calls) > 10, "the names were shared among processes"
+    with caplog.at_level(logging.INFO, logger="cruce.resolve.prepare"):
+        together = _prepared(db)
+    assert max(calls) > 10, "enough names to share among processes"
+    assert "did not start" not in caplog.text, "the worker processes ran"
     assert alone.num_rows > 100
     assert together.equals(alone)

@@ -14,11 +14,13 @@ listed in ``FIELDS`` (``unique_id`` is the record's entity id as text).
 from __future__ import annotations
 
 import io
+import logging
 import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from itertools import repeat
 from typing import Any
 
@@ -191,18 +193,23 @@ def _apply(function: Callable[[str], dict[str, Any]], values: list[str], names: 
 def _normalised(function: Callable[[str], dict[str, Any]], values: list[str], names: list[str]) -> dict[str, list[Any]]:
     """``function``'s fields for each value, in order. Millions of distinct names (ten million
     records) take minutes of one core, so from ``PARALLEL_FROM`` values the work is shared among
-    processes, one per core. Forked: a spawned process would run the caller's main module again
-    (any script that calls ``resolve``); the children run the Python normaliser only, never
-    DuckDB, whose threads are idle between queries."""
+    processes, one per core. Spawned, not forked: a fork of a serving process could inherit a lock
+    another thread holds (ICU's, which the search folds words with). A spawned process imports the
+    caller's main module again; where that module cannot be imported so (a script without a
+    ``__main__`` guard), the pool breaks at once and the values are normalised here."""
     workers = min(os.cpu_count() or 1, 8)
     if len(values) < PARALLEL_FROM or workers < 2:
         return _apply(function, values, names)
     chunks = [values[i : i + PARALLEL_CHUNK] for i in range(0, len(values), PARALLEL_CHUNK)]
     columns: dict[str, list[Any]] = {n: [] for n in names}
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        for part in pool.map(_apply, repeat(function), chunks, repeat(names)):
-            for name in names:
-                columns[name].extend(part[name])
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for part in pool.map(_apply, repeat(function), chunks, repeat(names)):
+                for name in names:
+                    columns[name].extend(part[name])
+    except BrokenProcessPool:
+        logging.getLogger(__name__).info("normalising in this process: the worker processes did not start")
+        return _apply(function, values, names)
     return columns
 
 
