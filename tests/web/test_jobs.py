@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cruce.demo import write_purchases_csv
 from cruce.jobs import JobQueue
 from cruce.security.audit import now
@@ -26,7 +28,10 @@ def _wait(world: World, who: str, job_id: str, timeout: float = 60) -> dict[str,
     raise AssertionError(f"job {job_id} did not finish within {timeout} s")
 
 
-def test_resolution_started_from_the_page_runs_as_a_job_with_progress(fresh: World, tmp_path: Path) -> None:
+def test_resolution_started_from_the_page_runs_as_a_job_with_progress(
+    fresh: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRUCE_RESOLVE_MAX_BLOCK", "1")  # a name shared by two records is passed by
     client = fresh.session("analyst")
     sales = write_purchases_csv(tmp_path / "sales.csv", 80, seed=4)
     from cruce.ingest.pipeline import import_file
@@ -49,6 +54,11 @@ def test_resolution_started_from_the_page_runs_as_a_job_with_progress(fresh: Wor
     page = client.get(f"/jobs/{job_id}").text
     assert 'data-state="done"' in page
     assert 'id="clusters"' in page
+    purged = job["result"]["purged"]
+    assert purged, "some keys were held by more than one record"
+    assert all(p["limit"] == 1 and p["pairs"] >= 1 and p["records"] >= 2 for p in purged)
+    assert f"Rule &#39;{purged[0]['rule']}&#39;" in page or f"Rule '{purged[0]['rule']}'" in page
+    assert "were not compared on it" in page
     from cruce.resolve.store import ResolutionStore
 
     current = ResolutionStore(fresh.view.store).current_run("Person")

@@ -8,6 +8,7 @@ again (unless the job asked for a new model and none was saved since the job was
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC
 from typing import Any
 
@@ -44,6 +45,7 @@ def run_resolution(ctx: JobContext) -> dict[str, Any]:
         "merged_records": result.merged_records,
         "seconds": round(result.seconds, 3),
         "conflicts": len(result.conflicts),
+        "purged": [asdict(p) for p in result.purged],
     }
 
 

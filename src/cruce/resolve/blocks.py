@@ -38,13 +38,14 @@ def max_block() -> int:
 
 @dataclass(frozen=True)
 class PurgedRule:
-    """What one rule does not compare: ``keys`` shared by more than the limit, holding ``records``,
-    which would have made ``pairs`` pairs."""
+    """What one rule does not compare: ``keys`` shared by more than ``limit`` records, holding
+    ``records``, which would have made ``pairs`` pairs."""
 
     rule: str
     keys: int
     records: int
     pairs: int
+    limit: int
 
 
 @dataclass(frozen=True)
@@ -137,26 +138,37 @@ def purge_big_blocks(
         sides = _sides(rule)
         if sides is None:
             continue
-        keys = {"l": sides[0]} if sides[0] == sides[1] else {"l": sides[0], "r": sides[1]}
-        big = {side: key for side, key in keys.items() if _has_oversized(con, table, key, limit)}
+        # a key of the same fields on both sides: one flag, which both ends of a pair share
+        per_side = {"l": sides[0]} if sides[0] == sides[1] else {"l": sides[0], "r": sides[1]}
+        big = {side: key for side, key in per_side.items() if _has_oversized(con, table, key, limit)}
         if not big:
             continue
         columns = {side: f"cruce_big_{i}_{side}" for side in big}
         flags |= {columns[side]: key for side, key in big.items()}
-        # a key of the same fields on both sides: one flag, which both ends of a pair share
-        checks = [f"NOT {side}.{column}" for side, column in columns.items()]
-        narrowed[rule] = f"({rule}) AND " + " AND ".join(checks)
+        narrowed[rule] = f"({rule}) AND " + " AND ".join(f"NOT {side}.{column}" for side, column in columns.items())
         found[rule] = (sides, list(columns.values()))
     if flags:
-        windows = ", ".join(
-            f"coalesce({_present(key)} AND count(*) OVER (PARTITION BY {', '.join(key)}) > {limit:d}, false) "
-            f"AS {column}"
-            for column, key in flags.items()
-        )
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT *, {windows} FROM {table}")
-    purged = []
-    for rule, (sides, columns) in found.items():
-        keys, pairs = _passed_by(con, table, sides, limit)
-        row = con.execute(f"SELECT count(*) FROM {table} WHERE {' OR '.join(columns)}").fetchone()
-        purged.append(PurgedRule(labels.get(rule, rule), keys, int(row[0]) if row else 0, pairs))
-    return BlockPurge(narrowed, purged)
+        _add_flags(con, table, flags, limit)
+    return BlockPurge(narrowed, [_report(con, table, labels.get(r, r), *found[r], limit) for r in found])
+
+
+def _add_flags(con: duckdb.DuckDBPyConnection, table: str, flags: dict[str, list[str]], limit: int) -> None:
+    """One boolean column per flag: the record's key is present and held by more than ``limit``."""
+    windows = ", ".join(
+        f"coalesce({_present(key)} AND count(*) OVER (PARTITION BY {', '.join(key)}) > {limit:d}, false) AS {column}"
+        for column, key in flags.items()
+    )
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT *, {windows} FROM {table}")
+
+
+def _report(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    label: str,
+    sides: tuple[list[str], list[str]],
+    columns: list[str],
+    limit: int,
+) -> PurgedRule:
+    keys, pairs = _passed_by(con, table, sides, limit)
+    row = con.execute(f"SELECT count(*) FROM {table} WHERE {' OR '.join(columns)}").fetchone()
+    return PurgedRule(label, keys, int(row[0]) if row else 0, pairs, limit)

@@ -109,7 +109,6 @@ def register(
             with user_errors(), open_store(ctx) as store:
                 print_increments(link_imports(store, types=only, actor=cli_actor()))
             return
-        from cruce.resolve.blocks import max_block
         from cruce.resolve.engine import STEPS, resolve
 
         with user_errors(), open_store(ctx) as store:
@@ -162,10 +161,14 @@ def register(
         for purged in result.purged:
             console.print(
                 _(
-                    "Rule '{rule}': {keys:,} values held by more than {limit:,} records each ({records:,} records) "
-                    "were not compared on it ({pairs:,} pairs); the other rules still compare those records."
+                    "Rule '{rule}': {keys} values held by more than {limit} records each ({records} records) "
+                    "were not compared on it ({pairs} pairs); the other rules still compare those records."
                 ).format(
-                    rule=_(purged.rule), keys=purged.keys, limit=max_block(), records=purged.records, pairs=purged.pairs
+                    rule=_(purged.rule),
+                    keys=f"{purged.keys:,}",
+                    limit=f"{purged.limit:,}",
+                    records=f"{purged.records:,}",
+                    pairs=f"{purged.pairs:,}",
                 )
             )
         for a, b in result.conflicts:
