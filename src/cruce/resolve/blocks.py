@@ -91,32 +91,29 @@ def _present(key: list[str]) -> str:
     return " AND ".join(f"{k} IS NOT NULL" for k in key)
 
 
-def _has_oversized(con: duckdb.DuckDBPyConnection, table: str, key: list[str], limit: int) -> bool:
-    row = con.execute(
-        f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {_present(key)} GROUP BY {', '.join(key)} "
-        f"HAVING count(*) > {limit:d} LIMIT 1)"
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def _passed_by(
     con: duckdb.DuckDBPyConnection, table: str, sides: tuple[list[str], list[str]], limit: int
 ) -> tuple[int, int]:
-    """(keys, pairs) the narrowed rule passes by: keys where either side holds more than
-    ``limit`` records; pairs are those it would have compared (half the ordered ones when the
-    sides differ: Splink compares each pair once)."""
+    """(keys, pairs) a rule passes by when narrowed: its keys held by more than ``limit`` records
+    (on either side, for a rule across fields), and the pairs it would have compared there (half
+    the ordered ones when the sides differ: Splink compares each pair once)."""
     left, right = sides
-    names = [f"k{i}" for i in range(len(left))]
-    lhs = ", ".join(f"{k} AS {n}" for k, n in zip(left, names, strict=True))
-    rhs = ", ".join(f"{k} AS {n}" for k, n in zip(right, names, strict=True))
-    same = left == right
-    pairs = "n_l * (n_l - 1) // 2" if same else "n_l * n_r // 2"
-    row = con.execute(
-        f"WITH l AS (SELECT {lhs}, count(*) AS n_l FROM {table} WHERE {_present(left)} GROUP BY ALL), "
-        f"r AS (SELECT {rhs}, count(*) AS n_r FROM {table} WHERE {_present(right)} GROUP BY ALL) "
-        f"SELECT count(*), coalesce(sum({pairs}), 0) FROM l JOIN r USING ({', '.join(names)}) "
-        f"WHERE n_l > {limit:d} OR n_r > {limit:d}"
-    ).fetchone()
+    if left == right:
+        sql = (
+            f"SELECT count(*), coalesce(sum(n * (n - 1) // 2), 0) FROM (SELECT count(*) AS n FROM {table} "
+            f"WHERE {_present(left)} GROUP BY {', '.join(left)} HAVING count(*) > {limit:d})"
+        )
+    else:
+        names = [f"k{i}" for i in range(len(left))]
+        lhs = ", ".join(f"{k} AS {n}" for k, n in zip(left, names, strict=True))
+        rhs = ", ".join(f"{k} AS {n}" for k, n in zip(right, names, strict=True))
+        sql = (
+            f"WITH l AS (SELECT {lhs}, count(*) AS n_l FROM {table} WHERE {_present(left)} GROUP BY ALL), "
+            f"r AS (SELECT {rhs}, count(*) AS n_r FROM {table} WHERE {_present(right)} GROUP BY ALL) "
+            f"SELECT count(*), coalesce(sum(n_l * n_r // 2), 0) FROM l JOIN r USING ({', '.join(names)}) "
+            f"WHERE n_l > {limit:d} OR n_r > {limit:d}"
+        )
+    row = con.execute(sql).fetchone()
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
@@ -128,28 +125,32 @@ def purge_big_blocks(
     limit: int | None = None,
 ) -> BlockPurge:
     """Flag, in ``table``, the records of each rule's oversized keys (a boolean column per rule
-    and side that has any), and say how each rule is narrowed to pass them by."""
+    and side), and say how each rule is narrowed to pass them by."""
     limit = max_block() if limit is None else limit
     labels = labels or {}
     narrowed: dict[str, str] = {}
-    found: dict[str, tuple[tuple[list[str], list[str]], list[str]]] = {}
+    found: dict[str, tuple[int, int, list[str]]] = {}
     flags: dict[str, list[str]] = {}
     for i, rule in enumerate(dict.fromkeys(rules)):
         sides = _sides(rule)
         if sides is None:
             continue
+        keys, pairs = _passed_by(con, table, sides, limit)
+        if not keys:
+            continue
         # a key of the same fields on both sides: one flag, which both ends of a pair share
         per_side = {"l": sides[0]} if sides[0] == sides[1] else {"l": sides[0], "r": sides[1]}
-        big = {side: key for side, key in per_side.items() if _has_oversized(con, table, key, limit)}
-        if not big:
-            continue
-        columns = {side: f"cruce_big_{i}_{side}" for side in big}
-        flags |= {columns[side]: key for side, key in big.items()}
+        columns = {side: f"cruce_big_{i}_{side}" for side in per_side}
+        flags |= {columns[side]: key for side, key in per_side.items()}
         narrowed[rule] = f"({rule}) AND " + " AND ".join(f"NOT {side}.{column}" for side, column in columns.items())
-        found[rule] = (sides, list(columns.values()))
+        found[rule] = (keys, pairs, list(columns.values()))
     if flags:
         _add_flags(con, table, flags, limit)
-    return BlockPurge(narrowed, [_report(con, table, labels.get(r, r), *found[r], limit) for r in found])
+    purged = [
+        PurgedRule(labels.get(rule, rule), keys, _flagged(con, table, columns), pairs, limit)
+        for rule, (keys, pairs, columns) in found.items()
+    ]
+    return BlockPurge(narrowed, purged)
 
 
 def _add_flags(con: duckdb.DuckDBPyConnection, table: str, flags: dict[str, list[str]], limit: int) -> None:
@@ -161,14 +162,6 @@ def _add_flags(con: duckdb.DuckDBPyConnection, table: str, flags: dict[str, list
     con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT *, {windows} FROM {table}")
 
 
-def _report(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    label: str,
-    sides: tuple[list[str], list[str]],
-    columns: list[str],
-    limit: int,
-) -> PurgedRule:
-    keys, pairs = _passed_by(con, table, sides, limit)
+def _flagged(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> int:
     row = con.execute(f"SELECT count(*) FROM {table} WHERE {' OR '.join(columns)}").fetchone()
-    return PurgedRule(label, keys, int(row[0]) if row else 0, pairs, limit)
+    return int(row[0]) if row else 0
