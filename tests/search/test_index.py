@@ -5,6 +5,7 @@ is backfilled; both backends."""
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import subprocess
 import sys
@@ -318,3 +319,54 @@ def test_variants_and_typos_of_a_protected_name_follow_the_same_rule(world: Worl
             assert api["total"] == 0, query
             assert api["facets"]["type"] == {}
             assert VICTIM not in page.text
+
+
+def _search_tables(store: Store) -> dict[str, list[tuple[str, ...]]]:
+    fetch = store._fetch  # type: ignore[attr-defined]
+    return {
+        "terms": [tuple(map(str, r)) for r in fetch("SELECT term_id, term, df FROM search_term ORDER BY 1")],
+        "postings": [
+            tuple(map(str, r))
+            for r in fetch(
+                "SELECT term_id, CAST(entity_id AS VARCHAR), import_no, prop_id, protected, terms, position "
+                "FROM search_posting ORDER BY 1, 2, 3, 4"
+            )
+        ],
+    }
+
+
+def test_terms_cut_in_a_helper_process_make_the_same_index(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A large catch-up cuts its values into terms in a spawned process (the job of a DuckDB
+    server shares its interpreter with the requests); the index it writes is the one made here."""
+    from cruce.search import terms
+    from cruce.security.db import AppDB
+
+    with open_store(store_url) as store:
+        _people(store, tmp_path, "people", NAMES)
+        _import(store, tmp_path, "sales", SALES, "tx,buyer", ["T1,Ana Ruiz", "T2,Ana Ruiz", "T3,Beto Sol"])
+        db = AppDB(store)
+        terms.catch_up(db, default_schema())
+        here = _search_tables(store)
+        assert len(here["terms"]) > 10
+        assert len(here["postings"]) > 20
+        helped: list[int] = []
+        elsewhere = terms._cut_elsewhere
+
+        def counted(*args: object) -> object:
+            helped.append(args[1].num_rows)  # type: ignore[attr-defined]
+            return elsewhere(*args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(terms, "CUT_ELSEWHERE_FROM", 1)
+        monkeypatch.setattr(terms, "_cut_elsewhere", counted)
+        with caplog.at_level(logging.INFO, logger="cruce.search.terms"):
+            terms.reindex(db, default_schema())
+        assert helped, "the values went to the helper process"
+        assert helped[0] >= len(NAMES)
+        assert "did not start" not in caplog.text, "the helper process ran"
+        assert _search_tables(store) == here
+        _people(store, tmp_path, "more", ["Beatriz Ybarra Soto"], start=50)  # a new term, numbered after
+        terms.catch_up(db, default_schema())
+        newest = _search_tables(store)["terms"]
+        assert {"ybarra", "soto", "beatriz"} <= {t[1] for t in newest[len(here["terms"]) :]}

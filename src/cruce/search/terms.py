@@ -13,9 +13,13 @@ PostgreSQL hold the same vocabulary with the same numbers, and the same postings
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from cruce.graph.model import FLOW_OF_TYPE, FLOWS, NOT_TIME
+from cruce.priority import lower_process_priority
 from cruce.schema.model import PropertyType, Schema
 from cruce.search.index import IndexSpec
 from cruce.search.text import value_length, value_positions
@@ -32,6 +37,7 @@ from cruce.store.memo import import_landing, per_import
 if TYPE_CHECKING:
     from cruce.security.db import AppDB
 
+log = logging.getLogger(__name__)
 PLACE_TYPES = frozenset({PropertyType.COUNTRY, PropertyType.STATE})
 TIME_TYPES = frozenset({PropertyType.DATE, PropertyType.DATETIME})  # as the graph dates things
 FACET_KINDS = ("flow", "place", "year")
@@ -185,6 +191,9 @@ class _Postings:
             self._table = self._distinct()
         return self._table
 
+    def made(self) -> _Made:
+        return _Made(self.first_new, self.new_terms(), self.table())
+
     def _distinct(self) -> pa.Table:
         numbers = np.array(self.terms, dtype=np.int64)
         if self._provisional:
@@ -213,6 +222,22 @@ class _Postings:
         distinct = distinct.select(["term_id", *keys[1:], "terms", "position"])
         order = [(c, "ascending") for c in ("term_id", "entity_id", "import_no", "prop_id")]
         return distinct.sort_by(order)
+
+
+@dataclass(frozen=True)
+class _Made:
+    """What a catch-up writes: the first new term's number, the new terms and the postings (small
+    to send back from the process that made them)."""
+
+    first_new: int
+    new: list[tuple[int, str]]
+    postings: pa.Table
+
+    def new_terms(self) -> list[tuple[int, str]]:
+        return self.new
+
+    def table(self) -> pa.Table:
+        return self.postings
 
 
 @dataclass(frozen=True)
@@ -310,7 +335,6 @@ def catch_up(db: AppDB, schema: Schema, known: IndexState | None = None) -> Prog
             props = Props.of(db, schema)
             with more_memory(db.store, "CRUCE_SEARCH_MEMORY", "2GB"):
                 made = _postings_of(db, props, numbers)
-                made.table()
                 with db.transaction(own_tables=True):
                     if db.backend == "postgresql":  # another process catching up waits here
                         db.fetch("LOCK TABLE search_indexed IN EXCLUSIVE MODE")
@@ -343,22 +367,49 @@ def _index(db: AppDB, props: Props, numbers: Sequence[int]) -> Progress:
         return _write_postings(db, props, numbers, _postings_of(db, props, numbers))
 
 
-def _postings_of(db: AppDB, props: Props, numbers: Sequence[int]) -> _Postings:
+CUT_ELSEWHERE_FROM = 20_000
+"""Values from which a catch-up cuts them into terms in a process of its own (``_cut_elsewhere``)."""
+
+
+def _postings_of(db: AppDB, props: Props, numbers: Sequence[int]) -> _Made:
     """The postings of the imports ``numbers``, new terms numbered after those the index holds."""
-    known = {str(r[1]): int(r[0]) for r in db.fetch("SELECT term_id, term FROM search_term")}
-    postings = _Postings(known)
-    rows = db.fetch(
-        "SELECT CAST(entity_id AS VARCHAR), import_no, prop_id, value FROM statement "
+    known = db.arrow("SELECT term_id, term FROM search_term")
+    rows = db.arrow(
+        "SELECT CAST(entity_id AS VARCHAR) AS entity, import_no, prop_id, value FROM statement "
         f"WHERE import_no IN ({_ids(numbers)}) AND prop_id IN ({_ids(props.searchable)})"
     )
-    for entity, import_no, prop, value in rows:
-        postings.add(
-            str(entity), int(import_no), int(prop), str(value), int(prop) in props.protected, int(prop) in props.text
-        )
-    return postings
+    if rows.num_rows >= CUT_ELSEWHERE_FROM:
+        return _cut_elsewhere(known, rows, props.protected, props.text)
+    return cut_postings(known, rows, props.protected, props.text)
 
 
-def _write_postings(db: AppDB, props: Props, numbers: Sequence[int], postings: _Postings) -> Progress:
+def cut_postings(known: pa.Table, rows: pa.Table, protected: frozenset[int], text: frozenset[int]) -> _Made:
+    """Cut each value of ``rows`` (entity, import_no, prop, value) into its terms, numbered by
+    ``known`` (term_id, term) and after it: seconds of Python for a large import."""
+    postings = _Postings(dict(zip(known["term"].to_pylist(), known["term_id"].to_pylist(), strict=True)))
+    for entity, import_no, prop, value in zip(*(c.to_pylist() for c in rows.columns), strict=True):
+        postings.add(str(entity), int(import_no), int(prop), str(value), int(prop) in protected, int(prop) in text)
+    return postings.made()
+
+
+def _cut_elsewhere(known: pa.Table, rows: pa.Table, protected: frozenset[int], text: frozenset[int]) -> _Made:
+    """``cut_postings`` in a spawned process at a lower CPU priority. In a DuckDB server the job
+    shares the interpreter with the requests: while it cut an import's 67,000 values into terms,
+    its thread held the interpreter lock, each request thread and the event loop waited their
+    turn for it at every step, and the users' median wait went from 10 ms to 800 ms (load test,
+    issue #10). Spawned, not forked (a fork of a serving process can inherit a lock another
+    thread holds); where no process can start, the values are cut here."""
+    try:
+        with ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"), initializer=lower_process_priority
+        ) as pool:
+            return pool.submit(cut_postings, known, rows, protected, text).result()
+    except BrokenProcessPool:
+        log.info("search terms cut in this process: the helper process did not start")
+        return cut_postings(known, rows, protected, text)
+
+
+def _write_postings(db: AppDB, props: Props, numbers: Sequence[int], postings: _Made) -> Progress:
     which = _ids(numbers)
     table = postings.table()
     new_terms = postings.new_terms()
