@@ -265,8 +265,10 @@ def worker_app() -> FastAPI:
     """The application of one worker process of ``cruce serve --workers N`` (Uvicorn's factory):
     the database from ``CRUCE_DB``, which ``cruce serve`` sets; closed when the worker stops. The
     jobs run in a process of their own (``CRUCE_WORKERS_RUN_JOBS=0``, set by ``cruce serve``)."""
+    from cruce.priority import favour_requests
     from cruce.store import database_url
 
+    favour_requests()
     app = create_app(database_url(), run_jobs=os.environ.get("CRUCE_WORKERS_RUN_JOBS", "1") != "0")
     app.state.close_on_shutdown = True
     return app

@@ -71,6 +71,7 @@ def register(
     ) -> None:
         import uvicorn
 
+        from cruce.priority import favour_requests
         from cruce.web import create_app
         from cruce.web.services import SettingError, Settings, default_upload_dir
 
@@ -84,6 +85,7 @@ def register(
             return
         with user_errors():
             web = create_app(db)
+        favour_requests()
         console.print(_("cruce is at http://{host}:{port}/ (Ctrl-C to stop)").format(host=host, port=port))
         try:
             uvicorn.run(
