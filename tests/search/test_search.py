@@ -14,8 +14,8 @@ import pytest
 
 from cruce.ingest.pipeline import import_file
 from cruce.schema.loader import default_schema
+from cruce.search import catch_up, query_words, reindex, state, value_terms
 from cruce.search import memory as search_memory
-from cruce.search import query_words, reindex, state, value_terms
 from cruce.search.terms import index_rows
 from cruce.security import SYSTEM, Guard, SearchResults, Security
 from cruce.store import Store, open_store
@@ -425,3 +425,31 @@ def test_a_search_does_not_wait_for_the_postings_to_load(guard: Guard, monkeypat
     while search_memory.current(guard.store.url) is None and time.monotonic() < deadline:
         time.sleep(0.02)
     assert search_memory.held(guard.db, now.generation, now.entities) is not None
+
+
+def test_while_an_import_job_lands_a_search_answers_from_the_index_held_before_it(
+    guard: Guard, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ADR 0014: the job's import is searched once the job is done; meanwhile a worker neither
+    reads the whole index again nor makes its vocabulary again."""
+    catch_up(guard.db, default_schema())
+    now = state(guard.db)
+    assert search_memory.held(guard.db, now.generation, now.entities, wait=True) is not None
+    assert guard.search(SYSTEM, "quintero").total == 1  # the vocabulary made and held
+    _import(guard.store, tmp_path, "later", PEOPLE.format(dataset="later"), "pid,name,nationality", ["L2,Zoila Paz,MX"])
+    catch_up(guard.db, default_schema())  # the job has added the import's terms
+    later = state(guard.db)
+    assert later.generation != now.generation
+
+    def no_new_index(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the new index read while the import lands")
+
+    with monkeypatch.context() as m:
+        m.setattr("cruce.security.guard.import_landing", lambda _store: True)
+        m.setattr("cruce.security.guard.find", no_new_index)
+        m.setattr("cruce.security.guard.vocabulary", no_new_index)
+        m.setattr(search_memory, "load", no_new_index)
+        assert guard.search(SYSTEM, "zoila paz").total == 0
+        assert _captions(guard.search(SYSTEM, "luis quintero")) == ["Luis Quintero"]
+    assert search_memory.current(guard.store.url).generation == now.generation  # type: ignore[union-attr]
+    assert guard.search(SYSTEM, "zoila paz").total == 1  # the job done: the import is searched

@@ -6,7 +6,7 @@ Access is not decided here: ``cruce.security.guard.Guard`` works out what a prin
 and passes it to ``query.find``; surfaces search only through the guard.
 """
 
-from cruce.search.expand import Expanded, Match, Vocabulary, vocabulary
+from cruce.search.expand import Expanded, Match, Vocabulary, held_vocabulary, vocabulary
 from cruce.search.index import SEARCHABLE_TYPES, IndexSpec, backfill, fold, fold_sql, index_sql, index_step
 from cruce.search.query import FACETS, Explained, Filters, Found, Hit, find
 from cruce.search.terms import (
@@ -43,6 +43,7 @@ __all__ = [
     "find",
     "fold",
     "fold_sql",
+    "held_vocabulary",
     "index_sql",
     "index_step",
     "pending_imports",

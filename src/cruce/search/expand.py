@@ -234,6 +234,14 @@ _CACHE: dict[str, tuple[tuple[int, ...], Vocabulary]] = {}
 _CACHE_LOCK = threading.Lock()
 
 
+def held_vocabulary(url: str, first_run: int) -> Vocabulary | None:
+    """The vocabulary this process holds for a store, of whatever generation, when it numbers the
+    terms as the index of ``first_run`` does (no reindex since). Read without the lock: a request
+    does not wait for another making the vocabulary again."""
+    held = _CACHE.get(url)
+    return held[1] if held is not None and held[0][4] == first_run else None
+
+
 def vocabulary(db: AppDB, key: tuple[int, ...]) -> Vocabulary:
     """The store's vocabulary as the index holds it now: new terms appended, all again after a reindex.
 

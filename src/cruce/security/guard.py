@@ -20,10 +20,13 @@ from cruce.schema.model import PropertyType, Schema
 from cruce.search import (
     Filters,
     Found,
+    IndexState,
     Props,
+    Vocabulary,
     catch_up,
     catching_up,
     find,
+    held_vocabulary,
     props_of,
     query_words,
     state,
@@ -49,7 +52,7 @@ from cruce.security.policy import (
 from cruce.security.sessions import Sessions
 from cruce.security.tips import Tips
 from cruce.store.base import DatasetSummary, Entity, ImportRecord, Reject, Statement, Store
-from cruce.store.memo import once, per_import
+from cruce.store.memo import import_landing, once, per_import
 
 T = TypeVar("T")
 
@@ -503,11 +506,16 @@ class Guard:
         if now.behind and not (now.indexed and catching_up(self.db)):
             catch_up(self.db, self.schema, now)
             now = state(self.db)
-        vocab = vocabulary(self.db, now.generation)
         props = props_of(self.db, self.schema, now.properties)
         filters = Filters(schema, flow, place, year, date_from, date_to)
+        before = None if date_from or date_to else self._index_before_the_import(now)
+        in_memory: search_memory.Postings | None
+        if before is not None:
+            vocab, in_memory = before
+        else:
+            vocab = vocabulary(self.db, now.generation)
+            in_memory = None if date_from or date_to else search_memory.held(self.db, now.generation, now.entities)
         expanded = [vocab.expand(w) for w in words]
-        in_memory = None if date_from or date_to else search_memory.held(self.db, now.generation, now.entities)
         run = in_memory.find if in_memory is not None else partial(find, self.db.fetch)
         found = run(
             expanded, visible=visible, caseload=sorted(access.caseload), text_props=props.text, filters=filters,
@@ -515,6 +523,20 @@ class Guard:
         )  # fmt: skip
         hits = self._shown_hits(principal, found, access, props)
         return SearchResults(query, found.total, tuple(hits), found.protected, found.facets)
+
+    def _index_before_the_import(self, now: IndexState) -> tuple[Vocabulary, search_memory.Postings] | None:
+        """While an import job is under way, the vocabulary and postings this process holds from
+        before it, if any (ADR 0014): once the job had added the import's terms, each worker of a
+        team server read the whole index and made its vocabulary again while the job still worked,
+        and every request of the worker waited behind them (load test, issue #10). The job's
+        import is searched once the job is done."""
+        held = search_memory.current(self.db.store.url)
+        if held is None or held.generation == now.generation or held.generation[4] != now.generation[4]:
+            return None
+        vocab = held_vocabulary(self.db.store.url, now.generation[4])
+        if vocab is None or not import_landing(self.store):
+            return None
+        return vocab, held
 
     def _shown_hits(self, principal: Principal, found: Found, access: Access, props: Props) -> list[SearchHit]:
         """The hits as the principal may see them; each match shown with the value it matched, redacted."""
