@@ -453,3 +453,28 @@ def test_while_an_import_job_lands_a_search_answers_from_the_index_held_before_i
         assert _captions(guard.search(SYSTEM, "luis quintero")) == ["Luis Quintero"]
     assert search_memory.current(guard.store.url).generation == now.generation  # type: ignore[union-attr]
     assert guard.search(SYSTEM, "zoila paz").total == 1  # the job done: the import is searched
+
+
+def test_an_import_job_in_a_serving_process_leaves_the_new_index_ready_to_search(
+    guard: Guard, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job loads the new postings and makes the new vocabulary itself: the first search after
+    it reads nothing again (made by that search, the vocabulary came with the dashboards' tables
+    read again, and the requests queued behind both)."""
+    from cruce.jobs import imports
+
+    monkeypatch.setattr(imports, "SERVES_SEARCHES", True)
+    _import(guard.store, tmp_path, "later", PEOPLE.format(dataset="later"), "pid,name,nationality", ["L2,Zoila Paz,MX"])
+    newest = guard.store.imports()[-1]
+    imports._update_search(guard.store, newest.id)
+    now = state(guard.db)
+    assert not now.behind
+
+    def made_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the search made again what the job should have made")
+
+    with monkeypatch.context() as m:
+        m.setattr("cruce.security.guard.find", made_again)
+        m.setattr("cruce.search.expand.Vocabulary.add", made_again)
+        m.setattr(search_memory, "load", made_again)
+        assert _captions(guard.search(SYSTEM, "zoila paz")) == ["Zoila Paz"]

@@ -158,10 +158,11 @@ def after_import(store: Store, import_id: str, actor: str, *, on_step: Callable[
 
 def _update_search(store: Store, import_id: str) -> None:
     """Add the import's terms to the search index and, in a process that answers searches, load
-    the new index into memory now (ADR 0009), so that the first search after the import does not
-    wait for them; in a team server's job process, write the postings for its web workers."""
+    the new index and make its vocabulary now (ADR 0009), so that the first search after the
+    import does not wait for them; in a team server's job process, write the postings for its web
+    workers."""
     from cruce.schema.loader import default_schema
-    from cruce.search import catch_up, state
+    from cruce.search import catch_up, state, vocabulary
     from cruce.search import memory as search_memory
     from cruce.security.db import AppDB
 
@@ -170,7 +171,10 @@ def _update_search(store: Store, import_id: str) -> None:
         catch_up(db, default_schema())
         now = state(db)
         if SERVES_SEARCHES:
+            # the vocabulary too: made by the first search after the job, it came with the
+            # dashboards' tables read again, and the requests queued behind both (load test)
             search_memory.held(db, now.generation, now.entities, wait=True)
+            vocabulary(db, now.generation)
         else:  # the web workers read the postings from the snapshot rather than each from the store
             search_memory.share(db, now.generation, now.entities)
     except Exception as exc:
