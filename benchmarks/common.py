@@ -7,6 +7,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,18 +30,34 @@ class StepTimeoutError(RuntimeError):
     """A measured step ran past its time allowance and was stopped."""
 
 
+class StepFailedError(SystemExit):
+    """A measured step ended in an error: what it wrote last (``stderr``) and how long it ran
+    (``seconds``), for a benchmark that records a baseline's failure rather than stops."""
+
+    def __init__(self, message: str, stderr: str, seconds: float) -> None:
+        super().__init__(message)
+        self.stderr = stderr
+        self.seconds = seconds
+
+
 def run_measured(module: str, *args: str, timeout: float | None = None) -> dict[str, Any]:
     """Run ``python -m module args`` in a fresh process; it prints one JSON line of figures.
 
     A separate process per step makes each step's peak RSS its own, not the maximum of all.
-    ``timeout`` (seconds) stops a step that runs longer (``StepTimeoutError``).
+    ``timeout`` (seconds) stops a step that runs longer (``StepTimeoutError``); a step that fails
+    raises ``StepFailedError``.
     """
+    started = time.perf_counter()
     try:
         done = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         raise StepTimeoutError(f"{module} {' '.join(args)} stopped after {timeout:.0f} s") from exc
     if done.returncode != 0:
-        raise SystemExit(f"{module} {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-4000:]}")
+        raise StepFailedError(
+            f"{module} {' '.join(args)} failed ({done.returncode}):\n{done.stderr[-4000:]}",
+            done.stderr[-4000:],
+            time.perf_counter() - started,
+        )
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
