@@ -441,16 +441,17 @@ def prepare_person(con: duckdb.DuckDBPyConnection) -> str:
             WHERE b.prop = 'serial' AND NOT k.partial AND length(k.key) >= 5 GROUP BY b.entity_id;
         CREATE OR REPLACE TABLE cruce_rs_p_bought AS
             SELECT entity_id,
-                   list(DISTINCT upper(regexp_replace(value, '[^0-9A-Za-z]', '', 'g')) ORDER BY 1)
+                   list(DISTINCT upper(regexp_replace(value, '[^0-9A-Za-z]', '', 'g'))
+                        ORDER BY upper(regexp_replace(value, '[^0-9A-Za-z]', '', 'g')))
                        FILTER (prop = 'ffl') AS dealers,
-                   list(DISTINCT upper(value) ORDER BY 1) FILTER (prop = 'state') AS purchase_states
+                   list(DISTINCT upper(value) ORDER BY upper(value)) FILTER (prop = 'state') AS purchase_states
             FROM cruce_rs_bought WHERE prop IN ('ffl', 'state') GROUP BY entity_id;
         CREATE OR REPLACE TABLE cruce_rs_p_phones AS
-            SELECT b.entity_id, list(DISTINCT p.norm) FILTER (p.norm IS NOT NULL) AS phones
+            SELECT b.entity_id, list(DISTINCT p.norm ORDER BY p.norm) FILTER (p.norm IS NOT NULL) AS phones
             FROM (SELECT entity_id, unnest(phone_values) AS value FROM cruce_rs_person_base) b
             JOIN cruce_rs_phones p USING (value) GROUP BY b.entity_id;
         CREATE OR REPLACE TABLE cruce_rs_p_aliases AS
-            SELECT b.entity_id, list(DISTINCT a.norm) FILTER (a.norm IS NOT NULL) AS aliases
+            SELECT b.entity_id, list(DISTINCT a.norm ORDER BY a.norm) FILTER (a.norm IS NOT NULL) AS aliases
             FROM (SELECT entity_id, unnest(alias_values) AS value FROM cruce_rs_person_base) b
             JOIN cruce_rs_aliases a USING (value) GROUP BY b.entity_id
         """
@@ -543,10 +544,11 @@ def prepare_organization(con: duckdb.DuckDBPyConnection) -> str:
         SELECT r.entity_id AS unique_id,
                min(n.norm) FILTER (r.prop = 'name') AS name,
                min(n.key) FILTER (r.prop = 'name') AS name_key,
-               nullif(list(DISTINCT n.norm) FILTER (n.norm IS NOT NULL), []) AS names,
+               nullif(list(DISTINCT n.norm ORDER BY n.norm) FILTER (n.norm IS NOT NULL), []) AS names,
                min(lower(r.value)) FILTER (r.prop = 'org_type') AS org_type,
                min(upper(r.value)) FILTER (r.prop = 'country') AS country,
-               nullif(list(DISTINCT upper(regexp_replace(r.value, '[^0-9A-Za-z]', '', 'g')))
+               nullif(list(DISTINCT upper(regexp_replace(r.value, '[^0-9A-Za-z]', '', 'g'))
+                           ORDER BY upper(regexp_replace(r.value, '[^0-9A-Za-z]', '', 'g')))
                    FILTER (r.prop IN ('ffl_number', 'registration_number', 'tax_id')), []) AS ids
         FROM cruce_rs_raw r LEFT JOIN cruce_rs_orgnames n ON n.value = r.value AND r.prop IN ('name', 'alias')
         GROUP BY r.entity_id
