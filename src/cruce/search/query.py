@@ -68,6 +68,11 @@ class Filters:
     date_from: str | None = None
     date_to: str | None = None
 
+    @property
+    def dated(self) -> bool:
+        """Whether a date range narrows the search (the copy of the index in memory holds no dates)."""
+        return bool(self.date_from or self.date_to)
+
 
 @dataclass(frozen=True)
 class Found:

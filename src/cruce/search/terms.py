@@ -230,14 +230,8 @@ class _Made:
     to send back from the process that made them)."""
 
     first_new: int
-    new: list[tuple[int, str]]
-    postings: pa.Table
-
-    def new_terms(self) -> list[tuple[int, str]]:
-        return self.new
-
-    def table(self) -> pa.Table:
-        return self.postings
+    new_terms: list[tuple[int, str]]
+    table: pa.Table
 
 
 @dataclass(frozen=True)
@@ -411,8 +405,7 @@ def _cut_elsewhere(known: pa.Table, rows: pa.Table, protected: frozenset[int], t
 
 def _write_postings(db: AppDB, props: Props, numbers: Sequence[int], postings: _Made) -> Progress:
     which = _ids(numbers)
-    table = postings.table()
-    new_terms = postings.new_terms()
+    table, new_terms = postings.table, postings.new_terms
     if new_terms:
         _stage(db, "cruce_new_term", "term_id INTEGER, term VARCHAR", pa.table({
             "term_id": pa.array([n for n, _t in new_terms], pa.int32()),

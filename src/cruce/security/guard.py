@@ -508,13 +508,14 @@ class Guard:
             now = state(self.db)
         props = props_of(self.db, self.schema, now.properties)
         filters = Filters(schema, flow, place, year, date_from, date_to)
-        before = None if date_from or date_to else self._index_before_the_import(now)
-        in_memory: search_memory.Postings | None
+        in_memory: search_memory.Postings | None = None  # dates are asked of the store
+        before = None if filters.dated else self._index_before_the_import(now)
         if before is not None:
             vocab, in_memory = before
         else:
             vocab = vocabulary(self.db, now.generation)
-            in_memory = None if date_from or date_to else search_memory.held(self.db, now.generation, now.entities)
+            if not filters.dated:
+                in_memory = search_memory.held(self.db, now.generation, now.entities)
         expanded = [vocab.expand(w) for w in words]
         run = in_memory.find if in_memory is not None else partial(find, self.db.fetch)
         found = run(
