@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from tests.conftest import drop_pg_schema, pg_url_or_skip
 
 from cruce.ingest.mapping import load_mapping
 from cruce.ingest.pipeline import import_file
@@ -152,6 +154,33 @@ def test_overlapping_file_adds_only_new_statements(store: Store, tmp_path: Path,
     assert name.last_seen >= name.first_seen
 
 
+def test_a_later_import_of_a_dataset_marks_what_it_saw_again_and_no_other_dataset(
+    store: Store, tmp_path: Path, mapping_file: Path
+) -> None:
+    other = tmp_path / "agency-b.yaml"
+    other.write_text(MAPPING.replace("dataset: agency-a", "dataset: agency-b"), encoding="utf-8")
+    import_file(store, write(tmp_path / "a.csv", ROWS[:1]), mapping_file)
+    import_file(store, write(tmp_path / "a-for-b.csv", ROWS[:1]), other)  # a new dataset: same row
+    extra = "5,Rosa,Treviño,02/03/1970,F,MX,,,Transportes del Norte"
+    import_file(store, write(tmp_path / "b.csv", [ROWS[0], extra]), mapping_file)
+
+    def names(person: str) -> dict[str, Any]:
+        return {
+            s.dataset: s
+            for e in store.iter_entities(schema="Person")
+            for s in e.statements
+            if s.prop == "name" and person in s.value
+        }
+
+    jose, rosa = names("José Luis"), names("Rosa")
+    assert set(jose) == {"agency-a", "agency-b"}
+    assert set(rosa) == {"agency-a"}
+    seen_again = jose["agency-a"]
+    assert seen_again.source_file.endswith("a.csv")
+    assert seen_again.last_seen == rosa["agency-a"].first_seen > seen_again.first_seen  # by the third import
+    assert jose["agency-b"].last_seen == jose["agency-b"].first_seen  # the third import is another dataset's
+
+
 def test_failed_import_leaves_the_store_as_it_was(store: Store, tmp_path: Path, mapping_file: Path) -> None:
     import_file(store, write(tmp_path / "a.csv", ROWS[:1]), mapping_file)
     before = (store.statement_count(), len(store.imports()), len(list(store.rejects())))
@@ -278,3 +307,26 @@ def test_a_database_made_again_at_one_address_is_another_generation(
         after = again.import_generation()
     assert before[:2] == after[:2] == (1, 1)  # numbered alike
     assert before != after
+
+
+@pytest.mark.postgres
+def test_postgresql_indexes_each_statement_lookup_once() -> None:
+    """Every index of ``statement`` is written by every import, so each must serve a lookup no other
+    one serves: by id, by entity, by import (and source row); none the leading columns of another."""
+    url = pg_url_or_skip()
+    try:
+        with open_store(url) as store:
+            rows = store._fetch(  # type: ignore[attr-defined]
+                "SELECT i.relname, array_to_string(array_agg(a.attname ORDER BY k.n), ',') "
+                "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+                "JOIN pg_namespace s ON s.oid = t.relnamespace "
+                "CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, n) "
+                "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum "
+                "WHERE t.relname = 'statement' AND s.nspname = current_schema() GROUP BY i.relname"
+            )
+    finally:
+        drop_pg_schema(url)
+    columns = {name: tuple(cols.split(",")) for name, cols in rows}
+    assert {"id", "entity_id", "import_no"} <= {cols[0] for cols in columns.values()}
+    redundant = [(a, b) for a, ca in columns.items() for b, cb in columns.items() if a != b and cb[: len(ca)] == ca]
+    assert redundant == [], f"indexes made redundant by another: {redundant}"
