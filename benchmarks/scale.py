@@ -133,6 +133,24 @@ def _postgres(url: str | None) -> str | None:
         return None
 
 
+SERVER_SETTINGS = ("shared_buffers", "work_mem", "maintenance_work_mem", "max_wal_size", "checkpoint_timeout",
+                   "wal_compression")  # fmt: skip
+
+
+def _server_settings(url: str) -> dict[str, str]:
+    """The PostgreSQL settings docs/deploy.md names for imports, as the server runs them: the
+    import's figures depend on them (the defaults' 128 MB of buffers and 1 GB of WAL make a 10M
+    import write each index page again after every checkpoint)."""
+    import psycopg
+
+    from cruce.store.postgres_store import split_schema
+
+    with psycopg.connect(split_schema(url)[0], connect_timeout=3) as conn:
+        rows = conn.execute("SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY(%s)",
+                            [list(SERVER_SETTINGS)]).fetchall()  # fmt: skip
+    return {str(name): str(value) for name, value in rows}
+
+
 def _drop_schema(url: str) -> None:
     import psycopg
 
@@ -363,6 +381,8 @@ def run(
     }
     if pg is None and "postgresql" in engines:
         figures["postgresql_skipped"] = "no PostgreSQL server answered (--pg-url or CRUCE_TEST_PG_URL)"
+    elif pg is not None and "postgresql" in engines:
+        figures["postgresql_server"] = _server_settings(pg)
     for size in sizes:
         scenario = _scenario(size)
         if not (scenario / "manifest.json").exists():
