@@ -262,7 +262,7 @@ class PostgresImportWriter:
     def commit(self, record: ImportRecord, steps: Sequence[CommitStep] = ()) -> int:
         # A statement's id hashes its dataset, so only the dataset's earlier imports can hold one
         # of these: into a new dataset there is nothing to move forward, and the join of the whole
-        # stage with ``statement`` is skipped (at 10M records, a read of every stored statement).
+        # stage with ``statement`` is skipped.
         if self._dataset_has_data():
             self.cur.execute(
                 "UPDATE statement s SET last_import_no = %s FROM (SELECT DISTINCT id FROM cruce_stage) d "
