@@ -73,6 +73,10 @@ PROJECT_TO = {"100m": 100_000_000, "1b": 1_000_000_000}
 MEMORY_SETTING = {"flows": ("CRUCE_ANALYSIS_MEMORY", "2GB"), "graph": ("CRUCE_GRAPH_MEMORY", "4GB"),
                   "resolve": ("CRUCE_RESOLVE_MEMORY", "4GB")}  # fmt: skip
 SAMPLE_S = 0.5
+# A Spark JVM's proportional set size takes 120-190 ms to read (the kernel walks its 11 GB of
+# mappings): read every 0.5 s, the watcher took a quarter of one of the machine's two cores from
+# the step it measured. It now waits 20 times as long as its last reading took (5 % of a core).
+WATCH_SHARE = 20
 PROJECTION = (
     "Per engine and step, from the sizes that finished: t(n) = a + b*n (least squares, a and b at "
     "least 0: a fixed cost such as Spark's start-up, and a cost per record) and the power law "
@@ -256,7 +260,9 @@ def run_capped(args: list[str], time_cap: float, memory_cap_mb: float, env: dict
         )  # fmt: skip
         started, peak, stopped = time.monotonic(), 0, ""
         while proc.poll() is None:
+            sampling = time.monotonic()
             rss = _tree_rss(proc.pid)
+            sampled_in = time.monotonic() - sampling
             peak = max(peak, rss)
             elapsed = time.monotonic() - started
             if elapsed > time_cap:
@@ -267,7 +273,7 @@ def run_capped(args: list[str], time_cap: float, memory_cap_mb: float, env: dict
                 os.killpg(proc.pid, signal.SIGKILL)  # the step and every process it started
                 proc.wait(timeout=60)
                 break
-            time.sleep(SAMPLE_S)
+            time.sleep(max(SAMPLE_S, sampled_in * WATCH_SHARE))
         elapsed = time.monotonic() - started
         out.seek(0)
         err.seek(0)
