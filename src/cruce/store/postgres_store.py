@@ -2,8 +2,11 @@
 
 Import batches are still transformed by DuckDB (in memory, in this process) and then streamed
 into PostgreSQL with ``COPY`` into a temporary stage; the merge into ``statement`` uses the
-primary key (``ON CONFLICT``), all in one transaction. An optional ``?schema=NAME`` in the URL
-keeps cruce's tables in their own PostgreSQL schema (used by the tests to stay isolated).
+primary key (``ON CONFLICT``), all in one transaction. That key is (entity_id, id) — an id hashes
+its entity, so it is as unique as the id — and the merge inserts in its order: one index both
+keeps statements unique and finds an entity's, and each entry lands next to the one before. An
+optional ``?schema=NAME`` in the URL keeps cruce's tables in their own PostgreSQL schema (used by
+the tests to stay isolated).
 
 A store holds one connection for its life (the web application: one per worker thread, see
 ``cruce.web.services``). When PostgreSQL drops it — a restart, a fail-over, an administrator
@@ -265,16 +268,16 @@ class PostgresImportWriter:
         # stage with ``statement`` is skipped.
         if self._dataset_has_data():
             self.cur.execute(
-                "UPDATE statement s SET last_import_no = %s FROM (SELECT DISTINCT id FROM cruce_stage) d "
-                "WHERE s.id = d.id",
+                "UPDATE statement s SET last_import_no = %s FROM (SELECT DISTINCT entity_id, id FROM cruce_stage) d "
+                "WHERE s.entity_id = d.entity_id AND s.id = d.id",
                 [self.number],
             )
         self.cur.execute(
             """
             INSERT INTO statement
-            SELECT DISTINCT ON (id) id, entity_id, prop_id, value, original, source_row, %s, %s
-            FROM cruce_stage ORDER BY id, source_row
-            ON CONFLICT (id) DO NOTHING
+            SELECT DISTINCT ON (entity_id, id) id, entity_id, prop_id, value, original, source_row, %s, %s
+            FROM cruce_stage ORDER BY entity_id, id, source_row
+            ON CONFLICT (entity_id, id) DO NOTHING
             """,
             [self.number, self.number],
         )
