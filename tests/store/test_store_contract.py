@@ -331,3 +331,40 @@ def test_postgresql_indexes_each_statement_lookup_once() -> None:
     assert sorted(columns.values()) == [("entity_id", "id"), ("import_no", "source_row")]
     redundant = [(a, b) for a, ca in columns.items() for b, cb in columns.items() if a != b and cb[: len(ca)] == ca]
     assert redundant == [], f"indexes made redundant by another: {redundant}"
+
+
+@pytest.mark.postgres
+def test_a_postgresql_store_of_version_17_keeps_its_statements_keyed_by_entity(
+    tmp_path: Path, mapping_file: Path
+) -> None:
+    """Version 18 re-keys ``statement`` (entity_id, id): what a store held stays, and importing it
+    again finds every statement already there (the merge's conflict target is the new key)."""
+    url = pg_url_or_skip()
+    source = write(tmp_path / "people.csv", ROWS)
+    primary_key = (
+        "SELECT array_to_string(array_agg(a.attname ORDER BY k.n), ',') FROM pg_index x "
+        "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace s ON s.oid = t.relnamespace "
+        "CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, n) "
+        "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum "
+        "WHERE t.relname = 'statement' AND s.nspname = current_schema() AND x.indisprimary"
+    )
+    try:
+        with open_store(url) as store:
+            import_file(store, source, mapping_file)
+            before = sorted(store._fetch("SELECT id, entity_id, value FROM statement"))  # type: ignore[attr-defined]
+            # the layout of version 17: keyed by id, and the entity's index beside it
+            store._run_script(  # type: ignore[attr-defined]
+                "ALTER TABLE statement DROP CONSTRAINT statement_pkey; ALTER TABLE statement ADD PRIMARY KEY (id); "
+                "CREATE INDEX statement_entity_idx ON statement (entity_id); "
+                "UPDATE cruce_meta SET value = '17' WHERE key = 'schema_version'"
+            )
+            assert store._fetch(primary_key) == [("id",)]  # type: ignore[attr-defined]
+        with open_store(url) as upgraded:
+            assert upgraded.upgraded_from == 17  # type: ignore[attr-defined]
+            assert sorted(upgraded._fetch("SELECT id, entity_id, value FROM statement")) == before  # type: ignore[attr-defined]
+            assert upgraded._fetch(primary_key) == [("entity_id,id",)]  # type: ignore[attr-defined]
+            again = import_file(upgraded, source, mapping_file, force=True)
+            assert again.statements_added == 0
+            assert upgraded.statement_count() == len(before)
+    finally:
+        drop_pg_schema(url)
