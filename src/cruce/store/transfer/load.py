@@ -3,11 +3,12 @@
 The target is opened first (which brings it to this cruce's store version) and must then be at
 the source's version, and empty unless the caller asked to replace what it holds. Tables and
 columns are matched by name against the target's own catalog; the one difference between the
-backends is a column DuckDB does not store: ``statement.id``, which PostgreSQL keeps as its
-primary key and which is a digest of the statement (``cruce.store.base.statement_id``), so it is
-worked out from the source on the way to PostgreSQL and left out on the way to DuckDB
-(``DERIVED``). A table one backend has and the other has not (DuckDB's ``import_pending``) is
-always empty in a source. Sequences are then moved past every number the source had given.
+backends is a column DuckDB does not store: ``statement.id``, which PostgreSQL keeps in its
+primary key (after the entity's id) and which is a digest of the statement
+(``cruce.store.base.statement_id``), so it is worked out from the source on the way to PostgreSQL
+and left out on the way to DuckDB (``DERIVED``). A table one backend has and the other has not
+(DuckDB's ``import_pending``) is always empty in a source. Sequences are then moved past every
+number the source had given.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class _StatementIds:
     """``statement.id`` for PostgreSQL: md5(dataset, entity, property, value) as a UUID, the dataset
     and property name taken from the source's ``import_run`` and ``property``.
 
-    The id is PostgreSQL's primary key, and its imports keep one row per id (the first by source
+    The id is in PostgreSQL's primary key, and its imports keep one row per id (the first by source
     row); a DuckDB store imported by a cruce older than store version 16 may hold the same statement
     twice (an organization both an event's actor1 and its actor2): such rows become one, as
     PostgreSQL's import would have made them (``keep_first_by``)."""
