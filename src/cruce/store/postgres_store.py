@@ -272,12 +272,14 @@ class PostgresImportWriter:
                 "WHERE s.entity_id = d.entity_id AND s.id = d.id",
                 [self.number],
             )
+        # No conflict target: ``statement``'s one unique index is its key, (entity_id, id) since
+        # store version 18 and id before, and the merge is the same with either.
         self.cur.execute(
             """
             INSERT INTO statement
             SELECT DISTINCT ON (entity_id, id) id, entity_id, prop_id, value, original, source_row, %s, %s
             FROM cruce_stage ORDER BY entity_id, id, source_row
-            ON CONFLICT (entity_id, id) DO NOTHING
+            ON CONFLICT DO NOTHING
             """,
             [self.number, self.number],
         )
