@@ -309,6 +309,23 @@ def test_a_database_made_again_at_one_address_is_another_generation(
     assert before != after
 
 
+def _statement_indexes(store: Store) -> dict[str, tuple[tuple[str, ...], bool]]:
+    """PostgreSQL's indexes of ``statement``: name -> (columns in order, whether it is the primary key)."""
+    rows = store._fetch(  # type: ignore[attr-defined]
+        "SELECT i.relname, array_to_string(array_agg(a.attname ORDER BY k.n), ','), bool_or(x.indisprimary) "
+        "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+        "JOIN pg_namespace s ON s.oid = t.relnamespace "
+        "CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, n) "
+        "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum "
+        "WHERE t.relname = 'statement' AND s.nspname = current_schema() GROUP BY i.relname"
+    )
+    return {name: (tuple(cols.split(",")), primary) for name, cols, primary in rows}
+
+
+def _statement_key(store: Store) -> tuple[str, ...]:
+    return next(cols for cols, primary in _statement_indexes(store).values() if primary)
+
+
 @pytest.mark.postgres
 def test_postgresql_indexes_each_statement_lookup_once() -> None:
     """Every index of ``statement`` is written by every import, so each must serve a lookup no other
@@ -317,17 +334,9 @@ def test_postgresql_indexes_each_statement_lookup_once() -> None:
     url = pg_url_or_skip()
     try:
         with open_store(url) as store:
-            rows = store._fetch(  # type: ignore[attr-defined]
-                "SELECT i.relname, array_to_string(array_agg(a.attname ORDER BY k.n), ',') "
-                "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
-                "JOIN pg_namespace s ON s.oid = t.relnamespace "
-                "CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, n) "
-                "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum "
-                "WHERE t.relname = 'statement' AND s.nspname = current_schema() GROUP BY i.relname"
-            )
+            columns = {name: cols for name, (cols, _) in _statement_indexes(store).items()}
     finally:
         drop_pg_schema(url)
-    columns = {name: tuple(cols.split(",")) for name, cols in rows}
     assert sorted(columns.values()) == [("entity_id", "id"), ("import_no", "source_row")]
     redundant = [(a, b) for a, ca in columns.items() for b, cb in columns.items() if a != b and cb[: len(ca)] == ca]
     assert redundant == [], f"indexes made redundant by another: {redundant}"
@@ -338,16 +347,9 @@ def test_a_postgresql_store_of_version_17_keeps_its_statements_keyed_by_entity(
     tmp_path: Path, mapping_file: Path
 ) -> None:
     """Version 18 re-keys ``statement`` (entity_id, id): what a store held stays, and importing it
-    again finds every statement already there (the merge's conflict target is the new key)."""
+    again finds every statement already there (the merge runs into the new key)."""
     url = pg_url_or_skip()
     source = write(tmp_path / "people.csv", ROWS)
-    primary_key = (
-        "SELECT array_to_string(array_agg(a.attname ORDER BY k.n), ',') FROM pg_index x "
-        "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace s ON s.oid = t.relnamespace "
-        "CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, n) "
-        "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum "
-        "WHERE t.relname = 'statement' AND s.nspname = current_schema() AND x.indisprimary"
-    )
     try:
         with open_store(url) as store:
             import_file(store, source, mapping_file)
@@ -358,11 +360,11 @@ def test_a_postgresql_store_of_version_17_keeps_its_statements_keyed_by_entity(
                 "CREATE INDEX statement_entity_idx ON statement (entity_id); "
                 "UPDATE cruce_meta SET value = '17' WHERE key = 'schema_version'"
             )
-            assert store._fetch(primary_key) == [("id",)]  # type: ignore[attr-defined]
+            assert _statement_key(store) == ("id",)
         with open_store(url) as upgraded:
             assert upgraded.upgraded_from == 17  # type: ignore[attr-defined]
             assert sorted(upgraded._fetch("SELECT id, entity_id, value FROM statement")) == before  # type: ignore[attr-defined]
-            assert upgraded._fetch(primary_key) == [("entity_id,id",)]  # type: ignore[attr-defined]
+            assert _statement_key(upgraded) == ("entity_id", "id")
             again = import_file(upgraded, source, mapping_file, force=True)
             assert again.statements_added == 0
             assert upgraded.statement_count() == len(before)
