@@ -18,7 +18,7 @@ from cruce.i18n import set_language
 from cruce.ingest.pipeline import import_file
 from cruce.resolve.engine import ResolutionError, resolve
 from cruce.resolve.models import SPECS, ModelSpec, _optional_person, settings_dict
-from cruce.resolve.spark import _java, as_duckdb, spark_settings, to_spark_sql
+from cruce.resolve.spark import _java, _shuffle_partitions, as_duckdb, partitions, spark_settings, to_spark_sql
 from cruce.resolve.store import ResolutionStore, StoredPair
 from cruce.store import open_store
 from cruce.synth import generate
@@ -102,6 +102,35 @@ def test_unknown_engine_and_stray_master(tmp_path: Path, capsys: pytest.CaptureF
             main(["--db", str(tmp_path / "store.duckdb"), "resolve", *args])
         assert exc.value.code == 2, args
     capsys.readouterr()
+
+
+class _Conf:
+    """A Spark session's runtime settings (``spark.conf``), as a dictionary."""
+
+    def __init__(self, **values: str) -> None:
+        self.values = values
+
+    def get(self, key: str) -> str:
+        return self.values[key]
+
+    def set(self, key: str, value: str) -> None:
+        self.values[key] = value
+
+
+def test_spark_scoring_spreads_over_partitions_by_record_count() -> None:
+    """Splink writes its candidate pairs in a sixth of the partitions it is given: a million
+    records keep both local cores busy, and the partitions grow with the records."""
+    assert partitions(500, 4) == 4  # a small run keeps Spark's parallelism
+    assert -(-partitions(1_000_000, 4) // 6) >= 4
+    assert partitions(10_000_000, 4) == 10 * partitions(1_000_000, 4)
+
+    conf = _Conf(**{"spark.sql.shuffle.partitions": "4"})
+    session = type("Session", (), {"conf": conf})()
+    with _shuffle_partitions(session, partitions(1_000_000, 4)):
+        assert int(conf.get("spark.sql.shuffle.partitions")) == partitions(1_000_000, 4)
+    assert conf.get("spark.sql.shuffle.partitions") == "4"  # the session is left as it was
+    with _shuffle_partitions(session, 2):
+        assert conf.get("spark.sql.shuffle.partitions") == "4"  # never fewer than it had
 
 
 # -- Spark in local mode ------------------------------------------------------------------------------

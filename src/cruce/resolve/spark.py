@@ -15,6 +15,7 @@ directory on storage every executor can read (``CRUCE_SPARK_DIR``); see docs/dep
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -102,12 +103,39 @@ def session(master: str | None = None) -> Iterator[tuple[Any, Path]]:
 
 
 # -- training and scoring ------------------------------------------------------------------------
-def _linker(spark: Any, records: Any, settings: dict[str, Any]) -> Any:
+# Records per partition of Splink's tables and of the shuffles that score them. Splink writes its
+# candidate pairs in a sixth of its partition setting and its predictions in all of it; left to its
+# default (half of Spark's parallelism, 2 locally) the candidate pairs of a million records were
+# written by one task on one core, and scoring ran in a handful of partitions of gigabytes each,
+# spilling to disk.
+RECORDS_PER_PARTITION = 20_000
+
+
+def partitions(records: int, parallelism: int) -> int:
+    """How many partitions a run over ``records`` records spreads its work over (Splink's
+    ``num_partitions_on_repartition``, and the least number of shuffle partitions)."""
+    return max(parallelism, math.ceil(records / RECORDS_PER_PARTITION))
+
+
+@contextmanager
+def _shuffle_partitions(spark: Any, count: int) -> Iterator[None]:
+    """Spark's shuffles (Splink's blocking joins) in at least ``count`` partitions while the
+    block runs; adaptive execution merges the ones that come out small."""
+    key = "spark.sql.shuffle.partitions"
+    before = spark.conf.get(key)
+    spark.conf.set(key, str(max(count, int(before))))
+    try:
+        yield
+    finally:
+        spark.conf.set(key, before)
+
+
+def _linker(spark: Any, records: Any, settings: dict[str, Any], spread: int) -> Any:
     from splink import Linker
     from splink.backends.spark import SparkAPI
 
     quiet_splink()
-    db_api = SparkAPI(spark_session=spark)  # type: ignore[no-untyped-call]
+    db_api = SparkAPI(spark_session=spark, num_partitions_on_repartition=spread)  # type: ignore[no-untyped-call]
     return Linker(db_api.register(records), settings, log_level=None)
 
 
@@ -128,6 +156,11 @@ def _kept_columns(settings: dict[str, Any]) -> list[str]:
     ]
 
 
+def _row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0
+
+
 def run(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -145,19 +178,21 @@ def run(
         source = workdir / "records.parquet"
         con.execute(f"COPY {table} TO '{_quoted(source)}' (FORMAT parquet)")
         records = spark.read.parquet(str(source))
-        if settings is None:
-            original = settings_dict(spec)
-            linker = _linker(spark, records, spark_settings(original))
-            train(linker, spark_spec(spec))
-            settings = as_duckdb(linker.misc.save_model_to_json(), original)
-            settings["cruce_rule_labels"] = rule_labels(spec)
-            settings["cruce_descriptions"] = descriptions(spec)
-            if purge.narrowed:
-                linker = _linker(spark, records, spark_settings(purge.settings(settings)))
-        else:
-            linker = _linker(spark, records, spark_settings(purge.settings(settings)))
-        predictions = linker.inference.predict(threshold_match_probability=PAIR_FLOOR, warning_mode="never")
-        out = workdir / "pairs"
-        spark.table(predictions.physical_name).select(*_kept_columns(settings)).write.parquet(str(out))
+        spread = partitions(_row_count(con, table), spark.sparkContext.defaultParallelism)
+        with _shuffle_partitions(spark, spread):
+            if settings is None:
+                original = settings_dict(spec)
+                linker = _linker(spark, records, spark_settings(original), spread)
+                train(linker, spark_spec(spec))
+                settings = as_duckdb(linker.misc.save_model_to_json(), original)
+                settings["cruce_rule_labels"] = rule_labels(spec)
+                settings["cruce_descriptions"] = descriptions(spec)
+                if purge.narrowed:
+                    linker = _linker(spark, records, spark_settings(purge.settings(settings)), spread)
+            else:
+                linker = _linker(spark, records, spark_settings(purge.settings(settings)), spread)
+            predictions = linker.inference.predict(threshold_match_probability=PAIR_FLOOR, warning_mode="never")
+            out = workdir / "pairs"
+            spark.table(predictions.physical_name).select(*_kept_columns(settings)).write.parquet(str(out))
         pairs = pairs_table(con, f"read_parquet('{_quoted(out)}/*.parquet')", settings)
     return settings, pairs
