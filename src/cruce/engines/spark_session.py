@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from cruce.i18n import _
 from cruce.store.base import StoreError
 
 DEFAULT_MASTER = "local[2]"
+JVM_EXIT_S = 30  # seconds a local JVM is given to exit once its session has stopped
 JAVA_HINT = "apt-get install openjdk-17-jre-headless"
 PYSPARK_HINT = "pip install 'cruce[spark]'"
 # Errors only. Spark prints a "Setting default log level" banner unless the logger of the class
@@ -119,6 +121,8 @@ def session(master: str | None = None) -> Iterator[tuple[Any, Path]]:
             if spark is not None and active is None:
                 spark.stop()
                 _forget_local_dirs()
+                if is_local(master):
+                    _end_local_jvm()
         finally:  # a JVM that died (out of memory) cannot be stopped: its files go all the same
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -135,6 +139,29 @@ def _forget_local_dirs() -> None:
             getattr(getattr(jvm.org.apache.spark.util, "Utils$"), "MODULE$").clearLocalRootDirs()
     except Exception:  # noqa: S110 - nothing to do when the JVM is gone
         pass
+
+
+def _end_local_jvm() -> None:
+    """Let the JVM of a local session exit, giving its heap back (gigabytes on a long run), so
+    that what follows in this process — resolution's clustering in DuckDB — does not hold both.
+    The JVM waits on its standard input and exits when that closes; a later session starts one
+    anew."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    proc = getattr(gateway, "proc", None)
+    if gateway is None or proc is None or proc.stdin is None:
+        return
+    with suppress(Exception):  # a JVM already gone has nothing to shut down
+        gateway.shutdown()
+    proc.stdin.close()
+    try:
+        proc.wait(timeout=JVM_EXIT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    SparkContext._gateway = None
+    SparkContext._jvm = None
 
 
 def _start(master: str, workdir: Path) -> tuple[Any, Any]:

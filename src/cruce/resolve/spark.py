@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import copy
 import math
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -156,6 +158,33 @@ def _kept_columns(settings: dict[str, Any]) -> list[str]:
     ]
 
 
+def _score(
+    spark: Any,
+    records: Any,
+    spec: ModelSpec,
+    settings: dict[str, Any] | None,
+    purge: BlockPurge,
+    spread: int,
+    out: Path,
+) -> dict[str, Any]:
+    """Score ``records`` (training a model first when there is none), the pairs written to
+    ``out`` as Parquet; the settings scored with, in DuckDB SQL."""
+    if settings is None:
+        original = settings_dict(spec)
+        linker = _linker(spark, records, spark_settings(original), spread)
+        train(linker, spark_spec(spec))
+        settings = as_duckdb(linker.misc.save_model_to_json(), original)
+        settings["cruce_rule_labels"] = rule_labels(spec)
+        settings["cruce_descriptions"] = descriptions(spec)
+        if purge.narrowed:
+            linker = _linker(spark, records, spark_settings(purge.settings(settings)), spread)
+    else:
+        linker = _linker(spark, records, spark_settings(purge.settings(settings)), spread)
+    predictions = linker.inference.predict(threshold_match_probability=PAIR_FLOOR, warning_mode="never")
+    spark.table(predictions.physical_name).select(*_kept_columns(settings)).write.parquet(str(out))
+    return settings
+
+
 def _row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
     return int(row[0]) if row else 0
@@ -174,25 +203,15 @@ def run(
     ``engine._score`` gives them. ``purge``: the oversized blocks the rules pass by when scoring
     (flagged in ``table`` before it is written for Spark)."""
     purge = purge or BlockPurge()
-    with session(master) as (spark, workdir):
-        source = workdir / "records.parquet"
-        con.execute(f"COPY {table} TO '{_quoted(source)}' (FORMAT parquet)")
-        records = spark.read.parquet(str(source))
-        spread = partitions(_row_count(con, table), spark.sparkContext.defaultParallelism)
-        with _shuffle_partitions(spark, spread):
-            if settings is None:
-                original = settings_dict(spec)
-                linker = _linker(spark, records, spark_settings(original), spread)
-                train(linker, spark_spec(spec))
-                settings = as_duckdb(linker.misc.save_model_to_json(), original)
-                settings["cruce_rule_labels"] = rule_labels(spec)
-                settings["cruce_descriptions"] = descriptions(spec)
-                if purge.narrowed:
-                    linker = _linker(spark, records, spark_settings(purge.settings(settings)), spread)
-            else:
-                linker = _linker(spark, records, spark_settings(purge.settings(settings)), spread)
-            predictions = linker.inference.predict(threshold_match_probability=PAIR_FLOOR, warning_mode="never")
-            out = workdir / "pairs"
-            spark.table(predictions.physical_name).select(*_kept_columns(settings)).write.parquet(str(out))
+    with tempfile.TemporaryDirectory(prefix="cruce-pairs-", dir=os.environ.get("CRUCE_SPARK_DIR")) as kept:
+        out = Path(kept) / "pairs"
+        with session(master) as (spark, workdir):
+            source = workdir / "records.parquet"
+            con.execute(f"COPY {table} TO '{_quoted(source)}' (FORMAT parquet)")
+            records = spark.read.parquet(str(source))
+            spread = partitions(_row_count(con, table), spark.sparkContext.defaultParallelism)
+            with _shuffle_partitions(spark, spread):
+                settings = _score(spark, records, spec, settings, purge, spread, out)
+        # read once the session (in local mode, its JVM and heap) is gone: the two never held at once
         pairs = pairs_table(con, f"read_parquet('{_quoted(out)}/*.parquet')", settings)
     return settings, pairs

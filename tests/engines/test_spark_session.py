@@ -1,0 +1,38 @@
+"""A local Spark session gives back what it held when it ends: its scratch directory and its
+JVM (the heap of a long run, gigabytes, must not stay beside the DuckDB work that follows it,
+such as resolution's clustering). Skips where Java is absent, fails there when
+CRUCE_REQUIRE_SPARK=1 (CI)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from cruce.engines.spark_session import java, session
+
+
+def _need_java() -> None:
+    if java() is not None:
+        return
+    reason = "Java is not installed: Spark needs Java 17 (apt-get install openjdk-17-jre-headless)"
+    if os.environ.get("CRUCE_REQUIRE_SPARK") == "1":
+        pytest.fail(f"CRUCE_REQUIRE_SPARK=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def test_a_local_session_ends_its_jvm_and_a_later_one_starts_anew() -> None:
+    _need_java()
+    from pyspark import SparkContext
+
+    with session("local[1]") as (spark, workdir):
+        jvm = SparkContext._gateway.proc  # type: ignore[union-attr]
+        assert spark.range(3).count() == 3
+        assert jvm.poll() is None
+        assert workdir.exists()
+    assert jvm.poll() is not None, "the session's JVM is still running"
+    assert not workdir.exists()
+
+    with session("local[1]") as (spark, _):
+        assert spark.range(2).count() == 2
+        assert SparkContext._gateway.proc is not jvm  # type: ignore[union-attr]
