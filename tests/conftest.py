@@ -97,6 +97,18 @@ def pg_url_or_skip() -> str:
     return f"{PG_URL}{sep}schema=cruce_test_{uuid.uuid4().hex[:10]}"
 
 
+def need_java() -> None:
+    """Skip where Java is absent (Spark needs it); fail there in CI, where CRUCE_REQUIRE_SPARK=1."""
+    from cruce.engines.spark_session import java
+
+    if java() is not None:
+        return
+    reason = "Java is not installed: Spark needs Java 17 (apt-get install openjdk-17-jre-headless)"
+    if os.environ.get("CRUCE_REQUIRE_SPARK") == "1":
+        pytest.fail(f"CRUCE_REQUIRE_SPARK=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
 REDIS_URL = os.environ.get("CRUCE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 

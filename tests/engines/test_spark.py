@@ -7,7 +7,6 @@ absent, and fail there when CRUCE_REQUIRE_SPARK=1 (CI)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 
 from cruce.analyses.aggregate import NAMES, compute
 from cruce.cli import main
-from cruce.engines.spark_session import java, session
+from cruce.engines.spark_session import session
 from cruce.engines.spark_sql import to_spark_sql
 from cruce.graph.build import build, cache_dir, load
 from cruce.i18n import set_language
@@ -26,18 +25,9 @@ from cruce.ingest.pipeline import import_file
 from cruce.resolve.engine import resolve
 from cruce.store import open_store
 from cruce.synth import generate
-from tests.conftest import drop_pg_schema, pg_url_or_skip
+from tests.conftest import drop_pg_schema, need_java, pg_url_or_skip
 
 SCALE, SEED = 3000, 3
-
-
-def _need_java() -> None:
-    if java() is not None:
-        return
-    reason = "Java is not installed: Spark needs Java 17 (apt-get install openjdk-17-jre-headless)"
-    if os.environ.get("CRUCE_REQUIRE_SPARK") == "1":
-        pytest.fail(f"CRUCE_REQUIRE_SPARK=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -121,7 +111,7 @@ def resolved_db(scenario: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
     """One local Spark session for the module: every run below reuses it."""
-    _need_java()
+    need_java()
     with session("local[2]") as (started, _workdir):
         yield started
 

@@ -5,24 +5,12 @@ CRUCE_REQUIRE_SPARK=1 (CI)."""
 
 from __future__ import annotations
 
-import os
-
-import pytest
-
-from cruce.engines.spark_session import java, session
-
-
-def _need_java() -> None:
-    if java() is not None:
-        return
-    reason = "Java is not installed: Spark needs Java 17 (apt-get install openjdk-17-jre-headless)"
-    if os.environ.get("CRUCE_REQUIRE_SPARK") == "1":
-        pytest.fail(f"CRUCE_REQUIRE_SPARK=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
+from cruce.engines.spark_session import session
+from tests.conftest import need_java
 
 
 def test_a_local_session_ends_its_jvm_and_a_later_one_starts_anew() -> None:
-    _need_java()
+    need_java()
     from pyspark import SparkContext
 
     with session("local[1]") as (spark, workdir):

@@ -6,7 +6,6 @@ named. The Spark test skips where Java is absent, and fails there when CRUCE_REQ
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -18,22 +17,14 @@ from cruce.i18n import set_language
 from cruce.ingest.pipeline import import_file
 from cruce.resolve.engine import ResolutionError, resolve
 from cruce.resolve.models import SPECS, ModelSpec, _optional_person, settings_dict
-from cruce.resolve.spark import _java, _shuffle_partitions, as_duckdb, partitions, spark_settings, to_spark_sql
+from cruce.resolve.spark import _shuffle_partitions, as_duckdb, partitions, spark_settings, to_spark_sql
 from cruce.resolve.store import ResolutionStore, StoredPair
 from cruce.store import open_store
 from cruce.synth import generate
+from tests.conftest import need_java
 
 # DuckDB-only spellings that must not reach Spark, and what Spark gets instead.
 DUCKDB_ONLY = ("jaro_winkler_similarity", "list_has_any", "string_split", "[1]", "&&")
-
-
-def _need_java() -> None:
-    if _java() is not None:
-        return
-    reason = "Java is not installed: Spark needs Java 17 (apt-get install openjdk-17-jre-headless)"
-    if os.environ.get("CRUCE_REQUIRE_SPARK") == "1":
-        pytest.fail(f"CRUCE_REQUIRE_SPARK=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 def _all_specs() -> list[ModelSpec]:
@@ -177,7 +168,7 @@ def test_spark_gives_the_clusters_of_duckdb(
     duckdb_resolved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One Spark run (its start-up costs seconds), through the command line, with the stored model."""
-    _need_java()
+    need_java()
     with open_store(str(duckdb_resolved)) as store:
         model = ResolutionStore(store).latest_model("Person")
     assert model is not None
