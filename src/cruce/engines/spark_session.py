@@ -119,12 +119,25 @@ def session(master: str | None = None) -> Iterator[tuple[Any, Path]]:
     finally:
         try:
             if spark is not None and active is None:
-                spark.stop()
-                _forget_local_dirs()
-                if is_local(master):
-                    _end_local_jvm()
+                _stop(spark, master)
         finally:  # a JVM that died (out of memory) cannot be stopped: its files go all the same
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _stop(spark: Any, master: str) -> None:
+    """Stop a session cruce started. In local mode its JVM goes too, even one that died (out of
+    memory): stopping that one fails, and the failure would hide the error that ended the run; the
+    next session starts a JVM of its own instead of calling the dead one."""
+    if not is_local(master):
+        spark.stop()
+        _forget_local_dirs()
+        return
+    try:
+        with suppress(Exception):
+            spark.stop()
+            _forget_local_dirs()
+    finally:
+        _end_local_jvm()
 
 
 def _forget_local_dirs() -> None:
@@ -147,6 +160,7 @@ def _end_local_jvm() -> None:
     The JVM waits on its standard input and exits when that closes; a later session starts one
     anew."""
     from pyspark import SparkContext
+    from pyspark.sql import SparkSession
 
     gateway = SparkContext._gateway
     proc = getattr(gateway, "proc", None)
@@ -162,6 +176,10 @@ def _end_local_jvm() -> None:
         proc.wait()
     SparkContext._gateway = None
     SparkContext._jvm = None
+    # what a stop that failed (on a dead JVM) left behind, or the next session would look it up
+    SparkContext._active_spark_context = None
+    SparkSession._instantiatedSession = None
+    SparkSession._activeSession = None
 
 
 def _start(master: str, workdir: Path) -> tuple[Any, Any]:
