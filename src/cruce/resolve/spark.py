@@ -107,9 +107,8 @@ def session(master: str | None = None) -> Iterator[tuple[Any, Path]]:
 # -- training and scoring ------------------------------------------------------------------------
 # Records per partition of Splink's tables and of the shuffles that score them. Splink writes its
 # candidate pairs in a sixth of its partition setting and its predictions in all of it; left to its
-# default (half of Spark's parallelism, 2 locally) the candidate pairs of a million records were
-# written by one task on one core, and scoring ran in a handful of partitions of gigabytes each,
-# spilling to disk.
+# default (half of Spark's parallelism, 2 locally) the candidate pairs were written by one task
+# on one core and the predictions in two partitions, however many the records.
 RECORDS_PER_PARTITION = 20_000
 
 
