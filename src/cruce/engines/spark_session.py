@@ -126,24 +126,21 @@ def session(master: str | None = None) -> Iterator[tuple[Any, Path]]:
 
 def _stop(spark: Any, master: str) -> None:
     """Stop a session cruce started. In local mode its JVM goes too, even one that died (out of
-    memory): stopping that one fails, and the failure would hide the error that ended the run; the
-    next session starts a JVM of its own instead of calling the dead one."""
+    memory): stopping that one fails, and the failure would hide the error that ended the run."""
     if not is_local(master):
         spark.stop()
         _forget_local_dirs()
         return
-    try:
-        with suppress(Exception):
-            spark.stop()
-            _forget_local_dirs()
-    finally:
-        _end_local_jvm()
+    with suppress(Exception):
+        spark.stop()
+    _end_local_jvm()
 
 
 def _forget_local_dirs() -> None:
     """Spark keeps the first session's ``spark.local.dir`` for the JVM's life: a second session in
     this process would make it again inside a scratch directory already removed, and leave it
-    behind. Forget it (best effort: a JVM that is gone has nothing to forget)."""
+    behind (with a cluster master; a local session's JVM ends with it). Forget it (best effort:
+    a JVM that is gone has nothing to forget)."""
     try:
         from pyspark import SparkContext
 

@@ -173,7 +173,7 @@ def resolve(
 
                 step(_("Scoring pairs on Spark"), 2, STEPS)
                 settings, pairs_arrow = spark.run(
-                    con, table, spec, model.settings if model else None, spark_master, purge
+                    con, table, records, spec, model.settings if model else None, spark_master, purge
                 )
                 if model is None:
                     version = rs.save_model(

@@ -184,21 +184,17 @@ def _score(
     return settings
 
 
-def _row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-    return int(row[0]) if row else 0
-
-
 def run(
     con: duckdb.DuckDBPyConnection,
     table: str,
+    records: int,
     spec: ModelSpec,
     settings: dict[str, Any] | None,
     master: str | None = None,
     purge: BlockPurge | None = None,
 ) -> tuple[dict[str, Any], pa.Table]:
-    """Score the prepared ``table`` on Spark with the stored ``settings``, or train a model first
-    when there are none; the (possibly new) settings, in DuckDB SQL, and the pairs as
+    """Score the prepared ``table`` (``records`` rows) on Spark with the stored ``settings``, or
+    train a model first when there are none; the (possibly new) settings, in DuckDB SQL, and the pairs as
     ``engine._score`` gives them. ``purge``: the oversized blocks the rules pass by when scoring
     (flagged in ``table`` before it is written for Spark)."""
     purge = purge or BlockPurge()
@@ -207,10 +203,9 @@ def run(
         with session(master) as (spark, workdir):
             source = workdir / "records.parquet"
             con.execute(f"COPY {table} TO '{_quoted(source)}' (FORMAT parquet)")
-            records = spark.read.parquet(str(source))
-            spread = partitions(_row_count(con, table), spark.sparkContext.defaultParallelism)
+            spread = partitions(records, spark.sparkContext.defaultParallelism)
             with _shuffle_partitions(spark, spread):
-                settings = _score(spark, records, spec, settings, purge, spread, out)
+                settings = _score(spark, spark.read.parquet(str(source)), spec, settings, purge, spread, out)
         # read once the session (in local mode, its JVM and heap) is gone: the two never held at once
         pairs = pairs_table(con, f"read_parquet('{_quoted(out)}/*.parquet')", settings)
     return settings, pairs
